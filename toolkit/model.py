@@ -1,0 +1,136 @@
+"""Plain data shared by every layer: positions, findings, pictures, submissions.
+
+Everything here is a frozen dataclass or a small helper over one; nothing touches files.
+Rows and columns are 0-based everywhere in code; A1 references only appear in user-facing text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+PictureScheme = Literal["drawing", "wps_cell_image", "excel_in_cell", "xls_blip", "ods_frame"]
+
+
+def col_letter(col: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """0-based (row, col) -> 'B3'."""
+    return f"{col_letter(col)}{row + 1}"
+
+
+_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
+
+
+def parse_a1(ref: str) -> tuple[int, int]:
+    """'B3' -> (2, 1), 0-based (row, col)."""
+    m = _A1.match(ref.strip())
+    if not m:
+        raise ValueError(f"not an A1 reference: {ref!r}")
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
+
+
+def cell_ref(sheet: str | None, row: int, col: int) -> str:
+    """'Sheet!B3' as shown to users and stored in findings."""
+    return f"{sheet}!{a1(row, col)}" if sheet else a1(row, col)
+
+
+def split_cell_ref(ref: str) -> tuple[str | None, int, int]:
+    """'Sheet!B3' -> ('Sheet', 2, 1)."""
+    sheet, _, addr = ref.rpartition("!")
+    row, col = parse_a1(addr)
+    return (sheet or None), row, col
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a submission: a stable rule id, where, and a message for people."""
+
+    rule: str
+    severity: Severity
+    message: str
+    field: str | None = None
+    cell: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "rule": self.rule, "severity": self.severity,
+                "cell": self.cell, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture found in a workbook, with the cell it is anchored at (0-based)."""
+
+    sheet: str
+    row: int
+    col: int
+    scheme: PictureScheme
+    format: str  # png, jpeg, gif, bmp, tiff, emf, wmf, svg, webp, unknown
+    width: int | None  # pixels, read from the image header without decoding
+    height: int | None
+    data: bytes = field(repr=False, compare=False)
+    name: str = ""
+
+    @property
+    def cell(self) -> str:
+        return a1(self.row, self.col)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sheet": self.sheet, "cell": self.cell, "scheme": self.scheme, "format": self.format,
+                "width": self.width, "height": self.height}
+
+
+@dataclass(frozen=True)
+class Value:
+    """A field's value as found: the typed value, the raw cell content, and its cell ('Sheet!B3')."""
+
+    field: str
+    value: Any
+    raw: Any
+    cell: str | None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a submission came from."""
+
+    path: str
+    sha256: str
+    sheet: str | None = None
+    sender: str | None = None
+    received: str | None = None  # ISO 8601; from the intake manifest, else the file's mtime
+    kind: str | None = None  # sniffed format: xlsx, xls, ods, csv, html
+
+
+@dataclass
+class Submission:
+    """One branch's form (one sheet of one file). An unreadable file is a Submission with no fields
+    and an `unreadable` finding, so every file yields at least one row in every report."""
+
+    provenance: Provenance
+    fields: dict[str, Value] = field(default_factory=dict)
+    tables: dict[str, list[dict[str, Value]]] = field(default_factory=dict)
+    pictures: list[Picture] = field(default_factory=list)
+    logo: Picture | None = None
+    findings: list[Finding] = field(default_factory=list)  # found while reading
+
+    def value(self, name: str, default: Any = None) -> Any:
+        v = self.fields.get(name)
+        return default if v is None or v.value in (None, "") else v.value
+
+    @property
+    def readable(self) -> bool:
+        return not any(f.rule == "unreadable" for f in self.findings)

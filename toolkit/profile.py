@@ -1,0 +1,301 @@
+"""Campaign profiles: the form's fields, the ledger's columns, the stages. Data, not code.
+
+Profiles are TOML files in `toolkit/profiles/`. `load_profile` checks every key and names the bad one;
+`apply_rule_overrides` lets a master's `填报规则` sheet win over the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROFILE_DIR = Path(__file__).parent / "profiles"
+FIELD_TYPES = {"text", "integer", "number", "phone", "email", "date", "enum", "image", "signature"}
+RULES_SHEET = "填报规则"
+# Header of the 填报规则 sheet: column title -> FieldSpec attribute.
+RULE_COLUMNS = {"字段": "name", "必填": "required", "最多字数": "max_chars", "最少字数": "min_chars",
+                "最小值": "min", "最大值": "max", "可选值": "choices", "格式": "pattern"}
+
+
+class ProfileError(ValueError):
+    """A profile file or 填报规则 sheet is malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str = "text"
+    labels: tuple[str, ...] = ()
+    required: bool = False
+    severity: str = "error"  # severity of `required` when missing
+    identity: bool = False  # short identity field: formula injection is an error here
+    long: bool = False  # free text laid out in a merged block
+    max_chars: int | None = None
+    min_chars: int | None = None
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    formats: tuple[str, ...] = ()  # image formats accepted
+    min_side: int | None = None  # image: smallest acceptable width/height in px
+    max_pixels: int | None = None
+    hint: str | None = None
+
+    @property
+    def all_labels(self) -> tuple[str, ...]:
+        return (self.name, *[lb for lb in self.labels if lb != self.name])
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table-layout section: a header row of `columns` and any number of data rows."""
+
+    name: str
+    columns: tuple[FieldSpec, ...]
+    min_rows: int = 0
+    labels: tuple[str, ...] = ()  # titles that may stand above the table
+
+
+@dataclass(frozen=True)
+class Constraint:
+    kind: str  # "per_group": count of `status` per group within [min, max]; "must_join": category list
+    status: str | None = None
+    min: int | None = None
+    max: int | None = None
+    field: str | None = None
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name: str
+    statuses: tuple[str, ...]
+    requires: tuple[str, ...] = ()
+    start: dt.date | None = None
+    due: dt.date | None = None
+    workdays: int | None = None  # e.g. 公示 5 个工作日
+    count_start_day: bool = False
+    constraints: tuple[Constraint, ...] = ()
+    note: str | None = None
+
+    @property
+    def column(self) -> str:
+        return f"{self.name}状态"
+
+
+@dataclass(frozen=True)
+class Similarity:
+    fields: tuple[str, ...] = ()
+    threshold: float = 0.85
+    severity: str = "warning"
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    sheet: str
+    log_sheet: str
+    columns: tuple[str, ...]
+    logo_column: str | None
+    aliases: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class StatusKinds:
+    passed: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()
+    returned: tuple[str, ...] = ()
+    late: tuple[str, ...] = ()
+
+    def kind_of(self, status: str) -> str | None:
+        for kind in ("passed", "pending", "returned", "late"):
+            if status in getattr(self, kind):
+                return kind
+        return None
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    title: str
+    source: str
+    form_title: str
+    key: str
+    group: str
+    fields: tuple[FieldSpec, ...]
+    tables: tuple[TableSpec, ...]
+    ledger: LedgerSpec
+    stages: tuple[Stage, ...]
+    statuses: StatusKinds
+    similarity: Similarity
+    char_count: str = "word"
+    template_version: int = 1
+    notes: tuple[str, ...] = ()
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def stage(self, name_or_id: str) -> Stage | None:
+        return next((s for s in self.stages if name_or_id in (s.name, s.id)), None)
+
+    @property
+    def logo_field(self) -> FieldSpec | None:
+        return next((f for f in self.fields if f.type == "image"), None)
+
+
+def builtin_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load a built-in profile by id, or a TOML file by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PROFILE_DIR / f"{name_or_path}.toml"
+        if not path.exists():
+            raise ProfileError(f"没有名为 {name_or_path} 的活动方案；可用：{', '.join(builtin_profiles())}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ProfileError(f"{path}: {exc}") from exc
+    return parse_profile(data, where=str(path))
+
+
+# -- parsing with key checks -------------------------------------------------------------------
+
+def _take(data: dict[str, Any], cls: type, where: str, convert: dict[str, Any] | None = None) -> Any:
+    """Build dataclass `cls` from `data`, refusing unknown keys and wrong types by name."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(names)
+    if unknown:
+        raise ProfileError(f"{where}: 未知的键 {sorted(unknown)}（可用：{sorted(names)}）")
+    kwargs = {}
+    for key, value in data.items():
+        conv = (convert or {}).get(key)
+        try:
+            kwargs[key] = conv(value) if conv else value
+        except (TypeError, ValueError) as exc:
+            raise ProfileError(f"{where}.{key}: {exc}") from exc
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ProfileError(f"{where}: {exc}") from exc
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _parse_field(data: dict[str, Any], where: str) -> FieldSpec:
+    spec = _take(data, FieldSpec, where, {"labels": tuple, "choices": tuple, "formats": tuple})
+    if spec.type not in FIELD_TYPES:
+        raise ProfileError(f"{where}.type: 未知类型 {spec.type!r}（可用：{sorted(FIELD_TYPES)}）")
+    if spec.severity not in ("error", "warning"):
+        raise ProfileError(f"{where}.severity: 只能是 error 或 warning")
+    if spec.type == "enum" and not spec.choices:
+        raise ProfileError(f"{where}.choices: enum 字段需要可选值")
+    return spec
+
+
+def _parse_stage(data: dict[str, Any], where: str) -> Stage:
+    def constraints(items: list[dict[str, Any]]) -> tuple[Constraint, ...]:
+        return tuple(_take(c, Constraint, f"{where}.constraints[{i}]", {"values": tuple})
+                     for i, c in enumerate(items))
+    return _take(data, Stage, where, {"statuses": tuple, "requires": tuple, "start": _date, "due": _date,
+                                      "constraints": constraints})
+
+
+def parse_profile(data: dict[str, Any], where: str = "profile") -> Profile:
+    data = dict(data)
+    try:
+        fields = tuple(_parse_field(f, f"{where}: fields[{i}]") for i, f in enumerate(data.pop("fields")))
+        ledger = dict(data.pop("ledger"))
+        stages_raw = data.pop("stages")
+    except KeyError as exc:
+        raise ProfileError(f"{where}: 缺少键 {exc.args[0]!r}") from exc
+    tables = tuple(
+        _take({**t, "columns": tuple(_parse_field(c, f"{where}: tables[{i}].columns[{j}]")
+                                     for j, c in enumerate(t.get("columns", [])))},
+              TableSpec, f"{where}: tables[{i}]", {"labels": tuple})
+        for i, t in enumerate(data.pop("tables", [])))
+    aliases = {k: tuple(v) for k, v in ledger.pop("aliases", {}).items()}
+    ledger_spec = _take({**ledger, "aliases": aliases}, LedgerSpec, f"{where}: ledger", {"columns": tuple})
+    stages = tuple(_parse_stage(s, f"{where}: stages[{i}]") for i, s in enumerate(stages_raw))
+    statuses = _take(data.pop("statuses", {}), StatusKinds, f"{where}: statuses",
+                     {k: tuple for k in ("passed", "pending", "returned", "late")})
+    similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})
+    profile = _take({**data, "fields": fields, "tables": tables, "ledger": ledger_spec, "stages": stages,
+                     "statuses": statuses, "similarity": similarity}, Profile, where, {"notes": tuple})
+    _check_references(profile, where)
+    return profile
+
+
+def _check_references(p: Profile, where: str) -> None:
+    names = {f.name for f in p.fields}
+    if p.key not in names:
+        raise ProfileError(f"{where}: key {p.key!r} 不是已定义的字段")
+    if p.char_count not in ("word", "chars"):
+        raise ProfileError(f"{where}: char_count 只能是 word 或 chars")
+    stage_names = [s.name for s in p.stages]
+    for s in p.stages:
+        for r in s.requires:
+            if r not in stage_names[: stage_names.index(s.name)]:
+                raise ProfileError(f"{where}: stages[{s.name}].requires 引用了未在其前定义的阶段 {r!r}")
+    for name in p.similarity.fields:
+        if name not in names:
+            raise ProfileError(f"{where}: similarity.fields 中的 {name!r} 不是已定义的字段")
+
+
+# -- 填报规则 sheet overrides -----------------------------------------------------------------------
+
+def apply_rule_overrides(profile: Profile, rows: list[list[Any]]) -> Profile:
+    """Apply a master's 填报规则 sheet: a header row (字段, 必填, 最多字数, …) then one row per field.
+    Blank cells keep the profile's value; an unknown field or column names itself in the error."""
+    if not rows:
+        return profile
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    unknown = [h for h in header if h and h not in RULE_COLUMNS and h != "说明"]
+    if unknown or "字段" not in header:
+        raise ProfileError(f"{RULES_SHEET}: 表头应为 {list(RULE_COLUMNS)}（无法识别：{unknown or '缺少“字段”列'}）")
+    by_name = {f.name: f for f in profile.fields}
+    for n, row in enumerate(rows[1:], start=2):
+        cells = dict(zip(header, row, strict=False))
+        name = str(cells.get("字段") or "").strip()
+        if not name:
+            continue
+        if name not in by_name:
+            raise ProfileError(f"{RULES_SHEET} 第 {n} 行：字段 {name!r} 不在活动方案中")
+        changes: dict[str, Any] = {}
+        for title, attr in RULE_COLUMNS.items():
+            raw = cells.get(title)
+            if attr == "name" or raw is None or str(raw).strip() == "":
+                continue
+            text = str(raw).strip()
+            try:
+                if attr == "required":
+                    changes[attr] = text in ("是", "必填", "true", "True", "1", "Y", "y")
+                elif attr in ("max_chars", "min_chars"):
+                    changes[attr] = int(float(text))
+                elif attr in ("min", "max"):
+                    changes[attr] = float(text)
+                elif attr == "choices":
+                    changes[attr] = tuple(c.strip() for c in text.replace("，", ",").replace("、", ",")
+                                          .split(",") if c.strip())
+                else:
+                    changes[attr] = text
+            except ValueError as exc:
+                raise ProfileError(f"{RULES_SHEET} 第 {n} 行“{title}”：{text!r} 不是数字") from exc
+        by_name[name] = dataclasses.replace(by_name[name], **changes)
+    return dataclasses.replace(profile, fields=tuple(by_name[f.name] for f in profile.fields))
+
+
+def profile_summary(p: Profile) -> dict[str, Any]:
+    return {"id": p.id, "title": p.title, "source": p.source, "fields": [f.name for f in p.fields],
+            "tables": [t.name for t in p.tables], "stages": [s.name for s in p.stages]}
+
