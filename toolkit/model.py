@@ -126,6 +126,7 @@ class Submission:
     pictures: list[Picture] = field(default_factory=list)
     logo: Picture | None = None
     findings: list[Finding] = field(default_factory=list)  # found while reading
+    notes: list[str] = field(default_factory=list)  # said to the user, not problems (e.g. skipped sheets)
 
     def value(self, name: str, default: Any = None) -> Any:
         v = self.fields.get(name)

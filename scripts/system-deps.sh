@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages the tests use for real: LibreOffice (reads back what brandkit writes), dovecot (IMAP
+# intake), CJK fonts (summary charts), unar/bsdtar (rar attachments). Installed when running as root.
+set -euo pipefail
+need=()
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v unar >/dev/null 2>&1 || need+=(unar)
+command -v bsdtar >/dev/null 2>&1 || need+=(libarchive-tools)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing system packages: ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "Missing system packages (install them as root): ${need[*]}" >&2
+fi

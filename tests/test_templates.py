@@ -1,0 +1,201 @@
+"""The branch form template: layout, input hints, drop-downs, protection, and what LibreOffice reads back."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from tests.libreoffice import convert
+from toolkit.model import parse_a1
+from toolkit.profile import PROFILE_DIR, Profile, builtin_profiles, load_profile, parse_profile
+from toolkit.templates import (
+    FORM_SHEET,
+    META_SHEET,
+    form_layout,
+    label_text,
+    parse_meta,
+    template_field_cells,
+    template_table_cells,
+    write_form,
+)
+from toolkit.text import normalize_label
+
+
+def _extended_profile() -> Profile:
+    """hospital-brand plus what the other notices need: enums (one with 其他, one too long for an inline
+    list), a 5-column table (wider than the grid) and a 2-column one."""
+    data = tomllib.loads((PROFILE_DIR / "hospital-brand.toml").read_text(encoding="utf-8"))
+    data["id"] = "test-extended"
+    data["fields"].insert(1, {"name": "支部类型", "type": "enum", "choices": ["教工党支部", "学生党支部"]})
+    data["fields"].insert(2, {"name": "模式", "type": "enum", "choices": [
+        "党建+业务管理能力", "党建+人才队伍建设", "党建+其他（注明）"]})
+    data["fields"].insert(3, {"name": "类别", "type": "enum", "choices": [f"类别{i:02d}，说明" for i in range(30)]})
+    data["tables"] = [
+        {"name": "申报工程", "columns": [
+            {"name": "工程名称", "max_chars": 20}, {"name": "品牌类别", "type": "enum",
+                                                 "choices": ["党建工作品牌", "党组织品牌", "党员品牌"]},
+            {"name": "负责人"}, {"name": "开始日期", "type": "date"}, {"name": "参与人数", "type": "integer"}]},
+        {"name": "活动台帐", "columns": [{"name": "日期", "type": "date"}, {"name": "活动"}]},
+    ]
+    return parse_profile(data, where="test")
+
+
+PROFILES = [*builtin_profiles(), "extended"]
+
+
+def _profile(name: str) -> Profile:
+    return _extended_profile() if name == "extended" else load_profile(name)
+
+
+@pytest.fixture(scope="module", params=PROFILES)
+def built(request, tmp_path_factory):
+    """(profile, the template path, what LibreOffice read back, the LibreOffice re-save opened by openpyxl)"""
+    profile = _profile(request.param)
+    tmp = tmp_path_factory.mktemp(request.param)
+    path = write_form(profile, tmp / "申报表.xlsx")
+    out = tmp / "lo"
+    out.mkdir()
+    saved = convert(path, "xlsx", out)
+    cal = CalamineWorkbook.from_path(str(saved))
+    values = {n: cal.get_sheet_by_name(n).to_python() for n in cal.sheet_names}
+    return profile, path, values, openpyxl.load_workbook(saved)
+
+
+def _at(rows: list[list], ref: str):
+    r, c = parse_a1(ref)
+    return rows[r][c] if r < len(rows) and c < len(rows[r]) else None
+
+
+def test_libreoffice_reads_title_and_labels(built):
+    profile, _, values, _ = built
+    rows = values[FORM_SHEET]
+    assert rows[0][0] == profile.form_title
+    layout = form_layout(profile)
+    texts = [b for b in layout.boxes if b.text]
+    assert len(texts) > len(profile.fields)
+    for box in texts:
+        assert _at(rows, box.ref) == box.text, box
+    for spec in profile.fields:
+        assert any(b.role == "label" and b.text == label_text(spec) for b in layout.boxes), spec.name
+
+
+def test_labels_normalise_to_field_names(built):
+    profile = built[0]
+    for spec in [*profile.fields, *[c for t in profile.tables for c in t.columns]]:
+        assert normalize_label(label_text(spec)) == normalize_label(spec.name), label_text(spec)
+    brand = profile.field("品牌名称")
+    assert label_text(brand) == f"品牌名称（{brand.max_chars}字以内）"
+
+
+def test_hidden_sheet_maps_fields_to_unlocked_cells_next_to_labels(built):
+    profile, path, _, _ = built
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == FORM_SHEET
+    assert wb[META_SHEET].sheet_state == "hidden"
+    meta = parse_meta([list(r) for r in wb[META_SHEET].iter_rows(values_only=True)])
+    assert meta is not None
+    assert (meta.profile, meta.template_version) == (profile.id, profile.template_version)
+    assert meta.fields == template_field_cells(profile)
+    assert meta.tables == template_table_cells(profile)
+    assert set(meta.fields) == {f.name for f in profile.fields}
+    ws = wb[FORM_SHEET]
+    for spec in profile.fields:
+        value = ws[meta.fields[spec.name]]
+        assert value.protection.locked is False, spec.name
+        label = ws.cell(value.row, value.column - 1)
+        assert label.protection.locked is True
+        assert label.value == label_text(spec)
+    for table in profile.tables:
+        for col in table.columns:
+            first = ws[meta.tables[table.name][col.name]]
+            assert first.protection.locked is False
+            assert ws.cell(first.row - 1, first.column).value == label_text(col)
+            assert ws.cell(first.row + 9, first.column).protection.locked is False
+
+
+def test_validations_hints_and_drop_downs(built):
+    profile, path, _, lo = built
+    wb = openpyxl.load_workbook(path)
+    ws = wb[FORM_SHEET]
+    cells = template_field_cells(profile)
+
+    def validation_of(ws, ref):
+        found = [dv for dv in ws.data_validations.dataValidation if ref in dv.sqref]
+        assert len(found) == 1, ref
+        return found[0]
+
+    for spec in profile.fields:
+        if spec.type == "image":
+            assert "插入" in ws[cells[spec.name]].comment.text
+            continue
+        dv = validation_of(ws, cells[spec.name])
+        assert dv.showInputMessage and dv.prompt
+        if spec.max_chars:
+            assert f"不超过 {spec.max_chars} 字" in dv.prompt
+        if spec.type == "integer":
+            assert dv.type == "whole" and "整数" in dv.prompt
+        if spec.type == "phone":
+            assert "手机号或带区号的座机" in dv.prompt
+        if spec.type == "enum":
+            assert dv.type == "list"
+            assert dv.errorStyle == ("warning" if any("其他" in c for c in spec.choices) else "stop")
+            assert _choices(wb, dv.formula1) == list(spec.choices)
+            # LibreOffice keeps the drop-down with exactly these choices
+            assert _choices(lo, validation_of(lo[FORM_SHEET], cells[spec.name]).formula1) == list(spec.choices)
+    for table in profile.tables:
+        for col in table.columns:
+            if col.type == "enum":
+                first = template_table_cells(profile)[table.name][col.name]
+                assert _choices(wb, validation_of(ws, first).formula1) == list(col.choices)
+
+
+def _choices(wb, formula: str) -> list[str]:
+    if formula.startswith('"'):
+        return formula[1:-1].replace('""', '"').split(",")
+    sheet, _, rng = formula.rpartition("!")
+    cells = wb[sheet.strip("'")][rng.replace("$", "")]
+    return [row[0].value for row in cells]
+
+
+def test_protection_without_password_and_print_setup(built):
+    _, path, _, lo = built
+    for ws in (openpyxl.load_workbook(path)[FORM_SHEET], lo[FORM_SHEET]):
+        p = ws.protection
+        assert p.sheet is True
+        assert not p.password
+        assert p.formatRows is False and p.formatCells is False and p.objects is False
+    ws = openpyxl.load_workbook(path)[FORM_SHEET]
+    assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "portrait"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.print_title_rows == "$1:$1"
+    assert ws["A1"].font.b and ws["A1"].font.sz == 16
+
+
+def test_layout_is_grid_shaped():
+    profile = _extended_profile()
+    layout = form_layout(profile)
+    assert len(layout.widths) == 5  # the 5-column table widens the grid
+    taken: set[tuple[int, int]] = set()
+    for box in layout.boxes:
+        cells = {(r, c) for r in range(box.r1, box.r2 + 1) for c in range(box.c1, box.c2 + 1)}
+        assert not cells & taken, box  # no two boxes overlap
+        assert box.c2 < len(layout.widths)
+        taken |= cells
+    # two short fields share a row; a long one gets its own tall block
+    cells = template_field_cells(load_profile("hospital-brand"))
+    brand, count = (parse_a1(cells[n]) for n in ("品牌名称", "党员总数"))
+    assert brand[0] == count[0] and brand[1] > count[1]
+    plan = next(b for b in layout.boxes if b.role == "value" and b.spec and b.spec.name == "创建计划")
+    assert sum(layout.heights[r] for r in range(plan.r1, plan.r2 + 1)) >= 200
+
+
+def test_write_form_replaces_atomically(tmp_path: Path):
+    target = tmp_path / "form.xlsx"
+    target.write_bytes(b"old")
+    write_form(load_profile("hospital-brand"), target)
+    assert target.read_bytes()[:2] == b"PK"
+    assert [p.name for p in tmp_path.iterdir()] == ["form.xlsx"]

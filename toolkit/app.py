@@ -1,0 +1,124 @@
+"""What each command does, between the CLI (or a button) and the pure core.
+
+Functions here read files, call the pure core, and write outputs; they return plain results that the
+CLI renders as text or JSON. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.check import Checked, check_all
+from toolkit.errors import UsageProblem
+from toolkit.profile import Profile, ProfileError, builtin_profiles, load_profile
+
+Progress = Callable[[int, int], None] | None
+
+
+def list_profiles() -> list[dict[str, Any]]:
+    from toolkit.profile import profile_summary
+
+    return [profile_summary(load_profile(name)) for name in builtin_profiles()]
+
+
+def resolve_profile(name: str | None) -> Profile:
+    if not name:
+        raise UsageProblem("请用 --profile 指定活动方案（brandkit profiles 可列出全部），或用 --master 指定台账")
+    try:
+        return load_profile(name)
+    except ProfileError as exc:
+        raise UsageProblem(str(exc)) from exc
+
+
+def write_template(profile_name: str, output: Path) -> Path:
+    from toolkit.templates import write_form
+
+    profile = resolve_profile(profile_name)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_form(profile, output)
+    return output
+
+
+@dataclass
+class ValidationResult:
+    profile: Profile
+    checked: list[Checked]
+    report_paths: dict[int, Path] = field(default_factory=dict)  # index into checked -> report file
+    overview: Path | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return any(c.status in ("error", "unreadable") for c in self.checked)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": [file_json(c) for c in self.checked]}
+
+
+def file_json(c: Checked) -> dict[str, Any]:
+    sub = c.submission
+    doc: dict[str, Any] = {
+        "path": sub.provenance.path,
+        "sheet": sub.provenance.sheet,
+        "branch": c.branch,
+        "status": c.status,
+        "fields": {name: _plain(v.value) for name, v in sub.fields.items()},
+        "pictures": [p.to_json() for p in sub.pictures],
+        "findings": [f.to_json() for f in c.findings],
+    }
+    if sub.tables:
+        doc["tables"] = {name: [{k: _plain(v.value) for k, v in row.items()} for row in rows]
+                         for name, rows in sub.tables.items()}
+    return doc
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def validate(paths: list[Path], *, profile_name: str | None, master: Path | None,
+             report_dir: Path | None, progress: Progress = None) -> ValidationResult:
+    from toolkit.batch import collect_paths, read_all
+
+    roster = None
+    if master is not None:
+        from toolkit.ledger import load_master
+
+        snapshot = load_master(master, profile_name)
+        profile, roster = snapshot.profile, snapshot.roster
+    else:
+        profile = resolve_profile(profile_name)
+    files = collect_paths(paths)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageProblem(f"找不到文件或文件夹：{'、'.join(map(str, missing))}")
+    if not files:
+        raise UsageProblem("没有找到可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv）")
+    checked = check_all(read_all(files, profile, progress=progress), profile, roster)
+    result = ValidationResult(profile, checked)
+    if report_dir is not None:
+        write_reports(result, report_dir)
+    return result
+
+
+def write_reports(result: ValidationResult, report_dir: Path) -> None:
+    from toolkit.report import ReportRow, write_branch_report, write_office_summary
+
+    report_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    used: set[str] = set()
+    for n, c in enumerate(result.checked):
+        sub = c.submission
+        stem = Path(sub.provenance.path).stem
+        name = f"{stem}_校验结果.xlsx"
+        if name in used:  # one file holding several branches' sheets: one report per sheet
+            name = f"{stem}_{sub.provenance.sheet}_校验结果.xlsx"
+        used.add(name)
+        path = write_branch_report(sub, c.findings, report_dir / name)
+        result.report_paths[n] = path
+        rows.append(ReportRow(path=sub.provenance.path, sheet=sub.provenance.sheet, branch=c.branch,
+                              status=c.status, findings=c.findings, report_path=path))
+    result.overview = write_office_summary(rows, report_dir / "校验汇总.xlsx")

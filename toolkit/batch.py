@@ -1,0 +1,62 @@
+"""The shell around the readers: find the files, read each in the sandbox, never stop a batch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from toolkit.model import Provenance, Submission
+from toolkit.profile import Profile
+from toolkit.readers.errors import Unreadable
+from toolkit.readers.limits import DEFAULT_LIMITS, Limits
+from toolkit.readers.submission import read_path, unreadable_submission
+from toolkit.sandbox import Failure, run_isolated
+
+REPORT_SUFFIX = "_校验结果"
+_SKIP_NAMES = {"inbox.jsonl", "校验汇总.xlsx", "desktop.ini", "thumbs.db"}
+_PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files named, and every file under folders named (sorted), minus brandkit's own outputs, Office
+    owner files (~$x.xlsx), hidden files and loose pictures (those are logo fallbacks, not forms)."""
+    found: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / f for f in sorted(files) if _wanted(f))
+        else:
+            found.append(path)
+    return found
+
+
+def _wanted(name: str) -> bool:
+    low = name.lower()
+    return not (name.startswith((".", "~$")) or low in _SKIP_NAMES or Path(name).stem.endswith(REPORT_SUFFIX)
+                or Path(low).suffix in _PICTURE_SUFFIXES or low.endswith((".sqlite", ".jsonl", ".eml")))
+
+
+def read_all(paths: list[Path], profile: Profile, *, origins: dict[str, dict] | None = None,
+             limits: Limits = DEFAULT_LIMITS,
+             progress: Callable[[int, int], None] | None = None) -> list[Submission]:
+    """Submissions of every file, in the order of `paths`. `origins` maps a resolved path to its intake
+    record (sender, received) from the inbox manifest."""
+    origins = origins or {}
+    jobs = []
+    for n, path in enumerate(paths):
+        origin = origins.get(str(path.resolve()), {})
+        jobs.append((n, (str(path), profile, origin.get("sender"), origin.get("received"), limits)))
+    results: dict[int, list[Submission]] = {}
+    for done, (n, result) in enumerate(run_isolated(read_path, jobs, timeout_s=limits.timeout_s,
+                                                     memory_bytes=limits.memory_bytes), start=1):
+        if isinstance(result, Failure):
+            prov = Provenance(path=str(paths[n]), sha256="")
+            reason = result.reason if result.reason in ("timeout", "crashed") else "crashed"
+            result = [unreadable_submission(prov, Unreadable(reason, seconds=int(limits.timeout_s)))]
+        results[n] = result
+        if progress:
+            progress(done, len(paths))
+    return [sub for n in range(len(paths)) for sub in results[n]]

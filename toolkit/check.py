@@ -1,0 +1,58 @@
+"""Validate a batch of submissions: per-file rules, branch matching, cross-submission rules. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from toolkit.model import Finding, Submission
+from toolkit.profile import Profile
+from toolkit.rules import branch_findings, cross_check, match_branch, validate
+
+
+@dataclass
+class Checked:
+    """A submission with every finding about it and the ledger branch it matched (if a roster was given)."""
+
+    submission: Submission
+    findings: list[Finding] = field(default_factory=list)
+    branch: str | None = None
+
+    @property
+    def status(self) -> str:
+        if not self.submission.readable:
+            return "unreadable"
+        severities = {f.severity for f in self.findings}
+        return "error" if "error" in severities else "warning" if "warning" in severities else "ok"
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+
+def check_all(subs: list[Submission], profile: Profile, roster: list[str] | None = None) -> list[Checked]:
+    cross = cross_check(subs, profile)
+    checked = []
+    for n, sub in enumerate(subs):
+        found = list(sub.findings)
+        if sub.readable and sub.fields:
+            no_label = {f.field for f in sub.findings if f.rule == "template_mismatch"}
+            found += [f for f in validate(sub, profile) if not (f.rule == "required" and f.field in no_label)]
+        found += cross.get(n, [])
+        name = sub.value(profile.key)
+        branch = None
+        if roster is not None and sub.readable and sub.fields:
+            branch = match_branch(str(name), roster) if name else None
+            if name and branch is None:
+                found += branch_findings(sub, profile, roster)
+        elif name:
+            branch = str(name)
+        checked.append(Checked(sub, _dedupe(found), branch))
+    return checked
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))

@@ -1,0 +1,144 @@
+"""Command line: parse arguments, call the app layer, render results. No logic lives here.
+
+Start-up must stay light (a button click waits for it): heavy modules are imported inside commands.
+Exit codes: 0 done; 1 done but some input rejected/invalid; 2 could not run; 3 internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class Context:
+    def __init__(self, as_json: bool, debug: bool, quiet: bool) -> None:
+        self.as_json = as_json
+        self.debug = debug
+        self.quiet = quiet or as_json
+
+    def say(self, text: str = "") -> None:
+        """Human text: stderr when --json (stdout is the document), else stdout."""
+        if not self.as_json:
+            click.echo(text)
+        elif not self.quiet:
+            click.echo(text, err=True)
+
+    def emit(self, document: dict[str, Any]) -> None:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default))
+
+    def progress(self, label: str) -> Callable[[int, int], None] | None:
+        if self.quiet or not sys.stderr.isatty():
+            return None
+        from toolkit.render import progress_callback
+
+        return progress_callback(label)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+class BrandkitGroup(click.Group):
+    """Turns known failures into exit codes and Chinese messages; --json may come after the command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for flag in ("--json", "--debug"):
+            if flag in args[1:] and args.index(flag) > 0:
+                args = [flag] + [a for a in args if a != flag]
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from toolkit.errors import UsageProblem
+
+        try:
+            return super().invoke(ctx)
+        except UsageProblem as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("已中断。", err=True)
+            sys.exit(EXIT_USAGE)
+        except Exception as exc:  # the last line of defence: no traceback without --debug
+            if os.environ.get("BRANDKIT_DEBUG") or "--debug" in sys.argv:
+                raise
+            click.echo(f"内部错误：{type(exc).__name__}: {exc}\n请加 --debug 重新运行并把输出发给维护人员。", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=BrandkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Message language.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(package_name="brandkit")
+@click.pass_context
+def main(ctx: click.Context, as_json: bool, lang: str | None, debug: bool, quiet: bool) -> None:
+    """brandkit: 党支部品牌创建申报的收集、校验、合并与汇总。"""
+    if lang:
+        os.environ["BRANDKIT_LANG"] = lang
+    if debug:
+        os.environ["BRANDKIT_DEBUG"] = "1"
+    ctx.obj = Context(as_json, debug, quiet)
+
+
+@main.command()
+@click.pass_obj
+def profiles(obj: Context) -> None:
+    """List the built-in campaigns (活动方案)."""
+    from toolkit import app
+
+    listing = app.list_profiles()
+    if obj.as_json:
+        obj.emit({"profiles": listing})
+        return
+    for p in listing:
+        obj.say(f"{p['id']:<20} {p['title']}  —  {p['source']}")
+
+
+@main.command()
+@click.option("--profile", "profile_name", required=True, help="Campaign id, or a .toml path.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def template(obj: Context, profile_name: str, output: Path) -> None:
+    """Write the branch application form (申报表) for a campaign."""
+    from toolkit import app
+
+    path = app.write_template(profile_name, output)
+    obj.emit({"template": str(path)}) if obj.as_json else obj.say(f"已生成申报表模板：{path}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--profile", "profile_name", help="Campaign id, or a .toml path.")
+@click.option("--master", type=click.Path(dir_okay=False, path_type=Path), help="Take rules and roster from this master.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Write annotated copies here.")
+@click.pass_obj
+def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, master: Path | None,
+             report_dir: Path | None) -> None:
+    """Check branch forms against the campaign's rules."""
+    from toolkit import app
+    from toolkit.render import render_validation
+
+    result = app.validate(list(paths), profile_name=profile_name, master=master, report_dir=report_dir,
+                          progress=obj.progress("校验"))
+    if obj.as_json:
+        obj.emit(result.to_json())
+    else:
+        render_validation(result, obj.say)
+    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Judge one attached file: keep it (spreadsheet, picture), unpack it (zip, rar) or skip it with a reason.
+
+Archives from Chinese Windows tools carry GBK member names without the UTF-8 flag; names are recovered
+from the raw bytes (UTF-8 if valid, else GB18030). Limits on member count, sizes and compression ratio
+are checked on the central directory first and again while reading, since headers can lie.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .kinds import PICTURE, SPREADSHEET, skip_reason, sniff
+from .names import decode_bytes
+from .types import MB, Found, Limits, Skipped
+
+Collected = tuple[list[Found], list[Skipped]]
+
+
+def collect(name: str, data: bytes, limits: Limits, depth: int = 0) -> Collected:
+    """What to take from one file: spreadsheets and pictures kept, archives unpacked, the rest skipped."""
+    if len(data) > limits.attachment_bytes:
+        return [], [Skipped(name, f"文件大小 {len(data) / MB:.1f} MB，超过 {limits.attachment_bytes / MB:.0f} MB "
+                                  "上限，未收取；请对方压缩图片或拆分后重新发送")]
+    kind = sniff(data, name)
+    if kind in SPREADSHEET or kind in PICTURE:
+        return [Found(name, data, kind)], []
+    if kind in ("zip", "rar"):
+        if depth >= limits.archive_depth:
+            return [], [Skipped(name, "压缩包内又嵌套了多层压缩包，未解开；请对方把表格直接作为附件发送")]
+        return _unzip(name, data, limits, depth) if kind == "zip" else _unrar(name, data, limits, depth)
+    if kind == "7z":
+        return [], [Skipped(name, "7z 压缩包暂不支持，请对方改用 zip 重新发送")]
+    return [], [Skipped(name, skip_reason(kind))]
+
+
+def zip_member_name(info: zipfile.ZipInfo) -> str:
+    """Member name as the sender saw it: UTF-8 when flagged or valid, else GBK (read as GB18030)."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    return decode_bytes(info.filename.encode("cp437"))
+
+
+def _unzip(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return [], [Skipped(name, "zip 压缩包已损坏，无法解开；请对方重新压缩后发送")]
+    with zf:
+        members = [i for i in zf.infolist() if not i.is_dir()]
+        if len(members) > limits.archive_members:
+            return [], [Skipped(name, f"压缩包内有 {len(members)} 个文件，超过 {limits.archive_members} 个上限，"
+                                      "未解开；请对方只压缩申报材料")]
+        total = sum(i.file_size for i in members)
+        if total > limits.archive_total_bytes:
+            return [], [Skipped(name, f"压缩包解开后共 {total / MB:.0f} MB，超过 "
+                                      f"{limits.archive_total_bytes / MB:.0f} MB 上限（疑似压缩炸弹），未解开")]
+        found: list[Found] = []
+        skipped: list[Skipped] = []
+        budget = limits.archive_total_bytes
+        for info in members:
+            label = f"{name}/{zip_member_name(info)}"
+            if info.flag_bits & 0x1:
+                skipped.append(Skipped(label, "压缩包成员已加密，无法读取；请对方去掉密码后重新发送"))
+                continue
+            if info.file_size > limits.archive_ratio * max(info.compress_size, 1) and info.file_size > MB:
+                skipped.append(Skipped(label, f"压缩比 {info.file_size // max(info.compress_size, 1)} 倍，"
+                                              "疑似压缩炸弹，未解开"))
+                continue
+            cap = min(limits.attachment_bytes, budget)
+            try:
+                with zf.open(info) as fh:
+                    content = fh.read(cap + 1)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+                skipped.append(Skipped(label, f"压缩包成员损坏，无法解开（{type(exc).__name__}）"))
+                continue
+            if len(content) > cap:
+                skipped.append(Skipped(label, "解开后超过大小上限（实际大小与压缩包记录不符，疑似压缩炸弹），未收取"))
+                continue
+            budget -= len(content)
+            more, less = collect(label, content, limits, depth + 1)
+            found += more
+            skipped += less
+    return found, skipped
+
+
+def _limit_output(max_bytes: int):  # pragma: no cover - runs in the child process
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+    return apply
+
+
+def _unrar(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
+    tools = [t for t in (("unar", "-q", "-f", "-o", "{out}", "{src}"), ("bsdtar", "-x", "-f", "{src}", "-C", "{out}"))
+             if shutil.which(t[0])]
+    if not tools:
+        return [], [Skipped(name, "收到 rar 压缩包，但本机未安装 unar 或 bsdtar，无法解开；请对方改用 zip 重新发送")]
+    with tempfile.TemporaryDirectory(prefix="brandkit-rar-") as tmp:
+        src = Path(tmp, "a.rar")
+        src.write_bytes(data)
+        for tool in tools:
+            out = Path(tmp, tool[0])
+            out.mkdir()
+            argv = [a.format(out=out, src=src) for a in tool]
+            try:
+                done = subprocess.run(argv, capture_output=True, timeout=limits.tool_timeout,
+                                      preexec_fn=_limit_output(limits.attachment_bytes), check=False)
+            except subprocess.TimeoutExpired:
+                continue
+            files = [p for p in out.rglob("*") if p.is_file() and not p.is_symlink()]
+            if done.returncode == 0 and files:
+                return _collect_files(name, out, files, limits, depth)
+    return [], [Skipped(name, "无法解开此 rar 压缩包（可能是 RAR5 或已加密）；请对方改用 zip 重新发送")]
+
+
+def _collect_files(name: str, root: Path, files: list[Path], limits: Limits, depth: int) -> Collected:
+    if len(files) > limits.archive_members:
+        return [], [Skipped(name, f"压缩包内有 {len(files)} 个文件，超过 {limits.archive_members} 个上限，未解开")]
+    found: list[Found] = []
+    skipped: list[Skipped] = []
+    budget = limits.archive_total_bytes
+    for path in sorted(files):
+        label = f"{name}/{decode_bytes(os.fsencode(path.relative_to(root)))}"
+        size = path.stat().st_size
+        if size > min(limits.attachment_bytes, budget):
+            skipped.append(Skipped(label, f"解开后 {size / MB:.1f} MB，超过大小上限，未收取"))
+            continue
+        budget -= size
+        more, less = collect(label, path.read_bytes(), limits, depth + 1)
+        found += more
+        skipped += less
+    return found, skipped

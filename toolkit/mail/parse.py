@@ -1,0 +1,156 @@
+"""One raw RFC 5322 message -> ParsedMessage (sender, subject, received time, files worth keeping).
+
+Headers are fetched raw (see `_RawPolicy`) and decoded by `names`, never by stdlib's guesses. A broken
+message is read as far as it goes; what went wrong becomes a Chinese problem text, never an exception.
+"""
+
+from __future__ import annotations
+
+import email
+import email.errors
+import hashlib
+import re
+from datetime import datetime
+from email.message import Message
+from email.policy import Compat32
+from email.utils import parseaddr, parsedate_to_datetime
+
+from .archives import collect
+from .names import decode_bytes, decode_header_bytes, header_params, unfold
+from .types import MB, Limits, ParsedMessage, Skipped
+
+
+class _RawPolicy(Compat32):
+    """Compat32 that hands header values back untouched (8-bit bytes kept as surrogate escapes)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+RAW = _RawPolicy()
+
+
+def raw_header(msg: Message, name: str) -> bytes:
+    value = msg.get(name)
+    if value is None:
+        return b""
+    return unfold(str(value).encode("ascii", "surrogateescape"))
+
+
+def header_text(msg: Message, name: str) -> str:
+    return decode_header_bytes(raw_header(msg, name)).strip()
+
+
+def received_time(msg: Message) -> datetime | None:
+    """When the mail arrived: the newest Received: stamp, else the sender's Date:."""
+    stamps = [unfold(str(v).encode("ascii", "surrogateescape")) for v in msg.get_all("Received") or []]
+    candidates = [s.rsplit(b";", 1)[-1] for s in stamps[:1] if b";" in s] + [raw_header(msg, "Date")]
+    for raw in candidates:
+        try:
+            return parsedate_to_datetime(raw.decode("ascii", "replace").strip())
+        except (TypeError, ValueError, IndexError):
+            continue
+    return None
+
+
+def sender_of(text: str) -> tuple[str, str]:
+    """('张三 <zhangsan@qq.com>', 'zhangsan@qq.com') from a decoded From: value."""
+    name, address = parseaddr(text)
+    name = name.strip().strip('"').strip()
+    address = address.strip()
+    if not address:
+        return text.strip(), ""
+    return (f"{name} <{address}>" if name and name != address else address), address
+
+
+_BIG_LINK = re.compile(r"https?://[^\s\"'<>]*(?:ftn|large-attachment|bigfile|fs\.163|dfs\.mail|attach\.qq)[^\s\"'<>]*",
+                       re.I)
+_BIG_NAME = re.compile(r"[^\s<>\"'/\\|:*?]+\.(?:xlsx|xlsm|xls|et|ods|csv|zip|rar|7z|png|jpe?g)\b", re.I)
+_BASE64_DEFECTS = (email.errors.InvalidBase64PaddingDefect, email.errors.InvalidBase64LengthDefect)
+_TRUNCATED = (email.errors.StartBoundaryNotFoundDefect, email.errors.CloseBoundaryNotFoundDefect,
+              email.errors.MultipartInvariantViolationDefect)
+
+
+def big_attachment_links(body: str) -> list[Skipped]:
+    """QQ/163 '超大附件': expiring download links in the body instead of attachments."""
+    if "超大附件" not in body:
+        return []
+    links = list(dict.fromkeys(m.group(0) for m in _BIG_LINK.finditer(body)))[:20]
+    text = re.sub(r"<[^>]+>", " ", body)
+    names = list(dict.fromkeys(m.group(0) for m in _BIG_NAME.finditer(text)))[:20] or ["超大附件"]
+    where = f"；链接：{links[0]}" if links else ""
+    reason = ("超大附件只是正文里的下载链接（会过期），不随邮件发送，未收取；请下载后放入收件箱文件夹，"
+              f"或请对方改为普通附件重新发送{where}")
+    return [Skipped(name, reason) for name in names]
+
+
+def _payload(part: Message, name: str, limits: Limits) -> tuple[bytes | None, Skipped | None]:
+    encoded = part.get_payload(decode=False)
+    if isinstance(encoded, str) and len(encoded) * 3 // 4 > limits.attachment_bytes:
+        size = len(encoded) * 3 / 4 / MB
+        return None, Skipped(name, f"附件约 {size:.0f} MB，超过 {limits.attachment_bytes / MB:.0f} MB 上限，"
+                                   "未收取；请对方压缩或拆分后重新发送")
+    before = len(part.defects)
+    data = part.get_payload(decode=True) or b""
+    if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects[before:]):
+        return None, Skipped(name, "附件数据不完整（邮件可能在传输中被截断），未收取；请对方重新发送")
+    return data, None
+
+
+def _filename(part: Message) -> str | None:
+    for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+        raw = raw_header(part, header)
+        if raw:
+            name = header_params(raw).get(param, "").strip()
+            if name:
+                return name
+    return None
+
+
+def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
+    """Everything intake needs from one raw message; never raises on bad input."""
+    limits = limits or Limits()
+    msg = email.message_from_bytes(data, policy=RAW)
+    sender, address = sender_of(header_text(msg, "From"))
+    parsed = ParsedMessage(
+        message_id=raw_header(msg, "Message-ID").decode("ascii", "replace").strip(),
+        sender=sender, sender_address=address, subject=header_text(msg, "Subject"),
+        received=received_time(msg))
+    if not msg.keys() or not (raw_header(msg, "From") or raw_header(msg, "Subject") or msg.is_multipart()):
+        parsed.problems.append("不是有效的邮件（缺少邮件头），已跳过")
+        return parsed
+    parts = [p for p in msg.walk() if not p.is_multipart()]
+    if any(isinstance(d, _TRUNCATED) for p in msg.walk() for d in p.defects):
+        parsed.problems.append("邮件结构不完整（可能被截断），已尽量读取其中的附件；如缺少附件请对方重新发送")
+    for index, part in enumerate(parts[:1000], start=1):
+        name = _filename(part)
+        ctype = part.get_content_type()
+        disposition = raw_header(part, "Content-Disposition").split(b";", 1)[0].strip().lower()
+        if name is None and ctype in ("text/plain", "text/html") and disposition != b"attachment":
+            body = decode_bytes(part.get_payload(decode=True) or b"", part.get_param("charset"))
+            parsed.skipped += big_attachment_links(body)
+            continue
+        if ctype == "application/ms-tnef" or (name or "").lower() == "winmail.dat":
+            parsed.skipped.append(Skipped(name or "winmail.dat", "Outlook RTF 格式的 winmail.dat，无法读取其中附件；"
+                                          "请对方在 Outlook 中改用 HTML 或纯文本格式重新发送"))
+            continue
+        if name is None and disposition != b"attachment" and part.get_content_maintype() not in ("application",):
+            if part.get_content_maintype() == "image":
+                parsed.skipped.append(Skipped(f"正文图片{index}", "正文中的内嵌图片（无文件名，多为签名图标），未收取；"
+                                                                 "品牌标识请作为附件发送", rejected=False))
+            continue
+        label = name or f"附件{index}"
+        data_, problem = _payload(part, label, limits)
+        if problem:
+            parsed.skipped.append(problem)
+            continue
+        found, skipped = collect(label, data_ or b"", limits)
+        parsed.found += found
+        parsed.skipped += skipped
+    return parsed
+
+
+def message_key(parsed: ParsedMessage, raw: bytes) -> str:
+    """Identity for the idempotency ledger: the Message-ID, else a hash of the raw message."""
+    return parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+

@@ -1,0 +1,181 @@
+"""The intake run: every source -> parsed messages -> the inbox folder, one message at a time.
+
+A broken message or source becomes an entry in `errors` and the batch goes on. IMAP messages are moved
+(`move_to`) only at the end of their folder, after their files and ledger rows are on disk.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from .imap import ImapSession, ImapSource, parse_imap_url
+from .msg import parse_msg
+from .names import decode_header_bytes, unfold
+from .parse import message_key, parse_message
+from .report import IntakeReport, MessageReport
+from .secrets import MissingPassword, imap_password
+from .sources import RawItem, SourceError, file_items
+from .store import Inbox
+from .types import MB, Limits, ParsedMessage
+
+Progress = Callable[[int, int], None]
+
+
+class IntakeError(Exception):
+    """The run cannot start at all (exit code 2); the message is in Chinese."""
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _wanted(parsed: ParsedMessage, since: date | None, subject: str | None) -> bool:
+    if subject and _fold(subject) not in _fold(parsed.subject):
+        return False
+    return not (since and parsed.received and parsed.received.date() < since)
+
+
+def _too_big(size: int | None, limits: Limits) -> str | None:
+    if size is not None and size > limits.message_bytes:
+        return (f"邮件大小 {size / MB:.0f} MB，超过 {limits.message_bytes / MB:.0f} MB 上限，未处理；"
+                "请对方压缩或拆分附件后重新发送")
+    return None
+
+
+class _Run:
+    def __init__(self, inbox: Inbox, report: IntakeReport, limits: Limits, since: date | None,
+                 subject: str | None, progress: Progress | None) -> None:
+        self.inbox, self.report, self.limits = inbox, report, limits
+        self.since, self.subject, self.progress = since, subject, progress
+        self.done = self.total = 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+    def take(self, label: str, raw: bytes, fmt: str, source: str,
+             uid: tuple[str, str, int, int] | None = None, received: datetime | None = None) -> bool:
+        """Parse and store one message; True when it is handled (taken now or earlier)."""
+        problem = _too_big(len(raw), self.limits)
+        if problem:
+            self.report.errors.append(f"{label}：{problem}")
+            return False
+        try:
+            parsed = parse_msg(raw, self.limits) if fmt == "msg" else parse_message(raw, self.limits)
+        except Exception as exc:  # noqa: BLE001 - one broken message must never stop the batch
+            self.report.errors.append(f"{label}：无法解析这封邮件（{type(exc).__name__}: {exc}），已跳过")
+            return False
+        if received is not None:
+            parsed.received = received
+        if not _wanted(parsed, self.since, self.subject):
+            return False
+        key = message_key(parsed, raw)
+        if self.inbox.has_message(key):
+            self.report.already_taken += 1
+            if uid:
+                self.inbox.record_uid(uid, key)
+            return True
+        where = f"{label}（{parsed.subject or '无主题'}）"
+        self.report.errors += [f"{where}：{p}" for p in parsed.problems]
+        entry = MessageReport.of(parsed)
+        entry.attachments, duplicates = self.inbox.save(parsed, key)
+        entry.skipped = parsed.skipped + duplicates
+        self.inbox.record(parsed, key, source, uid)
+        self.report.messages.append(entry)
+        return True
+
+    def files(self, source: str) -> None:
+        items: list[RawItem] = list(file_items(source))
+        self.total += len(items)
+        for item in items:
+            problem = _too_big(item.size, self.limits)
+            if problem:
+                self.report.errors.append(f"{item.label}：{problem}")
+            else:
+                try:
+                    raw = item.load()
+                except OSError as exc:
+                    self.report.errors.append(f"{item.label}：无法读取（{exc}）")
+                else:
+                    self.take(item.label, raw, item.fmt, item.label)
+            self.tick()
+
+    def imap(self, src: ImapSource, password: str, move_to: str | None) -> None:
+        with ImapSession(src, password, readonly=not move_to) as session:
+            uids = session.search(self.since)
+            key = (src.account, src.folder, session.uidvalidity)
+            handled = [u for u in uids if self.inbox.has_uid(*key, u)]
+            metas = session.metas([u for u in uids if u not in set(handled)])
+            self.total += len(metas)
+            for meta in metas:
+                label = f"{src.account}/{src.folder} UID {meta.uid}"
+                subject, message_id = _header_of(meta.header, b"subject"), _header_of(meta.header, b"message-id")
+                if self.subject and _fold(self.subject) not in _fold(subject):
+                    self.tick()
+                    continue
+                if message_id and self.inbox.has_message(message_id):  # taken before by another route
+                    self.inbox.record_uid((*key, meta.uid), message_id)
+                    self.report.already_taken += 1
+                    handled.append(meta.uid)
+                    self.tick()
+                    continue
+                problem = _too_big(meta.size, self.limits)
+                raw = None if problem else session.fetch(meta.uid)
+                if problem or raw is None:
+                    self.report.errors.append(f"{label}（{subject}）：{problem or '服务器没有返回邮件内容'}")
+                elif self.take(label, raw, "mime", f"imap://{src.account}/{src.folder}", (*key, meta.uid),
+                               meta.internaldate):
+                    handled.append(meta.uid)
+                self.tick()
+            if move_to:
+                warning = session.move(sorted(handled), move_to)
+                if warning:
+                    self.report.errors.append(f"{src.account}/{src.folder}：{warning}")
+                else:
+                    self.report.moved += len(handled)
+
+
+def _header_of(header: bytes, name: bytes) -> str:
+    """One header's decoded value from a fetched header block."""
+    for line in unfold(header).splitlines():
+        field, colon, value = line.partition(b":")
+        if colon and field.strip().lower() == name:
+            return decode_header_bytes(value.strip())
+    return ""
+
+
+def intake(sources: list[str], out_dir: Path, *, since: date | None = None, subject: str | None = None,
+           move_to: str | None = None, password: Callable[[str], str] | None = None,
+           progress: Progress | None = None, limits: Limits | None = None) -> IntakeReport:
+    """Take the attachments of every source's messages into `out_dir` (see the package docstring)."""
+    from filelock import FileLock, Timeout
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = IntakeReport()
+    try:
+        with FileLock(str(out_dir / ".brandkit-intake.lock"), timeout=0):
+            inbox = Inbox(out_dir)
+            try:
+                run = _Run(inbox, report, limits or Limits(), since, subject, progress)
+                for source in sources:
+                    _one_source(run, source, move_to, password or imap_password)
+            finally:
+                inbox.close()
+    except Timeout:
+        raise IntakeError(f"另一个 brandkit intake 正在写入 {out_dir}，请等它结束后再试") from None
+    return report
+
+
+def _one_source(run: _Run, source: str, move_to: str | None, password: Callable[[str], str]) -> None:
+    try:
+        src = parse_imap_url(source)
+        if src is None:
+            run.files(source)
+        else:
+            run.imap(src, password(src.account), move_to)
+    except (SourceError, MissingPassword) as exc:
+        run.report.errors.append(str(exc))

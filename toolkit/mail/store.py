@@ -1,0 +1,150 @@
+"""The inbox folder: saved files, the manifest merge reads, and the ledger that makes intake idempotent.
+
+Layout: `INBOX/<received date>_<sender>/<name>`, `INBOX/inbox.jsonl` (one line per saved file) and
+`INBOX/.brandkit-intake.sqlite` (messages taken, IMAP UIDVALIDITY+UID seen, file sha256 saved). Each file
+is written to a temp name and renamed, then its manifest line appended, then the ledger committed: a crash
+at any point leaves at worst a message that is taken again next time, never a half-written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .kinds import fitting_name
+from .names import safe_name
+from .types import ParsedMessage, Skipped
+
+MANIFEST = "inbox.jsonl"
+LEDGER = ".brandkit-intake.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (key TEXT PRIMARY KEY, message_id TEXT, sender TEXT, subject TEXT,
+                                     received TEXT, source TEXT, taken_at TEXT);
+CREATE TABLE IF NOT EXISTS imap (account TEXT, folder TEXT, uidvalidity INTEGER, uid INTEGER, key TEXT,
+                                 PRIMARY KEY (account, folder, uidvalidity, uid));
+CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, path TEXT, key TEXT);
+"""
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def folder_name(parsed: ParsedMessage) -> str:
+    day = parsed.received.date().isoformat() if parsed.received else "日期不明"
+    who = parsed.sender.split("<", 1)[0].strip() or parsed.sender_address or "发件人不明"
+    if parsed.sender_address and who != parsed.sender_address:
+        who = f"{who}_{parsed.sender_address}"
+    return safe_name(f"{day}_{who}", fallback=day)
+
+
+def _free_path(folder: Path, name: str) -> Path:
+    path = folder / name
+    stem, suffix = path.stem, path.suffix
+    n = 2
+    while path.exists():
+        path = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class Inbox:
+    """An inbox folder opened for intake (hold `lock` while using it)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(root / LEDGER)
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def has_message(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
+
+    def has_uid(self, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
+        row = self.db.execute("SELECT 1 FROM imap WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
+                              (account, folder, uidvalidity, uid)).fetchone()
+        return row is not None
+
+    def save(self, parsed: ParsedMessage, key: str) -> tuple[list[dict[str, str]], list[Skipped]]:
+        """Write the message's files (once per sha256 across the whole inbox) and their manifest lines."""
+        saved: list[dict[str, str]] = []
+        skipped: list[Skipped] = []
+        folder = self.root / folder_name(parsed)
+        for found in parsed.found:
+            digest = sha256_hex(found.data)
+            row = self.db.execute("SELECT path FROM files WHERE sha256 = ?", (digest,)).fetchone()
+            if row and (self.root / row[0]).is_file():
+                skipped.append(Skipped(found.name, f"与已收取的 {row[0]} 内容完全相同，不再重复保存", rejected=False))
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            path = _free_path(folder, fitting_name(safe_name(found.name), found.kind))
+            _write_atomic(path, found.data)
+            rel = path.relative_to(self.root).as_posix()
+            self._append_manifest({
+                "path": rel, "name": found.name, "sha256": digest, "sender": parsed.sender,
+                "received": parsed.received.isoformat() if parsed.received else None,
+                "message_id": parsed.message_id or None, "subject": parsed.subject})
+            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", (digest, rel, key))
+            saved.append({"name": found.name, "path": str(path.resolve()), "sha256": digest})
+        return saved, skipped
+
+    def _append_manifest(self, record: dict[str, Any]) -> None:
+        with open(self.root / MANIFEST, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def record(self, parsed: ParsedMessage, key: str, source: str,
+               uid: tuple[str, str, int, int] | None = None) -> None:
+        """Mark a message as taken (and its IMAP UID as seen); commits."""
+        self.db.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)", (
+            key, parsed.message_id, parsed.sender, parsed.subject,
+            parsed.received.isoformat() if parsed.received else None, source,
+            datetime.now().astimezone().isoformat(timespec="seconds")))
+        if uid:
+            self.db.execute("INSERT OR IGNORE INTO imap VALUES (?, ?, ?, ?, ?)", (*uid, key))
+        self.db.commit()
+
+    def record_uid(self, uid: tuple[str, str, int, int], key: str) -> None:
+        """An IMAP message whose Message-ID was already taken through another route."""
+        self.db.execute("INSERT OR IGNORE INTO imap VALUES (?, ?, ?, ?, ?)", (*uid, key))
+        self.db.commit()
+
+
+def read_manifest(inbox: Path) -> dict[str, dict[str, Any]]:
+    """Saved file (absolute, resolved path) -> {sender, received, message_id, subject, sha256}.
+
+    The last line for a path wins; lines that are not valid JSON (a crash mid-append) are ignored.
+    """
+    result: dict[str, dict[str, Any]] = {}
+    manifest = inbox / MANIFEST
+    if not manifest.is_file():
+        return result
+    root = inbox.resolve()
+    with open(manifest, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+                path = str((root / rec["path"]).resolve())
+            except (ValueError, KeyError, TypeError):
+                continue
+            result[path] = {k: rec.get(k) for k in ("sender", "received", "message_id", "subject", "sha256")}
+    return result

@@ -1,0 +1,324 @@
+"""The message catalogue: every validation rule's title and message, in Chinese (default) and English.
+
+Modelled on frictionless' error catalogue: a stable rule id, a title, a template with named figures.
+A rule may have variants ("integer.unit", "range.max") for the same id; `RULES` lists the ids only.
+Templates say what is wrong, with the actual figure, and what to do. `BRANDKIT_LANG=en` switches
+language when no `lang` is passed.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from typing import Any
+
+# rule (or rule.variant) -> {"title": (zh, en), "zh": template, "en": template}
+CATALOGUE: dict[str, dict[str, Any]] = {
+    "required": {
+        "title": ("必填项未填写", "Required field missing"),
+        "zh": "“{field}”未填写，这是必填项，请补充填写",
+        "en": "'{field}' is empty; it is required, please fill it in",
+    },
+    "required.signature": {
+        "zh": "“{field}”在电子版中为空，请确认纸质版已签字盖章",
+        "en": "'{field}' is blank in the electronic copy; make sure the paper copy is signed and stamped",
+    },
+    "required.rows": {
+        "zh": "“{field}”至少需要填写 {min} 行，现有 {count} 行，请补充",
+        "en": "'{field}' needs at least {min} row(s), found {count}; please add them",
+    },
+    "max_chars": {
+        "title": ("超过字数上限", "Too long"),
+        "zh": "“{field}”{count} 字，超过 {limit} 字上限，请精简到 {limit} 字以内",
+        "en": "'{field}' has {count} characters, over the limit of {limit}; shorten it to {limit} or fewer",
+    },
+    "min_chars": {
+        "title": ("字数不足", "Too short"),
+        "zh": "“{field}”只有 {count} 字，少于 {limit} 字的要求，请补充到至少 {limit} 字",
+        "en": "'{field}' has only {count} characters, fewer than the required {limit}; please expand it",
+    },
+    "integer": {
+        "title": ("不是整数", "Not a whole number"),
+        "zh": "“{field}”应填整数，现填“{value}”，请改为阿拉伯数字（如 23）",
+        "en": "'{field}' must be a whole number, found '{value}'; write digits only (e.g. 23)",
+    },
+    "integer.unit": {
+        "zh": "“{field}”填的是“{value}”，已按 {number} 读取；请只填数字 {number}",
+        "en": "'{field}' reads '{value}', taken as {number}; please write just the number {number}",
+    },
+    "range": {
+        "title": ("超出范围", "Out of range"),
+        "zh": "“{field}”为 {value}，不在 {min}～{max} 之间，请核对后修改",
+        "en": "'{field}' is {value}, outside {min}–{max}; please check it",
+    },
+    "range.min": {
+        "zh": "“{field}”为 {value}，小于最小值 {min}，请核对后修改",
+        "en": "'{field}' is {value}, below the minimum {min}; please check it",
+    },
+    "range.max": {
+        "zh": "“{field}”为 {value}，大于最大值 {max}，请核对后修改",
+        "en": "'{field}' is {value}, above the maximum {max}; please check it",
+    },
+    "range.not_number": {
+        "zh": "“{field}”应填数字，现填“{value}”，请改为阿拉伯数字",
+        "en": "'{field}' must be a number, found '{value}'; write digits only",
+    },
+    "phone": {
+        "title": ("电话号码无效", "Invalid phone number"),
+        "zh": "“{field}”“{value}”不是有效的电话号码，请填写 11 位手机号（如 13812345678）"
+              "或带区号的座机号（如 0471-1234567）",
+        "en": "'{field}' '{value}' is not a valid phone number; write an 11-digit mobile (13812345678) "
+              "or a landline with area code (0471-1234567)",
+    },
+    "email": {
+        "title": ("邮箱地址无效", "Invalid email address"),
+        "zh": "“{field}”“{value}”不是有效的电子邮箱地址，请核对（如 name@example.com）",
+        "en": "'{field}' '{value}' is not a valid email address (e.g. name@example.com)",
+    },
+    "date": {
+        "title": ("日期无法识别", "Unrecognised date"),
+        "zh": "“{field}”“{value}”不是可识别的日期，请按“2024年7月11日”的格式填写",
+        "en": "'{field}' '{value}' is not a date we can read; write it like 2024-07-11",
+    },
+    "enum": {
+        "title": ("不在可选范围", "Not an allowed value"),
+        "zh": "“{field}”填的是“{value}”，不在可选范围（{choices}）内，您是否指的是“{suggestion}”？"
+              "请从可选值中选择",
+        "en": "'{field}' is '{value}', not one of ({choices}); did you mean '{suggestion}'? "
+              "Choose one of the allowed values",
+    },
+    "enum.open": {
+        "zh": "“{field}”选择了“{value}”，请在其后注明具体内容（如“{value}：……”）",
+        "en": "'{field}' is '{value}'; please state what it is after it (e.g. '{value}: ...')",
+    },
+    "pattern": {
+        "title": ("格式不正确", "Wrong format"),
+        "zh": "“{field}”“{value}”格式不正确，应为：{expected}，请按填报说明修改",
+        "en": "'{field}' '{value}' has the wrong format; expected: {expected}",
+    },
+    "image_missing": {
+        "title": ("缺少图片", "Picture missing"),
+        "zh": "未找到“{field}”图片，请在该栏插入 {formats} 格式的图片，或随邮件附上图片文件",
+        "en": "No '{field}' picture found; insert a {formats} picture in that cell or attach the file",
+    },
+    "image_format": {
+        "title": ("图片格式不支持", "Unsupported picture format"),
+        "zh": "“{field}”图片是 {format} 格式，不支持；请另存为 {formats} 格式后重新插入",
+        "en": "The '{field}' picture is {format}, which is not accepted; save it as {formats} and insert it "
+              "again",
+    },
+    "image_size": {
+        "title": ("图片尺寸不合适", "Picture size unsuitable"),
+        "zh": "“{field}”图片只有 {width}×{height} 像素，短边小于 {min_side} 像素，打印会模糊，请换用更清晰的图片",
+        "en": "The '{field}' picture is only {width}×{height} px, shorter side under {min_side} px; "
+              "use a sharper picture",
+    },
+    "image_size.large": {
+        "zh": "“{field}”图片为 {width}×{height} 像素（{megapixels} 百万像素），超过 {limit} 百万像素上限，"
+              "请缩小后重新插入",
+        "en": "The '{field}' picture is {width}×{height} px ({megapixels} MP), over the {limit} MP limit; "
+              "scale it down",
+    },
+    "unknown_branch": {
+        "title": ("支部名称与台账不符", "Unknown branch"),
+        "zh": "“{field}”填的是“{value}”，台账中没有这个支部，您是否指的是 {suggestions}？请按台账中的名称填写",
+        "en": "'{field}' is '{value}', which is not in the ledger; did you mean {suggestions}? "
+              "Use the name as listed in the ledger",
+    },
+    "unknown_branch.none": {
+        "zh": "“{field}”填的是“{value}”，台账中没有这个支部，也没有相近的名称；请核对名称，"
+              "或请党办先将该支部加入台账",
+        "en": "'{field}' is '{value}', which is not in the ledger and resembles no listed branch; check "
+              "the name or ask the office to add the branch",
+    },
+    "duplicate_submission": {
+        "title": ("重复提交", "Submitted more than once"),
+        "zh": "“{branch}”提交了多份申报表，本份（{file}）已被较新的“{newer}”取代，以较新的一份为准",
+        "en": "'{branch}' submitted more than once; this file ({file}) is superseded by the newer "
+              "'{newer}', which is used",
+    },
+    "duplicate_brand_name": {
+        "title": ("品牌名称重复", "Brand name used twice"),
+        "zh": "品牌名称“{value}”与“{other}”（{other_file}）相同，请确认是否重名，必要时修改品牌名称",
+        "en": "Brand name '{value}' is also used by '{other}' ({other_file}); please check and rename if "
+              "needed",
+    },
+    "similar_text": {
+        "title": ("内容雷同", "Text nearly identical"),
+        "zh": "“{field}”与“{other}”（{other_file}）的相似度为 {score}%，达到 {threshold}% 的雷同线，"
+              "请确认为本支部原创内容",
+        "en": "'{field}' is {score}% similar to '{other}' ({other_file}), at or above the {threshold}% "
+              "threshold; please make sure it is your branch's own text",
+    },
+    "similar_text.error": {
+        "zh": "“{field}”与“{other}”（{other_file}）的相似度为 {score}%，达到 {threshold}% 的雷同线；"
+              "按通知要求不得抄袭，请修改为本支部原创内容后重新提交",
+        "en": "'{field}' is {score}% similar to '{other}' ({other_file}), at or above {threshold}%; "
+              "copying is not allowed: rewrite it as your branch's own text and resubmit",
+    },
+    "template_mismatch": {
+        "title": ("模板不符", "Wrong form template"),
+        "zh": "本表是“{found}”活动的申报表模板，与本次活动（{expected}）不符，请下载本次活动的申报表模板重新填写",
+        "en": "This form is the template of campaign '{found}', not of this campaign ({expected}); please "
+              "fill in this campaign's form",
+    },
+    "template_mismatch.field": {
+        "zh": "申报表中没有找到“{field}”一栏，可能用了其他活动或旧版的模板；请使用本次活动的申报表模板，不要删改栏目名称",
+        "en": "No '{field}' field found; this may be another campaign's or an old template. Use the current "
+              "form and keep its labels",
+    },
+    "template_mismatch.table": {
+        "zh": "申报表中没有找到“{table}”表格（表头行），请使用本次活动的申报表模板，不要删改表头",
+        "en": "No '{table}' table (header row) found; use the current form and keep its headers",
+    },
+    "template_mismatch.no_form": {
+        "zh": "文件中没有找到申报表（没有“{labels}”等栏目），请使用本次活动的申报表模板填写后重新提交",
+        "en": "No application form found in the file (no fields such as {labels}); fill in this campaign's "
+              "form and resubmit",
+    },
+    "formula_injection": {
+        "title": ("内容以公式符号开头", "Looks like a formula"),
+        "zh": "“{field}”“{value}”以“{char}”开头，在 Excel 中会被当作公式；已按文本保存，请删除开头的“{char}”",
+        "en": "'{field}' '{value}' starts with '{char}', which Excel treats as a formula; it is kept as "
+              "text, please remove the leading '{char}'",
+    },
+    "formula_injection.long": {
+        "zh": "“{field}”以“{char}”开头，在 Excel 中可能被当作公式；已按文本保存，如非有意请改用“一、”“1.”等开头",
+        "en": "'{field}' starts with '{char}', which Excel may treat as a formula; it is kept as text. "
+              "Start with '1.' or similar if that was not intended",
+    },
+    "unreadable": {
+        "title": ("文件无法读取", "File unreadable"),
+        # The text comes from UNREADABLE_REASONS: message("unreadable", reason="encrypted", file=...).
+    },
+}
+
+RULES: tuple[str, ...] = (
+    "required", "max_chars", "min_chars", "integer", "range", "phone", "email", "date", "enum", "pattern",
+    "image_missing", "image_format", "image_size", "unknown_branch", "duplicate_submission",
+    "duplicate_brand_name", "similar_text", "template_mismatch", "formula_injection", "unreadable",
+)
+
+# Why a file is unreadable, keyed by toolkit.readers.errors.Unreadable.reason. A reason may have several
+# templates, fullest first: the first whose figures were all given is used, so a reader that knows the
+# size says it, and one that does not still gets a clear sentence. `file` and `detail` are added by
+# unreadable_reason() around whichever template is chosen.
+UNREADABLE_REASONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "encrypted": {
+        "zh": ("文件设有密码（加密），无法读取。请在 Excel/WPS 中去掉密码后重新提交",),
+        "en": ("the file is password-protected (encrypted). Remove the password in Excel/WPS and resubmit",),
+    },
+    "corrupt": {
+        "zh": ("文件已损坏或不完整（可能下载中断）。请用 Excel/WPS 打开确认后重新保存并提交",),
+        "en": ("the file is damaged or incomplete (perhaps a broken download). Open it in Excel/WPS, save "
+               "it again and resubmit",),
+    },
+    "empty": {
+        "zh": ("文件是空的（0 字节）。请确认附件是填好的申报表后重新提交",),
+        "en": ("the file is empty (0 bytes). Attach the filled-in form and resubmit",),
+    },
+    "not_spreadsheet": {
+        "zh": ("这不是 Excel/WPS 表格文件（识别为{what}）。请提交 .xlsx、.xls 或 .et 格式的申报表",
+               "这不是 Excel/WPS 表格文件。请提交 .xlsx、.xls 或 .et 格式的申报表"),
+        "en": ("this is not a spreadsheet (looks like {what}). Submit the form as .xlsx, .xls or .et",
+               "this is not a spreadsheet. Submit the form as .xlsx, .xls or .et"),
+    },
+    "too_large": {
+        "zh": ("文件大小 {size_mb} MB，超过 {limit_mb} MB 上限。请压缩其中的图片（或删去无关工作表）后重新提交",
+               "文件太大，超过上限。请压缩其中的图片（或删去无关工作表）后重新提交"),
+        "en": ("the file is {size_mb} MB, over the {limit_mb} MB limit. Compress its pictures (or delete "
+               "unrelated sheets) and resubmit",
+               "the file is too large. Compress its pictures (or delete unrelated sheets) and resubmit"),
+    },
+    "too_many_cells": {
+        "zh": ("工作表的使用范围达 {rows} 行 × {cols} 列，超过 {limit} 个单元格的上限（常见于把格式拖到了整行整列）。"
+               "请删除多余的行列后重新保存提交",
+               "工作表的使用范围过大（常见于把格式拖到了整行整列）。请删除多余的行列后重新保存提交"),
+        "en": ("a sheet spans {rows} rows × {cols} columns, over the {limit}-cell limit (often formatting "
+               "dragged over whole rows/columns). Delete the extra rows and columns, save and resubmit",
+               "a sheet's used range is too large (often formatting dragged over whole rows/columns). "
+               "Delete the extra rows and columns, save and resubmit"),
+    },
+    "zip_bomb": {
+        "zh": ("文件解压后异常膨胀，为安全起见未读取。请用 Excel/WPS 另存为新文件后重新提交",),
+        "en": ("the file expands abnormally when unpacked and was not read for safety. Save it as a new "
+               "file in Excel/WPS and resubmit",),
+    },
+    "timeout": {
+        "zh": ("读取超过 {seconds} 秒仍未完成，已放弃。请用 Excel/WPS 另存为新文件（删去无关内容）后重新提交",
+               "读取超时，已放弃。请用 Excel/WPS 另存为新文件（删去无关内容）后重新提交"),
+        "en": ("reading took more than {seconds} s and was stopped. Save it as a new file in Excel/WPS "
+               "(without unrelated content) and resubmit",
+               "reading took too long and was stopped. Save it as a new file in Excel/WPS (without "
+               "unrelated content) and resubmit"),
+    },
+    "crashed": {
+        "zh": ("读取时出错，文件内容可能不规范。请用 Excel/WPS 打开后另存为 .xlsx 重新提交",),
+        "en": ("reading failed; the file may be malformed. Open it in Excel/WPS, save as .xlsx and "
+               "resubmit",),
+    },
+    "xml_attack": {
+        "zh": ("文件中含有不安全的 XML 结构（外部实体或实体膨胀），为安全起见未读取。请用 Excel/WPS 另存为新文件后重新提交",),
+        "en": ("the file contains unsafe XML (external or expanding entities) and was not read for "
+               "safety. Save it as a new file in Excel/WPS and resubmit",),
+    },
+    "io_error": {
+        "zh": ("无法打开文件（可能正被其他程序占用或没有权限）。请关闭占用它的程序后重试",),
+        "en": ("the file could not be opened (in use by another program, or no permission). Close that "
+               "program and try again",),
+    },
+}
+_DETAIL = {"zh": "（详情：{detail}）", "en": " (detail: {detail})"}
+_FILE = {"zh": "{file}：", "en": "{file}: "}
+
+
+def current_lang(lang: str | None = None) -> str:
+    """'zh' or 'en': the given language, else BRANDKIT_LANG, else Chinese."""
+    lang = lang or os.environ.get("BRANDKIT_LANG") or "zh"
+    return "en" if lang.lower().startswith("en") else "zh"
+
+
+def _entry(rule: str) -> dict[str, Any]:
+    """Catalogue entry of "rule", "rule.variant" or "rule_variant" (both separators are accepted)."""
+    if rule in CATALOGUE:
+        return CATALOGUE[rule]
+    for base in RULES:
+        if rule.startswith(base + "_") and f"{base}.{rule[len(base) + 1:]}" in CATALOGUE:
+            return CATALOGUE[f"{base}.{rule[len(base) + 1:]}"]
+    raise KeyError(f"no message for rule {rule!r}")
+
+
+def title(rule: str, lang: str | None = None) -> str:
+    """The short title of a rule id (a variant gets its rule's title)."""
+    zh, en = CATALOGUE[rule.split(".")[0]]["title"]
+    return en if current_lang(lang) == "en" else zh
+
+
+def message(rule: str, lang: str | None = None, **params: Any) -> str:
+    """The message for `rule` (or a variant "rule.variant") with its figures filled in.
+
+    A missing figure raises KeyError naming it: a message without its figure is no use.
+    `unreadable` takes reason=<key of UNREADABLE_REASONS> and that reason's figures."""
+    if rule == "unreadable":
+        return unreadable_reason(lang=lang, **params)
+    return _entry(rule)[current_lang(lang)].format(**params)
+
+
+def unreadable_reason(reason: str, lang: str | None = None, **params: Any) -> str:
+    """Why a file cannot be read and what to do: "申报表.xlsx：文件设有密码（加密），无法读取。请…".
+
+    `file` (prefix) and `detail` (suffix) are optional; an unknown reason reads as `crashed`."""
+    lang = current_lang(lang)
+    entry = UNREADABLE_REASONS.get(reason, UNREADABLE_REASONS["crashed"])
+    given = {k for k, v in params.items() if v not in (None, "")}
+    template = next(t for t in entry[lang] if _fields(t) <= given or t is entry[lang][-1])
+    text = template.format(**params)
+    if "detail" in given:
+        text += _DETAIL[lang].format(detail=params["detail"])
+    if "file" in given:
+        text = _FILE[lang].format(file=params["file"]) + text
+    return text
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

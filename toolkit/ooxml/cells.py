@@ -1,0 +1,99 @@
+"""Writing one value into one cell: the value's XML, its type attribute and the derived style."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from ..changeset import CellValue
+from .context import Context
+from .errors import PackageError
+from .sheet import Sheet
+from .sheetdata import Row
+from .strings import t_element
+from .xmltools import StartTag, clean_text, esc
+
+_EPOCH = dt.datetime(1899, 12, 30)
+_INJECTION = ("=", "+", "-", "@", "\t", "\r")
+_DROPPED = ("t", "cm", "vm")  # type, dynamic-array and rich-value metadata belong to the old content
+
+
+def excel_serial(value: dt.date | dt.datetime) -> float | int:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.replace(tzinfo=None)
+        delta = value - _EPOCH
+        return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+    return (value - _EPOCH.date()).days
+
+
+def base_style(sheet: Sheet, row: Row | None, col: int) -> int:
+    """Style a cell has now: its own, else its row's (customFormat), else its column's."""
+    cell = row.cell(col) if row else None
+    if cell is not None:
+        return cell.style
+    if row is not None and row.tag.get("customFormat") in ("1", "true") and (row.tag.get("s") or "").isdigit():
+        return int(row.tag.get("s"))
+    return sheet.column_style(col)
+
+
+def cell_xml(row: Row, col: int, style: int | None, t: str | None, body: str, keep: StartTag | None) -> str:
+    """<c> text with `keep`'s other attributes (ph, custom ones) carried over."""
+    tag = keep or StartTag(f'<{row.prefix}c r="{row.ref(col)}"/>')
+    for key in _DROPPED:
+        tag.set(key, None)
+    tag.set("r", row.ref(col))
+    if style or (style == 0 and tag.get("s") is not None):
+        tag.set("s", str(style))
+    tag.set("t", t)
+    if not body:
+        return tag.text(empty=True)
+    return f"{tag.text(empty=False)}{body}</{tag.name}>"
+
+
+def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, fill: str | None = None,
+               number_format: str | None = None) -> None:
+    """Write `value` at 1-based (r, col); strings stay text (quote prefix), dates get a date format."""
+    p = sheet.prefix
+    row = sheet.rows.touch(r)
+    old = row.cell(col)
+    if old is not None and old.child("f") is not None:
+        ctx.formulas_changed = True
+    base = base_style(sheet, row, col)
+    quote, t, body = False, None, ""
+    if isinstance(value, str):
+        value = clean_text(value)
+    if value is None or value == "":
+        pass
+    elif isinstance(value, str):
+        quote = value.startswith(_INJECTION)
+        if ctx.strings is not None:
+            t, body = "s", f"<{p}v>{ctx.strings.add(value)}</{p}v>"
+            ctx.sst_refs += 1
+        else:
+            t, body = "inlineStr", f"<{p}is>{t_element(value, p)}</{p}is>"
+    elif isinstance(value, bool):
+        t, body = "b", f"<{p}v>{int(value)}</{p}v>"
+    elif isinstance(value, dt.date):
+        serial = excel_serial(value)
+        body = f"<{p}v>{serial!r}</{p}v>" if isinstance(serial, float) else f"<{p}v>{serial}</{p}v>"
+        if number_format is None and not ctx.styles.is_date(base):
+            has_time = isinstance(value, dt.datetime) and value.time() != dt.time()
+            number_format = 22 if has_time else 14
+    elif isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise PackageError(f"单元格 {sheet.part}!{row.ref(col)} 的值 {value} 不是有效数字，无法写入")
+        body = f"<{p}v>{value!r}</{p}v>" if isinstance(value, float) else f"<{p}v>{value}</{p}v>"
+    else:
+        raise PackageError(f"单元格 {row.ref(col)} 的值类型 {type(value).__name__} 无法写入工作表")
+    style = base
+    if quote or fill or number_format is not None:
+        style = ctx.styles.derive(base, fill=fill, number_format=number_format, quote=quote)
+    keep = old.start() if old is not None else None
+    row.put(col, cell_xml(row, col, style if (style or keep) else None, t, body, keep))
+    sheet.note_cell(r, col)
+    ctx.values_changed = True
+
+
+def formula_xml(prefix: str, formula: str) -> str:
+    return f"<{prefix}f>{esc(formula)}</{prefix}f>"

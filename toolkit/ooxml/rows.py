@@ -1,0 +1,143 @@
+"""NewRow, NewColumn and RowHeight: rows and columns that look like their neighbours, with column
+formulas filled down and the ranges around them (filters, validations, tables, names) grown."""
+
+from __future__ import annotations
+
+import re
+
+from ..changeset import NewColumn, NewRow, RowHeight
+from .cells import base_style, cell_xml, formula_xml, write_cell
+from .context import Context
+from .refs import grow_defined_name, grow_range_cols, grow_sqref, shift_formula
+from .sheet import Sheet
+from .tables import Tables
+from .xmltools import unesc
+
+_ROW_ATTRS_SKIPPED = ("r", "hidden", "collapsed", "outlineLevel")
+
+
+def _shared_master(sheet: Sheet, si: str) -> tuple[int, int, str] | None:
+    """(row, col, formula) of the cell holding shared formula `si`'s text (the only one with text)."""
+    pat = re.compile(rf'<(?:\w+:)?f\b[^>]*\bsi="{re.escape(si)}"[^>]*>([^<]+)</(?:\w+:)?f>')
+    for r in sheet.rows.order:
+        if f'si="{si}"' not in (sheet.rows.original(r) or ""):
+            continue
+        for cell in sheet.rows.row(r).cells:
+            m = pat.search(cell.text)
+            if m:
+                return r, cell.col, unesc(m.group(1))
+    return None
+
+
+def _formula_of(sheet: Sheet, r: int, cell) -> str | None:
+    """The formula of `cell` at row r as it would read unshared, or None."""
+    found = cell.child("f")
+    if found is None:
+        return None
+    tag, text = found
+    if tag.get("t") == "shared":
+        if text:
+            return unesc(text)
+        master = _shared_master(sheet, tag.get("si") or "")
+        if master is None:
+            return None
+        mr, mc, formula = master
+        return shift_formula(formula, r - mr, cell.col - mc)
+    if tag.get("t") == "dataTable":
+        return None
+    return unesc(text) if text else None
+
+
+def new_row(ctx: Context, op: NewRow) -> None:
+    sheet = ctx.sheet(op.sheet)
+    like_r, r = op.like + 1, op.row + 1
+    like = sheet.rows.row(like_r)
+    row = sheet.rows.touch(r)
+    fresh = sheet.rows.original(r) is None
+    if like is not None:
+        if fresh:
+            for key, value in like.tag.attrs.items():
+                if key not in _ROW_ATTRS_SKIPPED and key not in row.tag.attrs:
+                    row.tag.attrs[key] = value
+        for cell in like.cells:
+            target = row.cell(cell.col)
+            formula = _formula_of(sheet, like_r, cell)
+            style = cell.style
+            keep = target.start() if target is not None else None
+            if formula is not None and (target is None or not target.has_value):
+                shifted = shift_formula(formula, r - like_r)
+                row.put(cell.col, cell_xml(row, cell.col, style if keep is None else None, None,
+                                           formula_xml(row.prefix, shifted), keep))
+                ctx.formulas_changed = ctx.values_changed = True
+                sheet.note_cell(r, cell.col)
+            elif target is None and style:
+                row.put(cell.col, cell_xml(row, cell.col, style, None, "", None))
+                sheet.note_cell(r, cell.col)
+    if not row.cells:
+        sheet.note_cell(r, 1)
+    sheet.grow_rows(like_r, r)
+    Tables(ctx, sheet).grow_rows(like_r, r)
+    _grow_names(ctx, op.sheet, like_r, r)
+
+
+def _grow_names(ctx: Context, sheet_name: str, like: int, new: int) -> None:
+    sheets = ctx.wb.sheets()
+    index = next((s.index for s in sheets if s.name == sheet_name), None)
+    for el in ctx.wb.defined_names():
+        text = el.text or ""
+        grown = grow_defined_name(text, sheet_name, like, new)
+        if grown != text:
+            el.text = grown
+            ctx.wb.dirty = True
+        elif el.get("localSheetId") == str(index) and "!" not in text:
+            grown = grow_sqref(text, like, new)  # unqualified local ranges are rare but legal
+            if grown != text:
+                el.text, ctx.wb.dirty = grown, True
+
+
+def new_column(ctx: Context, op: NewColumn) -> None:
+    sheet = ctx.sheet(op.sheet)
+    c, hr = op.col + 1, op.header_row + 1
+    title = Tables(ctx, sheet).grow_cols(hr, c, op.title)
+    header = sheet.rows.row(hr)
+    if c > 1:
+        style = base_style(sheet, header, c - 1)
+        if style:
+            row = sheet.rows.touch(hr)
+            if row.cell(c) is None:
+                row.put(c, cell_xml(row, c, style, None, "", None))
+    write_cell(ctx, sheet, hr, c, title)
+    if c > 1:
+        for r in list(sheet.rows.order):
+            if r <= hr:
+                continue
+            row = sheet.rows.row(r)
+            left = row.cell(c - 1)
+            if left is not None and left.style and row.cell(c) is None:
+                sheet.rows.touch(r).put(c, cell_xml(row, c, left.style, None, "", None))
+                sheet.note_cell(r, c)
+    sheet.set_col(c, op.width, c - 1 if c > 1 else None)
+    sheet.grow_cols(hr, c)
+    for el in ctx.wb.defined_names():  # the filter database name follows the auto-filter
+        if el.get("name") == "_xlnm._FilterDatabase" and "!" in (el.text or ""):
+            head, _, ref = el.text.rpartition("!")
+            grown = grow_range_cols(ref.replace("$", ""), hr, c)
+            if grown:
+                a, _, b = grown.partition(":")
+                el.text = f"{head}!{_abs(a)}:{_abs(b or a)}"
+                ctx.wb.dirty = True
+
+
+def _abs(ref: str) -> str:
+    m = re.match(r"([A-Z]+)(\d+)", ref)
+    return f"${m.group(1)}${m.group(2)}"
+
+
+def row_height(ctx: Context, op: RowHeight) -> None:
+    sheet = ctx.sheet(op.sheet)
+    row = sheet.rows.touch(op.row + 1)
+    row.tag.set("ht", f"{op.points:g}")
+    row.tag.set("customHeight", "1")
+    if not row.cells:
+        sheet.note_cell(op.row + 1, 1)
+

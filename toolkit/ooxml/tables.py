@@ -1,0 +1,68 @@
+"""Table parts (xl/tables/tableN.xml) of a sheet: grow their ref for new rows and new columns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .context import Context
+from .refs import grow_range_cols, grow_sqref
+from .sheet import Sheet
+from .xmltools import MAIN, parse, serialize
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+
+class Tables:
+    def __init__(self, ctx: Context, sheet: Sheet):
+        self.ctx = ctx
+        self.parts = [part for _, part in ctx.pkg.rels(sheet.part).by_type("table") if ctx.pkg.exists(part)]
+
+    def _each(self):
+        for part in self.parts:
+            prolog, root = parse(self.ctx.pkg.read(part), part)
+            yield part, prolog, root
+
+    def grow_rows(self, like: int, new: int) -> None:
+        for part, prolog, root in self._each():
+            if root.get("totalsRowCount") not in (None, "0") or not root.get("ref"):
+                continue  # a totals row sits under the data: growing past it would swallow it
+            grown = grow_sqref(root.get("ref"), like, new)
+            if grown == root.get("ref"):
+                continue
+            root.set("ref", grown)
+            af = root.find(f"{{{MAIN}}}autoFilter")
+            if af is not None and af.get("ref"):
+                af.set("ref", grow_sqref(af.get("ref"), like, new))
+            self.ctx.pkg.write(part, serialize(prolog, root))
+
+    def grow_cols(self, header_row: int, col: int, title: str) -> str:
+        """Widen a table whose header row is `header_row` and last column `col - 1`; returns the
+        column name (made unique within that table, as Excel requires)."""
+        for part, prolog, root in self._each():
+            if root.get("headerRowCount") == "0" or not root.get("ref"):
+                continue
+            grown = grow_range_cols(root.get("ref"), header_row, col)
+            if not grown:
+                continue
+            root.set("ref", grown)
+            af = root.find(f"{{{MAIN}}}autoFilter")
+            if af is not None and af.get("ref"):
+                af.set("ref", grow_range_cols(af.get("ref"), header_row, col) or af.get("ref"))
+            title = self._add_column(root, title)
+            self.ctx.pkg.write(part, serialize(prolog, root))
+        return title
+
+    @staticmethod
+    def _add_column(root: etree._Element, title: str) -> str:
+        from lxml import etree
+
+        cols = root.find(f"{{{MAIN}}}tableColumns")
+        names = {(c.get("name") or "").lower() for c in cols}
+        name, n = title, 2
+        while name.lower() in names:
+            name, n = f"{title}{n}", n + 1
+        ids = [int(c.get("id", "0")) for c in cols]
+        etree.SubElement(cols, f"{{{MAIN}}}tableColumn", id=str(max(ids + [0]) + 1), name=name)
+        cols.set("count", str(len(cols)))
+        return name

@@ -1,0 +1,202 @@
+"""Plan a merge: (master snapshot, checked submissions with their logos) -> ChangeSet + outcomes. Pure.
+
+Per branch the newest submission wins (received time from the intake manifest, else file time); the
+older ones, and any older than what the ledger already holds, are only recorded. A submission whose
+sha256 the log says was already merged is unchanged, so merging the same inbox twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewRow, PicturePlacement, RowHeight
+from toolkit.check import Checked
+from toolkit.ledger import Ledger, MasterSnapshot
+from toolkit.log import LogEntry, append_log
+from toolkit.logos import ROW_HEIGHT_PT, Logo
+from toolkit.profile import Profile
+from toolkit.text import normalize_branch
+
+SUBMITTED_AT, SOURCE_FILE, SERIAL = "提交时间", "来源文件", "序号"
+LOGO_COLUMN_WIDTH = 14.0
+
+
+@dataclass
+class Incoming:
+    checked: Checked
+    logo: Logo | None = None
+
+
+@dataclass
+class BranchOutcome:
+    branch: str
+    action: str  # added | updated | unchanged | rejected | held | superseded
+    path: str
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field, before, after)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MergePlan:
+    changes: ChangeSet
+    outcomes: list[BranchOutcome]
+    logos: dict[str, Logo]  # branch -> logo placed (its original is kept beside the master)
+
+
+@dataclass
+class _Columns:
+    """Ledger column positions, growing as the plan adds missing columns."""
+
+    ledger: Ledger
+    changes: ChangeSet
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.positions = dict(self.ledger.columns)
+        self.next = self.ledger.width
+
+    def get(self, name: str, width: float | None = None) -> int:
+        if name not in self.positions:
+            self.positions[name] = self.next
+            self.changes.new_columns.append(NewColumn(self.ledger.sheet, self.next, self.ledger.header_row,
+                                                      name, width))
+            self.next += 1
+        return self.positions[name]
+
+
+def _received(c: Checked) -> str:
+    return c.submission.provenance.received or ""
+
+
+def _same(before: Any, after: Any) -> bool:
+    if before in (None, "") and after in (None, ""):
+        return True
+    if isinstance(before, int | float) and isinstance(after, int | float):
+        return float(before) == float(after)
+    if isinstance(before, dt.datetime) and isinstance(after, dt.date):
+        before = before.date()
+    return str(before).strip() == str(after).strip()
+
+
+def ledger_values(profile: Profile, c: Checked) -> dict[str, Any]:
+    """What the submission puts in each ledger column (fields by name, plus time and source)."""
+    sub = c.submission
+    values = {name: sub.value(name) for name in profile.ledger.columns
+              if profile.field(name) and profile.field(name).type != "image"}
+    values[profile.key] = c.branch
+    received = _received(c)
+    values[SUBMITTED_AT] = received.replace("T", " ")[:16] if received else None
+    values[SOURCE_FILE] = Path(sub.provenance.path).name
+    return {k: v for k, v in values.items() if k in profile.ledger.columns or k == profile.key}
+
+
+def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool, operator: str,
+               now: dt.datetime) -> MergePlan:
+    profile, ledger = snap.profile, snap.ledger
+    if ledger is None:
+        raise ValueError("master has no ledger")
+    changes = ChangeSet()
+    cols = _Columns(ledger, changes)
+    outcomes: list[BranchOutcome] = []
+    log: list[LogEntry] = []
+    logos: dict[str, Logo] = {}
+    rows = ledger.by_branch()
+    next_row = ledger.last_row + 1
+    first_stage = profile.stages[0]
+
+    def entry(action: str, branch: str, item: Checked, old: str = "", new: str = "", stage: str = "") -> None:
+        log.append(LogEntry(now, operator, action, branch, stage, old, new,
+                            Path(item.submission.provenance.path).name, item.submission.provenance.sha256))
+
+    # Newest first per branch, so later (older) items of the same branch are superseded.
+    order = sorted(incoming, key=lambda i: _received(i.checked), reverse=True)
+    taken: set[str] = set()
+    for item in order:
+        c = item.checked
+        path = c.submission.provenance.path
+        branch = c.branch or str(c.submission.value(profile.key) or "")
+        key = normalize_branch(branch)
+        blocking = c.errors + (c.warnings if not accept_warnings else [])
+        if c.status == "unreadable" or c.errors or not branch:
+            outcomes.append(BranchOutcome(branch, "rejected", path, reasons=[f.message for f in c.errors]))
+            if key in rows and branch:
+                stamp = first_stage_stamp(profile, "退回", now.date(), operator)
+                cell = (rows[key].row, cols.get(first_stage.column))
+                changes.writes.append(CellWrite(ledger.sheet, *cell, stamp, fill=stamp_fill(profile, "退回")))
+                entry("退回", branch, c, new="；".join(f.message for f in c.errors), stage=first_stage.name)
+            continue
+        if blocking:
+            outcomes.append(BranchOutcome(branch, "held", path, reasons=[f.message for f in blocking]))
+            continue
+        existing = rows.get(key)
+        newer_in_ledger = existing and str(existing.values.get(SUBMITTED_AT) or "") > _received(c).replace("T", " ")[:16]
+        if key in taken or newer_in_ledger:
+            outcomes.append(BranchOutcome(branch, "superseded", path))
+            entry("旧版本", branch, c, new="已有更新的提交，本文件未合并")
+            continue
+        taken.add(key)
+        if (key, c.submission.provenance.sha256) in snap.merged:
+            outcomes.append(BranchOutcome(branch, "unchanged", path))
+            continue
+        values = ledger_values(profile, c)
+        if existing is None:
+            row = next_row
+            next_row += 1
+            if ledger.last_row > ledger.header_row:
+                changes.new_rows.append(NewRow(ledger.sheet, row, ledger.last_row))
+            values[profile.key] = branch
+            if snap.groups.get(branch) and profile.group in profile.ledger.columns:
+                values[profile.group] = snap.groups[branch]
+            if SERIAL in ledger.columns:
+                values[SERIAL] = len(ledger.rows) + (row - ledger.last_row)
+            diffs = [(k, None, v) for k, v in values.items() if v not in (None, "")]
+            action = "added"
+        else:
+            row = existing.row
+            diffs = [(k, existing.values.get(k), v) for k, v in values.items()
+                     if k not in (SUBMITTED_AT, SOURCE_FILE) and not _same(existing.values.get(k), v)]
+            action = "updated"
+        for name, _before, after in ([(k, None, v) for k, v in values.items()] if existing is None else
+                                     diffs + [(k, None, values[k]) for k in (SUBMITTED_AT, SOURCE_FILE)
+                                              if k in values]):
+            if after in (None, "") and existing is None:
+                continue
+            changes.writes.append(CellWrite(ledger.sheet, row, cols.get(name), after))
+        status = "逾期提交" if first_stage.due and _received(c)[:10] > first_stage.due.isoformat() else "已提交"
+        stamp = first_stage_stamp(profile, status, _received_date(c, now), operator)
+        changes.writes.append(CellWrite(ledger.sheet, row, cols.get(first_stage.column), stamp,
+                                        fill=stamp_fill(profile, status)))
+        if item.logo is not None and profile.ledger.logo_column:
+            logos[branch] = item.logo
+            col = cols.get(profile.ledger.logo_column, LOGO_COLUMN_WIDTH)
+            changes.pictures.append(PicturePlacement(ledger.sheet, row, col, item.logo.data, item.logo.format,
+                                                     item.logo.width, item.logo.height, f"brandkit:{branch}"))
+            changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
+            diffs.append((profile.ledger.logo_column, None, f"图片 {item.logo.sha256[:12]}"))
+        outcomes.append(BranchOutcome(branch, action, path, diffs))
+        entry("新增" if action == "added" else "更新", branch, c,
+              old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
+              new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{first_stage.name}：{status}")
+    append_log(changes, profile.ledger.log_sheet, snap.log_rows, log)
+    return MergePlan(changes, outcomes, logos)
+
+
+FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFC7CE"}
+
+
+def first_stage_stamp(profile: Profile, status: str, date: dt.date, operator: str) -> str:
+    return " ".join(part for part in (status, date.isoformat(), operator) if part)
+
+
+def stamp_fill(profile: Profile, status: str) -> str | None:
+    return FILLS.get(profile.statuses.kind_of(status) or "")
+
+
+def _received_date(c: Checked, now: dt.datetime) -> dt.date:
+    try:
+        return dt.datetime.fromisoformat(_received(c)).date()
+    except ValueError:
+        return now.date()

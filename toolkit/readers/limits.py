@@ -1,0 +1,91 @@
+"""Limits checked before any parser sees an untrusted file.
+
+The checks read only zip directories and a streamed scan of cell references, so a 5 KB file that
+declares cell XFD1048576 is refused before calamine would try to allocate the whole grid.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+from toolkit.readers.errors import Unreadable
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_members: int = 5000
+    max_unzipped_bytes: int = 400 * 1024 * 1024
+    max_ratio: float = 100.0  # per member, for members over 1 MiB; real forms stay under 10
+    max_cells: int = 5_000_000  # rows × columns of a sheet's used area
+    max_picture_pixels: int = 60_000_000
+    timeout_s: float = 60.0
+    memory_bytes: int = 1024 * 1024 * 1024
+
+
+DEFAULT_LIMITS = Limits()
+_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
+
+
+def check_size(size: int, limits: Limits = DEFAULT_LIMITS) -> None:
+    if size > limits.max_file_bytes:
+        raise Unreadable("too_large", size_mb=round(size / 1048576, 1),
+                         limit_mb=limits.max_file_bytes // 1048576)
+
+
+def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Member count, total and per-member expansion, then the used area of every worksheet."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        raise Unreadable("corrupt") from None
+    if len(infos) > limits.max_members:
+        raise Unreadable("zip_bomb", ratio=f"{len(infos)} 个部件", limit=f"{limits.max_members} 个部件")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_unzipped_bytes:
+        raise Unreadable("zip_bomb", ratio=f"解压后 {total // 1048576} MB",
+                         limit=f"{limits.max_unzipped_bytes // 1048576} MB")
+    for info in infos:
+        if info.file_size > 1048576 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise Unreadable("zip_bomb", ratio=f"{ratio}:1", limit=f"{limits.max_ratio:.0f}:1")
+    for info in infos:
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            _check_sheet_area(zf, info, limits)
+
+
+def _letters_to_col(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + ch - 64
+    return col
+
+
+def _check_sheet_area(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
+    """Stream the sheet XML and track the largest row and column any cell names."""
+    max_row = max_col = 0
+    tail = b""
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(1 << 20):
+                buf = tail + chunk
+                for m in _REF.finditer(buf):
+                    max_col = max(max_col, _letters_to_col(m.group(1)))
+                    max_row = max(max_row, int(m.group(2)))
+                for m in _ROW.finditer(buf):
+                    max_row = max(max_row, int(m.group(1)))
+                tail = buf[-256:]
+                if max_row * max(max_col, 1) > limits.max_cells:
+                    break
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error):
+        raise Unreadable("corrupt") from None
+    if max_row * max(max_col, 1) > limits.max_cells:
+        raise Unreadable("too_many_cells", sheet=info.filename.rsplit("/", 1)[-1], cells=max_row * max_col,
+                         limit=limits.max_cells)
+

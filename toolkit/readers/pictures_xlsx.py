@@ -1,0 +1,397 @@
+"""Pictures in .xlsx/.xlsm packages: drawing layer, WPS cell images and Excel "Place in Cell" images.
+
+Read straight from the zip (openpyxl sees only the drawing layer). Every part is untrusted: XML is parsed
+without DTDs, entities or network; relationship targets are resolved inside the package only; a missing or
+malformed part yields fewer pictures, never an exception. The zip/XML helpers here are shared with the
+.ods reader.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+
+from lxml import etree
+
+from toolkit.model import Picture, parse_a1
+from toolkit.readers.pictures import MediaBudget, make_picture
+
+MAX_XML_BYTES = 32 * 1024 * 1024  # a drawing/metadata part parsed whole; sheets are streamed instead
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+              ValueError, KeyError)
+# absoluteAnchor has no cell: place it with Excel's default sizes (64 px columns, 20 px rows at 96 dpi).
+_DEFAULT_COL_EMU = 64 * 9525
+_DEFAULT_ROW_EMU = 20 * 9525
+_DISPIMG = re.compile(r'DISPIMG\(\s*"([^"]+)"')
+_REL_LOCAL_IMAGE = "_rvRel:LocalImageIdentifier"
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+def open_zip(data: bytes) -> zipfile.ZipFile | None:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except ZIP_ERRORS:
+        return None
+
+
+def read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes | None:
+    """A member's bytes, or None when missing, larger than `limit` or corrupt (zipfile never returns more
+    than the declared size, so checking the declared size caps what is decompressed)."""
+    try:
+        info = zf.getinfo(name)
+        if info.file_size > limit:
+            return None
+        with zf.open(info) as fh:
+            return fh.read(info.file_size)
+    except ZIP_ERRORS:
+        return None
+
+
+def parse_xml(data: bytes | None) -> etree._Element | None:
+    """Root of a small XML part; None if malformed or if it carries a DTD (no OOXML/ODF part has one)."""
+    if not data:
+        return None
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError:
+        return None
+    return None if root.getroottree().docinfo.doctype else root
+
+
+def iter_xml(zf: zipfile.ZipFile, name: str, events: tuple[str, ...], tag: tuple[str, ...]
+             ) -> Iterator[tuple[str, etree._Element]]:
+    """Stream a (possibly huge) part; stops quietly at the first error or at a DTD."""
+    try:
+        with zf.open(name) as fh:
+            checked = False
+            for event, el in etree.iterparse(fh, events=events, tag=tag, resolve_entities=False,
+                                             no_network=True, huge_tree=False, load_dtd=False):
+                if not checked:
+                    if el.getroottree().docinfo.doctype:
+                        return
+                    checked = True
+                yield event, el
+    except (etree.XMLSyntaxError, *ZIP_ERRORS):
+        return
+
+
+def local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def attr(el: etree._Element, name: str) -> str | None:
+    """Attribute by local name in any namespace (transitional and strict OOXML differ only there)."""
+    for key, value in el.attrib.items():
+        if key == name or key.endswith("}" + name):
+            return value
+    return None
+
+
+def children(el: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in el if local(c) == name]
+
+
+def descendants(el: etree._Element, name: str) -> list[etree._Element]:
+    return [c for c in el.iter() if local(c) == name]
+
+
+def resolve(base_part: str, target: str) -> str | None:
+    """Package path of a relationship target, or None when it points outside the package."""
+    if target.startswith("/"):
+        path = posixpath.normpath(target.lstrip("/"))
+    else:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+    return None if path.startswith("..") or path in (".", "") else path
+
+
+class _Package:
+    """The zip plus per-file caches: rels, and media read once however many anchors share it."""
+
+    def __init__(self, zf: zipfile.ZipFile, budget: MediaBudget) -> None:
+        self.zf = zf
+        self.budget = budget
+        self._rels: dict[str, dict[str, tuple[str, str | None]]] = {}
+        self._media: dict[str, bytes | None] = {}
+
+    def xml(self, part: str | None) -> etree._Element | None:
+        return parse_xml(read_member(self.zf, part, MAX_XML_BYTES)) if part else None
+
+    def rels(self, part: str) -> dict[str, tuple[str, str | None]]:
+        """{rId: (type, resolved target or None for external/outside targets)}."""
+        if part not in self._rels:
+            rels_part = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+            found: dict[str, tuple[str, str | None]] = {}
+            root = self.xml(rels_part)
+            for rel in [] if root is None else children(root, "Relationship"):
+                rid, target = rel.get("Id"), rel.get("Target")
+                if not rid or not target:
+                    continue
+                external = (rel.get("TargetMode") or "").lower() == "external"
+                found[rid] = (rel.get("Type") or "", None if external else resolve(part, target))
+            self._rels[part] = found
+        return self._rels[part]
+
+    def target(self, part: str, rid: str | None) -> str | None:
+        return self.rels(part).get(rid or "", ("", None))[1]
+
+    def media(self, path: str | None) -> bytes | None:
+        if path is None:
+            return None
+        if path not in self._media:
+            data = read_member(self.zf, path, self.budget.left)
+            self._media[path] = data if data is not None and self.budget.take(len(data)) else None
+        return self._media[path]
+
+
+def find_xlsx_pictures(data: bytes) -> list[Picture]:
+    zf = open_zip(data)
+    if zf is None:
+        return []
+    with zf:
+        pkg = _Package(zf, MediaBudget())
+        workbook = _workbook_part(pkg)
+        cell_images = _wps_cell_images(pkg, workbook)
+        rich_images = _rich_value_images(pkg, workbook)
+        found: list[Picture] = []
+        for name, part in _sheets(pkg, workbook):
+            found.extend(_sheet_pictures(pkg, name, part, cell_images, rich_images))
+        return found
+
+
+def _workbook_part(pkg: _Package) -> str:
+    for rtype, target in pkg.rels("").values():
+        if rtype.endswith("/officeDocument") and target:
+            return target
+    return "xl/workbook.xml"
+
+
+def _sheets(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
+    root = pkg.xml(workbook)
+    if root is None:
+        return []
+    out = []
+    for sheet in descendants(root, "sheet"):
+        part = pkg.target(workbook, attr(sheet, "id"))
+        if part and sheet.get("name"):
+            out.append((sheet.get("name"), part))
+    return out
+
+
+def _sheet_pictures(pkg: _Package, sheet: str, part: str, cell_images: dict[str, str | None],
+                    rich_images: list[str | None]) -> list[Picture]:
+    """Stream the sheet once: cells carrying DISPIMG formulas or vm= rich values, and the drawing."""
+    found: list[Picture] = []
+    drawings: list[str] = []
+    row = col = -1
+    for event, el in iter_xml(pkg.zf, part, ("start", "end"), ("{*}row", "{*}c", "{*}drawing")):
+        name = local(el)
+        if name == "row":
+            if event == "start":
+                r = el.get("r")
+                row, col = (int(r) - 1 if r and r.isdigit() else row + 1), -1
+            else:
+                el.clear()
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
+            continue
+        if event != "end":
+            continue
+        if name == "drawing":
+            target = pkg.target(part, attr(el, "id"))
+            if target:
+                drawings.append(target)
+            continue
+        ref = el.get("r")
+        try:
+            row, col = parse_a1(ref) if ref else (row, col + 1)
+        except ValueError:
+            col += 1
+        found.extend(_cell_pictures(pkg, el, sheet, row, col, cell_images, rich_images))
+        el.clear()
+    for drawing in drawings:
+        found.extend(_drawing_pictures(pkg, sheet, drawing))
+    return found
+
+
+def _cell_pictures(pkg: _Package, cell: etree._Element, sheet: str, row: int, col: int,
+                   cell_images: dict[str, str | None], rich_images: list[str | None]) -> list[Picture]:
+    out: list[Picture] = []
+    vm = cell.get("vm")
+    if vm and vm.isdigit() and 1 <= int(vm) <= len(rich_images):  # vm is 1-based
+        data = pkg.media(rich_images[int(vm) - 1])
+        if data is not None:
+            out.append(make_picture(sheet, row, col, "excel_in_cell", data))
+    if cell_images:
+        for child in cell:
+            m = _DISPIMG.search(child.text or "") if local(child) in ("f", "v") else None
+            if m and m.group(1) in cell_images:
+                data = pkg.media(cell_images[m.group(1)])
+                if data is not None:
+                    out.append(make_picture(sheet, row, col, "wps_cell_image", data, m.group(1)))
+                break  # the formula and its cached text name the same image
+    return out
+
+
+def _pic_target(pkg: _Package, part: str, pic: etree._Element) -> tuple[str, str | None]:
+    """(name, media path) of an xdr:pic; linked pictures (r:link) have no embed and no bytes."""
+    c_nv = descendants(pic, "cNvPr")
+    name = c_nv[0].get("name", "") if c_nv else ""
+    for blip in descendants(pic, "blip"):
+        embed = attr(blip, "embed")
+        if embed:
+            return name, pkg.target(part, embed)
+    return name, None
+
+
+def _drawing_pictures(pkg: _Package, sheet: str, part: str) -> list[Picture]:
+    root = pkg.xml(part)
+    if root is None:
+        return []
+    out: list[Picture] = []
+    for anchor in _anchors(root):
+        row, col = _anchor_cell(anchor)
+        for pic in _pics(anchor):
+            name, path = _pic_target(pkg, part, pic)
+            data = pkg.media(path)
+            if data is not None:
+                out.append(make_picture(sheet, row, col, "drawing", data, name))
+    return out
+
+
+def _anchors(el: etree._Element) -> Iterator[etree._Element]:
+    for child in el:
+        name = local(child)
+        if name in ("twoCellAnchor", "oneCellAnchor", "absoluteAnchor"):
+            yield child
+        elif name == "AlternateContent":
+            branch = _alternate_branch(child, lambda b: any(True for _ in _anchors(b)))
+            if branch is not None:
+                yield from _anchors(branch)
+
+
+def _pics(el: etree._Element) -> Iterator[etree._Element]:
+    """xdr:pic elements under an anchor, through group shapes and one branch of each AlternateContent
+    (Choice and Fallback usually hold the same picture twice)."""
+    for child in el:
+        name = local(child)
+        if name == "pic":
+            yield child
+        elif name == "grpSp":
+            yield from _pics(child)
+        elif name == "AlternateContent":
+            branch = _alternate_branch(child, lambda b: any(True for _ in _pics(b)))
+            if branch is not None:
+                yield from _pics(branch)
+
+
+def _alternate_branch(alt: etree._Element, has_content) -> etree._Element | None:
+    for branch in alt:
+        if local(branch) in ("Choice", "Fallback") and has_content(branch):
+            return branch
+    return None
+
+
+def _anchor_cell(anchor: etree._Element) -> tuple[int, int]:
+    def number(parent: etree._Element, name: str) -> int:
+        found = children(parent, name)
+        try:
+            return int((found[0].text or "0").strip()) if found else 0
+        except ValueError:
+            return 0
+
+    start = children(anchor, "from")
+    if start:
+        return number(start[0], "row"), number(start[0], "col")
+    pos = children(anchor, "pos")
+    if pos:
+        try:
+            x, y = int(pos[0].get("x", "0")), int(pos[0].get("y", "0"))
+        except ValueError:
+            return 0, 0
+        return y // _DEFAULT_ROW_EMU, x // _DEFAULT_COL_EMU
+    return 0, 0
+
+
+def _wps_cell_images(pkg: _Package, workbook: str) -> dict[str, str | None]:
+    """WPS cellimages.xml: {image ID: media path}. The relationship type differs between WPS versions,
+    so the part is found by its file name."""
+    part = next((t for _, t in pkg.rels(workbook).values()
+                 if t and posixpath.basename(t).lower() == "cellimages.xml"), None)
+    root = pkg.xml(part)
+    if part is None or root is None:
+        return {}
+    images: dict[str, str | None] = {}
+    for pic in descendants(root, "pic"):
+        name, path = _pic_target(pkg, part, pic)
+        if name:
+            images[name] = path
+    return images
+
+
+def _rich_value_images(pkg: _Package, workbook: str) -> list[str | None]:
+    """Excel "Place in Cell": for each 1-based vm index (list position + 1), the media path or None.
+
+    vm -> metadata valueMetadata bk -> rc(t: 1-based metadata type, v: 0-based futureMetadata bk) ->
+    xlrd:rvb/@i (rich value) -> rv's <v> at the position of _rvRel:LocalImageIdentifier in its structure
+    -> richValueRel.xml rel (0-based) -> r:id -> media.
+    """
+    parts = {t: p for t, p in pkg.rels(workbook).values() if p}
+
+    def by_type(suffix: str) -> str | None:
+        return next((p for t, p in parts.items() if t.endswith(suffix)), None)
+
+    metadata = pkg.xml(by_type("/sheetMetadata"))
+    values = pkg.xml(by_type("/rdRichValue"))
+    structures = pkg.xml(by_type("/rdRichValueStructure"))
+    rel_part = by_type("/richValueRel")
+    rel_list = pkg.xml(rel_part)
+    if metadata is None or values is None or structures is None or rel_list is None or rel_part is None:
+        return []
+    image_key = [next((i for i, k in enumerate(children(s, "k")) if k.get("n") == _REL_LOCAL_IMAGE), None)
+                 for s in children(structures, "s")]
+    rels = [pkg.target(rel_part, attr(rel, "id")) for rel in children(rel_list, "rel")]
+    rich: list[str | None] = []
+    for rv in children(values, "rv"):
+        rich.append(_rich_value_media(rv, image_key, rels))
+    types = [t.get("name") for t in descendants(metadata, "metadataType")]
+    future = {f.get("name"): [_int(next(iter(descendants(bk, "rvb")), None), "i") for bk in children(f, "bk")]
+              for f in children(metadata, "futureMetadata")}
+    out: list[str | None] = []
+    for value_meta in children(metadata, "valueMetadata"):
+        for bk in children(value_meta, "bk"):
+            rc = next(iter(children(bk, "rc")), None)
+            t, v = _int(rc, "t"), _int(rc, "v")
+            name = types[t - 1] if t is not None and 1 <= t <= len(types) else None
+            blocks = future.get(name, [])
+            index = blocks[v] if v is not None and 0 <= v < len(blocks) else None
+            out.append(rich[index] if index is not None and 0 <= index < len(rich) else None)
+    return out
+
+
+def _rich_value_media(rv: etree._Element, image_key: list[int | None], rels: list[str | None]) -> str | None:
+    s = _int(rv, "s")
+    key = image_key[s] if s is not None and 0 <= s < len(image_key) else None
+    vs = children(rv, "v")
+    if key is None or key >= len(vs):
+        return None
+    try:
+        rel = int((vs[key].text or "").strip())
+    except ValueError:
+        return None
+    return rels[rel] if 0 <= rel < len(rels) else None
+
+
+def _int(el: etree._Element | None, name: str) -> int | None:
+    value = None if el is None else el.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+

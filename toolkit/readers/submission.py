@@ -1,0 +1,159 @@
+"""One untrusted file -> one Submission per form sheet. Runs inside the sandbox's worker process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import replace
+
+from toolkit.messages import message, unreadable_reason
+from toolkit.model import Finding, Picture, Provenance, Submission
+from toolkit.profile import Profile
+from toolkit.readers.errors import Unreadable
+from toolkit.readers.form import FormFields, extract_form, label_lookup
+from toolkit.readers.grid import Grid, read_grids
+from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_size, check_zip
+from toolkit.readers.sniff import sniff
+from toolkit.readers.table import TableRows, extract_table
+
+TEMPLATE_SHEET = "_brandkit"  # hidden sheet of brandkit's own templates: profile id, version, cells
+PICTURE_KINDS = ("xlsx", "xls", "ods")
+
+
+def read_path(path: str, profile: Profile, sender: str | None = None, received: str | None = None,
+              limits: Limits = DEFAULT_LIMITS) -> list[Submission]:
+    """Read a file from disk (size checked before reading) into submissions."""
+    if received is None:
+        try:
+            received = dt.datetime.fromtimestamp(os.path.getmtime(path)).isoformat(timespec="seconds")
+        except OSError:
+            received = None
+    prov = Provenance(path=path, sha256="", sender=sender, received=received)
+    try:
+        check_size(os.path.getsize(path), limits)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except Unreadable as exc:
+        return [unreadable_submission(prov, exc)]
+    except OSError as exc:
+        return [unreadable_submission(prov, Unreadable("io_error", detail=exc.strerror or str(exc)))]
+    return read_bytes(data, prov, profile, limits)
+
+
+def read_bytes(data: bytes, prov: Provenance, profile: Profile,
+               limits: Limits = DEFAULT_LIMITS) -> list[Submission]:
+    prov = replace(prov, sha256=hashlib.sha256(data).hexdigest())
+    try:
+        check_size(len(data), limits)
+        kind = sniff(data)
+        prov = replace(prov, kind=kind)
+        if kind in ("xlsx", "xlsb", "ods"):
+            check_zip(data, limits)
+        grids = read_grids(data, kind)
+    except Unreadable as exc:
+        return [unreadable_submission(prov, exc)]
+    pictures = _pictures(data, kind)
+    return submissions_from_grids(grids, pictures, prov, profile)
+
+
+def unreadable_submission(prov: Provenance, exc: Unreadable) -> Submission:
+    text = unreadable_reason(exc.reason, file=os.path.basename(prov.path), **exc.params)
+    return Submission(prov, findings=[Finding("unreadable", "error", text)])
+
+
+def _pictures(data: bytes, kind: str) -> list[Picture]:
+    if kind not in PICTURE_KINDS:
+        return []
+    from toolkit.readers.pictures import find_pictures
+
+    return find_pictures(data, kind)
+
+
+def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov: Provenance,
+                           profile: Profile) -> list[Submission]:
+    notes: list[str] = []
+    findings: list[Finding] = []
+    template = grids.get(TEMPLATE_SHEET)
+    if template is not None:
+        used = str(template.get(0, 1) or "")
+        if used and used != profile.id:
+            findings.append(Finding("template_mismatch", "warning",
+                                    message("template_mismatch", expected=profile.id, found=used)))
+    subs: list[Submission] = []
+    blank: list[str] = []
+    for grid in grids.values():
+        if grid.name == TEMPLATE_SHEET:
+            continue
+        if grid.hidden:
+            notes.append(f"工作表“{grid.name}”是隐藏的，已跳过")
+            continue
+        form, tables = _read_sheet(grid, profile)
+        if not _looks_like_form(form, tables, profile):
+            if any(grid.rows):
+                notes.append(f"工作表“{grid.name}”不是申报表，已跳过")
+            continue
+        if form.filled() == 0 and not any(t.rows for t in tables.values()):
+            blank.append(grid.name)
+            continue
+        sheet_pictures = [p for p in pictures if p.sheet == grid.name]
+        subs.append(Submission(
+            provenance=replace(prov, sheet=grid.name),
+            fields=form.values,
+            tables={name: t.rows for name, t in tables.items()},
+            pictures=sheet_pictures,
+            logo=_logo(form, sheet_pictures, profile),
+            findings=findings + _missing_labels(form, tables, profile, grid.name),
+        ))
+    if not subs and blank:
+        subs.append(Submission(replace(prov, sheet=blank[0]), findings=findings + [Finding(
+            "required", "error", message("required.blank_form", sheet=blank[0]))]))
+    elif not subs:
+        labels = "、".join(f.name for f in profile.fields[:3])
+        subs.append(Submission(prov, findings=findings + [Finding(
+            "template_mismatch", "error", message("template_mismatch.no_form", labels=labels))]))
+    else:
+        notes += [f"工作表“{name}”是空白申报表，已跳过" for name in blank]
+    for sub in subs:
+        sub.notes.extend(notes)
+    return subs
+
+
+def _read_sheet(grid: Grid, profile: Profile) -> tuple[FormFields, dict[str, TableRows]]:
+    form = extract_form(grid, profile.fields)
+    stop = label_lookup(profile.fields)
+    tables = {spec.name: extract_table(grid, spec, stop) for spec in profile.tables}
+    return form, tables
+
+
+def _looks_like_form(form: FormFields, tables: dict[str, TableRows], profile: Profile) -> bool:
+    if any(t.header_row is not None for t in tables.values()):
+        return True
+    return len(form.labels) >= min(3, len(profile.fields))
+
+
+def _missing_labels(form: FormFields, tables: dict[str, TableRows], profile: Profile,
+                    sheet: str) -> list[Finding]:
+    found = [Finding("template_mismatch", "error" if spec.required else "warning",
+                     message("template_mismatch.field", field=spec.name), field=spec.name)
+             for spec in profile.fields if spec.name not in form.labels]
+    found += [Finding("template_mismatch", "error" if spec.min_rows else "warning",
+                      message("template_mismatch.table", table=spec.name), field=spec.name)
+              for spec in profile.tables if tables[spec.name].header_row is None]
+    return found
+
+
+def _logo(form: FormFields, pictures: list[Picture], profile: Profile) -> Picture | None:
+    spec = profile.logo_field
+    if spec is None or not pictures:
+        return None
+    from toolkit.readers.pictures import choose_logo
+
+    area = form.areas.get(spec.name)
+    if area is None:
+        label = form.labels.get(spec.name)
+        if label is None:
+            return None
+        area = (*label, *label)
+    r1, c1, r2, c2 = area
+    return choose_logo(pictures, pictures[0].sheet, r1, c1, r2, c2)

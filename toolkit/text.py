@@ -1,0 +1,319 @@
+"""Pure text helpers for Chinese forms: label and branch matching, 字数, phones, dates, whole numbers.
+
+No heavy imports: the CLI imports this at start-up. Free text is never NFKC-normalised before it is
+counted or stored (NFKC turns ① into 1 and full-width punctuation into half-width, which changes 字数);
+only labels, names and numbers are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from decimal import Decimal
+from typing import Any, Literal
+
+# -- labels and branch names ---------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+# Innermost bracket pair with its contents; applied until nothing changes, so nesting is handled.
+# After NFKC （ and ［ are already ( and [.
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|〖[^〖〗]*〗")
+_UNCLOSED_HINT = re.compile(r"(?<=.)[(\[【〔〖][^)\]】〕〗]*$")
+_MARKERS = re.compile(r"[*※]")
+
+
+def _strip_punct(s: str) -> str:
+    start, end = 0, len(s)
+    while start < end and unicodedata.category(s[start])[0] in "PS":
+        start += 1
+    while end > start and unicodedata.category(s[end - 1])[0] in "PS":
+        end -= 1
+    return s[start:end]
+
+
+def _label_once(s: str) -> str:
+    s = _SPACE.sub("", unicodedata.normalize("NFKC", s))
+    prev = None
+    while prev != s:
+        prev, s = s, _BRACKETED.sub("", s)
+    s = _UNCLOSED_HINT.sub("", s)
+    return _strip_punct(_MARKERS.sub("", s)).lower()
+
+
+def normalize_label(s: str) -> str:
+    """A form label reduced for matching: "品 牌\\n名 称（10字以内）：" -> "品牌名称".
+
+    Applied until it is a fixed point, so the result is idempotent even where lowercasing or removing
+    a hint exposes something the first pass would have removed."""
+    out = _label_once(s)
+    for _ in range(4):
+        again = _label_once(out)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+_BRANCH_PREFIXES = ("中国共产党", "中共")
+_BRANCH_SUFFIXES = ("党支部", "支部")
+
+
+def normalize_branch(s: str) -> str:
+    """A branch name reduced for matching: "中共 内科第一党支部" -> "内科第一"."""
+    s = _SPACE.sub("", unicodedata.normalize("NFKC", s))
+    for p in _BRANCH_PREFIXES:
+        if s.startswith(p) and len(s) > len(p):
+            s = s[len(p):]
+            break
+    for suffix in _BRANCH_SUFFIXES:
+        if s.endswith(suffix) and len(s) > len(suffix):
+            s = s[: -len(suffix)]
+            break
+    return s.lower()
+
+
+# -- 字数 ------------------------------------------------------------------------------------------
+
+def _counts_alone(ch: str) -> bool:
+    """A character Word/WPS counts as one 字 by itself: CJK ideographs and every wide or full-width
+    character (incl. full-width letters and punctuation), plus punctuation and symbols of ambiguous
+    width typed in Chinese text (“ ” ‘ ’ … — · ①)."""
+    width = unicodedata.east_asian_width(ch)
+    if width in ("W", "F"):
+        return True
+    category = unicodedata.category(ch)
+    return width == "A" and (category[0] in "PS" or category == "No")  # No: ① ⑴ ²
+
+
+def count_chars(text: str, mode: Literal["word", "chars"] = "word") -> int:
+    """字数 of `text`.
+
+    word: as Word/WPS count it: each CJK character and each full-width punctuation mark or symbol is 1;
+    each run of Latin letters/digits ("2024", "ICU") is 1; half-width punctuation and whitespace are 0.
+    chars: every non-whitespace character is 1."""
+    if mode == "chars":
+        return sum(1 for ch in text if not ch.isspace())
+    if mode != "word":
+        raise ValueError(f"unknown count mode: {mode!r}")
+    count = 0
+    in_word = False
+    for ch in text:
+        if _counts_alone(ch):
+            count += 1
+            in_word = False
+        elif ch.isalnum():
+            if not in_word:
+                count += 1
+            in_word = True
+        elif unicodedata.category(ch) == "Mn" and in_word:
+            continue  # a combining accent stays inside its word
+        else:
+            in_word = False
+    return count
+
+
+# -- numbers from cells ---------------------------------------------------------------------------
+
+def integral_text(raw: Any) -> str | None:
+    """The digits of a whole number that arrived as int or float (13812345678.0 -> "13812345678")."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return str(raw)
+    if isinstance(raw, float | Decimal) and math.isfinite(raw) and raw == int(raw):
+        return str(int(raw))
+    return None
+
+
+# -- phones ---------------------------------------------------------------------------------------
+
+_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+_PHONE_JUNK = re.compile(r"[\s.()\[\]]")
+_DASHES = re.compile(r"[‐‑‒–—―]")  # NFKC leaves these; － is already -
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def _landline(digits: str) -> str | None:
+    """'04711234567' -> '0471-1234567'. Area codes 010 and 02x have 3 digits, every other one 4."""
+    if not digits.startswith("0"):
+        return None
+    area = 3 if digits[1] in "12" else 4
+    local = digits[area:]
+    if len(digits) < area + 7 or not 7 <= len(local) <= 8:
+        return None
+    return f"{digits[:area]}-{local}"
+
+
+def parse_phone(raw: Any) -> str | None:
+    """A mainland mobile ("13812345678") or landline with area code ("0471-1234567", "010-12345678转123")
+    in normalised form, or None.
+
+    Accepts spaces, dashes, dots and brackets as separators, a +86/0086/86 prefix, an extension written
+    "转123", "分机123", "ext 123" or "-123", and numbers read from a numeric cell as float."""
+    if raw is None:
+        return None
+    text = integral_text(raw)
+    if text is None:
+        if not isinstance(raw, str):
+            return None
+        text = unicodedata.normalize("NFKC", raw).strip()
+    ext = None
+    m = _EXTENSION.search(text)
+    if m:
+        ext, text = m.group(1), text[: m.start()]
+    text = _DASHES.sub("-", _PHONE_JUNK.sub("", text)).strip("-")
+    if not re.fullmatch(r"\+?[\d-]+", text):
+        return None
+    international = text.startswith(("+86", "0086"))
+    digits = text.replace("-", "").lstrip("+")
+    if international:
+        digits = digits[2:] if digits.startswith("86") else digits[4:]
+    elif digits.startswith("86") and _MOBILE.fullmatch(digits[2:]):
+        digits = digits[2:]
+    if _MOBILE.fullmatch(digits):
+        return None if ext else digits
+    if international and not digits.startswith("0"):
+        digits = "0" + digits  # +86 471 1234567: the trunk 0 is dropped abroad
+    number = _landline(digits)
+    if number is None and ext is None and "-" in text:
+        # 0471-1234567-123: the last dash group is an extension
+        head, _, tail = text.rpartition("-")
+        if len(tail) <= 6:
+            number, ext = _landline(head.replace("-", "").lstrip("+")), tail
+    if number is None:
+        return None
+    return f"{number}转{ext}" if ext else number
+
+
+# -- dates ----------------------------------------------------------------------------------------
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 given Excel's fictitious 1900-02-29
+_SERIAL_RANGE = (3654, 73050)  # 1910-01-01 .. 2099-12-31: anything else is not a date in a form
+_YEAR_RANGE = (1900, 2100)
+_DATE = re.compile(
+    r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?"
+    r"(?:[\sT]+\d{1,2}[:时]\d{1,2}(?:[:分]\d{1,2}(?:\.\d+)?秒?)?)?")
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
+_CN_DATE = re.compile(r"([〇零○ＯO一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月"
+                      r"([一二三四五六七八九十]{1,3})[日号]")
+
+
+def _cn_small(s: str) -> int | None:
+    """一..三十一 -> int."""
+    if "十" not in s:
+        return _CN_DIGITS.get(s) if len(s) == 1 else None
+    tens, _, ones = s.partition("十")
+    t = _CN_DIGITS.get(tens, 0) if tens else 1
+    o = _CN_DIGITS.get(ones, 0) if ones else 0
+    if (tens and tens not in _CN_DIGITS) or (ones and ones not in _CN_DIGITS):
+        return None
+    return t * 10 + o
+
+
+def _make_date(y: int | None, m: int | None, d: int | None) -> dt.date | None:
+    if y is None or m is None or d is None or not _YEAR_RANGE[0] <= y <= _YEAR_RANGE[1]:
+        return None
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_date(raw: Any) -> dt.date | None:
+    """A calendar date from whatever a branch typed, or None.
+
+    2024年7月11日, 2024.7.11, 2024-07-11, 2024/7/11, 20240711, 二〇二四年七月十一日, Excel serial numbers
+    (1910..2099), datetime and date objects."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int | float | Decimal):
+        if not math.isfinite(raw):
+            return None
+        if isinstance(raw, int) and 10_000_000 <= raw <= 99_999_999:
+            return parse_date(str(raw))
+        if _SERIAL_RANGE[0] <= raw <= _SERIAL_RANGE[1]:
+            return _EXCEL_EPOCH + dt.timedelta(days=int(raw))
+        return None
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    m = _DATE.fullmatch(text)
+    if m:
+        return _make_date(*(int(g) for g in m.groups()))
+    if re.fullmatch(r"\d{8}", text):
+        return _make_date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    m = _CN_DATE.fullmatch(re.sub(r"\s", "", raw))
+    if m:
+        year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
+        return _make_date(year, _cn_small(m.group(2)), _cn_small(m.group(3)))
+    return None
+
+
+# -- whole numbers --------------------------------------------------------------------------------
+
+_EXACT_INT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_integer(raw: Any) -> tuple[int | None, bool]:
+    """(value, exact). 23, 23.0, "23" -> (23, True); "23人", "共 23 名" -> (23, False);
+    23.5, "二十三", "", "23人（其中预备党员2人）" -> (None, False)."""
+    text = integral_text(raw)
+    if text is not None:
+        return int(text), True
+    if not isinstance(raw, str):
+        return None, False
+    s = unicodedata.normalize("NFKC", raw).strip()
+    if _EXACT_INT.fullmatch(s):
+        return int(Decimal(s.replace(",", ""))), True
+    numbers = _NUMBER.findall(s)
+    if len(numbers) == 1 and "." not in numbers[0] and not s.lstrip().startswith("-"):
+        return int(numbers[0]), False
+    return None, False
+
+
+# -- similarity -----------------------------------------------------------------------------------
+
+_NOT_CONTENT = re.compile(r"[\W_]+")
+
+
+def bigrams(text: str) -> frozenset[str]:
+    """Character bigrams of `text` with whitespace and punctuation removed (NFKC'd: full-width and
+    half-width copies of a text are the same text). A one-character text is its own single token."""
+    s = _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text)).lower()
+    if len(s) < 2:
+        return frozenset([s]) if s else frozenset()
+    return frozenset(s[i: i + 2] for i in range(len(s) - 1))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the character-bigram sets of two texts, in [0, 1].
+
+    Chosen for Chinese prose: no word segmentation needed, insensitive to punctuation, spacing and
+    reordered paragraphs (copied plans are often shuffled), linear time (a 2000-字 text is ~2000
+    bigrams), and exact enough for prefix-filtered search over many submissions (see rules.cross_check)."""
+    return jaccard(bigrams(a), bigrams(b))
+
+
+# -- formula injection ----------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(s: str) -> bool:
+    """True when a spreadsheet would take this text for a formula: it starts with = + - @, tab or CR.
+    Deliberately not stripped first: the first character as written is what the spreadsheet sees."""
+    return isinstance(s, str) and s.startswith(_FORMULA_START)
