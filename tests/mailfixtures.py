@@ -208,3 +208,89 @@ def name_cases() -> list[Case]:
     add("resent_duplicate", 20, [part(b'attachment; filename="' + word("UTF-8", "重发.xlsx".encode()) + b'"', data19)],
         {}, ["重发.xlsx"])
     return cases
+
+
+def empty_cfb() -> bytes:
+    """An empty OLE compound file (v3, 512-byte sectors): header, one FAT sector, one directory sector."""
+    header = bytearray(512)
+    header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIIII", header, 40, 0, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
+    struct.pack_into("<I", header, 76, 0)  # DIFAT[0]: the FAT is sector 0
+    header[80:512] = b"\xff" * 432
+    fat = struct.pack("<II", 0xFFFFFFFD, 0xFFFFFFFE) + b"\xff" * 504
+    root = bytearray(128)
+    name = "Root Entry".encode("utf-16-le") + b"\0\0"
+    root[: len(name)] = name
+    struct.pack_into("<HBBIII", root, 64, len(name), 5, 1, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+    struct.pack_into("<IQ", root, 116, 0xFFFFFFFE, 0)
+    unused = bytearray(128)
+    struct.pack_into("<III", unused, 68, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+    return bytes(header) + fat + bytes(root) + bytes(unused) * 3
+
+
+def outlook_msg(subject: str, sender_name: str, sender_smtp: str, attachments: dict[str, bytes],
+                delivered_filetime: int = 0) -> bytes:
+    """An Outlook .msg ([MS-OXMSG]) with Unicode string properties and one storage per attachment."""
+    from pyopenvba.cfb import CFB
+
+    def utf16(text: str) -> bytes:
+        return text.encode("utf-16-le")
+
+    cfb = CFB.from_bytes(empty_cfb())
+    cfb.add_stream_at([], "__substg1.0_0037001F", utf16(subject))
+    cfb.add_stream_at([], "__substg1.0_0C1A001F", utf16(sender_name))
+    cfb.add_stream_at([], "__substg1.0_5D01001F", utf16(sender_smtp))
+    cfb.add_stream_at([], "__substg1.0_1035001F", utf16(f"<{subject}@outlook.test>"))
+    props = bytes(32) + struct.pack("<IIQ", (0x0E06 << 16) | 0x0040, 6, delivered_filetime)
+    cfb.add_stream_at([], "__properties_version1.0", props)
+    for i, (name, data) in enumerate(attachments.items()):
+        storage = f"__attach_version1.0_#{i:08X}"
+        cfb.add_substorage_at([], storage)
+        cfb.add_stream_at([storage], "__substg1.0_3707001F", utf16(name))
+        cfb.add_stream_at([storage], "__substg1.0_37010102", data)
+    return cfb.to_bytes()
+
+
+def big_eml(path: Path, megabytes: int) -> None:
+    """An .eml carrying a `megabytes` MB attachment, written in 1 MB steps (never whole in memory)."""
+    line = b64_lines(bytes(range(256)) * 3)  # 768 bytes -> 1024 base64 characters + CRLFs
+    with open(path, "wb") as fh:
+        fh.write(message("超大附件测试", b"big@qq.com", [], msgid="big@test", date=_date(20), close=False))
+        fh.write(b"--==brandkit-test==\r\nContent-Type: application/octet-stream\r\n"
+                 b"Content-Disposition: attachment; filename=\"big.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+        for _ in range(megabytes * 1366):
+            fh.write(line)
+        fh.write(b"--==brandkit-test==--\r\n")
+
+
+def hostile_cases() -> list[Case]:
+    """Hostile mail; each one must be reported and must not stop the others."""
+    good = form_xlsx("好支部")
+    kept = form_xlsx("炸弹旁边的支部")
+    traversal = form_xlsx("穿越")
+    attached = form_xlsx("穿越附件")
+    cases = [
+        Case("zip_bomb", message("zip_bomb", b"a@qq.com", [
+            part(b'attachment; filename="bomb.zip"', zip_bomb("表.xlsx", 300)),
+            part(b'attachment; filename="small-bomb.zip"',
+                 _zip_from([("零.xlsx".encode("gbk"), _deflate(bytes(2**20) for _ in range(5))),
+                            ("好.xlsx".encode("gbk"), _deflate([kept]))], 0))], msgid="bomb@test", date=_date(21)),
+             {"好.xlsx": kept}, ["bomb.zip", "small-bomb.zip/零.xlsx"]),
+        Case("traversal", message("traversal", b"b@qq.com", [
+            part(b'attachment; filename="../../outside.xlsx"', attached),
+            part(b'attachment; filename="t.zip"', raw_zip({"../../../etc/evil.xlsx": traversal}))],
+            msgid="trav@test", date=_date(22)),
+             {"outside.xlsx": attached, "evil.xlsx": traversal}),
+        Case("truncated", message("truncated", b"c@qq.com", [
+            part(b'attachment; filename="ok.xlsx"', good),
+            part(b'attachment; filename="cut.xlsx"', form_xlsx("被截断"))[:700]], msgid="cut@test",
+            date=_date(23), close=False), {"ok.xlsx": good}, ["cut.xlsx"]),
+        Case("invalid_header_bytes",
+             b"From: \xff\xfe\x80 <bad@qq.com>\r\nSubject: \xfe\xff\x00\x81bad\r\nMessage-ID: <bad@test>\r\n"
+             b"Date: not a date\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+             b"--b\r\n" + part(b'attachment; filename="\xff\xfe\x81\x30.xlsx"', form_xlsx("坏头")) + b"\r\n--b--\r\n",
+             {}),
+        Case("not_mail", b"\x00\x01binary garbage, not a message\xff" * 10, {}),
+    ]
+    return cases

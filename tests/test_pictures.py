@@ -72,6 +72,23 @@ def test_excel_place_in_cell_and_over_cell() -> None:
     ]
 
 
+def test_rich_value_structure_key_order_decides_the_image_index() -> None:
+    """The same two in-cell pictures when the structure lists CalcOrigin before the image key."""
+    path = CORPUS / "calamine/pictures_in_cell_and_over_cell.xlsx"
+    with zipfile.ZipFile(path) as zf:
+        structure = zf.read("xl/richData/rdrichvaluestructure.xml").decode()
+        values = zf.read("xl/richData/rdrichvalue.xml").decode()
+    image_key, origin_key = '<k n="_rvRel:LocalImageIdentifier" t="i"/>', '<k n="CalcOrigin" t="i"/>'
+    swapped = structure.replace(image_key + origin_key, origin_key + image_key)
+    assert swapped.count(origin_key + image_key) == 2
+    values = values.replace("<v>0</v><v>5</v>", "<v>5</v><v>0</v>").replace("<v>1</v><v>5</v>", "<v>5</v><v>1</v>")
+    data = rezip(path.read_bytes(), {"xl/richData/rdrichvaluestructure.xml": swapped.encode(),
+                                     "xl/richData/rdrichvalue.xml": values.encode()})
+    pics = find_pictures(data, "xlsx")
+    assert [(p.cell, p.scheme, p.width) for p in pics] == [
+        ("A1", "excel_in_cell", 32), ("A3", "excel_in_cell", 23), ("E9", "drawing", 32)]
+
+
 def test_picture_in_three_formats_from_calamine() -> None:
     # Excel's 图片 2 sits at A1 of both sheets: a 512x512 JPEG on Sheet1 and a 512x512 PNG on Sheet2
     assert found(CORPUS / "calamine/picture.xlsx", "xlsx") == [
@@ -101,6 +118,17 @@ def test_every_corpus_file_under_every_reader(path: Path) -> None:
 
 # --- second producer: LibreOffice writes .xls and .ods from an .xlsx we build ----------------------
 
+def emf_bytes() -> bytes:
+    """A minimal valid EMF: EMR_HEADER (bounds 0,0-99,49 device pixels) and EMR_EOF."""
+    header = struct.pack("<II4i4iIIIIHHII", 1, 108, 0, 0, 99, 49, 0, 0, 2645, 1322, 0x464D4520, 0x10000,
+                         128, 2, 0, 0, 0, 0).ljust(108, b"\0")
+    eof = struct.pack("<IIIII", 14, 20, 0, 16, 20)
+    return header + eof
+
+
+EMF = emf_bytes()
+
+
 @pytest.fixture(scope="module")
 def lo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     import xlsxwriter
@@ -117,6 +145,11 @@ def lo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ws2 = wb.add_worksheet("第二支部")
     ws2.write("A1", "x")
     ws2.insert_image("D10", str(tmp / "seal.jpg"), {"x_offset": 5, "y_offset": 3})
+    Image.new("RGB", (33, 21), (10, 200, 10)).save(tmp / "g.bmp")
+    (tmp / "m.emf").write_bytes(EMF)
+    ws3 = wb.add_worksheet("附件")
+    ws3.insert_image("B2", str(tmp / "g.bmp"))
+    ws3.insert_image("F8", str(tmp / "m.emf"))
     wb.close()
     out = {"xlsx": tmp / "form.xlsx"}
     for fmt in ("xls", "ods"):
@@ -127,10 +160,14 @@ def lo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_xls_written_by_libreoffice(lo_files: dict[str, Path]) -> None:
     assert found(lo_files["xlsx"], "xlsx") == [
-        ("申报表", "C5", "drawing", "png", 120, 80), ("第二支部", "D10", "drawing", "jpeg", 50, 40)]
+        ("申报表", "C5", "drawing", "png", 120, 80), ("第二支部", "D10", "drawing", "jpeg", 50, 40),
+        ("附件", "B2", "drawing", "bmp", 33, 21), ("附件", "F8", "drawing", "emf", 100, 50)]
     pics = find_pictures(lo_files["xls"].read_bytes(), "xls")
     assert [(p.sheet, p.cell, p.scheme, p.format, p.width, p.height) for p in pics] == [
-        ("申报表", "C5", "xls_blip", "png", 120, 80), ("第二支部", "D10", "xls_blip", "jpeg", 50, 40)]
+        ("申报表", "C5", "xls_blip", "png", 120, 80), ("第二支部", "D10", "xls_blip", "jpeg", 50, 40),
+        # LibreOffice stores the BMP as PNG and the EMF as a deflate-compressed metafile BLIP
+        ("附件", "B2", "xls_blip", "png", 33, 21), ("附件", "F8", "xls_blip", "emf", 100, 50)]
+    assert pics[3].data == EMF
     from PIL import Image
 
     with Image.open(io.BytesIO(pics[0].data)) as img:  # the BLIP bytes are a whole, decodable PNG
@@ -143,8 +180,8 @@ def test_ods_written_by_libreoffice_agrees_with_libreoffice(lo_files: dict[str, 
     # LibreOffice 7.4's .ods export writes the second sheet's frame into the 2nd cell of row 10; what
     # matters is that we read the file as LibreOffice itself does when it loads it again.
     back = find_pictures(lo_files["ods_back"].read_bytes(), "xlsx")
-    assert [row[:2] for row in ods] == [(p.sheet, p.cell) for p in back] == [
-        ("申报表", "C5"), ("第二支部", "B10")]
+    assert [row[:2] for row in ods] == [(p.sheet, p.cell) for p in back]
+    assert [row[:2] for row in ods[:2]] == [("申报表", "C5"), ("第二支部", "B10")]
 
 
 ODS_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -166,7 +203,7 @@ ODS_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
 <table:shapes><draw:frame draw:name="浮动" svg:width="1cm" svg:height="1cm" svg:x="9.5cm" svg:y="3.2cm"><draw:image xlink:href="Pictures/logo.png" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"><text:p/></draw:image></draw:frame></table:shapes>
 <table:table-column table:style-name="co1" table:number-columns-repeated="3"/><table:table-column table:style-name="co2" table:number-columns-repeated="5"/>
 <table:table-row table:style-name="ro1" table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="8"/></table:table-row>
-<table:table-row table:style-name="ro2"><table:table-cell office:value-type="string"><text:p>标识</text:p></table:table-cell><table:covered-table-cell table:number-columns-repeated="2"/><table:table-cell/><table:table-cell><draw:frame draw:name="单元格"><draw:image xlink:href="./Pictures/logo.png"><text:p/></draw:image><draw:image xlink:href="Pictures/other.svg"/></draw:frame></table:table-cell></table:table-row>
+<table:table-row table:style-name="ro2"><table:table-cell office:value-type="string"><text:p>标识</text:p></table:table-cell><table:covered-table-cell table:number-columns-repeated="2"/><table:table-cell/><table:table-cell><draw:frame draw:name="单元格"><draw:image xlink:href="./Pictures/logo.png"><text:p/></draw:image></draw:frame></table:table-cell></table:table-row>
 <table:table-row table:style-name="ro1" table:number-rows-repeated="10"><table:table-cell table:number-columns-repeated="8"/></table:table-row>
 </table:table>
 </office:spreadsheet></office:body></office:document-content>"""
@@ -253,7 +290,8 @@ def test_drawing_groups_alternate_content_links_and_absolute_targets() -> None:
                     IMAGE_REL.format("rId3", "http://example.com/x.png", ' TargetMode="External"'),
                     IMAGE_REL.format("rId4", "../../../etc/passwd", ""),
                     IMAGE_REL.format("rId5", "file:///etc/passwd", ' TargetMode="External"')])
-    data = with_drawing(anchors, rels, {"xl/media/extra.png": png_bytes(7, 5)})
+    # a member literally named ../etc/passwd: a naive resolver would find it
+    data = with_drawing(anchors, rels, {"xl/media/extra.png": png_bytes(7, 5), "../etc/passwd": png_bytes(9, 9)})
     pics = [p for p in find_pictures(data, "xlsx") if p.sheet == "Sheet1"]
     assert [(p.name, p.cell, p.format, p.width) for p in pics] == [
         ("plain", "B3", "jpeg", 512), ("in group", "D5", "png", 7), ("nested", "D5", "jpeg", 512),

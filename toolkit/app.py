@@ -105,20 +105,20 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
 
 
 def write_reports(result: ValidationResult, report_dir: Path) -> None:
-    from toolkit.report import ReportRow, write_branch_report, write_office_summary
+    """One `<原文件名>_校验结果.xlsx` per file (a 党总支 workbook's sheets share one) and 校验汇总.xlsx."""
+    from toolkit.report import ReportRow, write_file_report, write_office_summary
 
     report_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    used: set[str] = set()
+    by_file: dict[str, list[int]] = {}
     for n, c in enumerate(result.checked):
-        sub = c.submission
-        stem = Path(sub.provenance.path).stem
-        name = f"{stem}_校验结果.xlsx"
-        if name in used:  # one file holding several branches' sheets: one report per sheet
-            name = f"{stem}_{sub.provenance.sheet}_校验结果.xlsx"
-        used.add(name)
-        path = write_branch_report(sub, c.findings, report_dir / name)
-        result.report_paths[n] = path
-        rows.append(ReportRow(path=sub.provenance.path, sheet=sub.provenance.sheet, branch=c.branch,
-                              status=c.status, findings=c.findings, report_path=path))
+        by_file.setdefault(c.submission.provenance.path, []).append(n)
+    rows = []
+    for indexes in by_file.values():
+        items = [(result.checked[n].submission, result.checked[n].findings) for n in indexes]
+        path = write_file_report(items, report_dir)
+        for n in indexes:
+            c = result.checked[n]
+            result.report_paths[n] = path
+            rows.append(ReportRow(path=c.submission.provenance.path, sheet=c.submission.provenance.sheet,
+                                  branch=c.branch, status=c.status, findings=c.findings, report_path=path))
     result.overview = write_office_summary(rows, report_dir / "校验汇总.xlsx")

@@ -60,3 +60,14 @@ def read_all(paths: list[Path], profile: Profile, *, origins: dict[str, dict] | 
         if progress:
             progress(done, len(paths))
     return [sub for n in range(len(paths)) for sub in results[n]]
+
+
+def origins_for(inputs: Iterable[str | Path]) -> dict[str, dict]:
+    """Sender and received time of each file, from the intake manifest of every inbox folder given."""
+    origins: dict[str, dict] = {}
+    for item in inputs:
+        if Path(item).is_dir() and (Path(item) / "inbox.jsonl").exists():
+            from toolkit.mail import read_manifest
+
+            origins.update(read_manifest(Path(item)))
+    return origins

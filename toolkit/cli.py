@@ -140,5 +140,52 @@ def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, ma
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
 
 
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", "profile_name", help="Campaign id, or a .toml path.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A sheet listing 党总支 / 党支部名称 / 类别 / 必须参与.")
+@click.option("--by", "operator", help="Operator name for the log (default: login name).")
+@click.pass_obj
+def init(obj: Context, master: Path, profile_name: str | None, roster: Path | None, operator: str | None) -> None:
+    """Create a master, or adopt an existing workbook as one."""
+    from toolkit.masters import init_master
+    from toolkit.render import render_init
+
+    result = init_master(master, profile_name, roster, operator)
+    obj.emit(result.to_json()) if obj.as_json else render_init(result, obj.say)
+
+
+@main.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--by", "operator", help="Operator name for the log (default: login name).")
+@click.option("--accept-warnings", is_flag=True, help="Merge submissions that have warnings only.")
+@click.pass_obj
+def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, operator: str | None,
+          accept_warnings: bool) -> None:
+    """Merge accepted branch forms into the master."""
+    from toolkit.merging import merge as run_merge
+    from toolkit.render import render_merge
+
+    result = run_merge(master, list(inputs), dry_run=dry_run, operator=operator,
+                       accept_warnings=accept_warnings, progress=obj.progress("读取"))
+    obj.emit(result.to_json()) if obj.as_json else render_merge(result, obj.say)
+    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def undo(obj: Context, master: Path) -> None:
+    """Restore the master as it was before the last apply."""
+    from toolkit.journal import undo as run_undo
+
+    restored = run_undo(master)
+    obj.emit({"master": str(master), "restored": str(restored)}) if obj.as_json else \
+        obj.say(f"已撤销上一次操作：{master} 已恢复为 {restored.name} 的内容")
+
+
 if __name__ == "__main__":
     main()

@@ -37,7 +37,7 @@ def _lock(master: Path):  # -> filelock.FileLock (imported lazily)
     return lock
 
 
-def _refuse_if_open(master: Path) -> None:
+def refuse_if_open(master: Path) -> None:
     if owner_file(master).exists():
         raise UsageProblem(f"{master.name} 正在 Excel/WPS 中打开（发现 {owner_file(master).name}）。"
                            "请先保存并关闭它，再运行；或使用台账里的按钮")
@@ -94,7 +94,7 @@ def apply_changes(master: Path, changes: ChangeSet) -> Path | None:
 
     if not changes:
         return None
-    _refuse_if_open(master)
+    refuse_if_open(master)
     lock = _lock(master)
     try:
         original = master.read_bytes()
@@ -114,7 +114,7 @@ def apply_changes(master: Path, changes: ChangeSet) -> Path | None:
 
 def undo(master: Path) -> Path:
     """Restore the newest backup; the state being undone is kept as a backup of its own."""
-    _refuse_if_open(master)
+    refuse_if_open(master)
     lock = _lock(master)
     try:
         backups = backups_of(master)

@@ -119,7 +119,8 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         path = c.submission.provenance.path
         branch = c.branch or str(c.submission.value(profile.key) or "")
         key = normalize_branch(branch)
-        blocking = c.errors + (c.warnings if not accept_warnings else [])
+        blocking = c.errors + ([] if accept_warnings else
+                               [f for f in c.warnings if f.rule in profile.confirm_rules])
         if c.status == "unreadable" or c.errors or not branch:
             outcomes.append(BranchOutcome(branch, "rejected", path, reasons=[f.message for f in c.errors]))
             if key in rows and branch:

@@ -134,6 +134,9 @@ class Profile:
     similarity: Similarity
     char_count: str = "word"
     template_version: int = 1
+    # Warnings that hold a submission out of a merge until the officer confirms (--accept-warnings);
+    # other warnings (a blank signature in the e-copy) never block.
+    confirm_rules: tuple[str, ...] = ("similar_text", "duplicate_brand_name")
     notes: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
@@ -231,7 +234,7 @@ def parse_profile(data: dict[str, Any], where: str = "profile") -> Profile:
                      {k: tuple for k in ("passed", "pending", "returned", "late")})
     similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})
     profile = _take({**data, "fields": fields, "tables": tables, "ledger": ledger_spec, "stages": stages,
-                     "statuses": statuses, "similarity": similarity}, Profile, where, {"notes": tuple})
+                     "statuses": statuses, "similarity": similarity}, Profile, where, {"notes": tuple, "confirm_rules": tuple})
     _check_references(profile, where)
     return profile
 
@@ -299,3 +302,13 @@ def profile_summary(p: Profile) -> dict[str, Any]:
     return {"id": p.id, "title": p.title, "source": p.source, "fields": [f.name for f in p.fields],
             "tables": [t.name for t in p.tables], "stages": [s.name for s in p.stages]}
 
+
+
+def rules_sheet_rows(profile: Profile) -> list[list[Any]]:
+    """The 填报规则 sheet a master carries: the campaign id, then one editable row per field
+    (`apply_rule_overrides` reads it back)."""
+    rows: list[list[Any]] = [["活动方案", profile.id, profile.title], [], [*RULE_COLUMNS, "说明"]]
+    for f in profile.fields:
+        rows.append([f.name, "是" if f.required else "否", f.max_chars, f.min_chars, f.min, f.max,
+                     "、".join(f.choices) or None, f.pattern, f.hint])
+    return rows

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from toolkit.app import ValidationResult
+    from toolkit.masters import InitResult
+    from toolkit.merging import MergeResult
 
 STATUS_ZH = {"ok": "通过", "warning": "有警告", "error": "不通过", "unreadable": "无法读取"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -54,3 +56,44 @@ def render_validation(result: ValidationResult, say: Callable[[str], None]) -> N
     say(f"\n共 {len(result.checked)} 份申报表：{summary}。")
     if result.overview:
         say(f"校验汇总：{result.overview}")
+
+
+def render_init(result: InitResult, say: Callable[[str], None]) -> None:
+    say(f"{'已新建' if result.created else '已接管'}台账：{result.master}")
+    if result.added_sheets:
+        say(f"  新增工作表：{'、'.join(result.added_sheets)}")
+    if result.added_columns:
+        say(f"  新增列：{'、'.join(result.added_columns)}")
+    if result.added_branches:
+        say(f"  名单中新增支部 {len(result.added_branches)} 个")
+    if result.backup:
+        say(f"  原文件备份：{result.backup}")
+
+
+ACTION_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变", "rejected": "退回", "held": "暂缓",
+             "superseded": "旧版本"}
+
+
+def render_merge(result: MergeResult, say: Callable[[str], None]) -> None:
+    for o in result.outcomes:
+        say(f"{ACTION_ZH[o.action]}  {o.branch or '（未识别支部）'}  ← {Path(o.path).name}")
+        for name, before, after in o.changes:
+            say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
+                f"    {name}：{_short(after)}")
+        for reason in o.reasons:
+            say(f"    原因：{reason}")
+    counts = {k: len(result.names(k)) for k in ACTION_ZH}
+    say("\n" + "，".join(f"{ACTION_ZH[k]} {v}" for k, v in counts.items() if v) + "。")
+    if result.dry_run:
+        say("（试运行：台账未改动）")
+    elif result.backup:
+        say(f"台账已保存：{result.master}（改动前的备份：{result.backup}）")
+    else:
+        say(f"台账无需改动：{result.master}")
+    if any(o.action == "held" for o in result.outcomes):
+        say("有需确认的警告（如内容雷同、品牌重名）的申报表暂缓合并；核对后可加 --accept-warnings 合并。")
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = "" if value is None else str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -135,12 +135,22 @@ def late_variant(kinds: StatusKinds, stage: Stage, status: str, when: dt.date) -
 
 # -- transitions -----------------------------------------------------------------------------------
 
+def resolve_stage(profile: Profile, stage: str, status: str) -> Stage:
+    """The profile's stage by name or id, checked to allow `status`; a UsageProblem naming the choices."""
+    found = profile.stage(stage)
+    if found is None:
+        names = "、".join(s.name for s in profile.stages)
+        raise UsageProblem(f"活动方案“{profile.title}”中没有“{stage}”阶段；可用：{names}")
+    if status not in found.statuses:
+        raise UsageProblem(f"“{found.name}”阶段没有“{status}”这一状态；可用：{'、'.join(found.statuses)}")
+    return found
+
+
 def check_transition(profile: Profile, stage: Stage, status: str, current: Mapping[str, str | None],
                      force: bool = False) -> str | None:
-    """Why stamping `status` on `stage` is refused for a branch whose stages hold `current`
-    (stage name -> status or None); None when allowed."""
-    if status not in stage.statuses:
-        return f"“{stage.name}”阶段没有“{status}”这一状态；可用：{'、'.join(stage.statuses)}"
+    """Why stamping `status` (one of the stage's statuses) on `stage` is refused for a branch whose
+    stages hold `current` (stage name -> status or None); None when allowed. `force` allows going
+    backwards, never skipping a required stage."""
     kinds = profile.statuses
     for name in stage.requires:
         before = current.get(name)
@@ -188,3 +198,8 @@ def check_constraint(c: Constraint, stage: Stage, status: str, branch: str, grou
             return f"“{branch}”属于“{category}”，按要求必须参与“{stage.name}”，不能标记为“{status}”"
         return None
     return f"活动方案中的约束类型 {c.kind!r} 无法识别（可用：per_group、must_join）"
+
+
+def branch_statuses(profile: Profile, values: Mapping[str, Any]) -> dict[str, str | None]:
+    """A ledger row's values -> stage name -> its stamped status (None when blank or no column)."""
+    return {s.name: parse_stamp(values.get(s.column)) for s in profile.stages}

@@ -21,7 +21,7 @@ _SPACE = re.compile(r"\s+")
 # After NFKC （ and ［ are already ( and [.
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|〖[^〖〗]*〗")
 _UNCLOSED_HINT = re.compile(r"(?<=.)[(\[【〔〖][^)\]】〕〗]*$")
-_MARKERS = re.compile(r"[*※]")
+_MARKERS = re.compile(r"[*※“”‘’\"'「」『』]")  # required markers; quotes are decoration in labels
 
 
 def _strip_punct(s: str) -> str:
@@ -63,14 +63,13 @@ _BRANCH_SUFFIXES = ("党支部", "支部")
 def normalize_branch(s: str) -> str:
     """A branch name reduced for matching: "中共 内科第一党支部" -> "内科第一"."""
     s = _SPACE.sub("", unicodedata.normalize("NFKC", s))
-    for p in _BRANCH_PREFIXES:
-        if s.startswith(p) and len(s) > len(p):
-            s = s[len(p):]
-            break
-    for suffix in _BRANCH_SUFFIXES:
-        if s.endswith(suffix) and len(s) > len(suffix):
-            s = s[: -len(suffix)]
-            break
+    # Longest first, and only one of each: "党支部" alone stays "党支部" rather than becoming "党".
+    p = next((p for p in _BRANCH_PREFIXES if s.startswith(p)), "")
+    if len(s) > len(p):
+        s = s[len(p):]
+    suffix = next((x for x in _BRANCH_SUFFIXES if s.endswith(x)), "")
+    if len(s) > len(suffix):
+        s = s[: len(s) - len(suffix)]
     return s.lower()
 
 
@@ -100,7 +99,9 @@ def count_chars(text: str, mode: Literal["word", "chars"] = "word") -> int:
     count = 0
     in_word = False
     for ch in text:
-        if _counts_alone(ch):
+        if ch.isspace():  # U+3000 is full-width, but it is space
+            in_word = False
+        elif _counts_alone(ch):
             count += 1
             in_word = False
         elif ch.isalnum():

@@ -171,9 +171,7 @@ class ImapSession:
         return None if typ == "OK" else f"从“{self.src.folder}”清除已移动的邮件失败（服务器回复：{_reply(dat)}）"
 
     def close(self) -> None:
-        try:
-            if self.conn.state == "SELECTED":
-                self.conn.close()
+        try:  # LOGOUT without CLOSE: CLOSE would expunge every \\Deleted message in the folder
             self.conn.logout()
         except (OSError, imaplib.IMAP4.error):
             pass

@@ -37,8 +37,11 @@ def raw_header(msg: Message, name: str) -> bytes:
     return unfold(str(value).encode("ascii", "surrogateescape"))
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def header_text(msg: Message, name: str) -> str:
-    return decode_header_bytes(raw_header(msg, name)).strip()
+    return _CONTROL.sub("", decode_header_bytes(raw_header(msg, name))).strip()
 
 
 def received_time(msg: Message) -> datetime | None:
@@ -117,8 +120,7 @@ def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         sender=sender, sender_address=address, subject=header_text(msg, "Subject"),
         received=received_time(msg))
     if not msg.keys() or not (raw_header(msg, "From") or raw_header(msg, "Subject") or msg.is_multipart()):
-        parsed.problems.append("不是有效的邮件（缺少邮件头），已跳过")
-        return parsed
+        raise ValueError("不是有效的邮件（没有发件人、主题等邮件头），已跳过")
     parts = [p for p in msg.walk() if not p.is_multipart()]
     if any(isinstance(d, _TRUNCATED) for p in msg.walk() for d in p.defects):
         parsed.problems.append("邮件结构不完整（可能被截断），已尽量读取其中的附件；如缺少附件请对方重新发送")
@@ -147,6 +149,9 @@ def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         found, skipped = collect(label, data_ or b"", limits)
         parsed.found += found
         parsed.skipped += skipped
+    garbled = [t for t in (parsed.sender, parsed.subject, *(f.name for f in parsed.found)) if "\ufffd" in t]
+    if garbled:
+        parsed.problems.append(f"邮件头含无法识别的字节（如“{garbled[0]}”），已尽量解读；名称若是乱码，请与发件人核对")
     return parsed
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from .imap import ImapSession, ImapSource, parse_imap_url
+from .imap import ImapSession, ImapSource, Meta, parse_imap_url
 from .msg import parse_msg
 from .names import decode_header_bytes, unfold
 from .parse import message_key, parse_message
@@ -66,6 +66,9 @@ class _Run:
             return False
         try:
             parsed = parse_msg(raw, self.limits) if fmt == "msg" else parse_message(raw, self.limits)
+        except ValueError as exc:
+            self.report.errors.append(f"{label}：{exc}")
+            return False
         except Exception as exc:  # noqa: BLE001 - one broken message must never stop the batch
             self.report.errors.append(f"{label}：无法解析这封邮件（{type(exc).__name__}: {exc}），已跳过")
             return False
@@ -106,29 +109,12 @@ class _Run:
 
     def imap(self, src: ImapSource, password: str, move_to: str | None) -> None:
         with ImapSession(src, password, readonly=not move_to) as session:
-            uids = session.search(self.since)
             key = (src.account, src.folder, session.uidvalidity)
-            handled = [u for u in uids if self.inbox.has_uid(*key, u)]
-            metas = session.metas([u for u in uids if u not in set(handled)])
+            metas = session.metas(session.search(self.since))
             self.total += len(metas)
+            handled: list[int] = []  # taken now or in an earlier run, and matching this run's filter
             for meta in metas:
-                label = f"{src.account}/{src.folder} UID {meta.uid}"
-                subject, message_id = _header_of(meta.header, b"subject"), _header_of(meta.header, b"message-id")
-                if self.subject and _fold(self.subject) not in _fold(subject):
-                    self.tick()
-                    continue
-                if message_id and self.inbox.has_message(message_id):  # taken before by another route
-                    self.inbox.record_uid((*key, meta.uid), message_id)
-                    self.report.already_taken += 1
-                    handled.append(meta.uid)
-                    self.tick()
-                    continue
-                problem = _too_big(meta.size, self.limits)
-                raw = None if problem else session.fetch(meta.uid)
-                if problem or raw is None:
-                    self.report.errors.append(f"{label}（{subject}）：{problem or '服务器没有返回邮件内容'}")
-                elif self.take(label, raw, "mime", f"imap://{src.account}/{src.folder}", (*key, meta.uid),
-                               meta.internaldate):
+                if self._imap_one(session, src, key, meta):
                     handled.append(meta.uid)
                 self.tick()
             if move_to:
@@ -137,6 +123,26 @@ class _Run:
                     self.report.errors.append(f"{src.account}/{src.folder}：{warning}")
                 else:
                     self.report.moved += len(handled)
+
+    def _imap_one(self, session: ImapSession, src: ImapSource, key: tuple[str, str, int], meta: Meta) -> bool:
+        subject, message_id = _header_of(meta.header, b"subject"), _header_of(meta.header, b"message-id")
+        if self.subject and _fold(self.subject) not in _fold(subject):
+            return False
+        if self.inbox.has_uid(*key, meta.uid):
+            self.report.already_taken += 1
+            return True
+        if message_id and self.inbox.has_message(message_id):  # taken before through another route
+            self.inbox.record_uid((*key, meta.uid), message_id)
+            self.report.already_taken += 1
+            return True
+        label = f"{src.account}/{src.folder} UID {meta.uid}"
+        problem = _too_big(meta.size, self.limits)
+        raw = None if problem else session.fetch(meta.uid)
+        if problem or raw is None:
+            self.report.errors.append(f"{label}（{subject}）：{problem or '服务器没有返回邮件内容'}")
+            return False
+        return self.take(label, raw, "mime", f"imap://{src.account}/{src.folder}", (*key, meta.uid),
+                         meta.internaldate)
 
 
 def _header_of(header: bytes, name: bytes) -> str:

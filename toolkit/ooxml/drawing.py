@@ -15,7 +15,7 @@ from ..changeset import PicturePlacement
 from .context import Context
 from .package import Package
 from .sheet import ORDER, Sheet
-from .xmltools import A, MAIN, R, XDR, esc, insert_in_order, ns_prefixes
+from .xmltools import MAIN, XDR, A, R, esc, insert_in_order, ns_prefixes
 
 DRAWING_CT = "application/vnd.openxmlformats-officedocument.drawing+xml"
 IMAGE_CT = {"png": "image/png", "jpeg": "image/jpeg"}

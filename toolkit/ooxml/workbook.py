@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .errors import PackageError
 from .package import Package, resolve
-from .xmltools import MAIN, PKG_RELS, R, STRICT_MAIN, insert_in_order, local, parse, serialize
+from .xmltools import MAIN, PKG_RELS, STRICT_MAIN, R, insert_in_order, local, parse, serialize
 
 if TYPE_CHECKING:
     from lxml import etree

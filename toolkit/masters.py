@@ -1,0 +1,158 @@
+"""`brandkit init`: create a master for a campaign, or adopt the officers' existing workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
+from toolkit.errors import UsageProblem
+from toolkit.ledger import MasterSnapshot, read_roster
+from toolkit.log import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
+from toolkit.profile import RULES_SHEET, Profile, rules_sheet_rows
+from toolkit.text import normalize_branch
+
+
+@dataclass
+class InitResult:
+    master: Path
+    created: bool
+    added_sheets: list[str]
+    added_columns: list[str]
+    added_branches: list[str]
+    backup: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"master": str(self.master), "created": self.created, "added_sheets": self.added_sheets,
+                "added_columns": self.added_columns, "added_branches": self.added_branches,
+                "backup": str(self.backup) if self.backup else None}
+
+
+def ledger_header(profile: Profile) -> list[str]:
+    stage_columns = [s.column for s in profile.stages if s.column not in profile.ledger.columns]
+    return [*profile.ledger.columns, *stage_columns]
+
+
+def roster_rows(path: Path | None) -> list[dict[str, Any]]:
+    if path is None:
+        return []
+    from toolkit.readers.errors import Unreadable
+    from toolkit.readers.grid import read_grids
+    from toolkit.readers.sniff import sniff
+
+    try:
+        data = path.read_bytes()
+        grids = read_grids(data, sniff(data))
+    except (OSError, Unreadable) as exc:
+        raise UsageProblem(f"名单文件 {path.name} 无法读取：{exc}") from exc
+    for grid in grids.values():
+        rows = read_roster(grid)
+        if rows:
+            return rows
+    raise UsageProblem(f"名单文件 {path.name} 中没有找到“党支部名称”列")
+
+
+def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: str,
+                  now: dt.datetime) -> tuple[ChangeSet, InitResult]:
+    """Pure: what an existing workbook needs to become a master (ledger, status columns, log, rules)."""
+    profile = snap.profile
+    changes = ChangeSet()
+    result = InitResult(snap.path, False, [], [], [])
+    header = ledger_header(profile)
+    known = {normalize_branch(b) for b in snap.roster}
+    new_branches = [r for r in roster if normalize_branch(str(r["党支部名称"])) not in known]
+    if snap.ledger is None:
+        body = [_roster_line(header, r, profile, n) for n, r in enumerate(new_branches, start=1)]
+        changes.new_sheets.append(NewSheet(profile.ledger.sheet, [header, *body], _widths(header)))
+        result.added_sheets.append(profile.ledger.sheet)
+    else:
+        ledger = snap.ledger
+        wanted = [s.column for s in profile.stages]
+        if profile.ledger.logo_column:
+            wanted.append(profile.ledger.logo_column)
+        col = ledger.width
+        for name in wanted:
+            if name not in ledger.columns:
+                changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, name, 14))
+                ledger.columns[name] = col
+                result.added_columns.append(name)
+                col += 1
+        for n, r in enumerate(new_branches, start=ledger.last_row + 1):
+            for name in (profile.group, profile.key, "类别"):
+                value = r.get("党支部名称" if name == profile.key else name)
+                if name in ledger.columns and value not in (None, ""):
+                    changes.writes.append(CellWrite(ledger.sheet, n, ledger.columns[name], str(value).strip()))
+    result.added_branches = [str(r["党支部名称"]).strip() for r in new_branches]
+    if not snap.has_rules_sheet:
+        changes.new_sheets.append(NewSheet(RULES_SHEET, rules_sheet_rows(profile), [14, 8, 10, 10, 8, 8, 30, 14, 30]))
+        result.added_sheets.append(RULES_SHEET)
+    if snap.log_rows is None:
+        changes.new_sheets.append(NewSheet(profile.ledger.log_sheet, [list(LOG_COLUMNS)], LOG_WIDTHS))
+        result.added_sheets.append(profile.ledger.log_sheet)
+    append_log(changes, profile.ledger.log_sheet, snap.log_rows if snap.log_rows is not None else 0,
+               [LogEntry(now, operator, "初始化", new=f"活动方案 {profile.id}；新增 {len(new_branches)} 个支部")])
+    return changes, result
+
+
+def _roster_line(header: list[str], r: dict[str, Any], profile: Profile, n: int) -> list[Any]:
+    values = {"序号": n, profile.key: str(r["党支部名称"]).strip(), profile.group: r.get("党总支")}
+    return [values.get(name) for name in header]
+
+
+def _widths(header: list[str]) -> list[float]:
+    return [6 if h == "序号" else 24 if h in ("党支部名称", "党总支") else 30 if len(h) > 3 else 14 for h in header]
+
+
+def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
+                operator: str | None = None) -> InitResult:
+    from toolkit.journal import apply_changes
+    from toolkit.ledger import load_master
+
+    operator = operator or getpass.getuser()
+    now = dt.datetime.now().replace(microsecond=0)
+    roster = roster_rows(roster_file)
+    if not path.exists():
+        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise UsageProblem(f"台账文件名应以 .xlsx 结尾：{path.name}")
+        if path.suffix.lower() == ".xlsm":
+            raise UsageProblem("新建带按钮的 .xlsm 台账尚未支持；请先新建 .xlsx 台账")
+        from toolkit.app import resolve_profile
+
+        profile = resolve_profile(profile_name)
+        changes, result = plan_adoption(MasterSnapshot(path, profile, [], None, None), roster, operator, now)
+        _write_new_master(path, changes)
+        result.created = True
+        return result
+    snap = load_master(path, profile_name)
+    changes, result = plan_adoption(snap, roster, operator, now)
+    result.backup = apply_changes(path, changes)
+    return result
+
+
+def _write_new_master(path: Path, changes: ChangeSet) -> None:
+    """A fresh master holds only what plan_adoption would add, written by xlsxwriter."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.brandkit-tmp")
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                          "align": "center", "valign": "vcenter"})
+    body = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+    logged = {(w.sheet, w.row, w.col): w.value for w in changes.writes}
+    for sheet in changes.new_sheets:
+        ws = wb.add_worksheet(sheet.name)
+        for c, width in enumerate(sheet.widths):
+            ws.set_column(c, c, width)
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                ws.write(r, c, value, head if r == 0 else body)
+        for (name, r, c), value in logged.items():
+            if name == sheet.name:
+                ws.write(r, c, value, body)
+        ws.freeze_panes(1, 0)
+    wb.close()
+    tmp.replace(path)

@@ -1,0 +1,163 @@
+"""`brandkit merge`: read the inbox on all cores, check, plan, apply through the journal, keep logos.
+
+The read workers also decode each logo to its ledger thumbnail (draft mode) and stage the original
+beside the master, so no 1 MB photo ever crosses back to the parent process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from toolkit.check import check_all
+from toolkit.errors import UsageProblem
+from toolkit.logos import ORIGINAL_SUFFIX, Logo, LogoError, normalize_logo
+from toolkit.model import Finding, Submission
+from toolkit.plan import BranchOutcome, Incoming, plan_merge
+from toolkit.profile import Profile
+from toolkit.readers.limits import DEFAULT_LIMITS, Limits
+from toolkit.readers.submission import read_path
+
+STAGING = ".staging"
+
+
+def logo_dir(master: Path) -> Path:
+    return master.with_name(f"{master.stem}_标识")
+
+
+def read_for_merge(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
+                   staging: str) -> list[tuple[Submission, Logo | None]]:
+    """Worker: submissions with picture bytes dropped, each with its ledger-ready logo."""
+    out = []
+    for sub in read_path(path, profile, sender, received, limits):
+        logo = None
+        if sub.logo is not None and sub.logo.data:
+            try:
+                logo = normalize_logo(sub.logo.data, limits.max_picture_pixels)
+                _stage_original(Path(staging), sub.logo.data, logo)
+            except LogoError as exc:
+                sub.findings.append(Finding("image_format", "error", str(exc), field=profile.logo_field.name,
+                                            cell=f"{sub.logo.sheet}!{sub.logo.cell}"))
+            sub.logo = replace(sub.logo, data=b"")
+        sub.pictures = [replace(p, data=b"") for p in sub.pictures]
+        out.append((sub, logo))
+    return out
+
+
+def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
+    target = staging / f"{logo.sha256}{ORIGINAL_SUFFIX.get(logo.original_format, '.bin')}"
+    if not target.exists():
+        staging.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+
+@dataclass
+class MergeResult:
+    master: Path
+    backup: Path | None
+    outcomes: list[BranchOutcome]
+    dry_run: bool
+    changes: Any = None
+    findings: dict[str, list[Finding]] = field(default_factory=dict)  # path -> findings of rejected
+
+    def names(self, action: str) -> list[str]:
+        return [o.branch for o in self.outcomes if o.action == action]
+
+    @property
+    def rejected(self) -> list[BranchOutcome]:
+        return [o for o in self.outcomes if o.action in ("rejected", "held")]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "master": str(self.master), "backup": str(self.backup) if self.backup else None,
+            "dry_run": self.dry_run,
+            "added": self.names("added"), "updated": self.names("updated"),
+            "unchanged": self.names("unchanged"), "superseded": self.names("superseded"),
+            "rejected": [{"path": o.path, "branch": o.branch or None, "held": o.action == "held",
+                          "findings": [f.to_json() for f in self.findings.get(o.path, [])]}
+                         for o in self.rejected],
+            "changes": {o.branch: [{"field": k, "before": b, "after": a} for k, b, a in o.changes]
+                        for o in self.outcomes if o.changes},
+        }
+
+
+def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
+          accept_warnings: bool = False, limits: Limits = DEFAULT_LIMITS,
+          progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
+    from toolkit.batch import collect_paths, origins_for
+    from toolkit.journal import apply_changes, refuse_if_open
+    from toolkit.ledger import load_master
+    from toolkit.sandbox import run_isolated
+
+    refuse_if_open(master)
+    snap = load_master(master)
+    if snap.ledger is None:
+        raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
+                           f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
+    files = collect_paths(inputs)
+    if not files:
+        raise UsageProblem("没有找到要合并的申报表文件")
+    staging = logo_dir(master) / STAGING
+    origins = origins_for(inputs)
+    jobs = [(n, (str(p), snap.profile, origins.get(str(p.resolve()), {}).get("sender"),
+                 origins.get(str(p.resolve()), {}).get("received"), limits, str(staging)))
+            for n, p in enumerate(files)]
+    results: dict[int, list[tuple[Submission, Logo | None]]] = {}
+    for done, (n, result) in enumerate(run_isolated(read_for_merge, jobs, timeout_s=limits.timeout_s,
+                                                     memory_bytes=limits.memory_bytes), start=1):
+        results[n] = result if isinstance(result, list) else _failed(files[n], result, limits)
+        if progress:
+            progress(done, len(files))
+    pairs = [pair for n in range(len(files)) for pair in results[n]]
+    checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
+    incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
+    now = now or dt.datetime.now().replace(microsecond=0)
+    plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now,
+                      operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser())
+    result = MergeResult(master, None, plan.outcomes, dry_run, plan.changes,
+                         {c.submission.provenance.path: c.findings for c in checked if c.findings})
+    if not dry_run:
+        result.backup = apply_changes(master, plan.changes)
+        _keep_originals(master, staging, plan.logos)
+    return result
+
+
+def _failed(path: Path, failure: Any, limits: Limits) -> list[tuple[Submission, Logo | None]]:
+    from toolkit.model import Provenance
+    from toolkit.readers.errors import Unreadable
+    from toolkit.readers.submission import unreadable_submission
+
+    reason = failure.reason if failure.reason in ("timeout", "crashed") else "crashed"
+    sub = unreadable_submission(Provenance(str(path), ""), Unreadable(reason, seconds=int(limits.timeout_s)))
+    return [(sub, None)]
+
+
+def _keep_originals(master: Path, staging: Path, logos: dict[str, Logo]) -> None:
+    """Name each placed logo's original after its branch; the same content is never written twice."""
+    import hashlib
+    import shutil
+
+    folder = logo_dir(master)
+    for branch, logo in logos.items():
+        suffix = ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
+        staged = staging / f"{logo.sha256}{suffix}"
+        target = folder / f"{_safe(branch)}{suffix}"
+        if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == logo.sha256:
+            continue
+        if staged.exists():
+            tmp = target.with_suffix(".tmp")
+            shutil.copyfile(staged, tmp)
+            os.replace(tmp, target)
+    if staging.exists():
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _safe(name: str) -> str:
+    return "".join("_" if ch in '\\/:*?"<>|' else ch for ch in name).strip() or "未命名"

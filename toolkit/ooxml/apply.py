@@ -1,0 +1,36 @@
+"""apply_changeset: run every item of a ChangeSet against the package, in the documented order."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..changeset import ChangeSet
+from .cells import write_cell
+from .context import Context
+from .drawing import place_picture
+from .newsheet import add_sheet
+from .package import Package
+from .rows import new_column, new_row, row_height
+from .workbook import add_app_titles, touch_core
+
+
+def apply_changeset(src: bytes, changes: ChangeSet, now: dt.datetime | None = None) -> bytes:
+    if not changes:
+        return src
+    ctx = Context(Package(src))
+    for sheet in changes.new_sheets:
+        add_sheet(ctx, sheet)
+    for col in changes.new_columns:
+        new_column(ctx, col)
+    for row in sorted(changes.new_rows, key=lambda r: (r.sheet, r.row)):
+        new_row(ctx, row)
+    for w in changes.writes:
+        write_cell(ctx, ctx.sheet(w.sheet), w.row + 1, w.col + 1, w.value, w.fill, w.number_format)
+    for h in changes.row_heights:
+        row_height(ctx, h)
+    for pic in changes.pictures:
+        place_picture(ctx, pic)
+    ctx.save()
+    add_app_titles(ctx.pkg, [s.name for s in changes.new_sheets])
+    touch_core(ctx.pkg, now or dt.datetime.now(dt.UTC))
+    return ctx.pkg.to_bytes()
