@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -37,7 +38,7 @@ def ledger(rows: int = 3, *, extras: bool = False, vba: bool = False) -> bytes:
         ws.write_formula(i, 0, "=ROW()-1", body, i)
         ws.write(i, 1, f"第{i}党支部", body)
         ws.write(i, 2, f"品牌{i}", body)
-        ws.write_datetime(i, 3, __import__("datetime").datetime(2024, 7, i), date)
+        ws.write_datetime(i, 3, dt.datetime(2024, 7, 1) + dt.timedelta(days=i - 1), date)
         ws.write_number(i, 4, 10 + i, body)
     ws.autofilter(0, 0, rows, len(HEADER) - 1)
     ws.data_validation(1, 4, rows, 4, {"validate": "integer", "criteria": ">=", "value": 0})
@@ -85,7 +86,7 @@ def _add_x14_and_threads(data: bytes) -> bytes:
             body = src.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
                 last = max(int(r) for r in re.findall(rb'<row r="(\d+)"', body))
-                body = body.replace(b"</extLst>", _X14_DV.format(last=last).encode() + b"</extLst>", 1)
+                body = body.replace(b"</extLst>", _X14_DV.replace("{last}", str(last)).encode() + b"</extLst>", 1)
             elif info.filename == "xl/worksheets/_rels/sheet1.xml.rels":
                 body = body.replace(b"</Relationships>", (
                     b'<Relationship Id="rId90" Type="http://schemas.microsoft.com/office/2017/10/relationships/'

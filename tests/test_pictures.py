@@ -64,6 +64,20 @@ def test_wps_cell_image_and_floating_pictures() -> None:
         assert all(p.data == zf.read("xl/media/image1.jpeg") for p in pics[1:])
 
 
+def test_cells_without_r_attributes_are_counted() -> None:
+    """Some writers omit r= on rows and cells: positions follow the previous row/cell."""
+    wps = (CORPUS / "sheetjs/wps_image.xlsx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(wps)) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+    head, rest = sheet.split("<sheetData>")
+    formula = '<c t="str"><v>=DISPIMG(&quot;ID_343DFC770DE840EFB3B0EC4FD4D2FCC0&quot;,1)</v></c>'
+    rows = f'<row r="13"><c r="E13"/></row><row><c r="F14"/><c/>{formula}</row><row>{formula}</row>'
+    tail = rest.split("</sheetData>", 1)[1]
+    data = rezip(wps, {"xl/worksheets/sheet1.xml": f"{head}<sheetData>{rows}</sheetData>{tail}".encode()})
+    assert [(p.cell, p.scheme) for p in find_pictures(data, "xlsx")][:2] == [
+        ("H14", "wps_cell_image"), ("A15", "wps_cell_image")]
+
+
 def test_excel_place_in_cell_and_over_cell() -> None:
     assert found(CORPUS / "calamine/pictures_in_cell_and_over_cell.xlsx", "xlsx") == [
         ("Sheet1", "A1", "excel_in_cell", "png", 32, 32),

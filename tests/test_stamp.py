@@ -14,8 +14,8 @@ from tests.libreoffice import roundtrip_values
 from toolkit.errors import UsageProblem
 from toolkit.ledger import load_master
 from toolkit.profile import Profile, builtin_profiles, load_profile
-from toolkit.stamp import LOG_COLUMNS, plan_stamps, stamp
 from toolkit.stages import parse_stamp
+from toolkit.stamp import LOG_COLUMNS, plan_stamps, stamp
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/external"
 DAY = dt.date(2024, 8, 9)
@@ -283,7 +283,7 @@ def test_stamping_leaves_untouched_parts_byte_identical(tmp_path: Path, hospital
     src = (CORPUS / "sheetjs/comments_stress_test.xlsx").read_bytes()
     header = list(hospital.ledger.columns) + [s.column for s in hospital.stages]
     rows: list[list[Any]] = [header]
-    for n, (group, branch, person, phone) in enumerate(BRANCHES, start=1):
+    for n, (group, branch, *_) in enumerate(BRANCHES, start=1):
         rows.append([n, group, branch] + [None] * (len(hospital.ledger.columns) - 3) + [None] * len(hospital.stages))
     adopted = apply_changeset(src, ChangeSet(new_sheets=[NewSheet(hospital.ledger.sheet, rows),
                                                          NewSheet(hospital.ledger.log_sheet, [list(LOG_COLUMNS)])]))

@@ -90,14 +90,18 @@ def add_workdays(start: dt.date, days: int, count_start_day: bool = False) -> dt
 
     count_start_day=False (民法典 §201: the start day is not counted): the `days`-th workday after start.
     count_start_day=True (common 公示 practice): start counts as day 1 when it is a workday.
+    (chinese_calendar.find_workday counts from the first workday on or after start, which is neither.)
     """
     if days < 1:
         raise ValueError("days must be >= 1")
-    if count_start_day and is_workday(start):
-        if days == 1:
-            return start
-        return _calendar_call("find_workday", days - 1, start)
-    return _calendar_call("find_workday", days, start)
+    day = start if count_start_day else start + dt.timedelta(days=1)
+    left = days
+    while True:
+        if is_workday(day):
+            left -= 1
+            if not left:
+                return day
+        day += dt.timedelta(days=1)
 
 
 def workdays_between(start: dt.date, end: dt.date) -> int:

@@ -68,6 +68,12 @@ def _reply(dat: list) -> str:
     return b" ".join(d for d in dat if isinstance(d, bytes)).decode("utf-8", "replace")
 
 
+def _said(exc: Exception) -> str:
+    """The server's words from an imaplib error (imaplib wraps them as "b'…'")."""
+    text = str(exc)
+    return text[2:-1] if text.startswith(("b'", 'b"')) else text
+
+
 @dataclass(frozen=True)
 class Meta:
     uid: int
@@ -98,14 +104,14 @@ class ImapSession:
             raise
         except (OSError, imaplib.IMAP4.error) as exc:
             self.close()
-            raise SourceError(f"与 IMAP 服务器 {where} 通信失败：{exc}") from exc
+            raise SourceError(f"与 IMAP 服务器 {where} 通信失败：{_said(exc)}") from exc
 
     def _login(self, password: str) -> None:
         try:
             self.conn.login(self.src.user, password)
         except imaplib.IMAP4.error as exc:
             raise SourceError(
-                f"登录 {self.src.account} 失败（服务器回复：{exc}）。QQ 邮箱、163/126 邮箱要用授权码登录，"
+                f"登录 {self.src.account} 失败（服务器回复：{_said(exc)}）。QQ 邮箱、163/126 邮箱要用授权码登录，"
                 "不是网页登录密码：请在网页邮箱“设置 → 账户 → POP3/IMAP/SMTP 服务”中开启 IMAP 并生成授权码，"
                 "填入环境变量 BRANDKIT_IMAP_PASSWORD 或系统钥匙串") from None
 

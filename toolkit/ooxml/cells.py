@@ -57,8 +57,9 @@ def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, f
     p = sheet.prefix
     row = sheet.rows.touch(r)
     old = row.cell(col)
-    if old is not None and old.child("f") is not None:
-        ctx.formulas_changed = True
+    if old is not None:
+        ctx.formulas_changed |= old.child("f") is not None
+        ctx.sst_refs -= old.start().get("t") == "s"  # its shared-string reference goes away
     base = base_style(sheet, row, col)
     quote, t, body = False, None, ""
     if isinstance(value, str):

@@ -44,7 +44,7 @@ class SharedStrings:
         return self.index[text]
 
     def save(self, refs_added: int) -> None:
-        """Write back; `refs_added` is how many more cells now reference shared strings (count)."""
+        """Write back; `refs_added` is the change in how many cells reference shared strings (count)."""
         if not self.new and not refs_added:
             return
         m = _ROOT.search(self.data)

@@ -47,6 +47,8 @@ class SheetIndex:
                 for c in range(c1, min(c2, c1 + 100) + 1):
                     self.master[(r, c)] = (r1, c1)
         # label cell -> (field name, inline value after a colon or None)
+        # calamine trims empty trailing columns; merged value blocks still count as the form's width
+        self.width = max([grid.width] + [c2 + 1 for _, _, _, c2 in grid.merged])
         self.labels: dict[tuple[int, int], tuple[str, str | None]] = {}
         for r, row in enumerate(grid.rows):
             for c, value in enumerate(row):
@@ -124,7 +126,7 @@ def _value_near(index: SheetIndex, r: int, c: int) -> tuple[object, tuple[int, i
     first: tuple[int, int] | None = None
     gap = 0
     col = c_end + 1
-    while gap <= _MAX_RIGHT_GAP:  # rows may be shorter than the merged blocks they hold: no width bound
+    while col < index.width and gap <= _MAX_RIGHT_GAP:
         m = index.resolve(r, col)
         if m in index.labels:
             break

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from lxml import etree
 
 from toolkit.model import Picture, parse_a1
+from toolkit.readers import xmlsafe
+from toolkit.readers.errors import Unreadable
 from toolkit.readers.pictures import MediaBudget, make_picture
 
 MAX_XML_BYTES = 32 * 1024 * 1024  # a drawing/metadata part parsed whole; sheets are streamed instead
@@ -28,10 +30,6 @@ _DEFAULT_COL_EMU = 64 * 9525
 _DEFAULT_ROW_EMU = 20 * 9525
 _DISPIMG = re.compile(r'DISPIMG\(\s*"([^"]+)"')
 _REL_LOCAL_IMAGE = "_rvRel:LocalImageIdentifier"
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
 def open_zip(data: bytes) -> zipfile.ZipFile | None:
@@ -59,15 +57,16 @@ def parse_xml(data: bytes | None) -> etree._Element | None:
     if not data:
         return None
     try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError:
+        root = xmlsafe.parse_xml(data)
+    except Unreadable:
         return None
     return None if root.getroottree().docinfo.doctype else root
 
 
 def iter_xml(zf: zipfile.ZipFile, name: str, events: tuple[str, ...], tag: tuple[str, ...]
              ) -> Iterator[tuple[str, etree._Element]]:
-    """Stream a (possibly huge) part; stops quietly at the first error or at a DTD."""
+    """Stream a (possibly huge) part with the same parser settings as xmlsafe; stops quietly at the
+    first error or at a DTD."""
     try:
         with zf.open(name) as fh:
             checked = False
@@ -186,57 +185,68 @@ def _sheets(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
 
 def _sheet_pictures(pkg: _Package, sheet: str, part: str, cell_images: dict[str, str | None],
                     rich_images: list[str | None]) -> list[Picture]:
-    """Stream the sheet once: cells carrying DISPIMG formulas or vm= rich values, and the drawing."""
+    """Stream the sheet once: rows (scanned for picture cells only when the workbook has cell or rich
+    images, since that costs a Python step per cell) and the drawing reference."""
     found: list[Picture] = []
     drawings: list[str] = []
-    row = col = -1
-    for event, el in iter_xml(pkg.zf, part, ("start", "end"), ("{*}row", "{*}c", "{*}drawing")):
-        name = local(el)
-        if name == "row":
-            if event == "start":
-                r = el.get("r")
-                row, col = (int(r) - 1 if r and r.isdigit() else row + 1), -1
-            else:
-                el.clear()
-                while el.getprevious() is not None:
-                    del el.getparent()[0]
-            continue
-        if event != "end":
-            continue
-        if name == "drawing":
+    want_cells = bool(cell_images or rich_images)
+    row = -1
+    for _, el in iter_xml(pkg.zf, part, ("end",), ("{*}row", "{*}drawing")):
+        if not el.tag.endswith("row"):
             target = pkg.target(part, attr(el, "id"))
             if target:
                 drawings.append(target)
             continue
-        ref = el.get("r")
-        try:
-            row, col = parse_a1(ref) if ref else (row, col + 1)
-        except ValueError:
-            col += 1
-        found.extend(_cell_pictures(pkg, el, sheet, row, col, cell_images, rich_images))
+        r = el.get("r")
+        row = int(r) - 1 if r and r.isdigit() else row + 1
+        if want_cells:
+            found.extend(_row_pictures(pkg, el, sheet, row, cell_images, rich_images))
         el.clear()
+        while el.getprevious() is not None:
+            del el.getparent()[0]
     for drawing in drawings:
         found.extend(_drawing_pictures(pkg, sheet, drawing))
     return found
 
 
-def _cell_pictures(pkg: _Package, cell: etree._Element, sheet: str, row: int, col: int,
-                   cell_images: dict[str, str | None], rich_images: list[str | None]) -> list[Picture]:
+def _row_pictures(pkg: _Package, row_el: etree._Element, sheet: str, row: int,
+                  cell_images: dict[str, str | None], rich_images: list[str | None]) -> list[Picture]:
     out: list[Picture] = []
-    vm = cell.get("vm")
-    if vm and vm.isdigit() and 1 <= int(vm) <= len(rich_images):  # vm is 1-based
-        data = pkg.media(rich_images[int(vm) - 1])
-        if data is not None:
-            out.append(make_picture(sheet, row, col, "excel_in_cell", data))
-    if cell_images:
-        for child in cell:
-            m = _DISPIMG.search(child.text or "") if local(child) in ("f", "v") else None
-            if m and m.group(1) in cell_images:
-                data = pkg.media(cell_images[m.group(1)])
-                if data is not None:
-                    out.append(make_picture(sheet, row, col, "wps_cell_image", data, m.group(1)))
-                break  # the formula and its cached text name the same image
+    last_ref, since = None, 0  # cells may omit r=: they follow the last cell that had one
+    for cell in row_el:
+        if not isinstance(cell.tag, str) or not (cell.tag.endswith("}c") or cell.tag == "c"):
+            continue
+        ref = cell.get("r")
+        last_ref, since = (ref, 0) if ref else (last_ref, since + 1)
+        vm = cell.get("vm") if rich_images else None
+        image_id = _dispimg_id(cell) if cell_images else None
+        if not vm and not image_id:
+            continue
+        try:
+            ref_row, col = parse_a1(last_ref) if last_ref else (row, -1)
+        except ValueError:
+            ref_row, col = row, -1
+        at_row, at_col = (ref_row if ref else row), col + since
+        if vm and vm.isdigit() and 1 <= int(vm) <= len(rich_images):  # vm is 1-based
+            data = pkg.media(rich_images[int(vm) - 1])
+            if data is not None:
+                out.append(make_picture(sheet, at_row, at_col, "excel_in_cell", data))
+        if image_id and image_id in cell_images:
+            data = pkg.media(cell_images[image_id])
+            if data is not None:
+                out.append(make_picture(sheet, at_row, at_col, "wps_cell_image", data, image_id))
     return out
+
+
+def _dispimg_id(cell: etree._Element) -> str | None:
+    """The image ID of a WPS =DISPIMG("ID_…",1) cell, from the formula or its cached text."""
+    for child in cell:
+        text = child.text if isinstance(child.tag, str) and child.tag[-2:] in ("}f", "}v") else None
+        if text and "DISPIMG" in text:
+            m = _DISPIMG.search(text)
+            if m:
+                return m.group(1)
+    return None
 
 
 def _pic_target(pkg: _Package, part: str, pic: etree._Element) -> tuple[str, str | None]:

@@ -1,0 +1,299 @@
+"""Build the bundled sample submissions in samples/ (reproducibly: same content on every run).
+
+    python scripts/make_samples.py [OUTDIR]      (default: samples/ of this repository)
+
+Forms are brandkit's own templates filled with openpyxl, as a branch fills them in Excel, plus the files
+branches really send: a WPS cell-image logo (zip patched by hand, WPS's structure), an .xls converted by
+LibreOffice, a hand-made form in another layout, a 党总支 workbook with one sheet per branch. Zip entries
+and document properties carry fixed timestamps; file mtimes are fixed too (the validator orders
+resubmissions by them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from sample_texts import (  # noqa: E402
+    BRANCH_OPINION,
+    GENERAL_OPINION,
+    HOSPITAL,
+    INSTRUCTIONS,
+    Branch,
+    plans,
+)
+
+from toolkit.model import parse_a1  # noqa: E402
+from toolkit.profile import Profile, load_profile  # noqa: E402
+from toolkit.templates import FORM_SHEET, build_form, template_field_cells, template_table_cells  # noqa: E402
+
+FIXED = dt.datetime(2024, 7, 25, 9, 30, 0)
+FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+LOGO_PX = 240  # logo bitmap side
+SHOWN_PX = 150  # side the picture is shown at in the form
+WPS_CELLIMAGE_REL = "http://www.wps.cn/officeDocument/2020/cellImage"
+WPS_CELLIMAGE_CT = "application/vnd.wps-officedocument.cellimage+xml"
+
+
+# -- logos ------------------------------------------------------------------------------------------
+
+def logo(mark: str, color: tuple[int, int, int], fmt: str = "png") -> bytes:
+    """A round badge with one character: what a branch designs in an afternoon. fmt: png, jpeg, bmp."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (LOGO_PX, LOGO_PX), "white")
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((8, 8, LOGO_PX - 8, LOGO_PX - 8), fill=color)
+    draw.ellipse((22, 22, LOGO_PX - 22, LOGO_PX - 22), outline="white", width=5)
+    font = ImageFont.truetype(FONT, 120)
+    draw.text((LOGO_PX / 2, LOGO_PX / 2), mark, fill="white", font=font, anchor="mm")
+    buf = io.BytesIO()
+    img.save(buf, format=fmt.upper(), **({"quality": 90} if fmt == "jpeg" else {}))
+    return buf.getvalue()
+
+
+# -- filling a form with openpyxl ---------------------------------------------------------------------
+
+def put(ws: Any, ref: str, value: object) -> None:
+    """Write a value as a branch types it; text starting with '=' stays text (typed into a text cell)."""
+    cell = ws[ref]
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
+def add_picture(ws: Any, ref: str, data: bytes) -> None:
+    from openpyxl.drawing.image import Image
+
+    img = Image(io.BytesIO(data))
+    img.width = img.height = SHOWN_PX
+    if img.format not in ("png", "jpeg", "gif"):  # openpyxl would re-encode a BMP as PNG: keep it a BMP
+        img._data = lambda: data
+    ws.add_image(img, ref)
+
+
+def template(profile: Profile) -> Any:
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(build_form(profile)))
+
+
+def fill(ws: Any, profile: Profile, values: dict[str, object]) -> None:
+    cells = template_field_cells(profile)
+    for name, value in values.items():
+        if value not in (None, ""):
+            put(ws, cells[name], value)
+
+
+def fill_table(ws: Any, profile: Profile, table: str, rows: list[dict[str, object]]) -> None:
+    first = template_table_cells(profile)[table]
+    for n, row in enumerate(rows):
+        for name, value in row.items():
+            r, c = parse_a1(first[name])
+            cell = ws.cell(r + 1 + n, c + 1)
+            put(ws, cell.coordinate, value)
+            if isinstance(value, dt.date):
+                cell.number_format = "yyyy\"年\"m\"月\"d\"日\""
+
+
+def hospital_values(b: Branch, n: int) -> dict[str, object]:
+    values: dict[str, object] = {
+        "党支部名称": b.name, "党员总数": b.members, "品牌名称": b.brand, "品牌内涵": b.inner, **plans(b, n),
+        "党支部意见": BRANCH_OPINION, "党总支意见": GENERAL_OPINION, "填表人": b.filler, "联系方式": b.phone}
+    values.update(b.extra)
+    return values
+
+
+# -- packages -----------------------------------------------------------------------------------------
+
+def to_bytes(wb: Any) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def repack(data: bytes, changes: dict[str, bytes] | None = None) -> bytes:
+    """The zip with `changes` applied (new members appended), fixed timestamps on every entry and in
+    docProps/core.xml: the same content gives the same bytes."""
+    changes = dict(changes or {})
+    stamp = FIXED.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist() + [n for n in changes if n not in src.namelist()]
+        for name in names:
+            body = changes[name] if name in changes else src.read(name)
+            if name == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), body)
+            info = zipfile.ZipInfo(name, FIXED.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def wps_cell_image(data: bytes, sheet_part: str, ref: str, picture: bytes, key: str) -> bytes:
+    """Turn `ref` into a WPS cell image, as WPS stores "嵌入单元格" pictures (see corpus wps_image.xlsx):
+    a `_xlfn.DISPIMG("ID_…",1)` formula whose cached value is the formula text, xl/cellimages.xml naming
+    the ID, its rels to the media, a workbook relationship and a content-type override."""
+    image_id = "ID_" + hashlib.md5(key.encode()).hexdigest().upper()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        sheet = zf.read(sheet_part).decode()
+        wb_rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+        types = zf.read("[Content_Types].xml").decode()
+    call = f"DISPIMG(&quot;{image_id}&quot;,1)"
+    cell = re.search(rf'<c r="{ref}"( s="\d+")?\s*(/>|>.*?</c>)', sheet)
+    if cell is None:
+        raise SystemExit(f"cell {ref} not found in {sheet_part}")
+    sheet = sheet.replace(cell.group(0), f'<c r="{ref}"{cell.group(1) or ""} t="str"><f>_xlfn.{call}</f>'
+                                         f"<v>={call}</v></c>")
+    wb_rels = wb_rels.replace("</Relationships>", f'<Relationship Id="rId90" Type="{WPS_CELLIMAGE_REL}" '
+                                                  'Target="cellimages.xml"/></Relationships>')
+    if 'Extension="png"' not in types:
+        types = types.replace("<Default ", '<Default Extension="png" ContentType="image/png"/><Default ', 1)
+    types = types.replace("</Types>", f'<Override PartName="/xl/cellimages.xml" ContentType="{WPS_CELLIMAGE_CT}"/>'
+                                      "</Types>")
+    emu = SHOWN_PX * 9525
+    cellimages = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<etc:cellImages xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:etc="http://www.wps.cn/officeDocument/2017/etCustomData"><etc:cellImage><xdr:pic><xdr:nvPicPr>'
+        f'<xdr:cNvPr id="2" name="{image_id}" descr="品牌标识"/><xdr:cNvPicPr/></xdr:nvPicPr><xdr:blipFill>'
+        '<a:blip r:embed="rId1"/><a:stretch><a:fillRect/></a:stretch></xdr:blipFill><xdr:spPr><a:xfrm>'
+        f'<a:off x="0" y="0"/><a:ext cx="{emu}" cy="{emu}"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/>'
+        "</a:prstGeom></xdr:spPr></xdr:pic></etc:cellImage></etc:cellImages>")
+    cell_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" '
+        'Target="media/image1.png"/></Relationships>')
+    return repack(data, {
+        sheet_part: sheet.encode(), "xl/_rels/workbook.xml.rels": wb_rels.encode(),
+        "[Content_Types].xml": types.encode(), "xl/cellimages.xml": cellimages.encode(),
+        "xl/_rels/cellimages.xml.rels": cell_rels.encode(), "xl/media/image1.png": picture})
+
+
+class Writer:
+    """Writes files into one output folder, each with its own fixed mtime (the order they were 'sent')."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = outdir
+        self.count = 0
+
+    def write(self, rel: str, data: bytes) -> Path:
+        path = self.outdir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.stamp(path)
+        return path
+
+    def stamp(self, path: Path) -> None:
+        self.count += 1
+        ts = (FIXED + dt.timedelta(minutes=self.count)).timestamp()
+        os.utime(path, (ts, ts))
+
+
+# -- hospital-brand -----------------------------------------------------------------------------------
+
+def hospital_form(profile: Profile, b: Branch, n: int, logo_fmt: str | None = "png") -> Any:
+    wb = template(profile)
+    ws = wb[FORM_SHEET]
+    fill(ws, profile, hospital_values(b, n))
+    if logo_fmt:
+        add_picture(ws, template_field_cells(profile)["品牌标识"], logo(b.mark, b.color, logo_fmt))
+    return wb
+
+
+def build_hospital(w: Writer) -> None:
+    from hand_form import hand_form
+
+    profile = load_profile("hospital-brand")
+    logo_cell = template_field_cells(profile)["品牌标识"]
+    by_file: dict[str, list[tuple[int, Branch]]] = {}
+    for n, b in enumerate(HOSPITAL):
+        by_file.setdefault(b.file, []).append((n, b))
+    special = {"02_护理部党支部": "jpeg", "05_药学部党支部": None, "06_放射科党支部": "bmp"}
+    for stem, group in by_file.items():
+        rel = f"hospital-brand/{stem}.xlsx"
+        n, b = group[0]
+        if stem.endswith("_WPS"):
+            data = to_bytes(hospital_form(profile, b, n, logo_fmt=None))
+            data = wps_cell_image(data, "xl/worksheets/sheet1.xml", logo_cell, logo(b.mark, b.color), b.name)
+        elif stem.endswith("_手工表"):
+            data = repack(to_bytes(hand_form(b, plans(b, n), logo(b.mark, b.color, "jpeg"))))
+        elif len(group) > 1:
+            data = repack(to_bytes(general_branch_workbook(profile, group)))
+        elif stem == "10_麻醉科党支部":
+            w.write(f"hospital-brand/{stem}.xls", xls_copy(to_bytes(hospital_form(profile, b, n)), stem))
+            continue
+        else:
+            data = repack(to_bytes(hospital_form(profile, b, n, special.get(stem, "png"))))
+        w.write(rel, data)
+
+
+def general_branch_workbook(profile: Profile, group: list[tuple[int, Branch]]) -> Any:
+    """A 党总支's workbook: an instructions sheet, then one copy of the form per branch."""
+    wb = template(profile)
+    form = wb[FORM_SHEET]
+    sheets = [form] + [wb.copy_worksheet(form) for _ in group[1:]]
+    for ws, (n, b) in zip(sheets, group, strict=True):
+        ws.title = b.name
+        fill(ws, profile, hospital_values(b, n))
+        add_picture(ws, template_field_cells(profile)["品牌标识"], logo(b.mark, b.color))
+    note = wb.create_sheet(INSTRUCTIONS[0], 0)
+    note.column_dimensions["A"].width = 90
+    for line in INSTRUCTIONS:
+        note.append([line])
+    wb.active = 0
+    for ws in wb.worksheets[1:]:
+        ws.sheet_view.tabSelected = False
+    return wb
+
+
+def xls_copy(xlsx: bytes, stem: str) -> bytes:
+    """The form as a branch's old Excel saves it: LibreOffice's BIFF8 export keeps the logo as an
+    OfficeArt blip anchored at its cell."""
+    from tests.libreoffice import convert
+
+    with tempfile.TemporaryDirectory(prefix="samples-") as tmp:
+        src = Path(tmp) / f"{stem}.xlsx"
+        src.write_bytes(repack(xlsx))
+        return convert(src, "xls", Path(tmp)).read_bytes()
+
+
+# -- main ---------------------------------------------------------------------------------------------
+
+def build(outdir: Path) -> None:
+    from other_samples import build_others
+
+    for sub in ("hospital-brand", "hospital-annual", "college-feature", "university-project", "dangjian-plus"):
+        for old in (outdir / sub).glob("*.xls*"):  # 台账.xlsx is the lead's: keep it
+            if old.name != "台账.xlsx":
+                old.unlink()
+    w = Writer(outdir)
+    build_hospital(w)
+    build_others(w)
+
+
+def main(argv: list[str]) -> int:
+    outdir = Path(argv[1]) if len(argv) > 1 else ROOT / "samples"
+    outdir.mkdir(parents=True, exist_ok=True)
+    build(outdir)
+    print(f"samples written to {outdir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
