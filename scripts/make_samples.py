@@ -16,7 +16,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import sys
 import tempfile
 import zipfile
@@ -152,11 +151,12 @@ def wps_cell_image(data: bytes, sheet_part: str, ref: str, picture: bytes, key: 
         wb_rels = zf.read("xl/_rels/workbook.xml.rels").decode()
         types = zf.read("[Content_Types].xml").decode()
     call = f"DISPIMG(&quot;{image_id}&quot;,1)"
-    cell = re.search(rf'<c r="{ref}"( s="\d+")?\s*(/>|>.*?</c>)', sheet)
+    cell = re.search(rf'<c r="{ref}"([^>]*?)(/>|>.*?</c>)', sheet)
     if cell is None:
         raise SystemExit(f"cell {ref} not found in {sheet_part}")
-    sheet = sheet.replace(cell.group(0), f'<c r="{ref}"{cell.group(1) or ""} t="str"><f>_xlfn.{call}</f>'
-                                         f"<v>={call}</v></c>")
+    style = re.search(r' s="\d+"', cell.group(1))
+    sheet = sheet.replace(cell.group(0), f'<c r="{ref}"{style.group(0) if style else ""} t="str">'
+                                         f"<f>_xlfn.{call}</f><v>={call}</v></c>")
     wb_rels = wb_rels.replace("</Relationships>", f'<Relationship Id="rId90" Type="{WPS_CELLIMAGE_REL}" '
                                                   'Target="cellimages.xml"/></Relationships>')
     if 'Extension="png"' not in types:

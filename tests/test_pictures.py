@@ -400,7 +400,17 @@ def test_mutated_xls_never_raises() -> None:
         assert all(p.row >= 0 and p.col >= 0 for p in pics)
 
 
-def test_encrypted_and_obfuscated_workbooks_yield_nothing() -> None:
+def test_encrypted_and_obfuscated_workbooks_yield_nothing(tmp_path: Path) -> None:
+    import olefile
+
+    path = tmp_path / "filepass.xls"
+    path.write_bytes((CORPUS / "calamine/picture.xls").read_bytes())
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        bof_len = struct.unpack_from("<H", stream, 2)[0]
+        struct.pack_into("<H", stream, 4 + bof_len, 0x002F)  # the record after BOF becomes FILEPASS
+        ole.write_stream("Workbook", bytes(stream))
+    assert find_pictures(path.read_bytes(), "xls") == []
     assert find_pictures((CORPUS / "calamine/pass_protected.xlsx").read_bytes(), "xlsx") == []
     assert find_pictures((CORPUS / "calamine/pass_protected.ods").read_bytes(), "ods") == []
 

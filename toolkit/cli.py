@@ -176,6 +176,31 @@ def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, o
 
 
 @main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", "inbox", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Inbox folder for the attachments.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only mail received on or after this day.")
+@click.option("--subject", help="Only mail whose subject contains this text.")
+@click.option("--move-to", help="IMAP: move handled mail to this folder.")
+@click.pass_obj
+def intake(obj: Context, sources: tuple[str, ...], inbox: Path, since, subject: str | None,
+           move_to: str | None) -> None:
+    """Collect attachments from .eml/.msg/mbox/Maildir/IMAP into an inbox folder."""
+    from toolkit.errors import UsageProblem
+    from toolkit.mail import IntakeError, MissingPassword
+    from toolkit.mail import intake as run_intake
+    from toolkit.render import render_intake
+
+    try:
+        report = run_intake(list(sources), inbox, since=since.date() if since else None, subject=subject,
+                            move_to=move_to, progress=obj.progress("收取"))
+    except (IntakeError, MissingPassword) as exc:
+        raise UsageProblem(str(exc)) from exc
+    obj.emit(report.to_json()) if obj.as_json else render_intake(report, inbox, obj.say)
+    sys.exit(EXIT_REJECTED if report.has_rejections else EXIT_OK)
+
+
+@main.command()
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def undo(obj: Context, master: Path) -> None:

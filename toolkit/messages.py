@@ -27,6 +27,10 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "“{field}”至少需要填写 {min} 行，现有 {count} 行，请补充",
         "en": "'{field}' needs at least {min} row(s), found {count}; please add them",
     },
+    "required.blank_form": {
+        "zh": "申报表“{sheet}”是空白的，没有填写任何内容，请填写后重新提交",
+        "en": "the form on sheet '{sheet}' is blank; fill it in and resubmit",
+    },
     "max_chars": {
         "title": ("超过字数上限", "Too long"),
         "zh": "“{field}”{count} 字，超过 {limit} 字上限，请精简到 {limit} 字以内",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from toolkit.app import ValidationResult
+    from toolkit.mail import IntakeReport
     from toolkit.masters import InitResult
     from toolkit.merging import MergeResult
 
@@ -97,3 +98,18 @@ def render_merge(result: MergeResult, say: Callable[[str], None]) -> None:
 def _short(value: object, limit: int = 40) -> str:
     text = "" if value is None else str(value).replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_intake(report: IntakeReport, inbox: Path, say: Callable[[str], None]) -> None:
+    saved = 0
+    for m in report.messages:
+        say(f"{m.date or ''}  {m.sender}  {m.subject}")
+        for a in m.attachments:
+            saved += 1
+            say(f"    保存  {a['name']}")
+        for s in m.skipped:
+            say(f"    跳过  {s.name}：{s.reason}")
+    for error in report.errors:
+        say(f"错误  {error}")
+    say(f"\n收取 {len(report.messages)} 封邮件，保存 {saved} 个附件到 {inbox}"
+        f"（此前已收取 {report.already_taken} 封，未重复收取）。")

@@ -325,21 +325,25 @@ def branch_findings(sub: Submission, profile: Profile, roster: list[str]) -> lis
 def similar_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, int, float]]:
     """Every pair (i, j, score) with text_similarity >= threshold, without comparing all pairs.
 
-    Exact, by prefix filtering (Chaudhuri et al. 2006; Bayardo et al. 2007): with bigrams ordered
-    rarest first, two sets with Jaccard >= t share a token among the first |x| - ceil(t·|x|) + 1 of
-    each; sets are visited by size, so a candidate's size must also be >= t·|x|. Common bigrams
-    (党建, 支部) sit at the end of every prefix order and are never indexed."""
+    Exact, by prefix filtering (Chaudhuri et al. 2006; PPJoin, Xiao et al. 2008): with bigrams ordered
+    rarest first, two sets with Jaccard >= t must share a token among the first |x| - ceil(t·|x|) + 1
+    of the probing set and the first |y| - ceil(2t/(1+t)·|y|) + 1 of the smaller, indexed one; a
+    candidate must also have at least t·|x| bigrams. Common bigrams (党建, 支部) sit at the end of
+    every order and are rarely indexed."""
     sets = {i: s for i, t in texts.items() if (s := bigrams(t))}
     df = Counter(tok for s in sets.values() for tok in s)
     index: dict[str, list[int]] = defaultdict(list)
     eps = 1e-9  # 0.85 * 20 is 17.000000000000004: never let float error shorten a prefix
+    mid = 2 * threshold / (1 + threshold)
     pairs = []
-    for i in sorted(sets, key=lambda k: (len(sets[k]), k)):
+    for i in sorted(sets, key=lambda k: (len(sets[k]), k)):  # indexed sets are never larger
         s = sets[i]
-        prefix = len(s) - math.ceil(threshold * len(s) - eps) + 1
+        ordered = sorted(s, key=lambda t: (df[t], t))
+        probe = len(s) - math.ceil(threshold * len(s) - eps) + 1
         candidates: set[int] = set()
-        for tok in sorted(s, key=lambda t: (df[t], t))[: max(prefix, 0)]:
-            candidates.update(index[tok])
+        for tok in ordered[: max(probe, 0)]:
+            candidates.update(index.get(tok, ()))
+        for tok in ordered[: max(len(s) - math.ceil(mid * len(s) - eps) + 1, 0)]:
             index[tok].append(i)
         for j in candidates:
             if len(sets[j]) >= threshold * len(s) - eps:

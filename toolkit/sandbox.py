@@ -105,17 +105,18 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
                 if slot.job is None:
                     continue
                 key, deadline = slot.job
+                died = slot.proc.sentinel in ready
                 if slot.conn in ready:
                     try:
                         got_key, result = slot.conn.recv()
                     except (EOFError, OSError):
-                        got_key, result = key, None
+                        got_key, result, died = key, None, True
                     if result is not None and got_key == key:
                         slot.job = None
                         yield key, result
                         continue
-                if slot.proc.sentinel in ready or slot.conn in ready or time.monotonic() >= deadline:
-                    reason = "timeout" if slot.proc.is_alive() else "crashed"
+                if died or time.monotonic() >= deadline:
+                    reason = "crashed" if died or not slot.proc.is_alive() else "timeout"
                     slot.stop(kill=True)
                     slots[i] = _Slot(ctx, func, memory_bytes)
                     yield key, Failure(reason)

@@ -68,7 +68,8 @@ def _calendar_call(func_name: str, *args: Any) -> Any:
         day = next((a for a in args if isinstance(a, dt.date)), None)
         raise CalendarRangeError(
             f"已安装的 chinese-calendar {getattr(chinese_calendar, '__version__', '')} 只收录 {first}–{last} 年的"
-            f"法定节假日和调休安排，无法按工作日计算 {day} 之后的日期。请升级：pip install -U chinese-calendar"
+            f"法定节假日和调休安排，无法判断 {day} 是否为工作日（按工作日计算的期限进入了未收录的年份）。"
+            f"请升级：pip install -U chinese-calendar"
             f"（国务院通常在每年 11 月公布次年安排），或在活动方案中直接写明截止日期 due。") from None
 
 

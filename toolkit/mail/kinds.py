@@ -10,15 +10,15 @@ import io
 import re
 import zipfile
 
-SPREADSHEET = {"xlsx", "xlsm", "xls", "encrypted", "ods", "csv", "html"}
+SPREADSHEET = {"xlsx", "xlsm", "xlsb", "xls", "encrypted", "ods", "csv", "html"}
 PICTURE = {"png", "jpeg", "gif", "bmp", "webp"}
 ARCHIVE = {"zip", "rar", "7z"}
 
 # Suffixes a saved file may keep for each kind; the first is added when the name has none of them.
 SUFFIXES = {
-    "xlsx": (".xlsx", ".xltx"), "xlsm": (".xlsm", ".xltm"), "xls": (".xls", ".et", ".xlt", ".ett"),
+    "xlsx": (".xlsx", ".xltx"), "xlsm": (".xlsm", ".xltm"), "xlsb": (".xlsb",), "xls": (".xls", ".et", ".xlt", ".ett"),
     "encrypted": (".xlsx", ".xlsm", ".xls", ".et"), "ods": (".ods",),
-    "csv": (".csv", ".tsv", ".txt", ".xls", ".et"), "html": (".xls", ".htm", ".html", ".et"),
+    "csv": (".csv", ".tsv", ".txt", ".xls", ".et"), "html": (".xls", ".htm", ".html", ".xml", ".et"),  # also SpreadsheetML 2003
     "png": (".png",), "jpeg": (".jpg", ".jpeg"), "gif": (".gif",), "bmp": (".bmp",), "webp": (".webp",),
 }
 
@@ -35,6 +35,8 @@ def _zip_kind(data: bytes) -> str:
                 return "ods"
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         return "corrupt_zip"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
     if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):
         return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
     if "word/document.xml" in names:

@@ -56,8 +56,21 @@ def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
             ratio = info.file_size // max(info.compress_size, 1)
             raise Unreadable("zip_bomb", ratio=f"{ratio}:1", limit=f"{limits.max_ratio:.0f}:1")
     for info in infos:
+        if info.filename.endswith((".xml", ".rels")):
+            _check_no_dtd(zf, info)
         if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
             _check_sheet_area(zf, info, limits)
+
+
+def _check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Office never writes a DTD; one in a part means entity expansion or XXE is being tried."""
+    try:
+        with zf.open(info) as fh:
+            head = fh.read(2048)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error):
+        raise Unreadable("corrupt") from None
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise Unreadable("xml_attack")
 
 
 def _letters_to_col(letters: bytes) -> int:

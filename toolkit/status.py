@@ -1,0 +1,237 @@
+"""Where a campaign stands (pure): one record per branch read from the ledger's stamps, counted per
+党总支 and per stage, with the next due date. `render_status` is the terminal view; the summary
+workbook is built from the same records.
+
+Definitions (the summary's leaders read these, so they are fixed here):
+- 支部数: every branch the master knows (ledger rows and the 名单 sheet).
+- 已提交: the first stage holds a passed or late status (逾期提交 still arrived); 未提交 = the rest.
+- 通过 / 待办 / 退回 / 逾期: the kind of the branch's current status, i.e. the status of the latest stage
+  that carries a stamp. A branch counts in at most one of them (未推荐 and other kind-less statuses
+  in none).
+- per stage: each stamp's kind; 未盖章 = branches with nothing stamped on that stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.ledger import MasterSnapshot
+from toolkit.profile import Profile, Stage
+from toolkit.stages import CalendarRangeError, branch_statuses, days_late, stage_due, stamp_note
+from toolkit.text import normalize_branch
+
+UNGROUPED = "（未填党总支）"
+KINDS = ("passed", "pending", "returned", "late")
+KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
+
+
+@dataclass(frozen=True)
+class BranchRecord:
+    branch: str
+    group: str
+    values: dict[str, Any]  # ledger values by canonical column ({} for a roster-only branch)
+    statuses: dict[str, str | None]  # stage name -> status
+    kinds: dict[str, str | None]  # stage name -> passed/pending/returned/late/None
+    current: str | None  # kind of the latest stamped stage's status
+    submitted: bool
+    days_late: int  # past the first stage's due date and not submitted
+
+
+@dataclass
+class Counts:
+    branches: int = 0
+    submitted: int = 0
+    passed: int = 0
+    pending: int = 0
+    returned: int = 0
+    late: int = 0
+    stages: dict[str, int] = field(default_factory=dict)  # stage -> branches done (passed or late) there
+
+    @property
+    def missing(self) -> int:
+        return self.branches - self.submitted
+
+
+@dataclass
+class StageProgress:
+    stage: Stage
+    due: dt.date | None
+    days_left: int | None
+    counts: dict[str, int]  # kind (KINDS, plus "other" and "unstamped") -> branches
+
+
+@dataclass(frozen=True)
+class Issue:
+    group: str
+    branch: str
+    stage: str
+    status: str
+    text: str
+
+
+@dataclass
+class Progress:
+    profile: Profile
+    today: dt.date
+    records: list[BranchRecord]
+    groups: dict[str, Counts]
+    total: Counts
+    stages: list[StageProgress]
+    issues: list[Issue]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[BranchRecord]:
+        """Not submitted yet (催报), by 党总支 then roster order."""
+        order = list(self.groups)
+        return sorted((r for r in self.records if not r.submitted), key=lambda r: order.index(r.group))
+
+    @property
+    def next_due(self) -> StageProgress | None:
+        upcoming = [s for s in self.stages if s.days_left is not None and s.days_left >= 0]
+        return min(upcoming, key=lambda s: s.days_left or 0) if upcoming else None
+
+
+def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
+    profile = snap.profile
+    first = profile.stages[0] if profile.stages else None
+    rows = snap.ledger.by_branch() if snap.ledger else {}
+    records = []
+    for branch in snap.roster:
+        row = rows.get(normalize_branch(branch))
+        values = dict(row.values) if row else {}
+        statuses = branch_statuses(profile, values)
+        kinds = {s: (profile.statuses.kind_of(v) if v else None) for s, v in statuses.items()}
+        stamped = [s.name for s in profile.stages if statuses[s.name]]
+        current = kinds[stamped[-1]] if stamped else None
+        submitted = bool(first) and kinds[first.name] in ("passed", "late")
+        late = 0 if submitted or first is None else _days_late(first, today)
+        records.append(BranchRecord(branch, snap.groups.get(branch) or UNGROUPED, values, statuses, kinds,
+                                    current, submitted, late))
+    return records
+
+
+def _days_late(stage: Stage, today: dt.date) -> int:
+    try:
+        return days_late(stage, today)
+    except CalendarRangeError:
+        return 0  # the stage's own due date cannot be computed; progress() says so once
+
+
+def progress(snap: MasterSnapshot, today: dt.date) -> Progress:
+    profile = snap.profile
+    records = branch_records(snap, today)
+    groups: dict[str, Counts] = {}
+    total = Counts()
+    for rec in records:
+        for counts in (groups.setdefault(rec.group, Counts()), total):
+            counts.branches += 1
+            counts.submitted += rec.submitted
+            if rec.current in KINDS:
+                setattr(counts, rec.current, getattr(counts, rec.current) + 1)
+            for stage in profile.stages:
+                done = rec.kinds[stage.name] in ("passed", "late")
+                counts.stages[stage.name] = counts.stages.get(stage.name, 0) + done
+    warnings: list[str] = []
+    stages = []
+    for stage in profile.stages:
+        try:
+            due = stage_due(stage)
+        except CalendarRangeError as exc:
+            due = None
+            warnings.append(f"“{stage.name}”截止日期无法计算：{exc}")
+        counts = dict.fromkeys((*KINDS, "other", "unstamped"), 0)
+        for rec in records:
+            kind = rec.kinds[stage.name] or ("other" if rec.statuses[stage.name] else "unstamped")
+            counts[kind] += 1
+        stages.append(StageProgress(stage, due, (due - today).days if due else None, counts))
+    return Progress(profile, today, records, groups, total, stages, find_issues(profile, records), warnings)
+
+
+def find_issues(profile: Profile, records: list[BranchRecord]) -> list[Issue]:
+    """Open problems for 问题汇总: returned and late stamps (with their notes), statuses a stage does
+    not know (hand-typed cells), and 党总支 quotas broken (per_group constraints)."""
+    issues = []
+    for rec in records:
+        for stage in profile.stages:
+            status = rec.statuses[stage.name]
+            if not status:
+                continue
+            note = stamp_note(rec.values.get(stage.column))
+            if status not in stage.statuses:
+                issues.append(Issue(rec.group, rec.branch, stage.name, status,
+                                    f"“{status}”不是“{stage.name}”阶段的状态（可用：{'、'.join(stage.statuses)}），请改正"))
+            elif rec.kinds[stage.name] in ("returned", "late"):
+                issues.append(Issue(rec.group, rec.branch, stage.name, status, note or "—"))
+    for stage in profile.stages:
+        for c in stage.constraints:
+            if c.kind != "per_group":
+                continue
+            for group in dict.fromkeys(r.group for r in records):
+                members = [r for r in records if r.group == group]
+                chosen = [r.branch for r in members if r.statuses[stage.name] == c.status]
+                decided = all(r.statuses[stage.name] for r in members)
+                if c.max is not None and len(chosen) > c.max:
+                    text = f"{len(chosen)} 个支部为“{c.status}”（{'、'.join(chosen)}），每个党总支最多 {c.max} 个"
+                elif c.min is not None and decided and len(chosen) < c.min:
+                    text = f"没有足够的“{c.status}”支部（{len(chosen)} 个），每个党总支至少 {c.min} 个"
+                else:
+                    continue
+                issues.append(Issue(group, "", stage.name, c.status or "", text))
+    return issues
+
+
+# -- the terminal view -------------------------------------------------------------------------------
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    from toolkit.report import display_width
+
+    cells = [[str(v) for v in row] for row in [header, *rows]]
+    widths = [max(display_width(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(row, widths, strict=True)).rstrip()
+
+    return [line(cells[0]), "  ".join("─" * w for w in widths), *map(line, cells[1:])]
+
+
+def group_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
+    """Per 党总支 (and 合计): the 总体进度 figures. Shared by the terminal and the summary workbook."""
+    header = ["党总支", "支部数", "已提交", "未提交", *KIND_ZH.values(), *(s.name for s in p.profile.stages)]
+    rows = [[name, c.branches, c.submitted, c.missing, c.passed, c.pending, c.returned, c.late,
+             *(c.stages[s.name] for s in p.profile.stages)]
+            for name, c in [*p.groups.items(), ("合计", p.total)]]
+    return header, rows
+
+
+def stage_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
+    header = ["阶段", "截止日期", "剩余天数", *KIND_ZH.values(), "其他", "未盖章"]
+    rows = [[s.stage.name, s.due.isoformat() if s.due else "—", "—" if s.days_left is None else s.days_left,
+             *(s.counts[k] for k in (*KINDS, "other", "unstamped"))] for s in p.stages]
+    return header, rows
+
+
+def render_status(p: Progress) -> str:
+    lines = [f"{p.profile.title}（{p.profile.id}） {p.today.isoformat()}", ""]
+    lines += ["按党总支：", *_table(*group_table(p)), "", "按阶段：", *_table(*stage_table(p))]
+    nxt = p.next_due
+    if nxt:
+        lines += ["", f"下一个截止：“{nxt.stage.name}” {nxt.due}，还有 {nxt.days_left} 天"]
+    if p.missing:
+        lines += ["", f"未提交 {len(p.missing)} 个支部："]
+        for r in p.missing:
+            late = f"，已逾期 {r.days_late} 天" if r.days_late else ""
+            lines.append(f"  {r.group}  {r.branch}{late}")
+    if p.issues:
+        lines += ["", f"待处理问题 {len(p.issues)} 条（详见 brandkit summary 的“问题汇总”）"]
+    lines += [f"注意：{w}" for w in p.warnings]
+    return "\n".join(lines)
+
+
+def status(master: Any, profile_name: str | None = None, today: dt.date | None = None) -> Progress:
+    """`brandkit status MASTER`: read the master and count."""
+    from toolkit.ledger import load_master
+
+    return progress(load_master(master, profile_name), today or dt.date.today())
