@@ -36,7 +36,7 @@ from sample_texts import (  # noqa: E402
 
 from toolkit.model import parse_a1  # noqa: E402
 from toolkit.profile import Profile, load_profile  # noqa: E402
-from toolkit.templates import FORM_SHEET, build_form, template_field_cells, template_table_cells  # noqa: E402
+from toolkit.templates import FORM_SHEET, META_SHEET, build_form, template_field_cells, template_table_cells  # noqa: E402
 
 FIXED = dt.datetime(2024, 7, 25, 9, 30, 0)
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -252,6 +252,8 @@ def general_branch_workbook(profile: Profile, group: list[tuple[int, Branch]]) -
         ws.title = b.name
         fill(ws, profile, hospital_values(b, n))
         add_picture(ws, template_field_cells(profile)["品牌标识"], logo(b.mark, b.color))
+    meta = wb[META_SHEET]
+    wb.move_sheet(meta, len(wb.sheetnames) - 1 - wb.sheetnames.index(META_SHEET))  # hidden sheet last
     note = wb.create_sheet(INSTRUCTIONS[0], 0)
     note.column_dimensions["A"].width = 90
     for line in INSTRUCTIONS:
@@ -270,7 +272,33 @@ def xls_copy(xlsx: bytes, stem: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="samples-") as tmp:
         src = Path(tmp) / f"{stem}.xlsx"
         src.write_bytes(repack(xlsx))
-        return convert(src, "xls", Path(tmp)).read_bytes()
+        out = convert(src, "xls", Path(tmp))
+        fix_note_guids(out)
+        return out.read_bytes()
+
+
+def fix_note_guids(path: Path) -> None:
+    """LibreOffice gives each comment's note object (BIFF8 OBJ record, ftNts sub-record) a random GUID;
+    a fixed one keeps the .xls byte-identical between runs."""
+    import struct
+
+    import olefile
+
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        data = bytearray(ole.openstream("Workbook").read())
+        pos = 0
+        while pos + 4 <= len(data):
+            rtype, size = struct.unpack_from("<HH", data, pos)
+            sub, end = pos + 4, pos + 4 + size
+            while rtype == 0x5D and sub + 4 <= end:  # OBJ: walk its sub-records
+                ft, cb = struct.unpack_from("<HH", data, sub)
+                if ft == 0x0D:  # ftNts: GUID first
+                    data[sub + 4: sub + 20] = hashlib.md5(f"note{pos}".encode()).digest()
+                if ft == 0:
+                    break
+                sub += 4 + cb
+            pos = end
+        ole.write_stream("Workbook", bytes(data))
 
 
 # -- main ---------------------------------------------------------------------------------------------

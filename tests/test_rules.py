@@ -475,3 +475,21 @@ def test_every_unreadable_reason_in_both_languages() -> None:
         assert unreadable_reason(reason, lang="zh") != unreadable_reason(reason, lang="en")
     assert message("unreadable", lang="zh", reason="encrypted", file="a.xlsx") == \
         unreadable_reason("encrypted", lang="zh", file="a.xlsx")
+
+
+def test_every_template_formats_with_the_same_figures_in_both_languages() -> None:
+    """No placeholder typo hides in a rarely used message: zh and en ask for the same figures."""
+    import string
+
+    def names(template: str) -> set[str]:
+        return {n for _, n, _, _ in string.Formatter().parse(template) if n}
+
+    for key, entry in CATALOGUE.items():
+        if key == "unreadable":
+            continue
+        assert names(entry["zh"]) == names(entry["en"]), key
+        params = dict.fromkeys(names(entry["zh"]), "7")
+        assert "{" not in message(key, lang="zh", **params) and message(key, lang="en", **params)
+    for reason, entry in UNREADABLE_REASONS.items():
+        for zh, en in zip(entry["zh"], entry["en"], strict=True):
+            assert names(zh) == names(en), reason

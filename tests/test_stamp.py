@@ -13,9 +13,10 @@ import pytest
 from tests.libreoffice import roundtrip_values
 from toolkit.errors import UsageProblem
 from toolkit.ledger import load_master
+from toolkit.log import LOG_COLUMNS
 from toolkit.profile import Profile, builtin_profiles, load_profile
 from toolkit.stages import parse_stamp
-from toolkit.stamp import LOG_COLUMNS, plan_stamps, stamp
+from toolkit.stamp import plan_stamps, stamp
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/external"
 DAY = dt.date(2024, 8, 9)
@@ -111,7 +112,7 @@ def test_stamp_writes_text_fill_and_log_row(tmp_path: Path, hospital: Profile) -
     assert [r[1:7] for r in log] == [
         ["张三", "盖章", "心内科党支部", "申报", "", "已提交 2024-08-09 张三"],
         ["张三", "盖章", "骨科党支部", "申报", "", "已提交 2024-08-09 张三"]]
-    assert log[0][0] == NOW
+    assert log[0][0] == "2024-08-09 10:30:05"
 
     lo = roundtrip_values(master)
     assert lo[hospital.ledger.sheet][2][14] == "已提交 2024-08-09 张三"

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit import __version__
-from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
+from toolkit.changeset import CellWrite, ChangeSet, NewColumn
 from toolkit.errors import UsageProblem
 from toolkit.ledger import Ledger, LedgerRow, MasterSnapshot
+from toolkit.log import LogEntry, append_log
 from toolkit.stages import (
     branch_statuses,
     check_constraint,
@@ -29,47 +29,7 @@ from toolkit.stages import (
 )
 from toolkit.text import normalize_branch
 
-LOG_COLUMNS = ("时间", "操作人", "操作", "党支部", "阶段", "原值", "新值", "来源文件", "SHA256", "版本")
-LOG_WIDTHS = [20, 10, 12, 24, 12, 30, 30, 30, 20, 8]
-LOG_TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 STATUS_COLUMN_WIDTH = 26.0
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One 操作记录 row: who did what to which branch, and the value before and after."""
-
-    time: dt.datetime
-    by: str
-    action: str
-    branch: str = ""
-    stage: str = ""
-    old: str = ""
-    new: str = ""
-    source: str = ""
-    sha256: str = ""
-
-    def cells(self) -> list[Any]:
-        return [self.time, self.by, self.action, self.branch, self.stage, self.old, self.new, self.source,
-                self.sha256, __version__]
-
-
-def log_changes(snap: MasterSnapshot, entries: Sequence[LogEntry]) -> ChangeSet:
-    """Append `entries` below the 操作记录 sheet's last row (creating the sheet when the master has none)."""
-    sheet = snap.profile.ledger.log_sheet
-    changes = ChangeSet()
-    if not entries:
-        return changes
-    if snap.log_rows is None:
-        changes.new_sheets.append(NewSheet(sheet, [list(LOG_COLUMNS)], widths=list(LOG_WIDTHS)))
-    first = (snap.log_rows or 0) + 1  # row 0 is the header
-    for n, entry in enumerate(entries):
-        for col, value in enumerate(entry.cells()):
-            if value in (None, ""):
-                continue
-            fmt = LOG_TIME_FORMAT if isinstance(value, dt.datetime) else None
-            changes.writes.append(CellWrite(sheet, first + n, col, value, number_format=fmt))
-    return changes
 
 
 @dataclass
@@ -136,9 +96,7 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         entries.append(LogEntry(now, by, "盖章", row.branch, target.name, "" if old is None else str(old), text))
         current[target.name] = new_status
         plan.stamped.append(row.branch)
-    log = log_changes(snap, entries)
-    plan.changes.new_sheets.extend(log.new_sheets)
-    plan.changes.writes.extend(log.writes)
+    append_log(plan.changes, profile.ledger.log_sheet, snap.log_rows, entries)
     return plan
 
 

@@ -1,0 +1,199 @@
+"""Merging through the CLI into masters made by `init`, adopted hand-made masters and every corpus
+workbook: values land in the right rows (LibreOffice reads them back), logos sit in the logo column,
+untouched parts stay byte-identical, re-merging changes nothing, and SIGKILL never corrupts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
+from tests.libreoffice import roundtrip_values
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "external"
+MAY_CHANGE = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
+              "xl/sharedStrings.xml", "xl/calcChain.xml"}
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "toolkit", *args], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT)
+    if check:
+        assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    return proc
+
+
+def make_inbox(folder: Path, count: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    colors = [(200, 30, 30), (30, 120, 200), (40, 160, 60), (120, 60, 160)]
+    for n, (branch, brand, topic) in enumerate(BRANDS[:count]):
+        write_filled_form(folder / f"{branch}.xlsx", form_values(branch, brand, topic, n),
+                          logo=logo_bytes((600 + 40 * n, 450), colors[n], "JPEG"))
+    return folder
+
+
+def ledger_rows(values: dict, sheet: str = "品牌台账") -> dict[str, dict]:
+    rows = values[sheet]
+    header_at = next(i for i, r in enumerate(rows) if "党支部名称" in r or "支部名称" in r)
+    header = [str(h) for h in rows[header_at]]
+    key = header.index("党支部名称") if "党支部名称" in header else header.index("支部名称")
+    return {r[key]: dict(zip(header, r, strict=False)) for r in rows[header_at + 1:] if r[key]}
+
+
+def logo_anchors(master: Path, sheet_part: str) -> list[tuple[int, int]]:
+    """(row, col) of every picture anchor in the drawing of `sheet_part`, 0-based."""
+    with zipfile.ZipFile(master) as zf:
+        rels = zf.read(sheet_part.replace("worksheets/", "worksheets/_rels/") + ".rels").decode()
+        target = re.search(r'Target="\.\./drawings/([^"]+)"', rels).group(1)
+        xml = zf.read(f"xl/drawings/{target}").decode()
+    return [(int(r), int(c)) for c, r in re.findall(r"<xdr:from><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", xml)]
+
+
+def test_init_merge_values_logos_idempotent_undo(tmp_path):
+    inbox = make_inbox(tmp_path / "收件箱")
+    master = tmp_path / "台账.xlsx"
+    cli("init", str(master), "--profile", "hospital-brand")
+    before = master.read_bytes()
+    dry = json.loads(cli("--json", "merge", str(master), str(inbox), "--dry-run").stdout)
+    assert sorted(dry["added"]) == sorted(b for b, _, _ in BRANDS[:3]) and master.read_bytes() == before
+
+    doc = json.loads(cli("--json", "merge", str(master), str(inbox), "--by", "王干事").stdout)
+    assert sorted(doc["added"]) == sorted(b for b, _, _ in BRANDS[:3]) and doc["rejected"] == []
+    values = roundtrip_values(master)
+    rows = ledger_rows(values)
+    for n, (branch, brand, topic) in enumerate(BRANDS[:3]):
+        expected = form_values(branch, brand, topic, n)
+        for name in ("品牌名称", "品牌内涵", "创建计划", "填表人", "联系方式"):
+            assert str(rows[branch][name]) == str(expected[name]), (branch, name)
+        assert float(rows[branch]["党员总数"]) == expected["党员总数"]
+        assert str(rows[branch]["申报状态"]).startswith(("已提交", "逾期提交"))
+    header = values["品牌台账"][0]
+    logo_col = header.index("品牌标识")
+    key = header.index("党支部名称")
+    data_rows = {r[key]: i for i, r in enumerate(values["品牌台账"]) if i and r[key]}
+    anchors = logo_anchors(master, "xl/worksheets/sheet1.xml")
+    assert sorted(anchors) == sorted((data_rows[b], logo_col) for b, _, _ in BRANDS[:3])
+    log = values["操作记录"]
+    assert [r[2] for r in log[1:]].count("新增") == 3 and all(r[1] == "王干事" for r in log[2:])
+    assert len(list((tmp_path / "台账_标识").iterdir())) == 3
+
+    merged = master.read_bytes()
+    again = json.loads(cli("--json", "merge", str(master), str(inbox)).stdout)
+    assert sorted(again["unchanged"]) == sorted(b for b, _, _ in BRANDS[:3]) and again["backup"] is None
+    assert master.read_bytes() == merged
+
+    cli("undo", str(master))
+    assert master.read_bytes() == before
+
+
+def test_adopted_hand_made_master_with_existing_rows(tmp_path):
+    import xlsxwriter
+
+    master = tmp_path / "2024年品牌台账.xlsx"
+    wb = xlsxwriter.Workbook(str(master))
+    ws = wb.add_worksheet("汇总表")
+    title = wb.add_format({"bold": True, "align": "center"})
+    ws.merge_range("A1:F1", "院党委一支部一品牌创建工作台账", title)
+    ws.merge_range("A2:F2", "（截至8月）", title)
+    ws.write_row("A3", ["序号", "所属党总支", "支部名称", "品牌名称", "联系电话", "备注"])
+    ws.write_row("A4", [1, "临床第一党总支", "中共内科第一党支部", "旧品牌", None, "手工备注"])
+    ws.write_row("A5", [2, "护理党总支", "护理部党支部", None, None, None])
+    ws.write_row("A6", [3, "机关党总支", "机关第二党支部", None, None, None])
+    other = wb.add_worksheet("说明")
+    other.write("A1", "这是干事自己的说明页")
+    wb.close()
+    cli("init", str(master), "--profile", "hospital-brand")
+    inbox = make_inbox(tmp_path / "in", 3)
+    shutil.copy(inbox / "内科第一党支部.xlsx", inbox / "内科第一党支部（修改）.xlsx")  # identical resubmission
+    doc = json.loads(cli("--json", "merge", str(master), str(inbox), "--accept-warnings").stdout)
+    assert sorted(doc["updated"]) == sorted(["中共内科第一党支部", "护理部党支部", "机关第二党支部"])
+    brand = next(c for c in doc["changes"]["中共内科第一党支部"] if c["field"] == "品牌名称")
+    assert (brand["before"], brand["after"]) == ("旧品牌", "杏林先锋")
+    values = roundtrip_values(master)
+    rows = ledger_rows(values, "汇总表")
+    assert rows["中共内科第一党支部"]["品牌名称"] == "杏林先锋" and rows["中共内科第一党支部"]["备注"] == "手工备注"
+    assert rows["护理部党支部"]["联系电话"] == form_values(*BRANDS[1], 1)["联系方式"]
+    assert values["汇总表"][0][0] == "院党委一支部一品牌创建工作台账" and values["说明"][0][0] == "这是干事自己的说明页"
+    assert len(values["汇总表"]) == 6  # no branch row was duplicated
+
+
+def test_unknown_branch_near_miss_is_rejected_with_suggestion(tmp_path):
+    master = tmp_path / "m.xlsx"
+    roster = tmp_path / "名单.csv"
+    roster.write_text("党总支,党支部名称\n外科党总支,外一科党支部\n", encoding="utf-8")
+    cli("init", str(master), "--profile", "hospital-brand", "--roster", str(roster))
+    form = write_filled_form(tmp_path / "f.xlsx", form_values("外一科党支部（临时）", "精医铸魂", "外科"),
+                             logo=logo_bytes())
+    proc = cli("--json", "merge", str(master), str(form))
+    assert proc.returncode == 1
+    (rejected,) = json.loads(proc.stdout)["rejected"]
+    finding = next(f for f in rejected["findings"] if f["rule"] == "unknown_branch")
+    assert "外一科党支部" in finding["message"]
+
+
+CORPUS_MASTERS = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".xlsx", ".xlsm")
+                        and not p.stem.startswith("pass_protected"))
+
+
+@pytest.mark.parametrize("original", CORPUS_MASTERS, ids=lambda p: p.name)
+def test_fidelity_of_every_corpus_workbook_as_master(tmp_path, original):
+    from python_calamine import CalamineWorkbook
+
+    master = tmp_path / original.name
+    shutil.copy(original, master)
+    cli("init", str(master), "--profile", "hospital-brand")
+    cli("merge", str(master), str(make_inbox(tmp_path / "in", 3)))
+    with zipfile.ZipFile(original) as a, zipfile.ZipFile(master) as b:
+        after = {i.filename: i for i in b.infolist()}
+        for info in a.infolist():
+            if info.filename in MAY_CHANGE or info.filename.startswith("docProps/"):
+                continue
+            assert info.filename in after, f"{info.filename} lost"
+            assert a.read(info) == b.read(after[info.filename]), f"{info.filename} changed"
+    try:
+        wb0, wb1 = CalamineWorkbook.from_path(str(original)), CalamineWorkbook.from_path(str(master))
+    except Exception:  # calamine refuses Excel 4 macro sheets (BlankSheetTypes.xlsm): parts compared above
+        wb0 = wb1 = None
+    if wb0 is not None:
+        for name in wb0.sheet_names:
+            assert wb0.get_sheet_by_name(name).to_python() == wb1.get_sheet_by_name(name).to_python(), name
+    rows = ledger_rows(roundtrip_values(master))  # LibreOffice opens it
+    assert {b for b, _, _ in BRANDS[:3]} <= set(rows)
+
+
+def test_sigkill_during_merge_leaves_old_or_complete_master(tmp_path):
+    inbox = make_inbox(tmp_path / "in", 3)
+    master = tmp_path / "m.xlsx"
+    cli("init", str(master), "--profile", "hospital-brand")
+    before = master.read_bytes()
+    reference = tmp_path / "ref.xlsx"
+    shutil.copy(master, reference)
+    cli("merge", str(reference), str(inbox))
+    intended = ledger_rows(roundtrip_values(reference))
+    outcomes = set()
+    for delay in (0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0):
+        master.write_bytes(before)
+        proc = subprocess.Popen([sys.executable, "-m", "toolkit", "merge", str(master), str(inbox)],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its reader workers
+        proc.wait()
+        if master.read_bytes() == before:
+            outcomes.add("old")
+            continue
+        rows = ledger_rows(roundtrip_values(master))
+        for branch, row in intended.items():
+            assert row["品牌名称"] == rows[branch]["品牌名称"]
+        outcomes.add("complete")
+    assert outcomes, "no run observed"
