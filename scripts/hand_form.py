@@ -14,7 +14,7 @@ from sample_texts import BRANCH_OPINION, GENERAL_OPINION, Branch
 SHEET = "申报表（眼科）"
 
 
-def hand_form(b: Branch, plan: dict[str, str], logo_jpeg: bytes) -> Any:
+def hand_form(b: Branch, plan: dict[str, str], logo_bytes: bytes) -> Any:
     import io
 
     from openpyxl import Workbook
@@ -55,7 +55,7 @@ def hand_form(b: Branch, plan: dict[str, str], logo_jpeg: bytes) -> Any:
     box("D5:F5", b.brand)
     box("A6:A11", "品 牌\n标 识\n（jpg/png）")
     box("B6:F11")
-    img = Image(io.BytesIO(logo_jpeg))
+    img = Image(io.BytesIO(logo_bytes))
     img.width = img.height = 120
     ws.add_image(img, "B6")
     row = 12

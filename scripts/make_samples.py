@@ -30,6 +30,7 @@ from sample_texts import (  # noqa: E402
     GENERAL_OPINION,
     HOSPITAL,
     INSTRUCTIONS,
+    ROSTER,
     Branch,
     plans,
 )
@@ -207,12 +208,12 @@ class Writer:
 
 # -- hospital-brand -----------------------------------------------------------------------------------
 
-def hospital_form(profile: Profile, b: Branch, n: int, logo_fmt: str | None = "png") -> Any:
+def hospital_form(profile: Profile, b: Branch, n: int) -> Any:
     wb = template(profile)
     ws = wb[FORM_SHEET]
     fill(ws, profile, hospital_values(b, n))
-    if logo_fmt:
-        add_picture(ws, template_field_cells(profile)["品牌标识"], logo(b.mark, b.color, logo_fmt))
+    if b.logo and b.kind != "wps":
+        add_picture(ws, template_field_cells(profile)["品牌标识"], logo(b.mark, b.color, b.logo))
     return wb
 
 
@@ -224,23 +225,21 @@ def build_hospital(w: Writer) -> None:
     by_file: dict[str, list[tuple[int, Branch]]] = {}
     for n, b in enumerate(HOSPITAL):
         by_file.setdefault(b.file, []).append((n, b))
-    special = {"02_护理部党支部": "jpeg", "05_药学部党支部": None, "06_放射科党支部": "bmp"}
     for stem, group in by_file.items():
-        rel = f"hospital-brand/{stem}.xlsx"
         n, b = group[0]
-        if stem.endswith("_WPS"):
-            data = to_bytes(hospital_form(profile, b, n, logo_fmt=None))
-            data = wps_cell_image(data, "xl/worksheets/sheet1.xml", logo_cell, logo(b.mark, b.color), b.name)
-        elif stem.endswith("_手工表"):
-            data = repack(to_bytes(hand_form(b, plans(b, n), logo(b.mark, b.color, "jpeg"))))
-        elif len(group) > 1:
+        suffix = ".xlsx"
+        if len(group) > 1:
             data = repack(to_bytes(general_branch_workbook(profile, group)))
-        elif stem == "10_麻醉科党支部":
-            w.write(f"hospital-brand/{stem}.xls", xls_copy(to_bytes(hospital_form(profile, b, n)), stem))
-            continue
+        elif b.kind == "wps":
+            data = wps_cell_image(to_bytes(hospital_form(profile, b, n)), "xl/worksheets/sheet1.xml", logo_cell,
+                                  logo(b.mark, b.color), b.name)
+        elif b.kind == "hand":
+            data = repack(to_bytes(hand_form(b, plans(b, n), logo(b.mark, b.color, b.logo or "png"))))
+        elif b.kind == "xls":
+            data, suffix = xls_copy(to_bytes(hospital_form(profile, b, n)), stem), ".xls"
         else:
-            data = repack(to_bytes(hospital_form(profile, b, n, special.get(stem, "png"))))
-        w.write(rel, data)
+            data = repack(to_bytes(hospital_form(profile, b, n)))
+        w.write(f"hospital-brand/{stem}{suffix}", data)
 
 
 def general_branch_workbook(profile: Profile, group: list[tuple[int, Branch]]) -> Any:
@@ -301,6 +300,24 @@ def fix_note_guids(path: Path) -> None:
         ole.write_stream("Workbook", bytes(data))
 
 
+def roster() -> bytes:
+    """The office's list of branches (sheet 名单), as officers keep it in Excel."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "名单"
+    ws.append(["党总支", "党支部名称", "类别", "必须参与"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in ROSTER:
+        ws.append(list(row))
+    for col, width in zip("ABCD", (14, 22, 10, 10), strict=True):
+        ws.column_dimensions[col].width = width
+    return repack(to_bytes(wb))
+
+
 # -- main ---------------------------------------------------------------------------------------------
 
 def build(outdir: Path) -> None:
@@ -312,6 +329,7 @@ def build(outdir: Path) -> None:
                 old.unlink()
     w = Writer(outdir)
     build_hospital(w)
+    w.write("rosters/hospital-brand_支部名单.xlsx", roster())
     build_others(w)
 
 

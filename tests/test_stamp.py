@@ -331,3 +331,33 @@ def test_stamp_command_backs_up_and_reports(tmp_path: Path, hospital: Profile) -
     assert ledger_cells(master, hospital)["心内科党支部"]["党总支审批状态"] == "已通过 2024-08-09 张三"
     with pytest.raises(UsageProblem, match="--branch"):
         stamp(master, "申报", "已提交", [], profile_name="hospital-brand")
+
+
+def test_must_join_participants(tmp_path: Path) -> None:
+    """university-project: 样板支部 and 双带头人工作室 must take part. A status that means staying out is
+    refused for them only, and one that has not submitted by the due date is listed as a problem."""
+    import dataclasses
+
+    from toolkit.status import progress
+
+    profile = load_profile("university-project")
+    rows = [("机械学院党委", "教工第一党支部", "", ""), ("机械学院党委", "教工第二党支部", "", ""),
+            ("外国语学院党委", "学生党支部", "", "")]
+    extra = {"教工第一党支部": {"支部类别": "省级样板支部"}, "教工第二党支部": {"支部类别": "其他"},
+             "学生党支部": {"支部类别": "双带头人工作室"}}
+    master = make_master(tmp_path / "台账.xlsx", profile, rows, extra=extra)
+    snap = load_master(master, profile.id)
+    declare = profile.stage("项目申报")
+    opt_out = dataclasses.replace(declare, statuses=(*declare.statuses, "不参与"))
+    snap.profile = dataclasses.replace(profile, stages=tuple(opt_out if s is declare else s for s in profile.stages))
+    plan = plan_stamps(snap, "项目申报", "不参与", None, by="张三", date=dt.date(2023, 11, 1), now=NOW)
+    assert plan.stamped == ["教工第二党支部"]
+    assert dict(plan.refused) == {
+        "教工第一党支部": "“教工第一党支部”属于“省级样板支部”，按要求必须参与“项目申报”，不能标记为“不参与”",
+        "学生党支部": "“学生党支部”属于“双带头人工作室”，按要求必须参与“项目申报”，不能标记为“不参与”"}
+    apply_to_file(master, plan.changes)
+    snap = load_master(master, profile.id)
+    issues = progress(snap, dt.date(2023, 11, 15)).issues
+    assert {(i.branch, i.stage) for i in issues if "必须参与" in i.text} == \
+        {("教工第一党支部", "项目申报"), ("学生党支部", "项目申报")}
+    assert not [i for i in progress(snap, dt.date(2023, 11, 5)).issues if "必须参与" in i.text]  # not due yet

@@ -202,6 +202,72 @@ def intake(obj: Context, sources: tuple[str, ...], inbox: Path, since, subject: 
 
 @main.command()
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--stage", required=True, help="Stage name, e.g. 党总支审批.")
+@click.option("--status", "status_", required=True, help="Status, e.g. 已通过.")
+@click.option("--branch", "branches", multiple=True, help="Branch to stamp (repeatable).")
+@click.option("--all", "all_", is_flag=True, help="Every branch in the ledger.")
+@click.option("--by", "operator", help="Who stamps (default: login name).")
+@click.option("--note", help="A note for the log.")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Stamp date (default: today).")
+@click.option("--force", is_flag=True, help="Allow going back to an earlier status.")
+@click.pass_obj
+def stamp(obj: Context, master: Path, stage: str, status_: str, branches: tuple[str, ...], all_: bool,
+          operator: str | None, note: str | None, date, force: bool) -> None:
+    """Stamp a stage's status for branches."""
+    from toolkit.stamp import render_stamp
+    from toolkit.stamp import stamp as run_stamp
+
+    result = run_stamp(master, stage, status_, branches, all_, by=operator, note=note,
+                       date=date.date() if date else None, force=force)
+    obj.emit(result.to_json()) if obj.as_json else obj.say(render_stamp(result))
+    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def status(obj: Context, master: Path) -> None:
+    """Progress per 党总支 and stage: submitted, passed, returned, late, missing."""
+    from toolkit.status import render_status
+    from toolkit.status import status as run_status
+
+    progress = run_status(master)
+    if obj.as_json:
+        from toolkit.status import group_table, stage_table
+
+        tables = {name: [dict(zip(header, row, strict=False)) for row in rows]
+                  for name, (header, rows) in (("groups", group_table(progress)), ("stages", stage_table(progress)))}
+        obj.emit({**tables, "missing": [r.branch for r in progress.missing]})
+    else:
+        obj.say(render_status(progress))
+
+
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write charts as PNG.")
+@click.pass_obj
+def summary(obj: Context, master: Path, output: Path, png_dir: Path | None) -> None:
+    """Write the leaders' summary workbook (and PNG charts)."""
+    from toolkit.summary import summary as run_summary
+
+    result = run_summary(master, output, png_dir)
+    obj.emit(result.to_json()) if obj.as_json else obj.say(f"已生成汇总：{result.path}" + (
+        f"；图表：{', '.join(map(str, result.charts))}" if result.charts else ""))
+
+
+@main.command()
+@click.argument("folder", required=False, default="brandkit-demo", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def demo(obj: Context, folder: Path) -> None:
+    """Run the whole flow on the bundled samples."""
+    from toolkit.demo import run_demo
+
+    sys.exit(run_demo(folder, obj.say))
+
+
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def undo(obj: Context, master: Path) -> None:
     """Restore the master as it was before the last apply."""

@@ -17,7 +17,7 @@ from toolkit.check import Checked
 from toolkit.ledger import Ledger, MasterSnapshot
 from toolkit.log import LogEntry, append_log
 from toolkit.logos import ROW_HEIGHT_PT, Logo
-from toolkit.profile import Profile
+from toolkit.profile import Profile, Stage
 from toolkit.text import normalize_branch
 
 SUBMITTED_AT, SOURCE_FILE, SERIAL = "提交时间", "来源文件", "序号"
@@ -105,7 +105,7 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
     logos: dict[str, Logo] = {}
     rows = ledger.by_branch()
     next_row = ledger.last_row + 1
-    first_stage = profile.stages[0]
+    first_stage = submission_stage(profile)
 
     def entry(action: str, branch: str, item: Checked, old: str = "", new: str = "", stage: str = "") -> None:
         log.append(LogEntry(now, operator, action, branch, stage, old, new,
@@ -183,6 +183,11 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
               new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{first_stage.name}：{status}")
     append_log(changes, profile.ledger.log_sheet, snap.log_rows, log)
     return MergePlan(changes, outcomes, logos)
+
+
+def submission_stage(profile: Profile) -> Stage:
+    """The stage a merge stamps: the first that knows 已提交 (not every campaign starts with it)."""
+    return next((s for s in profile.stages if "已提交" in s.statuses), profile.stages[0])
 
 
 FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFC7CE"}

@@ -163,11 +163,11 @@ def stamp(master: Path, stage: str, status: str, branches: Sequence[str] = (), a
 
 
 def default_operator() -> str:
-    """Who is stamping when --by is not given: BRANDKIT_USER, else the login name."""
+    """Who is stamping when --by is not given: BRANDKIT_OPERATOR, else the login name."""
     import getpass
     import os
 
-    return os.environ.get("BRANDKIT_USER") or getpass.getuser()
+    return os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser()
 
 
 def render_stamp(result: StampResult) -> str:

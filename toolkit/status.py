@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from toolkit.ledger import MasterSnapshot
@@ -37,6 +38,7 @@ class BranchRecord:
     current: str | None  # kind of the latest stamped stage's status
     submitted: bool
     days_late: int  # past the first stage's due date and not submitted
+    category: str | None = None  # 类别 from the 名单 sheet (must_join constraints)
 
 
 @dataclass
@@ -109,7 +111,7 @@ def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
         submitted = bool(first) and kinds[first.name] in ("passed", "late")
         late = 0 if submitted or first is None else _days_late(first, today)
         records.append(BranchRecord(branch, snap.groups.get(branch) or UNGROUPED, values, statuses, kinds,
-                                    current, submitted, late))
+                                    current, submitted, late, snap.categories.get(branch)))
     return records
 
 
@@ -120,7 +122,8 @@ def _days_late(stage: Stage, today: dt.date) -> int:
         return 0  # the stage's own due date cannot be computed; progress() says so once
 
 
-def progress(snap: MasterSnapshot, today: dt.date) -> Progress:
+def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | None = None) -> Progress:
+    """Count the ledger's stamps; `log_rows` (the 操作记录 sheet, header first) give returned forms' reasons."""
     profile = snap.profile
     records = branch_records(snap, today)
     groups: dict[str, Counts] = {}
@@ -147,19 +150,42 @@ def progress(snap: MasterSnapshot, today: dt.date) -> Progress:
             kind = rec.kinds[stage.name] or ("other" if rec.statuses[stage.name] else "unstamped")
             counts[kind] += 1
         stages.append(StageProgress(stage, due, (due - today).days if due else None, counts))
-    return Progress(profile, today, records, groups, total, stages, find_issues(profile, records), warnings)
+    overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
+    issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
+    return Progress(profile, today, records, groups, total, stages, issues, warnings)
 
 
-def find_issues(profile: Profile, records: list[BranchRecord]) -> list[Issue]:
-    """Open problems for 问题汇总: returned and late stamps (with their notes), statuses a stage does
-    not know (hand-typed cells), and 党总支 quotas broken (per_group constraints)."""
+def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
+    """(normalised branch, stage) -> the reasons the latest 退回 row of the 操作记录 gave (a merge writes
+    a rejected form's findings there, while the ledger cell only says 退回)."""
+    if not log_rows:
+        return {}
+    header = [str(h).strip() if h is not None else "" for h in log_rows[0]]
+    try:
+        act, branch, stage, new = (header.index(h) for h in ("操作", "党支部", "阶段", "新值"))
+    except ValueError:
+        return {}  # not brandkit's log layout: no reasons rather than wrong ones
+    out = {}
+    for row in log_rows[1:]:
+        cells = [row[i] if i < len(row) else None for i in (act, branch, stage, new)]
+        if cells[0] == "退回" and cells[1] and cells[3]:
+            out[(normalize_branch(str(cells[1])), str(cells[2] or "").split("：")[0])] = str(cells[3])
+    return out
+
+
+def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tuple[str, str], str] | None = None,
+                overdue: set[str] | frozenset[str] = frozenset()) -> list[Issue]:
+    """Open problems for 问题汇总: returned and late stamps (with the stamp's note, else the reason the
+    log gave), statuses a stage does not know (hand-typed cells), broken 党总支 quotas, and branches that
+    must take part (must_join) with nothing done on a stage past its due date (`overdue` stage names)."""
     issues = []
     for rec in records:
         for stage in profile.stages:
             status = rec.statuses[stage.name]
             if not status:
                 continue
-            note = stamp_note(rec.values.get(stage.column))
+            note = stamp_note(rec.values.get(stage.column)) or \
+                (reasons or {}).get((normalize_branch(rec.branch), stage.name), "")
             if status not in stage.statuses:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status,
                                     f"“{status}”不是“{stage.name}”阶段的状态（可用：{'、'.join(stage.statuses)}），请改正"))
@@ -167,6 +193,11 @@ def find_issues(profile: Profile, records: list[BranchRecord]) -> list[Issue]:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status, note or "—"))
     for stage in profile.stages:
         for c in stage.constraints:
+            if c.kind == "must_join" and stage.name in overdue:
+                issues += [Issue(r.group, r.branch, stage.name, r.statuses[stage.name] or "未盖章",
+                                 f"属于“{cat}”，必须参与“{stage.name}”，已过截止日期仍未完成")
+                           for r in records if (cat := r.category or _text(r.values.get(c.field))) in c.values
+                           and r.kinds[stage.name] not in ("passed", "late")]
             if c.kind != "per_group":
                 continue
             for group in dict.fromkeys(r.group for r in records):
@@ -181,6 +212,10 @@ def find_issues(profile: Profile, records: list[BranchRecord]) -> list[Issue]:
                     continue
                 issues.append(Issue(group, "", stage.name, c.status or "", text))
     return issues
+
+
+def _text(value: Any) -> str:
+    return str(value).strip() if value is not None else ""
 
 
 # -- the terminal view -------------------------------------------------------------------------------
@@ -222,16 +257,28 @@ def render_status(p: Progress) -> str:
     if p.missing:
         lines += ["", f"未提交 {len(p.missing)} 个支部："]
         for r in p.missing:
+            first = p.profile.stages[0].name
+            state = f"（{r.statuses[first]}）" if r.statuses.get(first) else ""
             late = f"，已逾期 {r.days_late} 天" if r.days_late else ""
-            lines.append(f"  {r.group}  {r.branch}{late}")
+            lines.append(f"  {r.group}  {r.branch}{state}{late}")
     if p.issues:
         lines += ["", f"待处理问题 {len(p.issues)} 条（详见 brandkit summary 的“问题汇总”）"]
     lines += [f"注意：{w}" for w in p.warnings]
     return "\n".join(lines)
 
 
-def status(master: Any, profile_name: str | None = None, today: dt.date | None = None) -> Progress:
+def status(master: Path, profile_name: str | None = None, today: dt.date | None = None) -> Progress:
     """`brandkit status MASTER`: read the master and count."""
     from toolkit.ledger import load_master
 
-    return progress(load_master(master, profile_name), today or dt.date.today())
+    snap = load_master(master, profile_name)
+    return progress(snap, today or dt.date.today(), read_log(snap))
+
+
+def read_log(snap: MasterSnapshot) -> list[list[Any]]:
+    """The 操作记录 sheet's rows (header first); [] when the master has none."""
+    if snap.log_rows is None:
+        return []
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(snap.path)).get_sheet_by_name(snap.profile.ledger.log_sheet).to_python()

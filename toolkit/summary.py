@@ -16,13 +16,14 @@ from typing import Any
 
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot
-from toolkit.status import KIND_ZH, Progress, group_table, progress, stage_table
+from toolkit.status import KIND_ZH, Progress, group_table, progress, read_log, stage_table
 
 SHEETS = ("总体进度", "未提交名单", "品牌一览", "问题汇总")
 # CJK fonts matplotlib may find, best first; any other installed font covering the text is the fallback.
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
              "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans SC")
 THUMB_PX = 64  # logo thumbnail height in 品牌一览
+BRAND_TEXT_WIDTH = 70.0
 BRAND_TEXT_FIELDS = ("品牌内涵", "品牌简介", "特色简介")
 KIND_COLOURS = {"通过": "#70AD47", "待办": "#FFC000", "退回": "#C00000", "逾期": "#ED7D31", "未盖章": "#BFBFBF",
                 "已提交": "#4472C4", "未提交": "#BFBFBF"}
@@ -44,16 +45,17 @@ def summary(master: Path, out: Path, png_dir: Path | None = None, profile_name: 
     """`brandkit summary MASTER -o 汇总.xlsx [--png DIR]`."""
     from toolkit.ledger import load_master
 
-    return write_summary(load_master(master, profile_name), out, png_dir, today=today)
+    snap = load_master(master, profile_name)
+    return write_summary(snap, out, png_dir, today=today, log_rows=read_log(snap))
 
 
 def write_summary(snap: MasterSnapshot, out_path: Path, png_dir: Path | None = None,
-                  today: dt.date | None = None) -> SummaryResult:
+                  today: dt.date | None = None, log_rows: list[list[Any]] | None = None) -> SummaryResult:
     if out_path.resolve() == snap.path.resolve():
         raise UsageProblem(f"汇总表不能写到台账 {snap.path.name} 本身，请用 -o 指定另一个文件名")
     if out_path.suffix.lower() != ".xlsx":
         raise UsageProblem(f"汇总表应保存为 .xlsx 文件（收到：{out_path.name}）")
-    p = progress(snap, today or dt.date.today())
+    p = progress(snap, today or dt.date.today(), log_rows)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.stem}.brandkit-tmp.xlsx")
     try:
@@ -126,7 +128,7 @@ def _as_of(p: Progress) -> str:
 def _progress_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
     header, rows = group_table(p)
     ws = _sheet(wb, SHEETS[0], f"{p.profile.title}进度汇总", _as_of(p), header,
-                [16] + [8] * (len(header) - 1), fmt)
+                [16, 11] + [9] * (len(header) - 2), fmt)
     for n, row in enumerate(rows, start=4):
         ws.write_row(n, 0, row, fmt["total"] if n == 3 + len(rows) else fmt["cell"])
     last_group = 3 + len(rows) - 1  # the row above 合计
@@ -194,12 +196,13 @@ def _brand_sheet(wb: Any, fmt: dict[str, Any], snap: MasterSnapshot, p: Progress
     header = ["品牌名称", "党支部", "党总支", "品牌标识", text_field or "品牌内涵"]
     brands = [r for r in p.records if r.values.get("品牌名称") not in (None, "")]
     ws = _sheet(wb, SHEETS[2], f"{p.profile.title}品牌一览", f"共 {len(brands)} 个品牌", header,
-                [16, 22, 14, 12, 70], fmt)
+                [16, 22, 14, 12, BRAND_TEXT_WIDTH], fmt)
     logos = _logos(snap)
     for n, rec in enumerate(brands, start=4):
         ws.write_row(n, 0, [str(rec.values["品牌名称"]), rec.branch, rec.group, ""], fmt["cell"])
-        ws.write(n, 4, _text(rec.values.get(text_field)) if text_field else "", fmt["wrap"])
-        ws.set_row(n, THUMB_PX * 0.75 + 8)
+        text = _text(rec.values.get(text_field)) if text_field else ""
+        ws.write(n, 4, text, fmt["wrap"])
+        ws.set_row(n, max(THUMB_PX * 0.75 + 8, _wrapped_lines(text, BRAND_TEXT_WIDTH) * 15 + 4))
         logo = logos.get(rec.branch)
         if logo is not None:
             data, width, height = logo
@@ -207,6 +210,13 @@ def _brand_sheet(wb: Any, fmt: dict[str, Any], snap: MasterSnapshot, p: Progress
             ws.insert_image(n, 3, f"{rec.branch}.png", {"image_data": io.BytesIO(data), "x_scale": scale,
                                                         "y_scale": scale, "x_offset": 4, "y_offset": 4,
                                                         "object_position": 1})
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell of `width` character units needs (CJK characters take two units)."""
+    from toolkit.report import display_width
+
+    return sum(max(1, -(-display_width(line) // int(width))) for line in text.splitlines() or [""])
 
 
 def _logos(snap: MasterSnapshot) -> dict[str, tuple[bytes, int, int]]:
@@ -306,7 +316,7 @@ def write_png_charts(p: Progress, out_dir: Path) -> tuple[list[Path], str]:
         ax.set_ylabel("支部数", fontproperties=font)
         ax.set_xticks(range(len(labels)), labels, fontproperties=font)
         ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.legend(prop=font, loc="upper right")
+        ax.legend(prop=font, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         path = out_dir / name
         fig.savefig(path)

@@ -84,7 +84,8 @@ def fresh_records(name: str, data: bytes, like: zipfile.ZipInfo | None,
     """Local and central records (central with offset 0, patched later) for a deflated member."""
     raw_name = name.encode("utf-8")
     flags = 0x800 if not name.isascii() else 0
-    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    # level 1 for big parts: a 30 MB sheet deflates 3x faster for ~15% more bytes
+    comp = zlib.compressobj(6 if len(data) < 1 << 22 else 1, zlib.DEFLATED, -15)
     body = comp.compress(data) + comp.flush()
     crc = zlib.crc32(data)
     t, d = _dos_time(like.date_time if like else date_time)

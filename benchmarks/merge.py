@@ -1,0 +1,152 @@
+"""Merge speed: brandkit vs the naive openpyxl way vs the floor, on the same files in the same run.
+
+    python benchmarks/merge.py [N ...]        (default: 1000)
+
+Builds N branch forms, each with a ~1 MB photo-like JPEG logo, and a master listing those N branches.
+Then times: `brandkit merge` (CLI, in a subprocess); the naive way (openpyxl: read each form, write the
+values and logos into the master, save once); and the floor (read every form's values with calamine and
+draft-decode every logo to a thumbnail on all cores, writing nothing). Prints times, ratios, peak RSS.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def photo(seed: int) -> bytes:
+    """A noisy 1600×1200 JPEG (~1 MB): photos, not flat logos, are what branches send."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    base = np.linspace(0, 255, 1600 * 1200 * 3).reshape(1200, 1600, 3)
+    noise = rng.integers(0, 90, (1200, 1600, 3))
+    out = io.BytesIO()
+    Image.fromarray(((base + noise) % 256).astype("uint8")).save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def build(folder: Path, n: int) -> tuple[Path, Path]:
+    from tests.forms import form_values, write_filled_form
+
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    template = write_filled_form(folder / "one.xlsx", form_values("模板党支部", "模板品牌", "模板", 0),
+                                 logo=photo(0))
+    with zipfile.ZipFile(template) as zf:
+        media = next(x for x in zf.namelist() if x.startswith("xl/media/"))
+    pictures = [photo(s) for s in range(1, 9)]
+    branches = []
+    for i in range(n):
+        branch = f"第{i + 1:04d}党支部"
+        branches.append(branch)
+        path = write_filled_form(inbox / f"{i:04d}.xlsx", form_values(branch, f"品牌{i:04d}", f"科室{i}", i),
+                                 logo=pictures[i % len(pictures)])
+        _swap_media(path, media, pictures[i % len(pictures)], i)
+    roster = folder / "roster.csv"
+    roster.write_text("党总支,党支部名称\n" + "".join(f"第{i % 20}党总支,{b}\n" for i, b in enumerate(branches)),
+                      encoding="utf-8")
+    master = folder / "master.xlsx"
+    subprocess.run([sys.executable, "-m", "toolkit", "init", str(master), "--profile", "hospital-brand",
+                    "--roster", str(roster)], check=True, cwd=ROOT, capture_output=True)
+    return inbox, master
+
+
+def _swap_media(path: Path, media: str, data: bytes, salt: int) -> None:
+    """Make each logo unique (no cache can help) by appending a comment segment's worth of bytes."""
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename.startswith("xl/media/"):
+                body = data[:-2] + salt.to_bytes(4, "big") + data[-2:]
+            zout.writestr(info, body)
+    tmp.replace(path)
+
+
+def naive(inbox: Path, master: Path) -> None:
+    import openpyxl
+    from openpyxl.drawing.image import Image as XlImage
+
+    wb = openpyxl.load_workbook(master)
+    ws = wb["品牌台账"]
+    header = [c.value for c in ws[1]]
+    row = {ws.cell(r, header.index("党支部名称") + 1).value: r for r in range(2, ws.max_row + 1)}
+    for form in sorted(inbox.iterdir()):
+        f = openpyxl.load_workbook(form)
+        fs = f["申报表"]
+        values = {"党支部名称": fs["B2"].value, "党员总数": fs["B3"].value, "品牌名称": fs["D3"].value,
+                  "品牌内涵": fs["B10"].value, "填表人": fs["B29"].value, "联系方式": fs["D29"].value}
+        r = row[values["党支部名称"]]
+        for k, v in values.items():
+            ws.cell(r, header.index(k) + 1, v)
+        img = XlImage(io.BytesIO(fs._images[0]._data()))
+        img.width, img.height = 96, 72
+        ws.add_image(img, f"F{r}")
+    wb.save(master)
+
+
+def _floor_one(path: str) -> int:
+    from PIL import Image
+    from python_calamine import CalamineWorkbook
+
+    with open(path, "rb") as fh:
+        data = fh.read()
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/media/"):
+                with Image.open(io.BytesIO(zf.read(name))) as img:
+                    img.draft("RGB", (192, 144))
+                    img.thumbnail((192, 144))
+    return len(rows)
+
+
+def floor(inbox: Path) -> None:
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        list(pool.map(_floor_one, map(str, sorted(inbox.iterdir())), chunksize=8))
+
+
+def timed(label: str, fn) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    fn()
+    took = time.perf_counter() - start
+    print(f"  {label:<10} {took:8.2f} s", flush=True)
+    return took
+
+
+def main(sizes: list[int]) -> None:
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="bk-bench-") as tmp:
+            folder = Path(tmp)
+            print(f"N={n}: building forms…", flush=True)
+            inbox, master = build(folder, n)
+            naive_master = folder / "naive.xlsx"
+            shutil.copy(master, naive_master)
+            t_floor = timed("floor", lambda: floor(inbox))
+            t_naive = timed("naive", lambda: naive(inbox, naive_master))
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            t_ours = timed("brandkit", lambda: subprocess.run(
+                [sys.executable, "-m", "toolkit", "-q", "merge", str(master), str(inbox)], cwd=ROOT,
+                check=False, capture_output=True))
+            peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+            print(f"  naive/brandkit = {t_naive / t_ours:.2f}×   brandkit/floor = {t_ours / t_floor:.2f}×   "
+                  f"peak RSS of one process {peak:.0f} MB (self: "
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)", flush=True)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1000])
