@@ -20,6 +20,7 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,12 +137,12 @@ def main(sizes: list[int]) -> None:
             inbox, master = build(folder, n)
             naive_master = folder / "naive.xlsx"
             shutil.copy(master, naive_master)
-            t_floor = timed("floor", lambda: floor(inbox))
-            t_naive = timed("naive", lambda: naive(inbox, naive_master))
+            t_floor = timed("floor", partial(floor, inbox))
+            t_naive = timed("naive", partial(naive, inbox, naive_master))
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            t_ours = timed("brandkit", lambda: subprocess.run(
-                [sys.executable, "-m", "toolkit", "-q", "merge", str(master), str(inbox)], cwd=ROOT,
-                check=False, capture_output=True))
+            t_ours = timed("brandkit", partial(
+                subprocess.run, [sys.executable, "-m", "toolkit", "-q", "merge", str(master), str(inbox)],
+                cwd=ROOT, check=False, capture_output=True))
             peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
             print(f"  naive/brandkit = {t_naive / t_ours:.2f}×   brandkit/floor = {t_ours / t_floor:.2f}×   "
                   f"peak RSS of one process {peak:.0f} MB (self: "

@@ -3,7 +3,6 @@ and time stay bounded, and nothing prints a traceback."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import resource

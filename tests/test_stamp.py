@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -275,44 +273,66 @@ def test_each_profile_stamped_end_to_end(tmp_path: Path, profile_id: str) -> Non
 
 # -- fidelity ------------------------------------------------------------------------------------------
 
-def test_stamping_leaves_untouched_parts_byte_identical(tmp_path: Path, hospital: Profile) -> None:
-    """A real workbook (comments, VML, several sheets) adopted as a master: after a stamp only the ledger
-    sheet, the log sheet, sharedStrings, styles and core properties may differ."""
-    from toolkit.changeset import ChangeSet, NewSheet
-    from toolkit.ooxml import apply_changeset
+CORPUS_MASTERS = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".xlsx", ".xlsm")
+                        and not p.stem.startswith("pass_protected"))
 
-    src = (CORPUS / "sheetjs/comments_stress_test.xlsx").read_bytes()
-    header = list(hospital.ledger.columns) + [s.column for s in hospital.stages]
-    rows: list[list[Any]] = [header]
+
+@pytest.mark.parametrize("original", CORPUS_MASTERS, ids=lambda p: p.name)
+def test_stamping_leaves_untouched_parts_byte_identical(tmp_path: Path, original: Path, hospital: Profile) -> None:
+    """Every real workbook adopted as a master (as the merge fidelity test does), then stamped twice through
+    the journal: only the ledger sheet, the log sheet, sharedStrings, styles and core properties may differ;
+    every other zip member keeps its exact record, every other sheet its values."""
+    import shutil
+
+    import xlsxwriter
+
+    from tests.fixtures_masters import members
+    from toolkit.masters import init_master
+
+    roster = tmp_path / "名单.xlsx"
+    wb = xlsxwriter.Workbook(str(roster))
+    ws = wb.add_worksheet("名单")
+    ws.write_row(0, 0, ["党总支", "党支部名称"])
     for n, (group, branch, *_) in enumerate(BRANCHES, start=1):
-        rows.append([n, group, branch] + [None] * (len(hospital.ledger.columns) - 3) + [None] * len(hospital.stages))
-    adopted = apply_changeset(src, ChangeSet(new_sheets=[NewSheet(hospital.ledger.sheet, rows),
-                                                         NewSheet(hospital.ledger.log_sheet, [list(LOG_COLUMNS)])]))
-    master = tmp_path / "master.xlsx"
-    master.write_bytes(adopted)
-    stamp_file(master, "申报", "已提交", ["心内科", "骨科"])
-    before, after = _members(adopted), _members(master.read_bytes())
+        ws.write_row(n, 0, [group, branch])
+    wb.close()
+    master = tmp_path / original.name
+    shutil.copy(original, master)
+    init_master(master, "hospital-brand", roster, operator="张三")
+    adopted = master.read_bytes()
+    first = stamp(master, "申报", "已提交", ["心内科", "骨科"], by="张三", date=DAY)
+    second = stamp(master, "党总支审批", "退回", ["骨科"], by="李四", note="缺少品牌标识", date=DAY)
+    assert first.plan.stamped == ["心内科党支部", "骨科党支部"] and second.plan.stamped == ["骨科党支部"]
+    before, after = members(adopted), members(master.read_bytes())
     ledger_part, log_part = _sheet_parts(adopted, [hospital.ledger.sheet, hospital.ledger.log_sheet])
     allowed = {ledger_part, log_part, "xl/sharedStrings.xml", "xl/styles.xml", "docProps/core.xml"}
     changed = {name for name in before if before[name] != after.get(name)}
     assert changed <= allowed, changed - allowed
     assert ledger_part in changed and log_part in changed
-    assert list(after)[:len(before)] == list(before)
+    assert list(after) == list(before)  # no part added, dropped or reordered
+    values_before, values_after = _values(adopted), _values(master.read_bytes())
+    for name, rows in values_before.items():
+        if name not in (hospital.ledger.sheet, hospital.ledger.log_sheet):
+            assert values_after[name] == rows, name
+    cells = ledger_cells(master, hospital)
+    assert cells["骨科党支部"]["党总支审批状态"] == "退回 2024-08-09 李四（缺少品牌标识）"
 
 
-def _members(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return {i.filename: zf.read(i) for i in zf.infolist()}
+def _values(data: bytes) -> dict[str, list[list[Any]]]:
+    from toolkit.readers.grid import read_grids
+
+    return {name: grid.rows for name, grid in read_grids(data, "xlsx").items()}
 
 
 def _sheet_parts(data: bytes, names: list[str]) -> list[str]:
     from lxml import etree
 
-    members = _members(data)
+    from tests.fixtures_masters import part
+
     ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
           "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-    wb = etree.fromstring(members["xl/workbook.xml"])
-    rels = etree.fromstring(members["xl/_rels/workbook.xml.rels"])
+    wb = etree.fromstring(part(data, "xl/workbook.xml"))
+    rels = etree.fromstring(part(data, "xl/_rels/workbook.xml.rels"))
     target = {r.get("Id"): r.get("Target") for r in rels}
     by_name = {s.get("name"): target[s.get(f"{{{ns['r']}}}id")] for s in wb.iterfind("m:sheets/m:sheet", ns)}
     return ["xl/" + by_name[n].lstrip("/").removeprefix("xl/") for n in names]

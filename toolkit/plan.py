@@ -18,6 +18,7 @@ from toolkit.ledger import Ledger, MasterSnapshot
 from toolkit.log import LogEntry, append_log
 from toolkit.logos import ROW_HEIGHT_PT, Logo
 from toolkit.profile import Profile, Stage
+from toolkit.stages import stamp_text, status_fill
 from toolkit.text import normalize_branch
 
 SUBMITTED_AT, SOURCE_FILE, SERIAL = "提交时间", "来源文件", "序号"
@@ -124,9 +125,9 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         if c.status == "unreadable" or c.errors or not branch:
             outcomes.append(BranchOutcome(branch, "rejected", path, reasons=[f.message for f in c.errors]))
             if key in rows and branch:
-                stamp = first_stage_stamp(profile, "退回", now.date(), operator)
+                stamp = stamp_text("退回", now.date(), operator)
                 cell = (rows[key].row, cols.get(first_stage.column))
-                changes.writes.append(CellWrite(ledger.sheet, *cell, stamp, fill=stamp_fill(profile, "退回")))
+                changes.writes.append(CellWrite(ledger.sheet, *cell, stamp, fill=status_fill(profile.statuses, "退回")))
                 entry("退回", branch, c, new="；".join(f.message for f in c.errors), stage=first_stage.name)
             continue
         if blocking:
@@ -167,9 +168,9 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
                 continue
             changes.writes.append(CellWrite(ledger.sheet, row, cols.get(name), after))
         status = "逾期提交" if first_stage.due and _received(c)[:10] > first_stage.due.isoformat() else "已提交"
-        stamp = first_stage_stamp(profile, status, _received_date(c, now), operator)
+        stamp = stamp_text(status, _received_date(c, now), operator)
         changes.writes.append(CellWrite(ledger.sheet, row, cols.get(first_stage.column), stamp,
-                                        fill=stamp_fill(profile, status)))
+                                        fill=status_fill(profile.statuses, status)))
         if item.logo is not None and profile.ledger.logo_column:
             logos[branch] = item.logo
             col = cols.get(profile.ledger.logo_column, LOGO_COLUMN_WIDTH)
@@ -188,17 +189,6 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
 def submission_stage(profile: Profile) -> Stage:
     """The stage a merge stamps: the first that knows 已提交 (not every campaign starts with it)."""
     return next((s for s in profile.stages if "已提交" in s.statuses), profile.stages[0])
-
-
-FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFC7CE"}
-
-
-def first_stage_stamp(profile: Profile, status: str, date: dt.date, operator: str) -> str:
-    return " ".join(part for part in (status, date.isoformat(), operator) if part)
-
-
-def stamp_fill(profile: Profile, status: str) -> str | None:
-    return FILLS.get(profile.statuses.kind_of(status) or "")
 
 
 def _received_date(c: Checked, now: dt.datetime) -> dt.date:

@@ -57,6 +57,9 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     rows = _requested_rows(ledger, branches)
     state = {row.branch: branch_statuses(profile, row.values) for row in ledger.rows}
     group_of = {row.branch: snap.groups.get(row.branch) for row in ledger.rows}
+    members: dict[str | None, list[str]] = {}
+    for branch, group in group_of.items():
+        members.setdefault(group, []).append(branch)
     new_status = late_variant(profile.statuses, target, status, date)
     plan = StampPlan(ChangeSet())
     if new_status != status:
@@ -71,10 +74,10 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
             continue
         current = state[row.branch]
         reason = check_transition(profile, target, new_status, current, force)
-        if reason is None:
+        if reason is None and target.constraints:
             group = group_of[row.branch]
             after = {b: (new_status if b == row.branch else state[b][target.name])
-                     for b, g in group_of.items() if g == group and g is not None}
+                     for b in (members[group] if group is not None else [])}
             category = snap.categories.get(row.branch)
             reason = next((r for c in target.constraints
                            if (r := check_constraint(c, target, new_status, row.branch, group, after,

@@ -108,6 +108,8 @@ def extract_form(grid: Grid, specs: tuple[FieldSpec, ...]) -> FormFields:
             raw, at, area = _value_near(index, r, c)
         if spec.type == "signature" and isinstance(raw, str) and not _SIGNATURE_PLACEHOLDER.sub("", raw):
             raw = None
+        if spec.type == "image" and isinstance(raw, str) and "DISPIMG" in raw.upper():
+            raw = None  # a WPS cell image's cached formula text: the picture itself is the value
         if name in found.values and raw in (None, ""):
             continue
         cell = cell_ref(grid.name, *at) if at else None
