@@ -54,8 +54,8 @@ def run_demo(folder: Path, say: Callable[[str], None]) -> int:
     counts = {s: sum(1 for c in result.checked if c.status == s) for s in ("ok", "warning", "error", "unreadable")}
     say(f"   通过 {counts['ok']}，有警告 {counts['warning']}，不通过 {counts['error']}，无法读取 {counts['unreadable']}")
     master = folder / "品牌台账.xlsx"
-    say(f"3. 新建台账（名单 {SAMPLES / 'rosters' / (PROFILE + '.csv')}）→ {master}")
-    init_master(master, PROFILE, SAMPLES / "rosters" / f"{PROFILE}.csv", operator="党办干事")
+    say(f"3. 新建台账（支部名单 {SAMPLES / 'rosters' / (PROFILE + '_支部名单.xlsx')}）→ {master}")
+    init_master(master, PROFILE, SAMPLES / "rosters" / f"{PROFILE}_支部名单.xlsx", operator="党办干事")
     say("4. 合并通过校验的申报表（标识放进“品牌标识”列）")
     merged = merge(master, [folder / "收件箱"], operator="党办干事")
     render_merge(merged, lambda line: say("   " + line))

@@ -1,0 +1,27 @@
+"""`brandkit demo` (what `make demo` runs): the whole flow on the samples, end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.libreoffice import roundtrip_values
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_runs_the_whole_flow(tmp_path):
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "toolkit", "demo", str(out)], capture_output=True, text=True,
+                          timeout=900, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in ("品牌台账.xlsx", "汇总.xlsx", "校验结果/校验汇总.xlsx", "收件箱/inbox.jsonl"):
+        assert (out / name).exists(), name
+    ledger = roundtrip_values(out / "品牌台账.xlsx")["品牌台账"]
+    header = ledger[0]
+    rows = {r[header.index("党支部名称")]: r for r in ledger[1:]}
+    assert rows["内科第一党支部"][header.index("品牌名称")] == "杏林先锋"
+    assert rows["内科第一党支部"][header.index("党总支审批状态")] == "已通过 2024-08-12 党总支书记"
+    assert str(rows["内科第一党支部"][header.index("申报状态")]).startswith("已提交 2024-")
+    assert str(rows["机关第二党支部"][header.index("申报状态")]).startswith("退回")
