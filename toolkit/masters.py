@@ -139,6 +139,14 @@ def _write_new_master(path: Path, changes: ChangeSet) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.brandkit-tmp")
     wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+    write_new_sheets(wb, changes)
+    wb.close()
+    tmp.replace(path)
+
+
+def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
+    """Render `changes.new_sheets` (and the writes that land on them) into an xlsxwriter workbook;
+    shared by a new .xlsx master and the macro-enabled master template."""
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                           "align": "center", "valign": "vcenter"})
     body = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
@@ -154,5 +162,5 @@ def _write_new_master(path: Path, changes: ChangeSet) -> None:
             if name == sheet.name:
                 ws.write(r, c, value, body)
         ws.freeze_panes(1, 0)
-    wb.close()
-    tmp.replace(path)
+        if sheet.hidden:
+            ws.hide()

@@ -16,6 +16,7 @@ from typing import Any
 
 from toolkit.check import check_all
 from toolkit.errors import UsageProblem
+from toolkit.ledger import MasterSnapshot
 from toolkit.logos import ORIGINAL_SUFFIX, Logo, LogoError, normalize_logo
 from toolkit.model import Finding, Submission
 from toolkit.plan import BranchOutcome, Incoming, plan_merge
@@ -66,6 +67,7 @@ class MergeResult:
     dry_run: bool
     changes: Any = None
     findings: dict[str, list[Finding]] = field(default_factory=dict)  # path -> findings of rejected
+    logos: dict[str, Logo] = field(default_factory=dict)  # branch -> logo placed
 
     def names(self, action: str) -> list[str]:
         return [o.branch for o in self.outcomes if o.action == action]
@@ -91,13 +93,27 @@ class MergeResult:
 def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
           accept_warnings: bool = False, limits: Limits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
-    from toolkit.batch import collect_paths, origins_for
     from toolkit.journal import apply_changes, refuse_if_open
     from toolkit.ledger import load_master
-    from toolkit.sandbox import run_isolated
 
     refuse_if_open(master)
-    snap = load_master(master)
+    result = plan_inbox(load_master(master), inputs, dry_run=dry_run, operator=operator,
+                        accept_warnings=accept_warnings, limits=limits, progress=progress, now=now)
+    if not dry_run:
+        result.backup = apply_changes(master, result.changes)
+        keep_originals(result)
+    return result
+
+
+def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
+               accept_warnings: bool = False, limits: Limits = DEFAULT_LIMITS,
+               progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
+    """Read, check and plan a merge of `inputs` into the master `snap` describes; nothing is applied.
+    Shared by the CLI (file backend) and the Excel buttons (live backend)."""
+    from toolkit.batch import collect_paths, origins_for
+    from toolkit.sandbox import run_isolated
+
+    master = snap.path
     if snap.ledger is None:
         raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
                            f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
@@ -121,12 +137,8 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     now = now or dt.datetime.now().replace(microsecond=0)
     plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now,
                       operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser())
-    result = MergeResult(master, None, plan.outcomes, dry_run, plan.changes,
-                         {c.submission.provenance.path: c.findings for c in checked if c.findings})
-    if not dry_run:
-        result.backup = apply_changes(master, plan.changes)
-        _keep_originals(master, staging, plan.logos)
-    return result
+    return MergeResult(master, None, plan.outcomes, dry_run, plan.changes,
+                       {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos)
 
 
 def _failed(path: Path, failure: Any, limits: Limits) -> list[tuple[Submission, Logo | None]]:
@@ -139,13 +151,15 @@ def _failed(path: Path, failure: Any, limits: Limits) -> list[tuple[Submission, 
     return [(sub, None)]
 
 
-def _keep_originals(master: Path, staging: Path, logos: dict[str, Logo]) -> None:
-    """Name each placed logo's original after its branch; the same content is never written twice."""
+def keep_originals(result: MergeResult) -> None:
+    """Once the merge is applied: name each placed logo's original after its branch, beside the master;
+    the same content is never written twice."""
     import hashlib
     import shutil
 
-    folder = logo_dir(master)
-    for branch, logo in logos.items():
+    folder = logo_dir(result.master)
+    staging = folder / STAGING
+    for branch, logo in result.logos.items():
         suffix = ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
         staged = staging / f"{logo.sha256}{suffix}"
         target = folder / f"{_safe(branch)}{suffix}"
