@@ -197,3 +197,17 @@ def test_sigkill_during_merge_leaves_old_or_complete_master(tmp_path):
             assert row["品牌名称"] == rows[branch]["品牌名称"]
         outcomes.add("complete")
     assert outcomes, "no run observed"
+
+
+def test_new_xlsm_master_keeps_its_vba_through_merges(tmp_path):
+    master = tmp_path / "台账.xlsm"
+    cli("init", str(master), "--profile", "hospital-brand")
+    with zipfile.ZipFile(master) as zf:
+        vba = zf.read("xl/vbaProject.bin")
+        content_types = zf.read("[Content_Types].xml")
+    assert b"macroEnabled" in content_types
+    doc = json.loads(cli("--json", "merge", str(master), str(make_inbox(tmp_path / "in", 2))).stdout)
+    assert len(doc["added"]) == 2
+    with zipfile.ZipFile(master) as zf:
+        assert zf.read("xl/vbaProject.bin") == vba and b"macroEnabled" in zf.read("[Content_Types].xml")
+    assert set(ledger_rows(roundtrip_values(master))) >= {BRANDS[0][0], BRANDS[1][0]}

@@ -4,7 +4,9 @@ every figure is recounted here straight from the ledger cells (openpyxl, not bra
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
 import warnings
 import zipfile
 from pathlib import Path
@@ -52,7 +54,14 @@ def stamped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wb.close()
     master = folder / "台账.xlsx"
     init_master(master, "hospital-brand", roster, operator="张三")
-    merge(master, [ROOT / "samples/hospital-brand"], operator="张三", now=dt.datetime(2024, 8, 12, 9, 0))
+    # A checkout gives the samples today's mtime; received times are what make a submission late, so set
+    # them as mail would have: 2024-07-25, one minute apart (the samples' README order).
+    inbox = folder / "收件箱"
+    shutil.copytree(ROOT / "samples/hospital-brand", inbox)
+    for n, form in enumerate(sorted(inbox.iterdir()), start=1):
+        stamp_time = dt.datetime(2024, 7, 25, 9, 30 + n).timestamp()
+        os.utime(form, (stamp_time, stamp_time))
+    merge(master, [inbox], operator="张三", now=dt.datetime(2024, 8, 12, 9, 0))
     day = dt.date(2024, 8, 14)
     ok = stamp(master, "党总支审批", "已通过", ["内科第一", "外科第一", "儿科", "护理部"], by="李书记", date=day,
                profile_name="hospital-brand")
@@ -247,3 +256,15 @@ def test_status_uses_workday_due_dates_and_reports_calendar_gaps(tmp_path: Path)
     assert p.next_due.stage.name == "公示"
     assert by_name["验收"].due is None and "2004–2026" in p.warnings[0]
 
+
+
+def test_summary_and_status_of_a_master_with_no_branches_yet(tmp_path: Path) -> None:
+    from toolkit.masters import init_master
+    from toolkit.status import render_status, status
+    from toolkit.summary import summary
+
+    master = tmp_path / "空台账.xlsx"
+    init_master(master, "hospital-brand", None, operator="张三")
+    result = summary(master, tmp_path / "汇总.xlsx")
+    assert roundtrip_values(result.path)["总体进度"]
+    assert "合计" in render_status(status(master))

@@ -34,11 +34,15 @@ def resolve_profile(name: str | None) -> Profile:
         raise UsageProblem(str(exc)) from exc
 
 
-def write_template(profile_name: str, output: Path) -> Path:
-    from toolkit.templates import write_form
-
+def write_template(profile_name: str, output: Path, as_master: bool = False) -> Path:
     profile = resolve_profile(profile_name)
     output.parent.mkdir(parents=True, exist_ok=True)
+    if as_master:
+        from toolkit.master_template import write_master_template
+
+        return write_master_template(profile, output)
+    from toolkit.templates import write_form
+
     write_form(profile, output)
     return output
 

@@ -110,13 +110,15 @@ def profiles(obj: Context) -> None:
 @main.command()
 @click.option("--profile", "profile_name", required=True, help="Campaign id, or a .toml path.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--master", "as_master", is_flag=True, help="Write a macro-enabled master (台账.xlsm) with buttons.")
 @click.pass_obj
-def template(obj: Context, profile_name: str, output: Path) -> None:
-    """Write the branch application form (申报表) for a campaign."""
+def template(obj: Context, profile_name: str, output: Path, as_master: bool) -> None:
+    """Write the branch form (申报表), or with --master the macro-enabled master with buttons."""
     from toolkit import app
 
-    path = app.write_template(profile_name, output)
-    obj.emit({"template": str(path)}) if obj.as_json else obj.say(f"已生成申报表模板：{path}")
+    path = app.write_template(profile_name, output, as_master=as_master)
+    what = "带按钮的台账" if as_master else "申报表模板"
+    obj.emit({"template": str(path)}) if obj.as_json else obj.say(f"已生成{what}：{path}")
 
 
 @main.command()

@@ -117,11 +117,19 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
     if not path.exists():
         if path.suffix.lower() not in (".xlsx", ".xlsm"):
             raise UsageProblem(f"台账文件名应以 .xlsx 结尾：{path.name}")
-        if path.suffix.lower() == ".xlsm":
-            raise UsageProblem("新建带按钮的 .xlsm 台账尚未支持；请先新建 .xlsx 台账")
         from toolkit.app import resolve_profile
 
         profile = resolve_profile(profile_name)
+        if path.suffix.lower() == ".xlsm":  # the master with buttons; then adopt it like any workbook
+            from toolkit.master_template import write_master_template
+
+            write_master_template(profile, path)
+            snap = load_master(path, profile.id)
+            changes, result = plan_adoption(snap, roster, operator, now)
+            result.backup = None
+            path.write_bytes(_patched(path.read_bytes(), changes))
+            result.created = True
+            return result
         changes, result = plan_adoption(MasterSnapshot(path, profile, [], None, None), roster, operator, now)
         _write_new_master(path, changes)
         result.created = True
@@ -130,6 +138,12 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
     changes, result = plan_adoption(snap, roster, operator, now)
     result.backup = apply_changes(path, changes)
     return result
+
+
+def _patched(data: bytes, changes: ChangeSet) -> bytes:
+    from toolkit.ooxml import apply_changeset
+
+    return apply_changeset(data, changes)
 
 
 def _write_new_master(path: Path, changes: ChangeSet) -> None:

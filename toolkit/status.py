@@ -236,7 +236,7 @@ def group_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
     """Per 党总支 (and 合计): the 总体进度 figures. Shared by the terminal and the summary workbook."""
     header = ["党总支", "支部数", "已提交", "未提交", *KIND_ZH.values(), *(s.name for s in p.profile.stages)]
     rows = [[name, c.branches, c.submitted, c.missing, c.passed, c.pending, c.returned, c.late,
-             *(c.stages[s.name] for s in p.profile.stages)]
+             *(c.stages.get(s.name, 0) for s in p.profile.stages)]
             for name, c in [*p.groups.items(), ("合计", p.total)]]
     return header, rows
 
