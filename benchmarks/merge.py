@@ -141,7 +141,7 @@ def main(sizes: list[int]) -> None:
             t_naive = timed("naive", partial(naive, inbox, naive_master))
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             t_ours = timed("brandkit", partial(
-                subprocess.run, [sys.executable, "-m", "toolkit", "-q", "merge", str(master), str(inbox)],
+                subprocess.run, [sys.executable, "-m", "toolkit", "-q", "merge", str(master), str(inbox), "--accept-warnings"],
                 cwd=ROOT, check=False, capture_output=True))
             peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
             print(f"  naive/brandkit = {t_naive / t_ours:.2f}×   brandkit/floor = {t_ours / t_floor:.2f}×   "

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import zipfile
 from pathlib import Path
 
+from toolkit.atomic import write_atomic
 from toolkit.changeset import ChangeSet
 from toolkit.errors import UsageProblem
 
@@ -54,27 +54,12 @@ def verify_package(data: bytes) -> None:
         etree.fromstring(zf.read("xl/workbook.xml"))
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.brandkit-tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    try:
-        dirfd = os.open(target.parent, os.O_RDONLY)
-        os.fsync(dirfd)
-        os.close(dirfd)
-    except OSError:
-        pass
-
-
 def _backup(master: Path, data: bytes) -> Path:
     folder = backup_dir(master)
     folder.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     path = folder / f"{master.stem}.{stamp}{master.suffix}"
-    _write_atomically(path, data)
+    write_atomic(path, data)
     backups = backups_of(master)
     for old in backups[:-KEEP_BACKUPS]:
         old.unlink(missing_ok=True)
@@ -106,7 +91,7 @@ def apply_changes(master: Path, changes: ChangeSet) -> Path | None:
             return None
         verify_package(updated)
         backup = _backup(master, original)
-        _write_atomically(master, updated)
+        write_atomic(master, updated)
         return backup
     finally:
         lock.release()
@@ -122,10 +107,10 @@ def undo(master: Path) -> Path:
             raise UsageProblem(f"没有 {master.name} 的备份，无法撤销")
         newest = backups[-1]
         current = master.read_bytes()
-        _write_atomically(master, newest.read_bytes())
+        write_atomic(master, newest.read_bytes())
         undone = backup_dir(master) / "已撤销" / newest.name
         undone.parent.mkdir(exist_ok=True)
-        _write_atomically(undone, current)
+        write_atomic(undone, current)
         newest.unlink()
         return newest
     finally:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.atomic import write_atomic
 from toolkit.profile import Profile
 
 CONSOLE_SHEET = "控制台"
@@ -105,17 +105,8 @@ def write_master_template(profile: Profile, path: Path) -> Path:
         from toolkit.errors import UsageProblem
 
         raise UsageProblem(f"带按钮的台账必须保存为 .xlsm 文件（收到：{path.name}），否则 Excel 会删除其中的宏")
-    data = build_master_template(profile)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~brandkit-", suffix=".xlsm", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, build_master_template(profile))
 
 
 # -- sheets (xlsxwriter) -------------------------------------------------------------------------------

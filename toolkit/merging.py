@@ -117,7 +117,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     if snap.ledger is None:
         raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
                            f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
-    files = collect_paths(inputs)
+    files = [f for f in collect_paths(inputs) if f.resolve() != snap.path.resolve()]
     if not files:
         raise UsageProblem("没有找到要合并的申报表文件")
     staging = logo_dir(master) / STAGING
@@ -167,7 +167,11 @@ def keep_originals(result: MergeResult) -> None:
             continue
         if staged.exists():
             tmp = target.with_suffix(".tmp")
-            shutil.copyfile(staged, tmp)
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed below
+            except OSError:
+                shutil.copyfile(staged, tmp)
             os.replace(tmp, target)
     if staging.exists():
         shutil.rmtree(staging, ignore_errors=True)

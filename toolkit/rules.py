@@ -295,14 +295,20 @@ def match_branch(name: str, roster: list[str]) -> str | None:
 
 
 def suggest_branches(name: str, roster: list[str], n: int = 3) -> list[str]:
-    """Roster names closest to `name`: those containing it (or contained in it) first, then difflib."""
+    """Roster names closest to `name`: those containing it (or contained in it) first, then by shared
+    characters (branch names are abbreviated and reordered: 外科第一 ~ 外一科), then difflib's ratio."""
     key = normalize_branch(name)
     if not key:
         return []
     normed = {normalize_branch(r): r for r in reversed(roster)}
     contains = [r for k, r in normed.items() if k and (key in k or k in key)]
-    close = [normed[k] for k in difflib.get_close_matches(key, list(normed), n=n, cutoff=0.5)]
-    return list(dict.fromkeys(sorted(contains, key=len) + close))[:n]
+
+    def score(k: str) -> tuple[float, float]:
+        shared = sum((Counter(k) & Counter(key)).values())
+        return 2 * shared / (len(k) + len(key)), difflib.SequenceMatcher(None, key, k).ratio()
+
+    close = sorted((k for k in normed if k and score(k)[0] >= 0.5), key=score, reverse=True)
+    return list(dict.fromkeys(sorted(contains, key=len) + [normed[k] for k in close]))[:n]
 
 
 def branch_findings(sub: Submission, profile: Profile, roster: list[str]) -> list[Finding]:

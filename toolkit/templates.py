@@ -305,20 +305,9 @@ def build_form(profile: Profile) -> bytes:
 
 def write_form(profile: Profile, path: Path) -> Path:
     """Write the form to `path` (atomically: a half-written template is worse than none)."""
-    import os
-    import tempfile
+    from toolkit.atomic import write_atomic
 
-    path = Path(path)
-    data = build_form(profile)
-    fd, tmp = tempfile.mkstemp(prefix=".~brandkit-", suffix=".xlsx", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(Path(path), build_form(profile))
 
 
 def _render(ws: Any, layout: FormLayout) -> None:

@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from toolkit.atomic import write_atomic
+
 from .kinds import fitting_name
 from .names import safe_name
 from .types import ParsedMessage, Skipped
@@ -54,15 +56,6 @@ def _free_path(folder: Path, name: str) -> Path:
     return path
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 class Inbox:
     """An inbox folder opened for intake (hold `lock` while using it)."""
 
@@ -96,7 +89,7 @@ class Inbox:
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             path = _free_path(folder, fitting_name(safe_name(found.name), found.kind))
-            _write_atomic(path, found.data)
+            write_atomic(path, found.data)
             rel = path.relative_to(self.root).as_posix()
             self._append_manifest({
                 "path": rel, "name": found.name, "sha256": digest, "sender": parsed.sender,

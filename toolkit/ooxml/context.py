@@ -25,6 +25,7 @@ class Context:
         self.sst_refs = 0
         self.sheets: dict[str, Sheet] = {}  # by part name
         self.drawings: dict[str, Any] = {}  # drawing.Drawing by part name
+        self._parts_by_name: dict[str, str] = {}
         self.formulas_changed = False  # formulas added or removed: calcChain must go
         self.values_changed = False  # cells changed: dependants must recalculate on open
 
@@ -42,7 +43,9 @@ class Context:
         return self._sst
 
     def sheet(self, name: str) -> Sheet:
-        return self.sheet_at(self.wb.sheet_part(name))
+        if name not in self._parts_by_name:  # sheet_part parses the workbook's sheet list each time
+            self._parts_by_name[name] = self.wb.sheet_part(name)
+        return self.sheet_at(self._parts_by_name[name])
 
     def sheet_at(self, part: str) -> Sheet:
         if part not in self.sheets:

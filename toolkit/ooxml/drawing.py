@@ -21,6 +21,7 @@ DRAWING_CT = "application/vnd.openxmlformats-officedocument.drawing+xml"
 IMAGE_CT = {"png": "image/png", "jpeg": "image/jpeg"}
 EMU_PER_PX = 9525
 MARK = "brandkit:"
+PID = "\x00pid\x00"  # placeholder for a new anchor's cNvPr id
 _ANCHOR = re.compile(r"<(?:\w+:)?(twoCellAnchor|oneCellAnchor|absoluteAnchor)\b.*?</(?:\w+:)?\1>", re.S)
 _FROM = re.compile(r"<(?:\w+:)?from>\s*<(?:\w+:)?col>(\d+)</(?:\w+:)?col>.*?<(?:\w+:)?row>(\d+)</", re.S)
 _CNVPR_ID = re.compile(r"<(?:\w+:)?cNvPr\b[^>]*?\bid=\"(\d+)\"")
@@ -44,25 +45,34 @@ class Drawing:
         self.decls = "".join(f' xmlns:{p}="{uri}"' for p, uri in (("xdr", XDR), ("a", A), ("r", R))
                              if declared.get(uri) != p)
         self.dropped: set[str] = set()  # rIds whose anchors were removed
+        self.replaced: set[tuple[int, int]] = set()  # (row, col) whose earlier brandkit picture goes
+        self.new: list[str] = []  # anchors added by this apply (ids filled in at save), appended once
 
     def remove_ours(self, row: int, col: int) -> None:
+        """Mark the cell; the existing text is scanned once, at save (1000 logos, one pass)."""
+        self.replaced.add((row, col))
+
+    def add(self, anchor: str) -> None:
+        self.new.append(anchor)
+
+    def _drop_replaced(self) -> None:
         def drop(m: re.Match) -> str:
             f = _FROM.search(m.group(0))
-            if f and (int(f.group(1)), int(f.group(2))) == (col, row) and f'name="{MARK}' in m.group(0):
+            if f and (int(f.group(2)), int(f.group(1))) in self.replaced and f'name="{MARK}' in m.group(0):
                 self.dropped.update(_EMBED.findall(m.group(0)))
                 return ""
             return m.group(0)
 
-        self.text = _ANCHOR.sub(drop, self.text)
-
-    def add(self, anchor: str) -> None:
-        end = self.text.rindex("</")
-        self.text = self.text[:end] + anchor + self.text[end:]
-
-    def next_id(self) -> int:
-        return max([int(i) for i in _CNVPR_ID.findall(self.text)] + [1]) + 1
+        if self.replaced:
+            self.text = _ANCHOR.sub(drop, self.text)
+        if self.new:  # ids after the removal, so re-placing the same logo gives the same bytes
+            first = max([int(i) for i in _CNVPR_ID.findall(self.text)] + [1]) + 1
+            anchors = "".join(a.replace(PID, str(first + n)) for n, a in enumerate(self.new))
+            end = self.text.rindex("</")
+            self.text = self.text[:end] + anchors + self.text[end:]
 
     def save(self) -> None:
+        self._drop_replaced()
         for rid in self.dropped:
             if f'"{rid}"' not in self.text:
                 target = self.rels.target(rid)
@@ -132,7 +142,7 @@ def place_picture(ctx: Context, op: PicturePlacement) -> None:
     to_col, col_off = _span(op.col, w, lambda c: col_px(sheet.col_width(c + 1)))
     to_row, row_off = _span(op.row, h, lambda r: round(sheet.row_height(r + 1) * 96 / 72))
     name = esc(MARK + (op.name or "picture"), quote=True)
-    pid = drawing.next_id()
+    pid = PID
     drawing.add(
         f'<xdr:twoCellAnchor{drawing.decls} editAs="oneCell">'
         f"<xdr:from><xdr:col>{op.col}</xdr:col><xdr:colOff>0</xdr:colOff>"

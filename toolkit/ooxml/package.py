@@ -46,6 +46,20 @@ class Rels:
             self.prolog, self.root = b"", etree.Element(f"{{{PKG_RELS}}}Relationships", nsmap={None: PKG_RELS})
         else:
             self.prolog, self.root = parse(data, self.name)
+        self._index: dict[tuple[str, str], str] | None = None  # (kind, target part) -> rId, built on demand
+        self._used: set[str] = set()
+        self._next = 1
+
+    def _lookup(self) -> dict[tuple[str, str], str]:
+        if self._index is None:
+            self._index = {}
+            for el in self.items():
+                if el.get("TargetMode") != "External":
+                    key = (el.get("Type", "").rsplit("/", 1)[-1], resolve(self.source, el.get("Target", "")))
+                    self._index.setdefault(key, el.get("Id"))
+            self._used = {el.get("Id") for el in self.items()}
+            self._next = max([int(m.group(1)) for i in self._used if (m := _RID.match(i or ""))] + [0]) + 1
+        return self._index
 
     def items(self) -> list[etree._Element]:
         return [el for el in self.root if el.get("Id")]
@@ -62,7 +76,7 @@ class Rels:
         return None
 
     def find(self, kind: str, part: str) -> str | None:
-        return next((rid for rid, target in self.by_type(kind) if target == part), None)
+        return self._lookup().get((kind, part))
 
     def add(self, kind: str, part: str) -> str:
         from lxml import etree
@@ -70,13 +84,15 @@ class Rels:
         existing = self.find(kind, part)
         if existing:
             return existing
-        used = {el.get("Id") for el in self.items()}
-        n = max([int(m.group(1)) for i in used if (m := _RID.match(i or ""))] + [0]) + 1
+        used, n = self._used, self._next
         while f"rId{n}" in used:
             n += 1
+        self._next = n + 1
         etree.SubElement(self.root, f"{{{PKG_RELS}}}Relationship", Id=f"rId{n}",
                          Type=REL_TYPE + kind, Target=relative(self.source, part))
         self.pkg.dirty_rels[self.name] = self
+        self._index[(kind, part)] = f"rId{n}"
+        used.add(f"rId{n}")
         return f"rId{n}"
 
     def remove(self, rid: str) -> None:
@@ -84,6 +100,7 @@ class Rels:
             if el.get("Id") == rid:
                 self.root.remove(el)
                 self.pkg.dirty_rels[self.name] = self
+        self._index = None
 
     def to_bytes(self) -> bytes:
         return serialize(self.prolog, self.root)
