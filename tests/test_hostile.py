@@ -108,3 +108,19 @@ def _sleep_or_echo(seconds: int) -> int:
 
     time.sleep(seconds)
     return seconds
+
+
+def test_a_crash_inside_a_batch_fails_only_that_item():
+    """Large runs are batched; the batch holding a crashing item is split and retried item by item."""
+    from toolkit.sandbox import Failure, run_isolated
+
+    jobs = [(n, (3 if n == 37 else 0,)) for n in range(200)]
+    results = dict(run_isolated(_exit_on_three, jobs, timeout_s=20, memory_bytes=0, workers=2))
+    assert results.pop(37) == Failure("crashed")
+    assert results == {n: 0 for n in range(200) if n != 37}
+
+
+def _exit_on_three(code: int) -> int:
+    if code == 3:
+        os._exit(3)
+    return code

@@ -7,7 +7,6 @@ is applied; transparency keeps PNG, everything else becomes JPEG.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import dataclass, field
 
@@ -18,14 +17,14 @@ ORIGINAL_SUFFIX = {"png": ".png", "jpeg": ".jpg", "gif": ".gif", "bmp": ".bmp", 
 
 @dataclass(frozen=True)
 class Logo:
-    """A ledger-ready logo: `data` in `format` (png/jpeg), displayed at width × height px; `sha256` and
-    `original_format` describe the file the branch sent."""
+    """A ledger-ready logo: `data` in `format` (png/jpeg), displayed at width × height px; `key` names
+    the original picture (the caller's choice: unique per submission) and `original_format` its format."""
 
     data: bytes = field(repr=False)
     format: str
     width: int
     height: int
-    sha256: str
+    key: str
     original_format: str
 
 
@@ -38,7 +37,7 @@ def fit(width: int, height: int, box: tuple[int, int] = LOGO_BOX) -> tuple[int, 
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def normalize_logo(data: bytes, max_pixels: int, box: tuple[int, int] = LOGO_BOX) -> Logo:
+def normalize_logo(data: bytes, max_pixels: int, key: str, box: tuple[int, int] = LOGO_BOX) -> Logo:
     from PIL import Image, ImageOps
 
     from toolkit.readers.imageinfo import image_info
@@ -53,7 +52,7 @@ def normalize_logo(data: bytes, max_pixels: int, box: tuple[int, int] = LOGO_BOX
         with Image.open(io.BytesIO(data)) as img:
             if img.format == "JPEG":
                 img.draft("RGB", target)
-            img = ImageOps.exif_transpose(img)
+            img = ImageOps.exif_transpose(img) if img.getexif().get(0x0112, 1) != 1 else img
             img.thumbnail(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
             transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
             out = io.BytesIO()
@@ -67,4 +66,4 @@ def normalize_logo(data: bytes, max_pixels: int, box: tuple[int, int] = LOGO_BOX
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise LogoError(f"标识图片无法解码（{type(exc).__name__}），请另存为 PNG 或 JPG 后重新提交") from exc
     width, height = fit(*size, box)
-    return Logo(out.getvalue(), out_fmt, width, height, hashlib.sha256(data).hexdigest(), fmt)
+    return Logo(out.getvalue(), out_fmt, width, height, key, fmt)

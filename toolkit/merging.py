@@ -35,11 +35,11 @@ def read_for_merge(path: str, profile: Profile, sender: str | None, received: st
                    staging: str) -> list[tuple[Submission, Logo | None]]:
     """Worker: submissions with picture bytes dropped, each with its ledger-ready logo."""
     out = []
-    for sub in read_path(path, profile, sender, received, limits):
+    for n, sub in enumerate(read_path(path, profile, sender, received, limits)):
         logo = None
         if sub.logo is not None and sub.logo.data:
-            try:
-                logo = normalize_logo(sub.logo.data, limits.max_picture_pixels)
+            try:  # the original is named by its file's sha256 and sheet: no second 1 MB hash
+                logo = normalize_logo(sub.logo.data, limits.max_picture_pixels, f"{sub.provenance.sha256}-{n}")
                 _stage_original(Path(staging), sub.logo.data, logo)
             except LogoError as exc:
                 sub.findings.append(Finding("image_format", "error", str(exc), field=profile.logo_field.name,
@@ -51,7 +51,7 @@ def read_for_merge(path: str, profile: Profile, sender: str | None, received: st
 
 
 def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
-    target = staging / f"{logo.sha256}{ORIGINAL_SUFFIX.get(logo.original_format, '.bin')}"
+    target = staging / f"{logo.key}{ORIGINAL_SUFFIX.get(logo.original_format, '.bin')}"
     if not target.exists():
         staging.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
@@ -154,25 +154,24 @@ def _failed(path: Path, failure: Any, limits: Limits) -> list[tuple[Submission, 
 def keep_originals(result: MergeResult) -> None:
     """Once the merge is applied: name each placed logo's original after its branch, beside the master;
     the same content is never written twice."""
-    import hashlib
+    import filecmp
     import shutil
 
     folder = logo_dir(result.master)
     staging = folder / STAGING
     for branch, logo in result.logos.items():
         suffix = ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
-        staged = staging / f"{logo.sha256}{suffix}"
+        staged = staging / f"{logo.key}{suffix}"
         target = folder / f"{_safe(branch)}{suffix}"
-        if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == logo.sha256:
+        if not staged.exists() or target.exists() and filecmp.cmp(staged, target, shallow=False):
             continue
-        if staged.exists():
-            tmp = target.with_suffix(".tmp")
-            tmp.unlink(missing_ok=True)
-            try:
-                os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed below
-            except OSError:
-                shutil.copyfile(staged, tmp)
-            os.replace(tmp, target)
+        tmp = target.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed below
+        except OSError:
+            shutil.copyfile(staged, tmp)
+        os.replace(tmp, target)
     if staging.exists():
         shutil.rmtree(staging, ignore_errors=True)
 

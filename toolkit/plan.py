@@ -177,7 +177,7 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
             changes.pictures.append(PicturePlacement(ledger.sheet, row, col, item.logo.data, item.logo.format,
                                                      item.logo.width, item.logo.height, f"brandkit:{branch}"))
             changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
-            diffs.append((profile.ledger.logo_column, None, f"图片 {item.logo.sha256[:12]}"))
+            diffs.append((profile.ledger.logo_column, None, f"图片（{Path(path).name}）"))
         outcomes.append(BranchOutcome(branch, action, path, diffs))
         entry("新增" if action == "added" else "更新", branch, c,
               old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),

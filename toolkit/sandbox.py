@@ -33,22 +33,24 @@ def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int) -> No
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     while True:
         try:
-            job = conn.recv()
+            batch = conn.recv()
         except EOFError:
             return
-        if job is None:
+        if batch is None:
             return
-        key, args = job
+        results = []
+        for key, args in batch:
+            try:
+                result: Any = func(*args)
+            except MemoryError:
+                result = Failure("crashed", "MemoryError")
+            except Exception as exc:  # reported to the parent as this item's failure
+                result = Failure("error", f"{type(exc).__name__}: {exc}")
+            results.append((key, result))
         try:
-            result: Any = func(*args)
+            conn.send(results)
         except MemoryError:
-            result = Failure("crashed", "MemoryError")
-        except Exception as exc:  # reported to the parent as this item's failure
-            result = Failure("error", f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send((key, result))
-        except MemoryError:
-            conn.send((key, Failure("crashed", "MemoryError")))
+            conn.send([(key, Failure("crashed", "MemoryError")) for key, _ in batch])
 
 
 class _Slot:
@@ -57,7 +59,7 @@ class _Slot:
         self.proc = ctx.Process(target=_worker, args=(child, func, memory_bytes), daemon=True)
         self.proc.start()
         child.close()
-        self.job: tuple[Any, float] | None = None  # (key, deadline)
+        self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -77,49 +79,56 @@ class _Slot:
 def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, ...]]], *,
                  timeout_s: float, memory_bytes: int, workers: int | None = None) -> Iterator[tuple[Any, Any]]:
     """Yield (key, result or Failure) for each (key, args) job, in completion order.
-    `func` must be importable by name (a module-level function)."""
-    pending = list(jobs)
-    pending.reverse()
-    if not pending:
+    `func` must be importable by name (a module-level function).
+
+    Large runs send jobs in small batches (fewer round trips); a batch that crashes or overruns is
+    split and its jobs retried one by one, so only the hostile file fails."""
+    items = list(jobs)
+    if not items:
         return
     ctx = mp.get_context("spawn")
-    n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+    n = max(1, min(workers or os.cpu_count() or 1, len(items)))
+    size = max(1, min(8, len(items) // (n * 8)))
+    pending = [items[i:i + size] for i in range(0, len(items), size)]
+    pending.reverse()
     slots = [_Slot(ctx, func, memory_bytes) for _ in range(n)]
     try:
         while pending or any(s.job for s in slots):
             for i, slot in enumerate(slots):
                 if slot.job is None and pending:
-                    key, args = pending.pop()
+                    batch = pending.pop()
                     try:
-                        slot.conn.send((key, args))
+                        slot.conn.send(batch)
                     except (OSError, ValueError):  # worker died between jobs
                         slot.stop(kill=True)
                         slots[i] = slot = _Slot(ctx, func, memory_bytes)
-                        slot.conn.send((key, args))
-                    slot.job = (key, time.monotonic() + timeout_s)
+                        slot.conn.send(batch)
+                    slot.job = (batch, time.monotonic() + timeout_s)
             busy = [s for s in slots if s.job]
-            now = time.monotonic()
             ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy],
-                         timeout=max(0.0, min(s.job[1] for s in busy) - now))
+                         timeout=max(0.0, min(s.job[1] for s in busy) - time.monotonic()))
             for i, slot in enumerate(slots):
                 if slot.job is None:
                     continue
-                key, deadline = slot.job
+                batch, deadline = slot.job
                 died = slot.proc.sentinel in ready
                 if slot.conn in ready:
                     try:
-                        got_key, result = slot.conn.recv()
+                        results = slot.conn.recv()
                     except (EOFError, OSError):
-                        got_key, result, died = key, None, True
-                    if result is not None and got_key == key:
+                        results, died = None, True
+                    if results is not None:
                         slot.job = None
-                        yield key, result
+                        yield from results
                         continue
                 if died or time.monotonic() >= deadline:
                     reason = "crashed" if died or not slot.proc.is_alive() else "timeout"
                     slot.stop(kill=True)
                     slots[i] = _Slot(ctx, func, memory_bytes)
-                    yield key, Failure(reason)
+                    if len(batch) > 1:
+                        pending.extend([item] for item in reversed(batch))
+                    else:
+                        yield batch[0][0], Failure(reason)
     finally:
         for slot in slots:
             slot.stop()

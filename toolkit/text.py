@@ -8,6 +8,7 @@ only labels, names and numbers are.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -42,6 +43,7 @@ def _label_once(s: str) -> str:
     return _strip_punct(_MARKERS.sub("", s)).lower()
 
 
+@functools.lru_cache(maxsize=65536)  # the same labels recur in every form of a batch
 def normalize_label(s: str) -> str:
     """A form label reduced for matching: "品 牌\\n名 称（10字以内）：" -> "品牌名称".
 
