@@ -14,6 +14,7 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,11 @@ BRAND_FIELD = "品牌名称"  # the field duplicate_brand_name compares across b
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))  # a received time without offset is Beijing time
 _CLIP = 30  # longest value quoted back in a message
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_FORMAT_CHECKS: dict[str, Callable[[Any, str], bool]] = {
+    "phone": lambda raw, text: parse_phone(raw) is not None,
+    "email": lambda raw, text: bool(_EMAIL.fullmatch(unicodedata.normalize("NFKC", text))),
+    "date": lambda raw, text: parse_date(raw) is not None,
+}
 # A choice such as "党建+其他（注明）" accepts "党建+其他" followed by what it is.
 _OPEN_CHOICE = re.compile(r"^(.+?)[(（]\s*(?:请)?注明\s*[)）]$")
 _OPEN_FILLER = re.compile(r"[\s(（)）:：\-—、，,]|请?注明")
@@ -194,20 +200,10 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: str = "word",
         out.append(_range_finding(spec, num, label, cell) if num is not None else
                    make_finding("range", "error", field=spec.name, cell=cell, label=label,
                                 variant="not_number", value=_clip(raw)))
-    elif spec.type == "phone":
-        typed_ok = parse_phone(raw) is not None
+    elif spec.type in _FORMAT_CHECKS:  # the rule id is the type's name: phone, email, date
+        typed_ok = _FORMAT_CHECKS[spec.type](raw, text)
         if not typed_ok:
-            out.append(make_finding("phone", "error", field=spec.name, cell=cell, label=label,
-                                    value=_clip(raw)))
-    elif spec.type == "email":
-        typed_ok = bool(_EMAIL.fullmatch(unicodedata.normalize("NFKC", text)))
-        if not typed_ok:
-            out.append(make_finding("email", "error", field=spec.name, cell=cell, label=label,
-                                    value=_clip(raw)))
-    elif spec.type == "date":
-        typed_ok = parse_date(raw) is not None
-        if not typed_ok:
-            out.append(make_finding("date", "error", field=spec.name, cell=cell, label=label,
+            out.append(make_finding(spec.type, "error", field=spec.name, cell=cell, label=label,
                                     value=_clip(raw)))
     elif spec.type == "enum":
         out.append(_enum_finding(spec, text, label, cell))
