@@ -52,14 +52,17 @@ def read_all(paths: list[Path], profile: Profile, *, origins: dict[str, dict] | 
     results: dict[int, list[Submission]] = {}
     for done, (n, result) in enumerate(run_isolated(read_path, jobs, timeout_s=limits.timeout_s,
                                                      memory_bytes=limits.memory_bytes), start=1):
-        if isinstance(result, Failure):
-            prov = Provenance(path=str(paths[n]), sha256="")
-            reason = result.reason if result.reason in ("timeout", "crashed") else "crashed"
-            result = [unreadable_submission(prov, Unreadable(reason, seconds=int(limits.timeout_s)))]
-        results[n] = result
+        results[n] = [failed_submission(paths[n], result, limits)] if isinstance(result, Failure) else result
         if progress:
             progress(done, len(paths))
     return [sub for n in range(len(paths)) for sub in results[n]]
+
+
+def failed_submission(path: Path, failure: Failure, limits: Limits) -> Submission:
+    """A file whose reader process crashed or overran: unreadable, with the reason and what to do."""
+    reason = failure.reason if failure.reason in ("timeout", "crashed") else "crashed"
+    return unreadable_submission(Provenance(path=str(path), sha256=""),
+                                 Unreadable(reason, seconds=int(limits.timeout_s)))
 
 
 def origins_for(inputs: Iterable[str | Path]) -> dict[str, dict]:

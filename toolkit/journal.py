@@ -54,7 +54,7 @@ def verify_package(data: bytes) -> None:
         etree.fromstring(zf.read("xl/workbook.xml"))
 
 
-def _backup(master: Path, data: bytes) -> Path:
+def back_up(master: Path, data: bytes) -> Path:
     folder = backup_dir(master)
     folder.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -90,7 +90,7 @@ def apply_changes(master: Path, changes: ChangeSet) -> Path | None:
         if updated == original:
             return None
         verify_package(updated)
-        backup = _backup(master, original)
+        backup = back_up(master, original)
         write_atomic(master, updated)
         return backup
     finally:

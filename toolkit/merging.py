@@ -110,7 +110,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
                progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
     """Read, check and plan a merge of `inputs` into the master `snap` describes; nothing is applied.
     Shared by the CLI (file backend) and the Excel buttons (live backend)."""
-    from toolkit.batch import collect_paths, origins_for
+    from toolkit.batch import collect_paths, failed_submission, origins_for
     from toolkit.sandbox import run_isolated
 
     master = snap.path
@@ -128,7 +128,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     results: dict[int, list[tuple[Submission, Logo | None]]] = {}
     for done, (n, result) in enumerate(run_isolated(read_for_merge, jobs, timeout_s=limits.timeout_s,
                                                      memory_bytes=limits.memory_bytes), start=1):
-        results[n] = result if isinstance(result, list) else _failed(files[n], result, limits)
+        results[n] = result if isinstance(result, list) else [(failed_submission(files[n], result, limits), None)]
         if progress:
             progress(done, len(files))
     pairs = [pair for n in range(len(files)) for pair in results[n]]
@@ -139,16 +139,6 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
                       operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser())
     return MergeResult(master, None, plan.outcomes, dry_run, plan.changes,
                        {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos)
-
-
-def _failed(path: Path, failure: Any, limits: Limits) -> list[tuple[Submission, Logo | None]]:
-    from toolkit.model import Provenance
-    from toolkit.readers.errors import Unreadable
-    from toolkit.readers.submission import unreadable_submission
-
-    reason = failure.reason if failure.reason in ("timeout", "crashed") else "crashed"
-    sub = unreadable_submission(Provenance(str(path), ""), Unreadable(reason, seconds=int(limits.timeout_s)))
-    return [(sub, None)]
 
 
 def keep_originals(result: MergeResult) -> None:

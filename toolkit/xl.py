@@ -72,13 +72,13 @@ def make_summary() -> None:
 
 def grids_from_book(book: Any) -> dict[str, Grid]:
     """Every worksheet's values as Grids (rows from A1, None for empty cells), like toolkit.readers.grid."""
-    from toolkit.readers.grid import _clean
+    from toolkit.readers.grid import clean_value
 
     grids = {}
     for sheet in book.sheets:
         last = sheet.used_range.last_cell
         values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or []
-        grids[sheet.name] = Grid(sheet.name, [[_clean(v) for v in row] for row in values])
+        grids[sheet.name] = Grid(sheet.name, [[clean_value(v) for v in row] for row in values])
     return grids
 
 
@@ -240,9 +240,9 @@ class _ApplyFailed(Exception):
 def _apply(ctx: _Context, write: Callable[[], None]) -> None:
     """Write through the live backend, keep a backup of the file as last saved, and let Excel save."""
     if ctx.path.exists():  # `brandkit undo` then works after a button as after the CLI
-        from toolkit.journal import _backup
+        from toolkit.journal import back_up
 
-        _backup(ctx.path, ctx.path.read_bytes())
+        back_up(ctx.path, ctx.path.read_bytes())
     try:
         write()
         ctx.book.save()

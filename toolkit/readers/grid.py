@@ -50,7 +50,8 @@ def read_grids(data: bytes, kind: str) -> dict[str, Grid]:
     return _calamine_grids(data, kind)
 
 
-def _clean(value: Any) -> Any:
+def clean_value(value: Any) -> Any:
+    """calamine's drift corrected: blank strings -> None, midnight datetimes -> dates."""
     if isinstance(value, str):
         return value if value.strip() else None
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
@@ -75,7 +76,7 @@ def _calamine_grids(data: bytes, kind: str) -> dict[str, Grid]:
             continue
         try:
             sheet = wb.get_sheet_by_name(meta.name)
-            rows = [[_clean(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+            rows = [[clean_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
         except CalamineError as exc:
             raise Unreadable("corrupt", detail=f"{meta.name}: {str(exc)[:200]}") from None
@@ -94,7 +95,7 @@ def _openpyxl_grids(data: bytes) -> dict[str, Grid]:
         raise Unreadable("corrupt", detail=str(exc)[:200]) from None
     grids = {}
     for ws in wb.worksheets:
-        rows = [[_clean(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        rows = [[clean_value(v) for v in row] for row in ws.iter_rows(values_only=True)]
         grids[ws.title] = Grid(ws.title, rows, [], ws.sheet_state != "visible")
     wb.close()
     return grids
@@ -107,7 +108,7 @@ def _csv_grid(data: bytes) -> Grid:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;，")
     except csv.Error:
         dialect = csv.excel_tab if sample.count("\t") > sample.count(",") else csv.excel
-    rows = [[_clean(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
+    rows = [[clean_value(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
     return Grid("Sheet1", rows)
 
 
