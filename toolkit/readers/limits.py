@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 
 from toolkit.readers.errors import Unreadable
+from toolkit.readers.zipparts import ZIP_ERRORS, member_head
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,8 @@ def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
 def _check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Office never writes a DTD; one in a part means entity expansion or XXE is being tried."""
     try:
-        with zf.open(info) as fh:
-            head = fh.read(2048)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error):
+        head = member_head(zf, info, 2048)
+    except ZIP_ERRORS:
         raise Unreadable("corrupt") from None
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise Unreadable("xml_attack")

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from toolkit.model import Picture
 from toolkit.readers.pictures import MediaBudget, make_picture
-from toolkit.readers.pictures_xlsx import iter_xml, local, open_zip, read_member
+from toolkit.readers.pictures_xlsx import iter_xml, local
+from toolkit.readers.zipparts import open_zip, read_member
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"

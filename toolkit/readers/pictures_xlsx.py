@@ -2,17 +2,15 @@
 
 Read straight from the zip (openpyxl sees only the drawing layer). Every part is untrusted: XML is parsed
 without DTDs, entities or network; relationship targets are resolved inside the package only; a missing or
-malformed part yields fewer pictures, never an exception. The zip/XML helpers here are shared with the
+malformed part yields fewer pictures, never an exception. The XML helpers here are shared with the
 .ods reader.
 """
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 
 from lxml import etree
@@ -21,35 +19,14 @@ from toolkit.model import Picture, parse_a1
 from toolkit.readers import xmlsafe
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.pictures import MediaBudget, make_picture
+from toolkit.readers.zipparts import ZIP_ERRORS, open_zip, read_member
 
 MAX_XML_BYTES = 32 * 1024 * 1024  # a drawing/metadata part parsed whole; sheets are streamed instead
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
-              ValueError, KeyError)
 # absoluteAnchor has no cell: place it with Excel's default sizes (64 px columns, 20 px rows at 96 dpi).
 _DEFAULT_COL_EMU = 64 * 9525
 _DEFAULT_ROW_EMU = 20 * 9525
 _DISPIMG = re.compile(r'DISPIMG\(\s*"([^"]+)"')
 _REL_LOCAL_IMAGE = "_rvRel:LocalImageIdentifier"
-
-
-def open_zip(data: bytes) -> zipfile.ZipFile | None:
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except ZIP_ERRORS:
-        return None
-
-
-def read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes | None:
-    """A member's bytes, or None when missing, larger than `limit` or corrupt (zipfile never returns more
-    than the declared size, so checking the declared size caps what is decompressed)."""
-    try:
-        info = zf.getinfo(name)
-        if info.file_size > limit:
-            return None
-        with zf.open(info) as fh:
-            return fh.read(info.file_size)
-    except ZIP_ERRORS:
-        return None
 
 
 def parse_xml(data: bytes | None) -> etree._Element | None:
@@ -185,11 +162,13 @@ def _sheets(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
 
 def _sheet_pictures(pkg: _Package, sheet: str, part: str, cell_images: dict[str, str | None],
                     rich_images: list[str | None]) -> list[Picture]:
-    """Stream the sheet once: rows (scanned for picture cells only when the workbook has cell or rich
-    images, since that costs a Python step per cell) and the drawing reference."""
+    """The sheet's drawing pictures, and its picture cells when the workbook has cell or rich images:
+    only then is the sheet streamed (a Python step per cell); otherwise its rels name the drawing."""
+    if not (cell_images or rich_images):
+        drawings = [t for kind, t in pkg.rels(part).values() if kind.endswith("/drawing") and t]
+        return [p for drawing in drawings for p in _drawing_pictures(pkg, sheet, drawing)]
     found: list[Picture] = []
-    drawings: list[str] = []
-    want_cells = bool(cell_images or rich_images)
+    drawings = []
     row = -1
     for _, el in iter_xml(pkg.zf, part, ("end",), ("{*}row", "{*}drawing")):
         if not el.tag.endswith("row"):
@@ -199,8 +178,7 @@ def _sheet_pictures(pkg: _Package, sheet: str, part: str, cell_images: dict[str,
             continue
         r = el.get("r")
         row = int(r) - 1 if r and r.isdigit() else row + 1
-        if want_cells:
-            found.extend(_row_pictures(pkg, el, sheet, row, cell_images, rich_images))
+        found.extend(_row_pictures(pkg, el, sheet, row, cell_images, rich_images))
         el.clear()
         while el.getprevious() is not None:
             del el.getparent()[0]
