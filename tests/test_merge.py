@@ -43,6 +43,12 @@ def make_inbox(folder: Path, count: int = 3) -> Path:
     return folder
 
 
+def embedded_media(form: Path) -> bytes:
+    with zipfile.ZipFile(form) as zf:
+        (name,) = [n for n in zf.namelist() if n.startswith("xl/media/")]
+        return zf.read(name)
+
+
 def ledger_rows(values: dict, sheet: str = "品牌台账") -> dict[str, dict]:
     rows = values[sheet]
     header_at = next(i for i, r in enumerate(rows) if "党支部名称" in r or "支部名称" in r)
@@ -67,6 +73,7 @@ def test_init_merge_values_logos_idempotent_undo(tmp_path):
     before = master.read_bytes()
     dry = json.loads(cli("--json", "merge", str(master), str(inbox), "--dry-run").stdout)
     assert sorted(dry["added"]) == sorted(b for b, _, _ in BRANDS[:3]) and master.read_bytes() == before
+    assert not (tmp_path / "台账_标识").exists()  # a dry run stages no originals
 
     doc = json.loads(cli("--json", "merge", str(master), str(inbox), "--by", "王干事").stdout)
     assert sorted(doc["added"]) == sorted(b for b, _, _ in BRANDS[:3]) and doc["rejected"] == []
@@ -86,7 +93,9 @@ def test_init_merge_values_logos_idempotent_undo(tmp_path):
     assert sorted(anchors) == sorted((data_rows[b], logo_col) for b, _, _ in BRANDS[:3])
     log = values["操作记录"]
     assert [r[2] for r in log[1:]].count("新增") == 3 and all(r[1] == "王干事" for r in log[2:])
-    assert len(list((tmp_path / "台账_标识").iterdir())) == 3
+    originals = {p.name: p.read_bytes() for p in (tmp_path / "台账_标识").iterdir()}
+    assert originals == {f"{b}.jpg": embedded_media(inbox / f"{b}.xlsx") for b, _, _ in BRANDS[:3]}
+    assert doc["missing_originals"] == []
 
     merged = master.read_bytes()
     again = json.loads(cli("--json", "merge", str(master), str(inbox)).stdout)
@@ -140,6 +149,12 @@ def test_unknown_branch_near_miss_is_rejected_with_suggestion(tmp_path):
     (rejected,) = json.loads(proc.stdout)["rejected"]
     finding = next(f for f in rejected["findings"] if f["rule"] == "unknown_branch")
     assert "外一科党支部" in finding["message"]
+
+    good = write_filled_form(tmp_path / "g.xlsx", form_values("外一科党支部", "精医铸魂", "外科"), logo=logo_bytes())
+    quiet = cli("-q", "merge", str(master), str(form), str(good), check=False)  # -q: only the problem is printed
+    assert quiet.returncode == 1
+    assert "退回" in quiet.stdout and "外一科党支部（临时）" in quiet.stdout and "您是否指的是" in quiet.stdout
+    assert "新增" not in quiet.stdout and "台账已保存" not in quiet.stdout
 
 
 CORPUS_MASTERS = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".xlsx", ".xlsm")
@@ -211,3 +226,24 @@ def test_new_xlsm_master_keeps_its_vba_through_merges(tmp_path):
     with zipfile.ZipFile(master) as zf:
         assert zf.read("xl/vbaProject.bin") == vba and b"macroEnabled" in zf.read("[Content_Types].xml")
     assert set(ledger_rows(roundtrip_values(master))) >= {BRANDS[0][0], BRANDS[1][0]}
+
+
+def test_an_original_that_could_not_be_staged_is_reported(tmp_path):
+    from toolkit.logos import Logo
+    from toolkit.merging import MergeResult, drop_staging, keep_originals, logo_dir
+    from toolkit.render import render_merge
+
+    master = tmp_path / "台账.xlsx"
+    staged = logo_dir(master) / ".staging"
+    staged.mkdir(parents=True)
+    (staged / "aaa-0.jpg").write_bytes(b"jpeg bytes")
+    result = MergeResult(master, None, [], dry_run=False, logos={
+        "内科党支部": Logo(b"", "jpeg", 96, 72, "aaa-0", "jpeg"),
+        "外科党支部": Logo(b"", "jpeg", 96, 72, "bbb-0", "jpeg")})  # its write failed: nothing staged
+    keep_originals(result)
+    drop_staging(master)
+    assert [p.name for p in logo_dir(master).iterdir()] == ["内科党支部.jpg"]
+    assert result.missing_originals == ["外科党支部"]
+    lines: list[str] = []
+    render_merge(result, lambda text="", problem=False: lines.append(text) if problem else None)
+    assert any("外科党支部" in line and "原图" in line for line in lines)

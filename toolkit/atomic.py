@@ -7,8 +7,10 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Temp file in the same folder, fsync, os.replace, then fsync the folder (best effort)."""
+def write_atomic(path: Path, data: bytes, *, keep_cached: bool = True) -> Path:
+    """Temp file in the same folder, fsync, os.replace, then fsync the folder (best effort).
+    `keep_cached=False` drops the written pages from the OS cache: for files nobody reads soon (a
+    thousand 1 MB logo originals would otherwise push the inbox out of a small page cache)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".brandkit-tmp", dir=path.parent)
     try:
@@ -16,6 +18,8 @@ def write_atomic(path: Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+            if not keep_cached and hasattr(os, "posix_fadvise"):
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

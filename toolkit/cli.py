@@ -24,12 +24,10 @@ class Context:
         self.debug = debug
         self.quiet = quiet or as_json
 
-    def say(self, text: str = "") -> None:
-        """Human text: stderr when --json (stdout is the document), else stdout."""
-        if not self.as_json:
+    def say(self, text: str = "", *, problem: bool = False) -> None:
+        """Human text on stdout; none with --json (stdout is the document); with -q only problems."""
+        if not self.as_json and (problem or not self.quiet):
             click.echo(text)
-        elif not self.quiet:
-            click.echo(text, err=True)
 
     def emit(self, document: dict[str, Any]) -> None:
         click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default))
@@ -81,7 +79,7 @@ class BrandkitGroup(click.Group):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Message language.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems (rejected files and errors).")
 @click.version_option(package_name="brandkit")
 @click.pass_context
 def main(ctx: click.Context, as_json: bool, lang: str | None, debug: bool, quiet: bool) -> None:

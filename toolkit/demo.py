@@ -58,7 +58,7 @@ def run_demo(folder: Path, say: Callable[[str], None]) -> int:
     init_master(master, PROFILE, SAMPLES / "rosters" / f"{PROFILE}_支部名单.xlsx", operator="党办干事")
     say("4. 合并通过校验的申报表（标识放进“品牌标识”列）")
     merged = merge(master, [folder / "收件箱"], operator="党办干事")
-    render_merge(merged, lambda line: say("   " + line))
+    render_merge(merged, lambda line="", problem=False: say("   " + line))
     for step in _later_steps(master, folder):
         say(step)
     say(f"\n完成。打开 {master} 查看台账，{folder / '校验结果' / '校验汇总.xlsx'} 查看校验汇总。")

@@ -10,10 +10,12 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from toolkit.atomic import write_atomic
 from toolkit.check import check_all
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot
@@ -32,15 +34,17 @@ def logo_dir(master: Path) -> Path:
 
 
 def read_for_merge(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
-                   staging: str) -> list[tuple[Submission, Logo | None]]:
-    """Worker: submissions with picture bytes dropped, each with its ledger-ready logo."""
+                   staging: str | None) -> list[tuple[Submission, Logo | None]]:
+    """Worker: submissions with picture bytes dropped, each with its ledger-ready logo; each logo's
+    original is staged (unless `staging` is None: a dry run)."""
     out = []
     for n, sub in enumerate(read_path(path, profile, sender, received, limits)):
         logo = None
         if sub.logo is not None and sub.logo.data:
             try:  # the original is named by its file's sha256 and sheet: no second 1 MB hash
                 logo = normalize_logo(sub.logo.data, limits.max_picture_pixels, f"{sub.provenance.sha256}-{n}")
-                _stage_original(Path(staging), sub.logo.data, logo)
+                if staging is not None:
+                    _stage_original(Path(staging), sub.logo.data, logo)
             except LogoError as exc:
                 sub.findings.append(Finding("image_format", "error", str(exc), field=profile.logo_field.name,
                                             cell=f"{sub.logo.sheet}!{sub.logo.cell}"))
@@ -50,13 +54,35 @@ def read_for_merge(path: str, profile: Profile, sender: str | None, received: st
     return out
 
 
+_writer: ThreadPoolExecutor | None = None
+_writes: list[Future[None]] = []
+
+
 def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
-    target = staging / f"{logo.key}{ORIGINAL_SUFFIX.get(logo.original_format, '.bin')}"
-    if not target.exists():
-        staging.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+    """Write the original in the worker's writer thread (even its existence check: the staging folder is
+    busy), so waiting on the disk overlaps decoding the next file. It goes straight to disk, not into
+    the page cache the inbox is read from."""
+    global _writer
+    _writer = _writer or ThreadPoolExecutor(1, thread_name_prefix="brandkit-originals")
+    _writes.append(_writer.submit(_write_original, staging / _original_name(logo, logo.key), data))
+
+
+def _original_name(logo: Logo, stem: str) -> str:
+    return f"{stem}{ORIGINAL_SUFFIX.get(logo.original_format, '.bin')}"
+
+
+def _write_original(target: Path, data: bytes) -> None:
+    try:
+        if not target.exists():
+            write_atomic(target, data, keep_cached=False)
+    except OSError:
+        pass  # keep_originals names the branches whose original is missing
+
+
+def finish_staging() -> None:
+    """Worker, after each batch: every original staged so far is on disk before the results go back."""
+    while _writes:
+        _writes.pop().result()
 
 
 @dataclass
@@ -68,6 +94,7 @@ class MergeResult:
     changes: Any = None
     findings: dict[str, list[Finding]] = field(default_factory=dict)  # path -> findings of rejected
     logos: dict[str, Logo] = field(default_factory=dict)  # branch -> logo placed
+    missing_originals: list[str] = field(default_factory=list)  # branches whose original was not kept
 
     def names(self, action: str) -> list[str]:
         return [o.branch for o in self.outcomes if o.action == action]
@@ -87,6 +114,7 @@ class MergeResult:
                          for o in self.rejected],
             "changes": {o.branch: [{"field": k, "before": b, "after": a} for k, b, a in o.changes]
                         for o in self.outcomes if o.changes},
+            "missing_originals": self.missing_originals,
         }
 
 
@@ -99,9 +127,12 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     refuse_if_open(master)
     result = plan_inbox(load_master(master), inputs, dry_run=dry_run, operator=operator,
                         accept_warnings=accept_warnings, limits=limits, progress=progress, now=now)
-    if not dry_run:
-        result.backup = apply_changes(master, result.changes)
-        keep_originals(result)
+    try:
+        if not dry_run:
+            result.backup = apply_changes(master, result.changes)
+            keep_originals(result)
+    finally:
+        drop_staging(master)
     return result
 
 
@@ -110,7 +141,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
                progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
     """Read, check and plan a merge of `inputs` into the master `snap` describes; nothing is applied.
     Shared by the CLI (file backend) and the Excel buttons (live backend)."""
-    from toolkit.batch import collect_paths, failed_submission, origins_for
+    from toolkit.batch import collect_paths, failed_submission, origins_for, read_ahead
     from toolkit.sandbox import run_isolated
 
     master = snap.path
@@ -120,15 +151,20 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     files = [f for f in collect_paths(inputs) if f.resolve() != snap.path.resolve()]
     if not files:
         raise UsageProblem("没有找到要合并的申报表文件")
-    staging = logo_dir(master) / STAGING
+    staging = None if dry_run else logo_dir(master) / STAGING
+    if staging is not None:
+        staging.mkdir(parents=True, exist_ok=True)
     origins = origins_for(inputs)
     jobs = [(n, (str(p), snap.profile, origins.get(str(p.resolve()), {}).get("sender"),
-                 origins.get(str(p.resolve()), {}).get("received"), limits, str(staging)))
+                 origins.get(str(p.resolve()), {}).get("received"), limits, staging and str(staging)))
             for n, p in enumerate(files)]
     results: dict[int, list[tuple[Submission, Logo | None]]] = {}
+    ahead = read_ahead(files)
     for done, (n, result) in enumerate(run_isolated(read_for_merge, jobs, timeout_s=limits.timeout_s,
-                                                     memory_bytes=limits.memory_bytes), start=1):
+                                                     memory_bytes=limits.memory_bytes,
+                                                     after_batch=finish_staging), start=1):
         results[n] = result if isinstance(result, list) else [(failed_submission(files[n], result, limits), None)]
+        ahead(done)
         if progress:
             progress(done, len(files))
     pairs = [pair for n in range(len(files)) for pair in results[n]]
@@ -142,28 +178,36 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
 
 
 def keep_originals(result: MergeResult) -> None:
-    """Once the merge is applied: name each placed logo's original after its branch, beside the master;
-    the same content is never written twice."""
+    """Once the merge is applied: name each placed logo's original after its branch, beside the master
+    (the same content is never written twice); branches whose staged original is missing are noted
+    in `result.missing_originals`."""
     import filecmp
     import shutil
 
     folder = logo_dir(result.master)
     staging = folder / STAGING
     for branch, logo in result.logos.items():
-        suffix = ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
-        staged = staging / f"{logo.key}{suffix}"
-        target = folder / f"{_safe(branch)}{suffix}"
-        if not staged.exists() or target.exists() and filecmp.cmp(staged, target, shallow=False):
+        staged = staging / _original_name(logo, logo.key)
+        target = folder / _original_name(logo, _safe(branch))
+        if not staged.exists():
+            result.missing_originals.append(branch)
+            continue
+        if target.exists() and filecmp.cmp(staged, target, shallow=False):
             continue
         tmp = target.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
         try:
-            os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed below
+            os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed afterwards
         except OSError:
             shutil.copyfile(staged, tmp)
         os.replace(tmp, target)
-    if staging.exists():
-        shutil.rmtree(staging, ignore_errors=True)
+
+
+def drop_staging(master: Path) -> None:
+    """Remove the originals staged for a merge, whether it was applied or not."""
+    import shutil
+
+    shutil.rmtree(logo_dir(master) / STAGING, ignore_errors=True)
 
 
 def _safe(name: str) -> str:

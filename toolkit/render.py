@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from toolkit.masters import InitResult
     from toolkit.merging import MergeResult
 
+Say = Callable[..., None]  # say(text, problem=False): problem lines are the ones `-q` still prints
+
 STATUS_ZH = {"ok": "通过", "warning": "有警告", "error": "不通过", "unreadable": "无法读取"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 
@@ -38,28 +40,29 @@ def progress_callback(label: str) -> Callable[[int, int], None]:
     return update
 
 
-def render_validation(result: ValidationResult, say: Callable[[str], None]) -> None:
+def render_validation(result: ValidationResult, say: Say) -> None:
     counts = {k: 0 for k in STATUS_ZH}
     for n, c in enumerate(result.checked):
         sub = c.submission
         counts[c.status] += 1
+        bad = c.status in ("error", "unreadable")
         where = Path(sub.provenance.path).name + (f"［{sub.provenance.sheet}］" if sub.provenance.sheet else "")
         branch = f"  {c.branch}" if c.branch else ""
-        say(f"{STATUS_ZH[c.status]}  {where}{branch}")
+        say(f"{STATUS_ZH[c.status]}  {where}{branch}", problem=bad)
         for f in c.findings:
             cell = f"{f.cell}  " if f.cell else ""
-            say(f"    {SEVERITY_ZH[f.severity]}  {cell}{f.message}")
+            say(f"    {SEVERITY_ZH[f.severity]}  {cell}{f.message}", problem=f.severity == "error")
         for note in sub.notes:
             say(f"    说明  {note}")
         if n in result.report_paths:
-            say(f"    校验结果：{result.report_paths[n]}")
+            say(f"    校验结果：{result.report_paths[n]}", problem=bad)
     summary = "，".join(f"{STATUS_ZH[k]} {v} 份" for k, v in counts.items() if v)
     say(f"\n共 {len(result.checked)} 份申报表：{summary}。")
     if result.overview:
         say(f"校验汇总：{result.overview}")
 
 
-def render_init(result: InitResult, say: Callable[[str], None]) -> None:
+def render_init(result: InitResult, say: Say) -> None:
     say(f"{'已新建' if result.created else '已接管'}台账：{result.master}")
     if result.added_sheets:
         say(f"  新增工作表：{'、'.join(result.added_sheets)}")
@@ -75,14 +78,15 @@ ACTION_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变", "rej
              "superseded": "旧版本"}
 
 
-def render_merge(result: MergeResult, say: Callable[[str], None]) -> None:
+def render_merge(result: MergeResult, say: Say) -> None:
     for o in result.outcomes:
-        say(f"{ACTION_ZH[o.action]}  {o.branch or '（未识别支部）'}  ← {Path(o.path).name}")
+        bad = o.action in ("rejected", "held")
+        say(f"{ACTION_ZH[o.action]}  {o.branch or '（未识别支部）'}  ← {Path(o.path).name}", problem=bad)
         for name, before, after in o.changes:
             say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
                 f"    {name}：{_short(after)}")
         for reason in o.reasons:
-            say(f"    原因：{reason}")
+            say(f"    原因：{reason}", problem=bad)
     counts = {k: len(result.names(k)) for k in ACTION_ZH}
     say("\n" + "，".join(f"{ACTION_ZH[k]} {v}" for k, v in counts.items() if v) + "。")
     if result.dry_run:
@@ -91,8 +95,12 @@ def render_merge(result: MergeResult, say: Callable[[str], None]) -> None:
         say(f"台账已保存：{result.master}（改动前的备份：{result.backup}）")
     else:
         say(f"台账无需改动：{result.master}")
+    if result.missing_originals:
+        say(f"未能保存标识原图：{'、'.join(result.missing_originals)}（标识已放入台账；原图请从其申报表中另存，"
+            f"或检查 {result.master.stem}_标识 文件夹所在磁盘的空间与权限）", problem=True)
     if any(o.action == "held" for o in result.outcomes):
-        say("有需确认的警告（如内容雷同、品牌重名）的申报表暂缓合并；核对后可加 --accept-warnings 合并。")
+        say("有需确认的警告（如内容雷同、品牌重名）的申报表暂缓合并；核对后可加 --accept-warnings 合并。",
+            problem=True)
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -100,7 +108,7 @@ def _short(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def render_intake(report: IntakeReport, inbox: Path, say: Callable[[str], None]) -> None:
+def render_intake(report: IntakeReport, inbox: Path, say: Say) -> None:
     saved = 0
     for m in report.messages:
         say(f"{m.date or ''}  {m.sender}  {m.subject}")
@@ -108,8 +116,8 @@ def render_intake(report: IntakeReport, inbox: Path, say: Callable[[str], None])
             saved += 1
             say(f"    保存  {a['name']}")
         for s in m.skipped:
-            say(f"    跳过  {s.name}：{s.reason}")
+            say(f"    跳过  {s.name}：{s.reason}", problem=True)
     for error in report.errors:
-        say(f"错误  {error}")
+        say(f"错误  {error}", problem=True)
     say(f"\n收取 {len(report.messages)} 封邮件，保存 {saved} 个附件到 {inbox}"
         f"（此前已收取 {report.already_taken} 封，未重复收取）。")

@@ -357,10 +357,13 @@ def similar_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, in
             candidates.update(index.get(tok, ()))
         for tok in ordered[: max(len(s) - math.ceil(mid * len(s) - eps) + 1, 0)]:
             index[tok].append(i)
+        n, shortest = len(s), threshold * len(s) - eps
+        mine = bitmap(i) if candidates else 0
         for j in candidates:
-            if len(sets[j]) >= threshold * len(s) - eps:
-                inter = (bitmap(i) & bitmap(j)).bit_count()
-                score = inter / (len(s) + len(sets[j]) - inter)
+            m = len(sets[j])
+            if m >= shortest:
+                inter = (mine & bitmap(j)).bit_count()
+                score = inter / (n + m - inter)
                 if score >= threshold - eps:
                     pairs.append((min(i, j), max(i, j), score))
     return sorted(pairs)
@@ -376,14 +379,15 @@ class _Bitmaps:
         self.made: dict[int, int] = {}
 
     def __call__(self, i: int) -> int:
-        if i not in self.made:
+        made = self.made.get(i)
+        if made is None:
             tokens = self.sets[i]
             buf = bytearray((len(self.bits) + len(tokens)) // 8 + 1)
             for tok in tokens:
                 n = self.bits.setdefault(tok, len(self.bits))
                 buf[n >> 3] |= 1 << (n & 7)
-            self.made[i] = int.from_bytes(buf, "little")
-        return self.made[i]
+            made = self.made[i] = int.from_bytes(buf, "little")
+        return made
 
 
 def _received(sub: Submission) -> dt.datetime | None:

@@ -26,7 +26,8 @@ class Failure:
     detail: str = ""
 
 
-def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int) -> None:
+def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
+            after_batch: Callable[[], None] | None) -> None:
     if memory_bytes:
         import resource
 
@@ -47,6 +48,8 @@ def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int) -> No
             except Exception as exc:  # reported to the parent as this item's failure
                 result = Failure("error", f"{type(exc).__name__}: {exc}")
             results.append((key, result))
+        if after_batch is not None:
+            after_batch()
         try:
             conn.send(results)
         except MemoryError:
@@ -54,9 +57,10 @@ def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int) -> No
 
 
 class _Slot:
-    def __init__(self, ctx: Any, func: Callable[..., Any], memory_bytes: int) -> None:
+    def __init__(self, ctx: Any, func: Callable[..., Any], memory_bytes: int,
+                 after_batch: Callable[[], None] | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, func, memory_bytes), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, func, memory_bytes, after_batch), daemon=True)
         self.proc.start()
         child.close()
         self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
@@ -77,9 +81,11 @@ class _Slot:
 
 
 def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, ...]]], *,
-                 timeout_s: float, memory_bytes: int, workers: int | None = None) -> Iterator[tuple[Any, Any]]:
+                 timeout_s: float, memory_bytes: int, workers: int | None = None,
+                 after_batch: Callable[[], None] | None = None) -> Iterator[tuple[Any, Any]]:
     """Yield (key, result or Failure) for each (key, args) job, in completion order.
-    `func` must be importable by name (a module-level function).
+    `func` (and `after_batch`, run in the worker before a batch's results are sent: to finish
+    background work those results depend on) must be importable by name.
 
     Large runs send jobs in small batches (fewer round trips); a batch that crashes or overruns is
     split and its jobs retried one by one, so only the hostile file fails."""
@@ -91,7 +97,7 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
     size = max(1, min(8, len(items) // (n * 8)))
     pending = [items[i:i + size] for i in range(0, len(items), size)]
     pending.reverse()
-    slots = [_Slot(ctx, func, memory_bytes) for _ in range(n)]
+    slots = [_Slot(ctx, func, memory_bytes, after_batch) for _ in range(n)]
     try:
         while pending or any(s.job for s in slots):
             for i, slot in enumerate(slots):
@@ -101,7 +107,7 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
                         slot.conn.send(batch)
                     except (OSError, ValueError):  # worker died between jobs
                         slot.stop(kill=True)
-                        slots[i] = slot = _Slot(ctx, func, memory_bytes)
+                        slots[i] = slot = _Slot(ctx, func, memory_bytes, after_batch)
                         slot.conn.send(batch)
                     slot.job = (batch, time.monotonic() + timeout_s)
             busy = [s for s in slots if s.job]
@@ -124,7 +130,7 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
                 if died or time.monotonic() >= deadline:
                     reason = "crashed" if died or not slot.proc.is_alive() else "timeout"
                     slot.stop(kill=True)
-                    slots[i] = _Slot(ctx, func, memory_bytes)
+                    slots[i] = _Slot(ctx, func, memory_bytes, after_batch)
                     if len(batch) > 1:
                         pending.extend([item] for item in reversed(batch))
                     else:
