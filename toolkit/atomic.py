@@ -7,10 +7,11 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, *, keep_cached: bool = True) -> Path:
+def write_atomic(path: Path, data: bytes, *, keep_cached: bool = True, sync_folder: bool = True) -> Path:
     """Temp file in the same folder, fsync, os.replace, then fsync the folder (best effort).
     `keep_cached=False` drops the written pages from the OS cache: for files nobody reads soon (a
-    thousand 1 MB logo originals would otherwise push the inbox out of a small page cache)."""
+    thousand 1 MB logo originals would otherwise push the inbox out of a small page cache).
+    `sync_folder=False` skips the folder fsync, for scratch files whose names need not survive a crash."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".brandkit-tmp", dir=path.parent)
     try:
@@ -24,12 +25,18 @@ def write_atomic(path: Path, data: bytes, *, keep_cached: bool = True) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if sync_folder:
+        sync_dir(path.parent)
+    return path
+
+
+def sync_dir(folder: Path) -> None:
+    """fsync a folder so the names just made in it survive a crash (best effort; not on Windows)."""
     try:
-        dirfd = os.open(path.parent, os.O_RDONLY)
+        dirfd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dirfd)
         finally:
             os.close(dirfd)
     except OSError:
         pass
-    return path

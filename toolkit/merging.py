@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.atomic import write_atomic
+from toolkit.atomic import sync_dir, write_atomic
 from toolkit.check import check_all
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot
@@ -74,7 +74,7 @@ def _original_name(logo: Logo, stem: str) -> str:
 def _write_original(target: Path, data: bytes) -> None:
     try:
         if not target.exists():
-            write_atomic(target, data, keep_cached=False)
+            write_atomic(target, data, keep_cached=False, sync_folder=False)  # scratch names
     except OSError:
         pass  # keep_originals names the branches whose original is missing
 
@@ -201,6 +201,8 @@ def keep_originals(result: MergeResult) -> None:
         except OSError:
             shutil.copyfile(staged, tmp)
         os.replace(tmp, target)
+    if result.logos:
+        sync_dir(folder)
 
 
 def drop_staging(master: Path) -> None:

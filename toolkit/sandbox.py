@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -65,14 +66,17 @@ class _Slot:
         child.close()
         self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
 
+    def ask_to_stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+
     def stop(self, kill: bool = False) -> None:
         if kill:
             self.proc.kill()
         else:
-            try:
-                self.conn.send(None)
-            except OSError:
-                pass
+            self.ask_to_stop()
         self.proc.join(timeout=5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -87,22 +91,28 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
     `func` (and `after_batch`, run in the worker before a batch's results are sent: to finish
     background work those results depend on) must be importable by name.
 
-    Large runs send jobs in small batches (fewer round trips); a batch that crashes or overruns is
-    split and its jobs retried one by one, so only the hostile file fails."""
-    items = list(jobs)
-    if not items:
+    Large runs send jobs in batches (fewer round trips) that shrink as the queue empties, so the
+    workers finish together; a batch that crashes or overruns is split and its jobs retried one by
+    one, so only the hostile file fails."""
+    queue = deque(jobs)
+    if not queue:
         return
     ctx = mp.get_context("spawn")
-    n = max(1, min(workers or os.cpu_count() or 1, len(items)))
-    size = max(1, min(8, len(items) // (n * 8)))
-    pending = [items[i:i + size] for i in range(0, len(items), size)]
-    pending.reverse()
+    n = max(1, min(workers or os.cpu_count() or 1, len(queue)))
+    retry: list[tuple[Any, Any]] = []  # jobs of a failed batch, each to be sent alone
+
+    def next_batch() -> list[tuple[Any, Any]]:
+        if retry:
+            return [retry.pop()]
+        size = max(1, min(8, len(queue) // (n * 4)))
+        return [queue.popleft() for _ in range(min(size, len(queue)))]
+
     slots = [_Slot(ctx, func, memory_bytes, after_batch) for _ in range(n)]
     try:
-        while pending or any(s.job for s in slots):
+        while queue or retry or any(s.job for s in slots):
             for i, slot in enumerate(slots):
-                if slot.job is None and pending:
-                    batch = pending.pop()
+                if slot.job is None and (queue or retry):
+                    batch = next_batch()
                     try:
                         slot.conn.send(batch)
                     except (OSError, ValueError):  # worker died between jobs
@@ -132,9 +142,11 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
                     slot.stop(kill=True)
                     slots[i] = _Slot(ctx, func, memory_bytes, after_batch)
                     if len(batch) > 1:
-                        pending.extend([item] for item in reversed(batch))
+                        retry.extend(reversed(batch))
                     else:
                         yield batch[0][0], Failure(reason)
     finally:
+        for slot in slots:  # all at once: the workers wind down in parallel
+            slot.ask_to_stop()
         for slot in slots:
             slot.stop()

@@ -9,7 +9,7 @@ from ..changeset import CellValue
 from .context import Context
 from .errors import PackageError
 from .sheet import Sheet
-from .sheetdata import Row
+from .sheetdata import Row, style_of
 from .strings import t_element
 from .xmltools import StartTag, clean_text, esc
 
@@ -39,7 +39,11 @@ def base_style(sheet: Sheet, row: Row | None, col: int) -> int:
 
 def cell_xml(row: Row, col: int, style: int | None, t: str | None, body: str, keep: StartTag | None) -> str:
     """<c> text with `keep`'s other attributes (ph, custom ones) carried over."""
-    tag = keep or StartTag(f'<{row.prefix}c r="{row.ref(col)}"/>')
+    if keep is None:  # a new cell: formatted directly, attributes in the order the tag path gives them
+        c = f"{row.prefix}c"
+        attrs = f' r="{row.ref(col)}"' + (f' s="{style}"' if style else "") + (f' t="{t}"' if t else "")
+        return f"<{c}{attrs}>{body}</{c}>" if body else f"<{c}{attrs}/>"
+    tag = keep
     for key in _DROPPED:
         tag.set(key, None)
     tag.set("r", row.ref(col))
@@ -57,10 +61,11 @@ def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, f
     p = sheet.prefix
     row = sheet.rows.touch(r)
     old = row.cell(col)
-    if old is not None:
+    keep = old.start() if old is not None else None
+    if old is not None and keep is not None:
         ctx.formulas_changed |= old.child("f") is not None
-        ctx.sst_refs -= old.start().get("t") == "s"  # its shared-string reference goes away
-    base = base_style(sheet, row, col)
+        ctx.sst_refs -= keep.get("t") == "s"  # its shared-string reference goes away
+    base = style_of(keep) if keep is not None else base_style(sheet, row, col)
     quote, t, body = False, None, ""
     if isinstance(value, str):
         value = clean_text(value)
@@ -90,7 +95,6 @@ def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, f
     style = base
     if quote or fill or number_format is not None:
         style = ctx.styles.derive(base, fill=fill, number_format=number_format, quote=quote)
-    keep = old.start() if old is not None else None
     row.put(col, cell_xml(row, col, style if (style or keep) else None, t, body, keep))
     sheet.note_cell(r, col)
     ctx.values_changed = True

@@ -20,6 +20,12 @@ _CELL_R = re.compile(r'\sr\s*=\s*["\']\$?([A-Za-z]{1,3})\$?\d+["\']')
 _START = re.compile(r"<[^>]*>")
 
 
+def style_of(tag: StartTag) -> int:
+    """A cell's style index from its start tag (0 when absent or malformed)."""
+    s = tag.get("s")
+    return int(s) if s and s.isdigit() else 0
+
+
 class Cell:
     """One <c> element; `text` is its exact XML until it is replaced."""
 
@@ -33,8 +39,7 @@ class Cell:
 
     @property
     def style(self) -> int:
-        s = self.start().get("s")
-        return int(s) if s and s.isdigit() else 0
+        return style_of(self.start())
 
     @property
     def has_value(self) -> bool:

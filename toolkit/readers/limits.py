@@ -88,11 +88,12 @@ def _check_sheet_area(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
         with zf.open(info) as fh:
             while chunk := fh.read(1 << 20):
                 buf = tail + chunk
-                for m in _REF.finditer(buf):
-                    max_col = max(max_col, _letters_to_col(m.group(1)))
-                    max_row = max(max_row, int(m.group(2)))
-                for m in _ROW.finditer(buf):
-                    max_row = max(max_row, int(m.group(1)))
+                refs = _REF.findall(buf)
+                if refs:
+                    letters, digits = zip(*refs, strict=True)
+                    max_col = max(max_col, *map(_letters_to_col, set(letters)))
+                    max_row = max(max_row, *map(int, digits))
+                max_row = max(max_row, 0, *map(int, _ROW.findall(buf)))
                 tail = buf[-256:]
                 if max_row * max(max_col, 1) > limits.max_cells:
                     break
