@@ -131,3 +131,14 @@ def test_every_corpus_file_is_read_without_traceback():
             assert "加密" in entries[0]["findings"][0]["message"] and "去掉密码" in entries[0]["findings"][0]["message"]
         else:  # readable: not a hospital-brand form, but never called unreadable
             assert all(e["status"] != "unreadable" for e in entries), (path.name, entries[0]["findings"])
+
+
+def test_a_master_left_in_the_inbox_is_named_as_a_master(tmp_path):
+    from toolkit.masters import init_master
+    from toolkit.readers.submission import read_path
+
+    master = tmp_path / "台账.xlsx"
+    init_master(master, "hospital-brand", None, operator="党办")
+    (sub,) = read_path(str(master), load_profile("hospital-brand"))
+    (finding,) = sub.findings
+    assert finding.rule == "template_mismatch" and "这是台账" in finding.message and "操作记录" in finding.message

@@ -21,7 +21,7 @@ from toolkit.profile import Profile
 
 CONSOLE_SHEET = "控制台"
 CONF_SHEET = "xlwings.conf"
-MACROS_DIR = Path(__file__).resolve().parents[1] / "macros"
+MACROS_DIR = Path(__file__).resolve().parent / "macros"
 XLWINGS_MODULES = (("xlwings", "xlwings.bas"), ("Dictionary", "addin/Dictionary.cls"))  # Dictionary: macOS
 MACRO_CONTENT_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 PLAIN_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"

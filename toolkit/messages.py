@@ -160,6 +160,10 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "'{field}' is {score}% similar to '{other}' ({other_file}), at or above {threshold}%; "
               "copying is not allowed: rewrite it as your branch's own text and resubmit",
     },
+    "similar_text.more": {
+        "zh": "（另有 {count} 份申报表的该项内容也达到雷同线）",
+        "en": " ({count} more submissions are at or above the threshold too)",
+    },
     "template_mismatch": {
         "title": ("模板不符", "Wrong form template"),
         "zh": "本表是“{found}”活动的申报表模板，与本次活动（{expected}）不符，请下载本次活动的申报表模板重新填写",
@@ -179,6 +183,11 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "文件中没有找到申报表（没有“{labels}”等栏目），请使用本次活动的申报表模板填写后重新提交",
         "en": "No application form found in the file (no fields such as {labels}); fill in this campaign's "
               "form and resubmit",
+    },
+    "template_mismatch.master": {
+        "zh": "这是台账（有“{sheet}”工作表），不是支部的申报表；请把台账放在收件箱以外的文件夹",
+        "en": "This is a master workbook (it has a '{sheet}' sheet), not a branch form; keep masters out of the "
+              "inbox folder",
     },
     "formula_injection": {
         "title": ("内容以公式符号开头", "Looks like a formula"),

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -455,13 +456,19 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
     severity: Severity = "error" if sim.severity == "error" else "warning"
     for name in sim.fields:
         texts = {i: str(subs[i].value(name, "")) for i in current}
+        matches: dict[int, list[tuple[float, int]]] = defaultdict(list)
         for i, j, score in similar_pairs(texts, sim.threshold):
-            if branch_of[i] == branch_of[j]:
-                continue
-            for a, b in ((i, j), (j, i)):
-                out[a].append(make_finding(
-                    "similar_text", severity, field=name, cell=cell(a, name),
-                    variant="error" if severity == "error" else None,
-                    other=_clip(subs[b].value(key, "")), other_file=source(b),
-                    score=math.floor(score * 100), threshold=round(sim.threshold * 100)))
+            if branch_of[i] != branch_of[j]:
+                matches[i].append((score, j))
+                matches[j].append((score, i))
+        for a in sorted(matches):  # one finding per field: the closest text, and how many more there are
+            score, b = min(matches[a], key=lambda m: (-m[0], m[1]))
+            found = make_finding("similar_text", severity, field=name, cell=cell(a, name),
+                                 variant="error" if severity == "error" else None,
+                                 other=_clip(subs[b].value(key, "")), other_file=source(b),
+                                 score=math.floor(score * 100), threshold=round(sim.threshold * 100))
+            if len(matches[a]) > 1:
+                found = replace(found, message=found.message + message("similar_text.more",
+                                                                       count=len(matches[a]) - 1))
+            out[a].append(found)
     return out

@@ -80,6 +80,9 @@ def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov
         if used and used != profile.id:
             findings.append(Finding("template_mismatch", "warning",
                                     message("template_mismatch", expected=profile.id, found=used)))
+    if profile.ledger.log_sheet in grids:  # a master (every master has the log), left among the forms
+        return [Submission(prov, findings=findings + [Finding(
+            "template_mismatch", "error", message("template_mismatch.master", sheet=profile.ledger.log_sheet))])]
     subs: list[Submission] = []
     blank: list[str] = []
     for grid in grids.values():
