@@ -124,3 +124,16 @@ def _exit_on_three(code: int) -> int:
     if code == 3:
         os._exit(3)
     return code
+
+
+def test_a_reader_exception_keeps_its_detail_for_the_maintainer(tmp_path):
+    from toolkit.batch import failed_submission
+    from toolkit.readers.limits import DEFAULT_LIMITS
+    from toolkit.sandbox import Failure
+
+    sub = failed_submission(tmp_path / "表.xlsx", Failure("error", "AttributeError: boom"), DEFAULT_LIMITS)
+    (finding,) = sub.findings
+    assert finding.rule == "unreadable" and finding.message.startswith("表.xlsx：")
+    assert "另存为" in finding.message and "详情：AttributeError: boom" in finding.message
+    crashed = failed_submission(tmp_path / "表.xlsx", Failure("crashed"), DEFAULT_LIMITS).findings[0].message
+    assert "详情" not in crashed

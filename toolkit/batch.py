@@ -87,8 +87,9 @@ def read_ahead(paths: list[Path], window: int = 48) -> Callable[[int], None]:
 def failed_submission(path: Path, failure: Failure, limits: Limits) -> Submission:
     """A file whose reader process crashed or overran: unreadable, with the reason and what to do."""
     reason = failure.reason if failure.reason in ("timeout", "crashed") else "crashed"
+    detail = failure.detail if failure.reason == "error" else ""  # the exception: for whoever maintains brandkit
     return unreadable_submission(Provenance(path=str(path), sha256=""),
-                                 Unreadable(reason, seconds=int(limits.timeout_s)))
+                                 Unreadable(reason, seconds=int(limits.timeout_s), detail=detail[:200]))
 
 
 def origins_for(inputs: Iterable[str | Path]) -> dict[str, dict]:
