@@ -230,7 +230,7 @@ def test_new_xlsm_master_keeps_its_vba_through_merges(tmp_path):
 
 def test_an_original_that_could_not_be_staged_is_reported(tmp_path):
     from toolkit.logos import Logo
-    from toolkit.merging import MergeResult, drop_staging, keep_originals, logo_dir
+    from toolkit.merging import MergeResult, finish, logo_dir
     from toolkit.render import render_merge
 
     master = tmp_path / "台账.xlsx"
@@ -240,8 +240,7 @@ def test_an_original_that_could_not_be_staged_is_reported(tmp_path):
     result = MergeResult(master, None, [], dry_run=False, logos={
         "内科党支部": Logo(b"", "jpeg", 96, 72, "aaa-0", "jpeg"),
         "外科党支部": Logo(b"", "jpeg", 96, 72, "bbb-0", "jpeg")})  # its write failed: nothing staged
-    keep_originals(result)
-    drop_staging(master)
+    finish(result, lambda: None)  # applied (nothing to write here): keep the originals, clear the staging
     assert [p.name for p in logo_dir(master).iterdir()] == ["内科党支部.jpg"]
     assert result.missing_originals == ["外科党支部"]
     lines: list[str] = []

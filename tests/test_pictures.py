@@ -352,7 +352,9 @@ def test_entities_are_never_expanded() -> None:
     assert [p.scheme for p in find_pictures(rezip(wps, {"xl/cellimages.xml": xxe.encode()}), "xlsx")] \
         == ["drawing"] * 3
     sheet_laughs = LAUGHS + "<worksheet><sheetData><row r='1'><c r='A1' vm='1'><v>&j;</v></c></row></sheetData></worksheet>"
-    assert find_pictures(rezip(wps, {"xl/worksheets/sheet1.xml": sheet_laughs.encode()}), "xlsx") == []
+    # the hostile sheet yields none of its picture cells; its clean drawing (named by the rels) still counts
+    assert [p.scheme for p in find_pictures(rezip(wps, {"xl/worksheets/sheet1.xml": sheet_laughs.encode()}),
+                                            "xlsx")] == ["drawing"] * 3
     ods_laughs = ODS_CONTENT.replace('<?xml version="1.0" encoding="UTF-8"?>', LAUGHS.replace(
         "<!DOCTYPE r", "<!DOCTYPE office:document-content")).replace("标识", "&j;")
     assert find_pictures(build_ods(ods_laughs, png_bytes(3, 3)), "ods") == []

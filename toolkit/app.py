@@ -85,7 +85,7 @@ def _plain(value: Any) -> Any:
 
 def validate(paths: list[Path], *, profile_name: str | None, master: Path | None,
              report_dir: Path | None, progress: Progress = None) -> ValidationResult:
-    from toolkit.batch import collect_paths, read_all
+    from toolkit.batch import collect_paths, origins_for, read_all
 
     roster = None
     if master is not None:
@@ -101,7 +101,7 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
         raise UsageProblem(f"找不到文件或文件夹：{'、'.join(map(str, missing))}")
     if not files:
         raise UsageProblem("没有找到可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv）")
-    checked = check_all(read_all(files, profile, progress=progress), profile, roster)
+    checked = check_all(read_all(files, profile, origins=origins_for(paths), progress=progress), profile, roster)
     result = ValidationResult(profile, checked)
     if report_dir is not None:
         write_reports(result, report_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from toolkit.model import Provenance, Submission
 from toolkit.profile import Profile
@@ -44,20 +45,30 @@ def read_all(paths: list[Path], profile: Profile, *, origins: dict[str, dict] | 
              progress: Callable[[int, int], None] | None = None) -> list[Submission]:
     """Submissions of every file, in the order of `paths`. `origins` maps a resolved path to its intake
     record (sender, received) from the inbox manifest."""
-    origins = origins or {}
+    results = read_each(paths, read_path, profile, origins=origins or {}, limits=limits, progress=progress)
+    return [sub for path, result in zip(paths, results, strict=True)
+            for sub in ([failed_submission(path, result, limits)] if isinstance(result, Failure) else result)]
+
+
+def read_each(paths: list[Path], reader: Callable[..., Any], profile: Profile, *extra: Any,
+              origins: dict[str, dict], limits: Limits, progress: Callable[[int, int], None] | None = None,
+              after_batch: Callable[[], None] | None = None) -> list[Any]:
+    """`reader(path, profile, sender, received, limits, *extra)` for every file in the sandbox, on all
+    cores; results (a Failure where the reader died or overran) in the order of `paths`."""
     jobs = []
     for n, path in enumerate(paths):
         origin = origins.get(str(path.resolve()), {})
-        jobs.append((n, (str(path), profile, origin.get("sender"), origin.get("received"), limits)))
-    results: dict[int, list[Submission]] = {}
+        jobs.append((n, (str(path), profile, origin.get("sender"), origin.get("received"), limits, *extra)))
+    results: dict[int, Any] = {}
     ahead = read_ahead(paths)
-    for done, (n, result) in enumerate(run_isolated(read_path, jobs, timeout_s=limits.timeout_s,
-                                                     memory_bytes=limits.memory_bytes), start=1):
-        results[n] = [failed_submission(paths[n], result, limits)] if isinstance(result, Failure) else result
+    for done, (n, result) in enumerate(run_isolated(reader, jobs, timeout_s=limits.timeout_s,
+                                                     memory_bytes=limits.memory_bytes,
+                                                     after_batch=after_batch), start=1):
+        results[n] = result
         ahead(done)
         if progress:
             progress(done, len(paths))
-    return [sub for n in range(len(paths)) for sub in results[n]]
+    return [results[n] for n in range(len(paths))]
 
 
 def read_ahead(paths: list[Path], window: int = 48) -> Callable[[int], None]:

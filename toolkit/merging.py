@@ -127,13 +127,25 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     refuse_if_open(master)
     result = plan_inbox(load_master(master), inputs, dry_run=dry_run, operator=operator,
                         accept_warnings=accept_warnings, limits=limits, progress=progress, now=now)
+    finish(result, None if dry_run else lambda: apply_changes(master, result.changes))
+    return result
+
+
+def finish(result: MergeResult, apply: Callable[[], Path | None] | None) -> None:
+    """Apply a planned merge with `apply` (None: do not apply), keep the placed logos' originals, and
+    always clear the originals staged for it. Shared by the CLI and the Excel button."""
     try:
-        if not dry_run:
-            result.backup = apply_changes(master, result.changes)
+        if apply is not None:
+            result.backup = apply()
             keep_originals(result)
     finally:
-        drop_staging(master)
-    return result
+        _clear_staging(result.master)
+
+
+def _clear_staging(master: Path) -> None:
+    import shutil
+
+    shutil.rmtree(logo_dir(master) / STAGING, ignore_errors=True)
 
 
 def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
@@ -141,8 +153,8 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
                progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
     """Read, check and plan a merge of `inputs` into the master `snap` describes; nothing is applied.
     Shared by the CLI (file backend) and the Excel buttons (live backend)."""
-    from toolkit.batch import collect_paths, failed_submission, origins_for, read_ahead
-    from toolkit.sandbox import run_isolated
+    from toolkit.batch import collect_paths, failed_submission, origins_for, read_each
+    from toolkit.sandbox import Failure
 
     master = snap.path
     if snap.ledger is None:
@@ -154,27 +166,22 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     staging = None if dry_run else logo_dir(master) / STAGING
     if staging is not None:
         staging.mkdir(parents=True, exist_ok=True)
-    origins = origins_for(inputs)
-    jobs = [(n, (str(p), snap.profile, origins.get(str(p.resolve()), {}).get("sender"),
-                 origins.get(str(p.resolve()), {}).get("received"), limits, staging and str(staging)))
-            for n, p in enumerate(files)]
-    results: dict[int, list[tuple[Submission, Logo | None]]] = {}
-    ahead = read_ahead(files)
-    for done, (n, result) in enumerate(run_isolated(read_for_merge, jobs, timeout_s=limits.timeout_s,
-                                                     memory_bytes=limits.memory_bytes,
-                                                     after_batch=finish_staging), start=1):
-        results[n] = result if isinstance(result, list) else [(failed_submission(files[n], result, limits), None)]
-        ahead(done)
-        if progress:
-            progress(done, len(files))
-    pairs = [pair for n in range(len(files)) for pair in results[n]]
-    checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
-    incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
-    now = now or dt.datetime.now().replace(microsecond=0)
-    plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now,
-                      operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser())
-    return MergeResult(master, None, plan.outcomes, dry_run, plan.changes,
-                       {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos)
+    try:  # the staged originals belong to this merge: gone if planning fails; `finish` removes them otherwise
+        results = read_each(files, read_for_merge, snap.profile, str(staging) if staging else None,
+                            origins=origins_for(inputs), limits=limits, progress=progress, after_batch=finish_staging)
+        pairs = [pair for path, result in zip(files, results, strict=True)
+                 for pair in ([(failed_submission(path, result, limits), None)] if isinstance(result, Failure)
+                              else result)]
+        checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
+        incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
+        now = now or dt.datetime.now().replace(microsecond=0)
+        plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now,
+                          operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser())
+        return MergeResult(master, None, plan.outcomes, dry_run, plan.changes,
+                           {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos)
+    except BaseException:
+        _clear_staging(master)
+        raise
 
 
 def keep_originals(result: MergeResult) -> None:
@@ -203,13 +210,6 @@ def keep_originals(result: MergeResult) -> None:
         os.replace(tmp, target)
     if result.logos:
         sync_dir(folder)
-
-
-def drop_staging(master: Path) -> None:
-    """Remove the originals staged for a merge, whether it was applied or not."""
-    import shutil
-
-    shutil.rmtree(logo_dir(master) / STAGING, ignore_errors=True)
 
 
 def _safe(name: str) -> str:

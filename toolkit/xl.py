@@ -158,17 +158,14 @@ def _validate(ctx: _Context) -> Outcome:
 
 def _merge(ctx: _Context) -> Outcome:
     from toolkit.live import apply_live
-    from toolkit.merging import drop_staging, keep_originals, plan_inbox
+    from toolkit.merging import finish, plan_inbox
 
-    snapshot = ctx.snapshot()
-    try:
-        result = plan_inbox(snapshot, [ctx.folder(INBOX)], operator=ctx.setting(OPERATOR) or None,
-                            accept_warnings=ctx.setting(ACCEPT) == YES)
-        if result.changes:
-            _apply(ctx, lambda: apply_live(ctx.book, result.changes))
-            keep_originals(result)
-    finally:
-        drop_staging(snapshot.path)
+    result = plan_inbox(ctx.snapshot(), [ctx.folder(INBOX)], operator=ctx.setting(OPERATOR) or None,
+                        accept_warnings=ctx.setting(ACCEPT) == YES)
+    def write() -> None:
+        _apply(ctx, lambda: apply_live(ctx.book, result.changes))
+
+    finish(result, write if result.changes else None)
     details = [(o.branch or Path(o.path).name, "；".join([ACTION_ZH[o.action], *o.reasons]))
                for o in result.outcomes]
     counts = "，".join(f"{zh} {len(result.names(k))} 个" for k, zh in ACTION_ZH.items() if result.names(k))

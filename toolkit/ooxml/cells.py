@@ -61,8 +61,9 @@ def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, f
     p = sheet.prefix
     row = sheet.rows.touch(r)
     old = row.cell(col)
-    keep = old.start() if old is not None else None
-    if old is not None and keep is not None:
+    keep = None
+    if old is not None:
+        keep = old.start()
         ctx.formulas_changed |= old.child("f") is not None
         ctx.sst_refs -= keep.get("t") == "s"  # its shared-string reference goes away
     base = style_of(keep) if keep is not None else base_style(sheet, row, col)

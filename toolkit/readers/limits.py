@@ -6,14 +6,12 @@ declares cell XFD1048576 is refused before calamine would try to allocate the wh
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.zipparts import ZIP_ERRORS, member_head
+from toolkit.readers.zipparts import ZIP_ERRORS, member_head, open_zip
 
 
 @dataclass(frozen=True)
@@ -41,11 +39,10 @@ def check_size(size: int, limits: Limits = DEFAULT_LIMITS) -> None:
 
 def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
     """Member count, total and per-member expansion, then the used area of every worksheet."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
-        raise Unreadable("corrupt") from None
+    zf = open_zip(data)
+    if zf is None:
+        raise Unreadable("corrupt")
+    infos = zf.infolist()
     if len(infos) > limits.max_members:
         raise Unreadable("zip_bomb", ratio=f"{len(infos)} 个部件", limit=f"{limits.max_members} 个部件")
     total = sum(i.file_size for i in infos)
@@ -97,7 +94,7 @@ def _check_sheet_area(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
                 tail = buf[-256:]
                 if max_row * max(max_col, 1) > limits.max_cells:
                     break
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error):
+    except ZIP_ERRORS:
         raise Unreadable("corrupt") from None
     if max_row * max(max_col, 1) > limits.max_cells:
         raise Unreadable("too_many_cells", sheet=info.filename.rsplit("/", 1)[-1], cells=max_row * max_col,

@@ -162,28 +162,21 @@ def _sheets(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
 
 def _sheet_pictures(pkg: _Package, sheet: str, part: str, cell_images: dict[str, str | None],
                     rich_images: list[str | None]) -> list[Picture]:
-    """The sheet's drawing pictures, and its picture cells when the workbook has cell or rich images:
-    only then is the sheet streamed (a Python step per cell); otherwise its rels name the drawing."""
-    if not (cell_images or rich_images):
-        drawings = [t for kind, t in pkg.rels(part).values() if kind.endswith("/drawing") and t]
-        return [p for drawing in drawings for p in _drawing_pictures(pkg, sheet, drawing)]
+    """The sheet's picture cells (only when the workbook has cell or rich images is the sheet streamed:
+    a Python step per cell), then the pictures of the drawing its rels name."""
     found: list[Picture] = []
-    drawings = []
-    row = -1
-    for _, el in iter_xml(pkg.zf, part, ("end",), ("{*}row", "{*}drawing")):
-        if not el.tag.endswith("row"):
-            target = pkg.target(part, attr(el, "id"))
-            if target:
-                drawings.append(target)
-            continue
-        r = el.get("r")
-        row = int(r) - 1 if r and r.isdigit() else row + 1
-        found.extend(_row_pictures(pkg, el, sheet, row, cell_images, rich_images))
-        el.clear()
-        while el.getprevious() is not None:
-            del el.getparent()[0]
-    for drawing in drawings:
-        found.extend(_drawing_pictures(pkg, sheet, drawing))
+    if cell_images or rich_images:
+        row = -1
+        for _, el in iter_xml(pkg.zf, part, ("end",), ("{*}row",)):
+            r = el.get("r")
+            row = int(r) - 1 if r and r.isdigit() else row + 1
+            found.extend(_row_pictures(pkg, el, sheet, row, cell_images, rich_images))
+            el.clear()
+            while el.getprevious() is not None:
+                del el.getparent()[0]
+    for kind, drawing in pkg.rels(part).values():
+        if kind.endswith("/drawing") and drawing:
+            found.extend(_drawing_pictures(pkg, sheet, drawing))
     return found
 
 
