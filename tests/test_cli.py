@@ -57,3 +57,18 @@ def test_exit_codes_and_json_shape(tmp_path):
     assert proc.returncode == 2 and "活动方案" in proc.stderr and "Traceback" not in proc.stderr
     proc = run("validate", str(tmp_path / "missing.xlsx"), "--profile", "hospital-brand")
     assert proc.returncode == 2 and "找不到" in proc.stderr
+
+
+def test_validate_orders_resubmissions_by_the_intake_manifest(tmp_path):
+    """The manifest's received time, not the file's mtime, decides which copy is the newer one."""
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    for name, n in (("a.xlsx", 0), ("b.xlsx", 1)):
+        write_filled_form(inbox / name, form_values(*BRANDS[0], n), logo=logo_bytes())
+    (inbox / "inbox.jsonl").write_text(
+        '{"path": "a.xlsx", "sender": "x@example.cn", "received": "2026-05-02T10:00:00+08:00"}\n'
+        '{"path": "b.xlsx", "sender": "x@example.cn", "received": "2026-05-01T10:00:00+08:00"}\n',
+        encoding="utf-8")
+    doc = json.loads(run("--json", "validate", str(inbox), "--profile", "hospital-brand").stdout)
+    rules = {Path(f["path"]).name: {x["rule"] for x in f["findings"]} for f in doc["files"]}
+    assert "duplicate_submission" in rules["b.xlsx"] and "duplicate_submission" not in rules["a.xlsx"]
