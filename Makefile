@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint templates system-deps bench clean
+.PHONY: demo test check lint templates system-deps bench wheelhouse clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -18,9 +18,15 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	@$(PY) -m ruff check toolkit tests benchmarks scripts
+	@rc=0; for p in linux win32 darwin; do echo "mypy --platform $$p"; $(PY) -m mypy --platform $$p --cache-dir .mypy_cache/$$p toolkit || rc=1; done; exit $$rc
 
 test: $(STAMP) system-deps lint
 	@$(PY) -m pytest -q -p no:cacheprovider
+
+# The edit-test loop: the in-process tier (no LibreOffice, dovecot, network or slow tests), about a minute.
+check: $(STAMP)
+	@$(PY) -m ruff check toolkit tests benchmarks scripts
+	@$(PY) -m pytest -q -p no:cacheprovider -m "not libreoffice and not dovecot and not slow and not network"
 
 templates: $(STAMP)
 	@$(PY) scripts/build_templates.py
@@ -28,5 +34,9 @@ templates: $(STAMP)
 bench: $(STAMP)
 	@$(PY) benchmarks/merge.py
 
+# Offline install: wheels of brandkit and every dependency for Windows, macOS and Linux (see README).
+wheelhouse: $(STAMP)
+	@$(PY) scripts/wheelhouse.py
+
 clean:
-	rm -rf $(VENV) brandkit-demo .pytest_cache
+	rm -rf $(VENV) brandkit-demo .pytest_cache .mypy_cache wheelhouse

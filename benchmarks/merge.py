@@ -2,7 +2,8 @@
 
     python benchmarks/merge.py [N ...]        (default: 1000)
 
-Builds N branch forms, each with a ~1 MB photo-like JPEG logo, and a master listing those N branches.
+Builds N branch forms in notice 000's own layout (one in four as a Word .docx, as notices attach them),
+each with a ~1 MB photo-like JPEG logo, and a master listing those N branches.
 Then times: `brandkit merge` (CLI, in a subprocess); the naive way (openpyxl: read each form, write the
 values and logos into the master, save once); and the floor (read every form's values with calamine and
 draft-decode every logo to a thumbnail on all cores, writing nothing), inflating the logos with zipfile
@@ -40,23 +41,26 @@ def photo(seed: int) -> bytes:
     return out.getvalue()
 
 
+DOCX_EVERY = 4  # one form in four arrives as the Word table the notice attached
+
+
 def build(folder: Path, n: int) -> tuple[Path, Path]:
-    from tests.forms import form_values, write_filled_form
+    """N forms typed in notice 000's own layout (not brandkit's template), one in DOCX_EVERY as .docx,
+    each logo a distinct photo; and a master listing the N branches."""
+    from tests.notice_forms import hospital_brand, write_docx, write_xlsx
 
     inbox = folder / "inbox"
     inbox.mkdir()
-    template = write_filled_form(folder / "one.xlsx", form_values("模板党支部", "模板品牌", "模板", 0),
-                                 logo=photo(0))
-    with zipfile.ZipFile(template) as zf:
-        media = next(x for x in zf.namelist() if x.startswith("xl/media/"))
     pictures = [photo(s) for s in range(1, 9)]
     branches = []
     for i in range(n):
         branch = f"第{i + 1:04d}党支部"
         branches.append(branch)
-        path = write_filled_form(inbox / f"{i:04d}.xlsx", form_values(branch, f"品牌{i:04d}", f"科室{i}", i),
-                                 logo=pictures[i % len(pictures)])
-        _swap_media(path, media, pictures[i % len(pictures)], i)
+        form = hospital_brand(branch, i)
+        form.logo = pictures[i % len(pictures)]
+        path = (write_docx(form, inbox / f"{i:04d}.docx") if i % DOCX_EVERY == DOCX_EVERY - 1 else
+                write_xlsx(form, inbox / f"{i:04d}.xlsx"))
+        _make_unique(path, i)
     roster = folder / "roster.csv"
     roster.write_text("党总支,党支部名称\n" + "".join(f"第{i % 20}党总支,{b}\n" for i, b in enumerate(branches)),
                       encoding="utf-8")
@@ -66,19 +70,28 @@ def build(folder: Path, n: int) -> tuple[Path, Path]:
     return inbox, master
 
 
-def _swap_media(path: Path, media: str, data: bytes, salt: int) -> None:
+def _make_unique(path: Path, salt: int) -> None:
     """Make each logo unique (no cache can help) by appending a comment segment's worth of bytes."""
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             body = zin.read(info)
-            if info.filename.startswith("xl/media/"):
-                body = data[:-2] + salt.to_bytes(4, "big") + data[-2:]
+            if info.filename.startswith(MEDIA):
+                body = body[:-2] + salt.to_bytes(4, "big") + body[-2:]
             zout.writestr(info, body)
     tmp.replace(path)
 
 
+MEDIA = ("xl/media/", "word/media/")
+# Where a script written for notice 000's printed layout finds each value (tests/notice_forms.py).
+NAIVE_CELLS = {"党支部名称": "B2", "党员总数": "D2", "品牌名称": "B3", "品牌内涵": "B4",
+               "党建品牌的创建计划、创建举措、预期成效": "B5", "填表人": "B8", "联系方式": "D8"}
+
+
 def naive(inbox: Path, master: Path) -> None:
+    """The way an office automates it by hand: openpyxl for the sheets (python-docx for the Word
+    forms), values from fixed cells, pictures added, the master saved once."""
+    import docx
     import openpyxl
     from openpyxl.drawing.image import Image as XlImage
 
@@ -87,20 +100,28 @@ def naive(inbox: Path, master: Path) -> None:
     header = [c.value for c in ws[1]]
     row = {ws.cell(r, header.index("党支部名称") + 1).value: r for r in range(2, ws.max_row + 1)}
     for form in sorted(inbox.iterdir()):
-        f = openpyxl.load_workbook(form)
-        fs = f["申报表"]
-        values = {"党支部名称": fs["B2"].value, "党员总数": fs["B3"].value, "品牌名称": fs["D3"].value,
-                  "品牌内涵": fs["B10"].value, "填表人": fs["B29"].value, "联系方式": fs["D29"].value}
+        if form.suffix == ".docx":
+            doc = docx.Document(str(form))
+            table = doc.tables[0]
+            values = {k: table.cell(int(ref[1:]) - 2, ord(ref[0]) - 65).text for k, ref in NAIVE_CELLS.items()}
+            blob = next(part.blob for part in doc.part.package.parts if part.partname.startswith("/word/media/"))
+        else:
+            fs = openpyxl.load_workbook(form).active
+            values = {k: fs[ref].value for k, ref in NAIVE_CELLS.items()}
+            blob = fs._images[0]._data()
         r = row[values["党支部名称"]]
         for k, v in values.items():
             ws.cell(r, header.index(k) + 1, v)
-        img = XlImage(io.BytesIO(fs._images[0]._data()))
+        img = XlImage(io.BytesIO(blob))
         img.width, img.height = 96, 72
         ws.add_image(img, f"F{r}")
     wb.save(master)
 
 
 def _floor_one(path: str, isal: bool = False) -> int:
+    """Read one form's values (calamine for a sheet, lxml over the document for Word) and draft-decode
+    its logo to a thumbnail: the least any merge must do."""
+    from lxml import etree
     from PIL import Image
     from python_calamine import CalamineWorkbook
 
@@ -108,15 +129,18 @@ def _floor_one(path: str, isal: bool = False) -> int:
 
     with open(path, "rb") as fh:
         data = fh.read()
-    rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        if path.endswith(".docx"):
+            cells = len(etree.fromstring(zf.read("word/document.xml")).findall(".//{*}tc"))
+        else:
+            cells = len(CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python())
         for name in zf.namelist():
-            if name.startswith("xl/media/"):
+            if name.startswith(MEDIA):
                 blob = read_member(zf, name, 1 << 30) if isal else zf.read(name)
                 with Image.open(io.BytesIO(blob)) as img:
                     img.draft("RGB", (192, 144))
                     img.thumbnail((192, 144))
-    return len(rows)
+    return cells
 
 
 def floor(inbox: Path, isal: bool = False) -> None:

@@ -91,9 +91,10 @@ def template(profile: Profile) -> Any:
 
 
 def fill(ws: Any, profile: Profile, values: dict[str, object]) -> None:
+    """Fill the form's value cells; a field the notice's printed form lacks has no cell and stays out."""
     cells = template_field_cells(profile)
     for name, value in values.items():
-        if value not in (None, ""):
+        if value not in (None, "") and name in cells:
             put(ws, cells[name], value)
 
 
@@ -108,9 +109,15 @@ def fill_table(ws: Any, profile: Profile, table: str, rows: list[dict[str, objec
                 cell.number_format = "yyyy\"年\"m\"月\"d\"日\""
 
 
+def plan_box(parts: dict[str, str]) -> str:
+    """Notice 000's one box for plan, measures and outcomes, filled as a branch fills it."""
+    return "\n".join(f"{name}：{text}" for name, text in parts.items())
+
+
 def hospital_values(b: Branch, n: int) -> dict[str, object]:
     values: dict[str, object] = {
-        "党支部名称": b.name, "党员总数": b.members, "品牌名称": b.brand, "品牌内涵": b.inner, **plans(b, n),
+        "党支部名称": b.name, "党员总数": b.members, "品牌名称": b.brand, "品牌内涵": b.inner,
+        "党建品牌的创建计划、创建举措、预期成效": plan_box(plans(b, n)),
         "党支部意见": BRANCH_OPINION, "党总支意见": GENERAL_OPINION, "填表人": b.filler, "联系方式": b.phone}
     values.update(b.extra)
     return values
@@ -324,13 +331,30 @@ def build(outdir: Path) -> None:
     from other_samples import build_others
 
     for sub in ("hospital-brand", "hospital-annual", "college-feature", "university-project", "dangjian-plus"):
-        for old in (outdir / sub).glob("*.xls*"):  # 台账.xlsx is the lead's: keep it
+        for old in [*(outdir / sub).glob("*.xls*"), *(outdir / sub).glob("*.docx")]:  # 台账.xlsx is the lead's: keep it
             if old.name != "台账.xlsx":
                 old.unlink()
     w = Writer(outdir)
     build_hospital(w)
     w.write("rosters/hospital-brand_支部名单.xlsx", roster())
     build_others(w)
+    build_notice_layouts(w)
+
+
+def build_notice_layouts(w: Writer) -> None:
+    """For every campaign, forms typed in the notice's own layout (not brandkit's template), as .xlsx
+    and as the Word table many notices attach: what offices actually receive."""
+    sys.path.insert(0, str(ROOT))
+    from tests.notice_forms import BUILDERS, write_docx, write_xlsx
+
+    names = {"hospital-brand": ("心内科党支部", "妇产科党支部"), "college-feature": ("通信工程系教工党支部", "计算机研究生第二党支部"),
+             "hospital-annual": ("骨科党支部", "医务部党支部"), "university-project": ("医学院临床第一党支部", "药学院教工党支部"),
+             "dangjian-plus": ("推拿科党支部", "护理部第二党支部")}
+    for profile_id, (first, second) in names.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            for n, (branch, writer, suffix) in enumerate(((first, write_xlsx, "xlsx"), (second, write_docx, "docx"))):
+                path = writer(BUILDERS[profile_id](branch, n + 5), Path(tmp) / f"form.{suffix}")
+                w.write(f"{profile_id}/通知原表_{branch}.{suffix}", repack(path.read_bytes()))
 
 
 def main(argv: list[str]) -> int:

@@ -4,6 +4,9 @@
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+# Writer too: .doc/.wps forms are converted with it (no soffice at all also means no Writer)
+ls /usr/lib/libreoffice/program/libswlo.so >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 \
+  || need+=(libreoffice-writer-nogui)
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v unar >/dev/null 2>&1 || need+=(unar)

@@ -6,9 +6,9 @@ import datetime as dt
 import io
 import re
 import zipfile
-from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/external"
+from tests.paths import CORPUS
+
 HEADER = ["序号", "党支部名称", "品牌名称", "申报日期", "党员总数"]
 
 

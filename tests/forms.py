@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+# hospital-brand's one box for plan, measures and outcomes, named as notice 000 prints it.
+PLAN = "党建品牌的创建计划、创建举措、预期成效"
 BRANDS = [("内科第一党支部", "杏林先锋", "内科"), ("护理部党支部", "仁心护航", "护理"),
           ("机关第二党支部", "红心向党", "机关"), ("外科第一党支部", "精医铸魂", "外科")]
 
@@ -15,9 +17,9 @@ def form_values(branch: str, brand: str, topic: str, n: int = 0) -> dict[str, An
     return {
         "党支部名称": branch, "党员总数": 20 + n, "品牌名称": brand,
         "品牌内涵": f"{topic}支部立足岗位职责，以“{brand}”为引领，把党建工作与{topic}业务深度融合，第{n}号方案。",
-        "创建计划": f"{topic}计划：第一阶段调研，第二阶段试点，第三阶段总结推广，编号{n * 7919}。",
-        "创建举措": f"{topic}举措：组织学习{n + 2}次，开展志愿服务{n + 3}次，编号{n * 104729}。",
-        "预期成效": f"{topic}成效：形成经验{n + 1}套，案例{n + 2}个，编号{n * 1299709}。",
+        PLAN: (f"创建计划：{topic}第一阶段调研，第二阶段试点，第三阶段总结推广，编号{n * 7919}。\n"
+               f"创建举措：组织学习{n + 2}次，开展志愿服务{n + 3}次，编号{n * 104729}。\n"
+               f"预期成效：形成经验{n + 1}套，案例{n + 2}个，编号{n * 1299709}。"),
         "填表人": f"联系人{n}", "联系方式": f"1381234{5670 + n:04d}",
     }
 

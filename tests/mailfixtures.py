@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote_from_bytes
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/external"
+from tests.paths import CORPUS
 
 
 def form_xlsx(branch: str) -> bytes:

@@ -1,4 +1,7 @@
-"""The command line's promises: light start-up, exit codes, --json anywhere, no tracebacks."""
+"""The command line's promises: light start-up, exit codes, --json anywhere, no tracebacks.
+
+Start-up imports and exit codes are checked in a real subprocess, as a shell or a button sees them; the
+rest goes through the `cli` fixture (click's CliRunner, in process)."""
 
 from __future__ import annotations
 
@@ -27,15 +30,27 @@ def test_help_imports_no_heavy_module():
         assert heavy not in imported, f"brandkit --help imports {heavy}"
 
 
-def test_profiles_lists_all_five():
-    proc = run("profiles", "--json")
+def test_profiles_lists_all_five(cli):
+    proc = cli("profiles", "--json")
     ids = [p["id"] for p in json.loads(proc.stdout)["profiles"]]
     assert ids == sorted(["hospital-brand", "hospital-annual", "college-feature", "university-project",
                           "dangjian-plus"])
 
 
-def test_exit_codes_and_json_shape(tmp_path):
-    good = write_filled_form(tmp_path / "good.xlsx", form_values(*BRANDS[0]), logo=logo_bytes())
+def test_profile_details_show_the_notices_words(cli):
+    """`profiles --profile X`: the notice's printed labels, the stage the form belongs to, the notes."""
+    text = cli("profiles", "--profile", "hospital-brand").stdout
+    for words in ("党建品牌的 创建计划、 创建举措、 预期成效 (2000字以内)", "可分栏填写：创建计划、创建举措、预期成效",
+                  "申报（申报表在此阶段提交）", "“三个一”", "8116室", "不存入台账"):
+        assert words in text, words
+    doc = json.loads(cli("--json", "profiles", "--profile", "dangjian-plus").stdout)
+    assert doc["doc_number"] == "连中医委〔2024〕13号"
+    assert [s["name"] for s in doc["stages"] if s["submission"]] == ["调查摸底"]
+    assert any("11月31日" in n for n in doc["notes"])
+
+
+def test_exit_codes_and_json_shape(tmp_path, make_form):
+    good = make_form(0, name="good.xlsx")
     proc = run("--json", "validate", str(good), "--profile", "hospital-brand")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
@@ -43,7 +58,11 @@ def test_exit_codes_and_json_shape(tmp_path):
     assert set(entry) >= {"path", "sheet", "branch", "status", "fields", "pictures", "findings"}
     assert entry["status"] == "warning"  # blank signatures in the e-copy only
     assert entry["fields"]["党员总数"] == 20 and entry["fields"]["联系方式"] == "13812345670"
-    assert entry["pictures"][0]["scheme"] == "drawing" and entry["pictures"][0]["cell"] == "B4"
+    from toolkit.profile import load_profile
+    from toolkit.templates import template_field_cells
+
+    logo_cell = template_field_cells(load_profile("hospital-brand"))["品牌标识"]
+    assert entry["pictures"][0]["scheme"] == "drawing" and entry["pictures"][0]["cell"] == logo_cell
     assert {f["rule"] for f in entry["findings"]} == {"required"}
 
     bad = tmp_path / "bad.xlsx"
@@ -59,7 +78,7 @@ def test_exit_codes_and_json_shape(tmp_path):
     assert proc.returncode == 2 and "找不到" in proc.stderr
 
 
-def test_validate_orders_resubmissions_by_the_intake_manifest(tmp_path):
+def test_validate_orders_resubmissions_by_the_intake_manifest(tmp_path, cli):
     """The manifest's received time, not the file's mtime, decides which copy is the newer one."""
     inbox = tmp_path / "收件箱"
     inbox.mkdir()
@@ -69,6 +88,6 @@ def test_validate_orders_resubmissions_by_the_intake_manifest(tmp_path):
         '{"path": "a.xlsx", "sender": "x@example.cn", "received": "2026-05-02T10:00:00+08:00"}\n'
         '{"path": "b.xlsx", "sender": "x@example.cn", "received": "2026-05-01T10:00:00+08:00"}\n',
         encoding="utf-8")
-    doc = json.loads(run("--json", "validate", str(inbox), "--profile", "hospital-brand").stdout)
+    doc = json.loads(cli("--json", "validate", inbox, "--profile", "hospital-brand").stdout)
     rules = {Path(f["path"]).name: {x["rule"] for x in f["findings"]} for f in doc["files"]}
     assert "duplicate_submission" in rules["b.xlsx"] and "duplicate_submission" not in rules["a.xlsx"]

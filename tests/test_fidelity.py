@@ -15,12 +15,13 @@ import pytest
 
 from tests.fixtures_masters import CORPUS, HEADER, ledger, members, part, png, row_texts
 from tests.libreoffice import require_soffice
+from tests.paths import corpus_files
 from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewRow, NewSheet, PicturePlacement
 from toolkit.ooxml import PackageError, apply_changeset, sheet_names
 from toolkit.ooxml.package import Package
 from toolkit.ooxml.workbook import Workbook
 
-CORPUS_FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".xlsx", ".xlsm"))
+CORPUS_FILES = corpus_files(".xlsx", ".xlsm")
 ENCRYPTED = {"pass_protected.xlsx"}
 ALWAYS_ALLOWED = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "docProps/app.xml",
                   "docProps/core.xml", "xl/styles.xml", "xl/sharedStrings.xml", "xl/calcChain.xml"}

@@ -13,10 +13,12 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import pytest
+
 from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
+from tests.paths import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "external"
 
 
 def _rezip(src: Path, dst: Path, replace: dict[str, bytes]) -> Path:
@@ -74,6 +76,7 @@ def build_hostile_set(folder: Path) -> dict[str, str]:
     return expect
 
 
+@pytest.mark.slow  # the whole CLI in a subprocess over a hostile batch (it measures the child's memory)
 def test_hostile_batch(tmp_path):
     expect = build_hostile_set(tmp_path)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -92,6 +95,7 @@ def test_hostile_batch(tmp_path):
     assert peak_kb < 1024 * 1024, f"peak RSS {peak_kb // 1024} MB"
 
 
+@pytest.mark.slow  # waits out a 2 s worker timeout
 def test_a_crashing_reader_does_not_stop_the_batch(tmp_path):
     """The sandbox survives a worker that dies outright (as calamine aborts on hostile input)."""
     from toolkit.sandbox import Failure, run_isolated
@@ -110,6 +114,7 @@ def _sleep_or_echo(seconds: int) -> int:
     return seconds
 
 
+@pytest.mark.slow  # 200 items through the sandbox, one batch split and retried item by item
 def test_a_crash_inside_a_batch_fails_only_that_item():
     """Large runs are batched; the batch holding a crashing item is split and retried item by item."""
     from toolkit.sandbox import Failure, run_isolated

@@ -6,10 +6,13 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests import mailfixtures as fx
 from toolkit.mail import intake
 
 
+@pytest.mark.slow  # a 274 MB message among the hostile ones
 def test_hostile_mailbox_is_reported_and_the_rest_taken_in(tmp_path: Path) -> None:
     mail = tmp_path / "mail"
     mail.mkdir()

@@ -84,7 +84,7 @@ def test_second_run_takes_nothing_and_manifest_feeds_merge(tmp_path: Path, cases
     entry = manifest[str(Path(saved[0]["path"]).resolve())]
     assert entry == {"sender": "张玥 <zhangyue@163.com>", "received": "2024-08-01T09:30:00+08:00",
                      "message_id": "<gb2312_label_gbk_chars.1@test>", "subject": "gb2312_label_gbk_chars 申报材料",
-                     "sha256": saved[0]["sha256"]}
+                     "sha256": saved[0]["sha256"], "name": saved[0]["name"]}
 
 
 def test_mbox_and_maildir_sources_and_filters(tmp_path: Path, cases: list[fx.Case]) -> None:

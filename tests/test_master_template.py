@@ -117,7 +117,9 @@ def test_package_is_macro_enabled_with_console_ledger_log_rules_and_hidden_conf(
     assert 'Extension="bin" ContentType="application/vnd.ms-office.vbaProject"' in types
     sheets = {re.search(r'name="([^"]+)"', tag).group(1): 'state="hidden"' in tag
               for tag in re.findall(r"<sheet [^>]*/>", workbook)}
-    assert list(sheets) == [CONSOLE_SHEET, profile.ledger.sheet, "填报规则", profile.ledger.log_sheet, CONF_SHEET]
+    tables = [t.sheet_name for t in profile.tables]  # one sheet per table (申报工程, 活动台帐)
+    assert list(sheets) == [CONSOLE_SHEET, profile.ledger.sheet, *tables, "填报规则", profile.ledger.log_sheet,
+                            CONF_SHEET]
     assert [name for name, hidden in sheets.items() if hidden] == [CONF_SHEET]
     assert 'codeName="ThisWorkbook"' in workbook
 

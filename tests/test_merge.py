@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
+from tests.forms import BRANDS, PLAN, form_values, logo_bytes, write_filled_form
 from tests.libreoffice import roundtrip_values
+from tests.paths import corpus_files
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "external"
+
 MAY_CHANGE = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml",
               "xl/sharedStrings.xml", "xl/calcChain.xml"}
 
@@ -81,7 +82,7 @@ def test_init_merge_values_logos_idempotent_undo(tmp_path):
     rows = ledger_rows(values)
     for n, (branch, brand, topic) in enumerate(BRANDS[:3]):
         expected = form_values(branch, brand, topic, n)
-        for name in ("品牌名称", "品牌内涵", "创建计划", "填表人", "联系方式"):
+        for name in ("品牌名称", "品牌内涵", PLAN, "填表人", "联系方式"):
             assert str(rows[branch][name]) == str(expected[name]), (branch, name)
         assert float(rows[branch]["党员总数"]) == expected["党员总数"]
         assert str(rows[branch]["申报状态"]).startswith(("已提交", "逾期提交"))
@@ -137,11 +138,11 @@ def test_adopted_hand_made_master_with_existing_rows(tmp_path):
     assert len(values["汇总表"]) == 6  # no branch row was duplicated
 
 
-def test_unknown_branch_near_miss_is_rejected_with_suggestion(tmp_path):
+def test_unknown_branch_near_miss_is_rejected_with_suggestion(tmp_path, cli):  # cli: in process (conftest)
     master = tmp_path / "m.xlsx"
     roster = tmp_path / "名单.csv"
     roster.write_text("党总支,党支部名称\n外科党总支,外一科党支部\n", encoding="utf-8")
-    cli("init", str(master), "--profile", "hospital-brand", "--roster", str(roster))
+    assert cli("init", str(master), "--profile", "hospital-brand", "--roster", str(roster)).returncode == 0
     form = write_filled_form(tmp_path / "f.xlsx", form_values("外一科党支部（临时）", "精医铸魂", "外科"),
                              logo=logo_bytes())
     proc = cli("--json", "merge", str(master), str(form))
@@ -151,14 +152,13 @@ def test_unknown_branch_near_miss_is_rejected_with_suggestion(tmp_path):
     assert "外一科党支部" in finding["message"]
 
     good = write_filled_form(tmp_path / "g.xlsx", form_values("外一科党支部", "精医铸魂", "外科"), logo=logo_bytes())
-    quiet = cli("-q", "merge", str(master), str(form), str(good), check=False)  # -q: only the problem is printed
+    quiet = cli("-q", "merge", str(master), str(form), str(good))  # -q: only the problem is printed
     assert quiet.returncode == 1
     assert "退回" in quiet.stdout and "外一科党支部（临时）" in quiet.stdout and "您是否指的是" in quiet.stdout
     assert "新增" not in quiet.stdout and "台账已保存" not in quiet.stdout
 
 
-CORPUS_MASTERS = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".xlsx", ".xlsm")
-                        and not p.stem.startswith("pass_protected"))
+CORPUS_MASTERS = [p for p in corpus_files(".xlsx", ".xlsm") if not p.stem.startswith("pass_protected")]
 
 
 @pytest.mark.parametrize("original", CORPUS_MASTERS, ids=lambda p: p.name)

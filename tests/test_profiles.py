@@ -70,6 +70,9 @@ def test_hospital_annual() -> None:
     cols = {c.name: c for c in table.columns}
     assert {"工程名称", "品牌类别", "负责人", "主要内容", "预期成效"} <= set(cols)
     assert cols["品牌类别"].choices == ("党建工作品牌", "党组织品牌", "党员品牌")
+    # the projects go to a sheet of their own (one row per project); the ledger counts them
+    assert (table.sheet_name, table.item_column, table.count_column) == ("申报工程", "工程序号", "工程数")
+    assert not set(cols) & set(p.ledger.columns) and "工程数" in p.ledger.columns
     assert [s.name for s in p.stages] == ["年初自评申报", "年中自我检查", "年终考核评比"]
     assert p.stage("年初自评申报").due == dt.date(2025, 3, 31)
     assert p.stage("年中自我检查").requires == ("年初自评申报",)
@@ -87,11 +90,12 @@ def test_college_feature() -> None:
 
 def test_university_project() -> None:
     p = load_profile("university-project")
-    assert p.field("支部类别").choices == ("省级样板支部", "校级样板支部", "双带头人工作室", "其他")
+    # the notice's own words: 省级、校级“样板支部”和“双带头人”教师党支部书记工作室及培育对象必须参与
+    assert p.field("支部类别").choices == ("省级样板支部", "校级样板支部", "“双带头人”教师党支部书记工作室", "培育对象", "其他")
     declare = p.stage("项目申报")
     assert declare.due == dt.date(2023, 11, 10)
     (must,) = declare.constraints
-    assert (must.kind, must.field, must.values) == ("must_join", "支部类别", ("省级样板支部", "校级样板支部", "双带头人工作室"))
+    assert (must.kind, must.field, must.values) == ("must_join", "支部类别", ("省级样板支部", "校级样板支部", "“双带头人”教师党支部书记工作室", "培育对象"))
     approve = p.stage("项目立项")
     assert (approve.due, approve.workdays, approve.count_start_day) == (dt.date(2023, 11, 20), 5, False)
     assert p.similarity.severity == "error" and "对标“七个有力”" in p.similarity.fields
@@ -156,7 +160,7 @@ def _broken(tmp_path: Path, name: str, edit: Any) -> Path:
     ("university-project", lambda t: t.replace('workdays = 5', 'work_days = 5'), "work_days"),
     ("hospital-annual", lambda t: t.replace('type = "phone"', 'type = "telephone"'), "type"),
     ("college-feature", lambda t: t.replace('labels = ["日期"', 'labels = 7\nx = ["日期"', 1), "labels"),
-    ("university-project", lambda t: t.replace('choices = ["省级样板支部", "校级样板支部", "双带头人工作室", "其他"]\n', ''),
+    ("university-project", lambda t: t.replace('choices = ["省级样板支部", "校级样板支部", "“双带头人”教师党支部书记工作室", "培育对象", "其他"]\n', ''),
      "choices"),
     ("dangjian-plus", lambda t: t.replace('requires = ["调查摸底"]', 'requires = ["调查"]'), "requires"),
     ("hospital-annual", lambda t: t.replace('requires = ["年中自我检查"]', 'requires = ["年终考核评比"]'), "requires"),

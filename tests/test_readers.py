@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import corpus_files
 from toolkit.model import Provenance
 from toolkit.profile import load_profile
 from toolkit.readers.errors import Unreadable
@@ -17,7 +18,7 @@ from toolkit.readers.sniff import sniff
 from toolkit.readers.submission import read_bytes, submissions_from_grids
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "external"
+
 PROFILE = load_profile("hospital-brand")
 
 
@@ -114,8 +115,9 @@ def test_sniff_refuses_with_a_reason(data, reason):
     assert info.value.reason == reason
 
 
+@pytest.mark.slow  # the whole corpus through the CLI in a subprocess
 def test_every_corpus_file_is_read_without_traceback():
-    files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".xlsx", ".xlsm", ".xls", ".et", ".ods"))
+    files = corpus_files(".xlsx", ".xlsm", ".xls", ".et", ".ods")
     assert len(files) >= 30
     proc = subprocess.run([sys.executable, "-m", "toolkit", "--json", "validate", *map(str, files),
                            "--profile", "hospital-brand"], capture_output=True, text=True, timeout=600, cwd=ROOT)
@@ -133,12 +135,10 @@ def test_every_corpus_file_is_read_without_traceback():
             assert all(e["status"] != "unreadable" for e in entries), (path.name, entries[0]["findings"])
 
 
-def test_a_master_left_in_the_inbox_is_named_as_a_master(tmp_path):
-    from toolkit.masters import init_master
+def test_a_master_left_in_the_inbox_is_named_as_a_master(new_master):
     from toolkit.readers.submission import read_path
 
-    master = tmp_path / "台账.xlsx"
-    init_master(master, "hospital-brand", None, operator="党办")
+    master = new_master()
     (sub,) = read_path(str(master), load_profile("hospital-brand"))
     (finding,) = sub.findings
     assert finding.rule == "template_mismatch" and "这是台账" in finding.message and "操作记录" in finding.message

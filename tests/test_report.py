@@ -9,7 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.forms import PLAN
 from tests.libreoffice import roundtrip_values
+from tests.paths import CORPUS
 from toolkit.model import Finding, Provenance, Submission, parse_a1
 from toolkit.profile import load_profile
 from toolkit.readers.grid import Grid, read_grids
@@ -27,7 +29,6 @@ from toolkit.report import (
 )
 from toolkit.templates import FORM_SHEET, build_form, template_field_cells
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/external"
 INJECTION = '=HYPERLINK("http://evil.example/x","点我")'
 CHECKED = dt.datetime(2024, 8, 1, 9, 5)
 
@@ -47,7 +48,7 @@ def filled_form(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, object]
     wb = openpyxl.load_workbook(src)
     ws = wb[FORM_SHEET]
     values = {"党支部名称": "内科第一党支部", "党员总数": 35, "品牌名称": "杏林先锋守护生命健康行动",
-              "品牌内涵": "以党建引领业务发展。", "创建计划": "- 第一步：调研", "填表人": INJECTION,
+              "品牌内涵": "以党建引领业务发展。", PLAN: "- 第一步：调研", "填表人": INJECTION,
               "联系方式": "0471-123"}
     for name, value in values.items():
         ws[cells[name]] = value
@@ -61,14 +62,14 @@ def filled_form(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, object]
 
 def _findings(cells: dict[str, str]) -> list[Finding]:
     at = {n: f"{FORM_SHEET}!{ref}" for n, ref in cells.items()}
-    r, c = parse_a1(cells["创建计划"])
+    r, c = parse_a1(cells[PLAN])
     inside_plan = f"{FORM_SHEET}!{'ABCD'[c + 2]}{r + 2}"  # a cell inside the merged 创建计划 block
     return [
         Finding("max_chars", "error", "品牌名称 12 字，超过 10 字上限，请精简到 10 字以内", "品牌名称", at["品牌名称"]),
         Finding("phone", "warning", "联系方式“0471-123”不像手机号或座机，请核对", "联系方式", at["联系方式"]),
         Finding("formula_injection", "error", "填表人以“=”开头，像公式，请填写姓名", "填表人", at["填表人"]),
         Finding("required", "error", "填表人 不是姓名，请重新填写", "填表人", at["填表人"]),
-        Finding("similar_text", "warning", "创建计划 与外科党支部的相似度 0.91，请核实是否抄袭", "创建计划",
+        Finding("similar_text", "warning", "创建计划 与外科党支部的相似度 0.91，请核实是否抄袭", PLAN,
                 inside_plan),
         Finding("image_missing", "error", "没有找到品牌标识图片，请在“品牌标识”单元格插入 png/jpg 图片", "品牌标识"),
     ]
@@ -105,13 +106,13 @@ def test_xlsx_report_marks_cells_and_lists_findings(filled_form, tmp_path: Path)
     assert links[f"{FORM_SHEET}!{cells['品牌名称']}"] == f"'{FORM_SHEET}'!{cells['品牌名称']}"
 
     ws = wb[FORM_SHEET]
-    fill = {name: ws[cells[name]].fill.fgColor.rgb[-6:] for name in ("品牌名称", "联系方式", "填表人", "创建计划")}
+    fill = {name: ws[cells[name]].fill.fgColor.rgb[-6:] for name in ("品牌名称", "联系方式", "填表人", PLAN)}
     assert fill == {"品牌名称": SEVERITY_FILLS["error"], "联系方式": SEVERITY_FILLS["warning"],
-                    "填表人": SEVERITY_FILLS["error"], "创建计划": SEVERITY_FILLS["warning"]}
+                    "填表人": SEVERITY_FILLS["error"], PLAN: SEVERITY_FILLS["warning"]}
     assert ws[cells["党员总数"]].fill.fgColor.rgb[-6:] not in SEVERITY_FILLS.values()
     comment = ws[cells["填表人"]].comment.text
     assert "【错误】填表人以“=”开头" in comment and "【错误】填表人 不是姓名" in comment
-    assert "相似度 0.91" in ws[cells["创建计划"]].comment.text  # moved to the merged block's top-left
+    assert "相似度 0.91" in ws[cells[PLAN]].comment.text  # moved to the merged block's top-left
     # the formula-looking name is still text, never a formula
     assert ws[cells["填表人"]].data_type == "s" and ws[cells["填表人"]].value == INJECTION
 

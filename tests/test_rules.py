@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.forms import PLAN as PLAN_BOX
 from tests.libreoffice import convert
 from toolkit.messages import CATALOGUE, RULES, UNREADABLE_REASONS, message, title, unreadable_reason
 from toolkit.model import Finding, Picture, Provenance, Submission, Value
@@ -148,7 +149,7 @@ def test_a_good_form_has_no_findings() -> None:
     ({"联系方式": "1381234567"}, "phone", "联系方式", "error", "1381234567"),
     ({"党支部名称": '=HYPERLINK("http://x","内科")'}, "formula_injection", "党支部名称", "error", "以“=”开头"),
     ({"填表人": "@王五"}, "formula_injection", "填表人", "error", "以“@”开头"),
-    ({"创建计划": "- 第一步：建立机制"}, "formula_injection", "创建计划", "warning", "以“-”开头"),
+    ({PLAN_BOX: "- 第一步：建立机制"}, "formula_injection", PLAN_BOX, "warning", "以“-”开头"),
 ])
 def test_rule(values: dict[str, Any], rule: str, field: str, severity: str, needle: str) -> None:
     found = validate(submission(**values), HB)
@@ -334,13 +335,13 @@ def test_duplicate_brand_name_warns_both_branches() -> None:
 
 def test_similar_text_between_branches_with_the_score() -> None:
     copied = PLAN.replace("提升", "提高")
-    subs = [submission(path="a.xlsx", 创建计划=PLAN),
-            submission(path="b.xlsx", 党支部名称="外科党支部", 品牌名称="仁心外科", 创建计划=copied),
-            submission(path="c.xlsx", 党支部名称="ICU党支部", 品牌名称="生命守护", 创建计划="建立重症护理党员突击队。")]
+    subs = [submission(path="a.xlsx", **{PLAN_BOX: PLAN}),
+            submission(path="b.xlsx", 党支部名称="外科党支部", 品牌名称="仁心外科", **{PLAN_BOX: copied}),
+            submission(path="c.xlsx", 党支部名称="ICU党支部", 品牌名称="生命守护", **{PLAN_BOX: "建立重症护理党员突击队。"})]
     out = cross_check(subs, HB)
     score = int(text_similarity(PLAN, copied) * 100)
     f = only(out[0], "similar_text")
-    assert (f.field, f.severity, f.cell) == ("创建计划", "warning", CELLS["创建计划"])
+    assert (f.field, f.severity, f.cell) == (PLAN_BOX, "warning", CELLS[PLAN_BOX])
     assert f"与“外科党支部”（b.xlsx）的相似度为 {score}%，达到 85%" in f.message
     assert only(out[1], "similar_text").severity == "warning" and out[2] == []
 
@@ -348,9 +349,9 @@ def test_similar_text_between_branches_with_the_score() -> None:
 def test_similar_text_names_the_closest_copy_and_counts_the_rest() -> None:
     """One finding per field however many copies: the most similar one, then how many more."""
     near, nearer = PLAN.replace("提升", "提高"), PLAN[:-1] + "！"
-    subs = [submission(path="a.xlsx", 创建计划=PLAN),
-            submission(path="b.xlsx", 党支部名称="外科党支部", 品牌名称="仁心外科", 创建计划=near),
-            submission(path="c.xlsx", 党支部名称="ICU党支部", 品牌名称="生命守护", 创建计划=nearer)]
+    subs = [submission(path="a.xlsx", **{PLAN_BOX: PLAN}),
+            submission(path="b.xlsx", 党支部名称="外科党支部", 品牌名称="仁心外科", **{PLAN_BOX: near}),
+            submission(path="c.xlsx", 党支部名称="ICU党支部", 品牌名称="生命守护", **{PLAN_BOX: nearer})]
     out = cross_check(subs, HB)
     f = only(out[0], "similar_text")
     assert "“ICU党支部”（c.xlsx）" in f.message and "另有 1 份申报表" in f.message
@@ -370,8 +371,8 @@ def test_similar_text_is_an_error_in_university_project() -> None:
 
 
 def test_superseded_copies_take_no_part_in_brand_and_text_checks() -> None:
-    subs = [submission(path="old.xlsx", received="2024-08-01T08:00:00", 创建计划=PLAN),
-            submission(path="new.xlsx", received="2024-08-02T08:00:00", 创建计划=PLAN)]
+    subs = [submission(path="old.xlsx", received="2024-08-01T08:00:00", **{PLAN_BOX: PLAN}),
+            submission(path="new.xlsx", received="2024-08-02T08:00:00", **{PLAN_BOX: PLAN})]
     out = cross_check(subs, HB)
     assert [f.rule for f in out[0]] == ["duplicate_submission"] and out[1] == []
 
@@ -386,6 +387,7 @@ def test_similar_pairs_equals_brute_force(texts: list[str], threshold: float) ->
     assert [(i, j) for i, j, _ in similar_pairs(dict(enumerate(texts)), threshold)] == brute
 
 
+@pytest.mark.slow  # a batch of 1000 submissions
 def test_cross_check_1000_submissions_is_fast() -> None:
     """1000 branches × 4 similarity fields of ~200 字 each, with 20 planted copies: the copies are found
     and nothing else, well under the all-pairs cost (2 million comparisons)."""
@@ -401,8 +403,8 @@ def test_cross_check_1000_submissions_is_fast() -> None:
         fields = {name: prose() for name in HB.similarity.fields}
         subs.append(submission(path=f"{n}.xlsx", 党支部名称=f"第{n}党支部", 品牌名称=f"品牌{n}", **fields))
     for n in range(20):  # branch 500+n copied branch n's 创建计划 with one change
-        text = subs[n].fields["创建计划"].raw
-        subs[500 + n].fields["创建计划"] = Value("创建计划", text[:-3] + "。", text[:-3] + "。", None)
+        text = subs[n].fields[PLAN_BOX].raw
+        subs[500 + n].fields[PLAN_BOX] = Value(PLAN_BOX, text[:-3] + "。", text[:-3] + "。", None)
     start = time.perf_counter()
     out = cross_check(subs, HB)
     elapsed = time.perf_counter() - start
@@ -428,7 +430,7 @@ def test_validation_produces_every_rule_id_except_the_readers_own() -> None:
     """template_mismatch and unreadable are the readers' findings (their tests produce them from files);
     every other id comes out of validate, branch_findings or cross_check on minimal submissions."""
     produced = set()
-    for values, pic in [({"品牌名称": "", "党员总数": "x", "联系方式": "1", "填表人": "=1", "创建计划": "a" * 9 + "字" * 2000},
+    for values, pic in [({"品牌名称": "", "党员总数": "x", "联系方式": "1", "填表人": "=1", PLAN_BOX: "a" * 9 + "字" * 2000},
                          logo("bmp", 10, 10)), ({"党员总数": 0}, logo("png", 9000, 9000))]:
         produced |= {f.rule for f in validate(submission(pic=pic, **values), HB)}
     sub = submission()
@@ -440,8 +442,8 @@ def test_validation_produces_every_rule_id_except_the_readers_own() -> None:
     for spec, raw in specs:
         produced |= {f.rule for f in check_value(spec, Value(spec.name, raw, raw, "S!A1"))}
     produced |= {f.rule for f in branch_findings(submission(党支部名称="无名"), HB, ROSTER)}
-    subs = [submission(path="a", 创建计划=PLAN), submission(path="b", 创建计划=PLAN),
-            submission(path="c", 党支部名称="外科党支部", 创建计划=PLAN)]
+    subs = [submission(path="a", **{PLAN_BOX: PLAN}), submission(path="b", **{PLAN_BOX: PLAN}),
+            submission(path="c", 党支部名称="外科党支部", **{PLAN_BOX: PLAN})]
     produced |= {f.rule for fs in cross_check(subs, HB).values() for f in fs}
     assert produced == set(RULES) - {"template_mismatch", "unreadable"}
 

@@ -1,5 +1,5 @@
 """The bundled samples: each file carries exactly the mistakes it was made with, and the validator (run as
-users run it: `python -m toolkit --json validate samples/<profile> --profile <profile>`) finds exactly
+users run it: `brandkit --json validate samples/<profile> --profile <profile>`, in process) finds exactly
 those, at the right cells, with Chinese messages. Also: the pictures of every storage scheme are found at
 the logo cell, LibreOffice opens the special files, and scripts/make_samples.py rebuilds the same samples.
 """
@@ -56,7 +56,7 @@ EXPECTED: dict[str, dict[tuple[str, str | None], set[tuple[str, str, str]]]] = {
     },
     "college-feature": {
         ("01_计算机系教工党支部.xlsx", None): set(),
-        ("02_电子信息研究生党支部.xlsx", None): {("支部类型", "enum", E)},  # 学生支部
+        ("02_电子信息研究生党支部.xlsx", None): {("品牌实施负责人", "required", E)},
     },
     "university-project": {  # 01 and 02 share a copied 品牌内涵: 不得抄袭 makes it an error on both
         ("01_机械学院教工第一党支部.xlsx", None): {("品牌内涵", "similar_text", E)},
@@ -68,6 +68,15 @@ EXPECTED: dict[str, dict[tuple[str, str | None], set[tuple[str, str, str]]]] = {
         ("02_信息科党支部.xlsx", None): set(),  # 党建+其他 with what it is
     },
 }
+# Forms typed in each notice's own layout, one .xlsx and one .docx per campaign: all clean.
+NOTICE_LAYOUT = {"hospital-brand": ("心内科党支部", "妇产科党支部"),
+                 "college-feature": ("通信工程系教工党支部", "计算机研究生第二党支部"),
+                 "hospital-annual": ("骨科党支部", "医务部党支部"),
+                 "university-project": ("医学院临床第一党支部", "药学院教工党支部"),
+                 "dangjian-plus": ("推拿科党支部", "护理部第二党支部")}
+for _profile, (_xlsx, _docx) in NOTICE_LAYOUT.items():
+    EXPECTED[_profile][(f"通知原表_{_xlsx}.xlsx", None)] = set()
+    EXPECTED[_profile][(f"通知原表_{_docx}.docx", None)] = set()
 # Rules about one cell: their findings must say which cell.
 PER_CELL = {"required", "max_chars", "min_chars", "integer", "range", "phone", "email", "date", "enum",
             "pattern", "image_missing", "image_format", "image_size", "formula_injection", "similar_text",
@@ -76,10 +85,15 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def run_validate(folder: Path, profile: str) -> tuple[int, dict]:
-    proc = subprocess.run([sys.executable, "-m", "toolkit", "--json", "validate", str(folder), "--profile", profile],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert proc.returncode in (0, 1), proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
+    """`brandkit --json validate <folder> --profile <profile>` through click's CliRunner, in process."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    result = CliRunner().invoke(main, ["--json", "validate", str(folder), "--profile", profile],
+                                catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.stderr
+    return result.exit_code, json.loads(result.stdout)
 
 
 def by_key(doc: dict, profile: str) -> dict[tuple[str, str | None], dict]:
@@ -164,29 +178,34 @@ def test_picture_formats_and_anchors():
     _, _, files = validate_samples(HB)
     pics = {key[0] if key[1] is None else key[1]: [(p["scheme"], p["format"], p["cell"]) for p in f["pictures"]]
             for key, f in files.items()}
-    assert pics["02_护理部党支部.xlsx"] == [("drawing", "jpeg", "B4")]
+    logo_cell = template_field_cells(load_profile(HB))["品牌标识"]
+    assert pics["02_护理部党支部.xlsx"] == [("drawing", "jpeg", logo_cell)]
     assert pics["05_药学部党支部.xlsx"] == []
-    assert pics["06_放射科党支部.xlsx"] == [("drawing", "bmp", "B4")]
+    assert pics["06_放射科党支部.xlsx"] == [("drawing", "bmp", logo_cell)]
     assert pics["11_眼科党支部_手工表.xlsx"] == [("drawing", "jpeg", "B6")]  # the hand form's own box
-    assert pics["心胸外科党支部"] == [("drawing", "png", "B4")]  # each sheet keeps its own logo
+    assert pics["心胸外科党支部"] == [("drawing", "png", logo_cell)]  # each sheet keeps its own logo
+    assert pics["通知原表_心内科党支部.xlsx"] == [("drawing", "png", "D3")]  # beside 品牌名称, as printed
+    assert pics["通知原表_妇产科党支部.docx"] == [("docx_drawing", "png", "D3")]
 
 
 @pytest.mark.parametrize("name, sheet, ref, value", [
-    ("09_超声医学科党支部_WPS.xlsx", "申报表", "B2", "超声医学科党支部"),
-    ("10_麻醉科党支部.xls", "申报表", "D3", "无痛安心"),
+    ("09_超声医学科党支部_WPS.xlsx", "申报表", "党支部名称", "超声医学科党支部"),
+    ("10_麻醉科党支部.xls", "申报表", "品牌名称", "无痛安心"),
     ("11_眼科党支部_手工表.xlsx", "申报表（眼科）", "D5", "光明使者"),
-    (MULTI, "心胸外科党支部", "D3", "胸怀仁心"),
+    (MULTI, "心胸外科党支部", "品牌名称", "胸怀仁心"),
 ])
 def test_libreoffice_opens_the_hand_built_files(name, sheet, ref, value):
     """The zip-patched WPS file, the BIFF8 export, the hand layout and the multi-sheet workbook are real
-    workbooks: LibreOffice loads them and sees the branch's values where the validator read them."""
+    workbooks: LibreOffice loads them and sees the branch's values where the validator read them (a
+    field name: its cell in brandkit's template)."""
     from toolkit.model import parse_a1
 
     rows = roundtrip_values(SAMPLES / HB / name)[sheet]
-    r, c = parse_a1(ref)
+    r, c = parse_a1(template_field_cells(load_profile(HB)).get(ref, ref))
     assert rows[r][c] == value
 
 
+@pytest.mark.slow  # rebuilds every sample in a subprocess, then validates both sets
 def test_make_samples_is_deterministic(tmp_path):
     """Rebuilt samples validate exactly like the bundled ones (so the bundled files are up to date)."""
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_samples.py"), str(tmp_path)],
@@ -194,7 +213,7 @@ def test_make_samples_is_deterministic(tmp_path):
     assert proc.returncode == 0, proc.stderr
     for profile in EXPECTED:
         def forms(folder: Path) -> list[str]:
-            return sorted(p.name for p in folder.glob("*.xls*") if p.name != "台账.xlsx")
+            return sorted(p.name for p in [*folder.glob("*.xls*"), *folder.glob("*.docx")] if p.name != "台账.xlsx")
 
         assert forms(tmp_path / profile) == forms(SAMPLES / profile)
         docs = []
@@ -205,20 +224,18 @@ def test_make_samples_is_deterministic(tmp_path):
         assert docs[0] == docs[1], profile
 
 
-def test_roster_matches_every_branch_but_the_near_miss(tmp_path):
+def test_roster_matches_every_branch_but_the_near_miss(tmp_path, cli):
     """With a master made from the bundled roster, every sample branch is found in the ledger except
     外科第一党支部 (the roster says 外一科党支部): an unknown_branch error that suggests it, never a guess."""
     master = tmp_path / "台账.xlsx"
-    init = subprocess.run([sys.executable, "-m", "toolkit", "--json", "init", str(master), "--profile", HB,
-                           "--roster", str(SAMPLES / "rosters" / "hospital-brand_支部名单.xlsx")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    init = cli("--json", "init", master, "--profile", HB, "--roster", SAMPLES / "rosters" / "hospital-brand_支部名单.xlsx")
     assert init.returncode == 0, init.stderr
-    proc = subprocess.run([sys.executable, "-m", "toolkit", "--json", "validate", str(SAMPLES / HB),
-                           "--master", str(master)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = cli("--json", "validate", SAMPLES / HB, "--master", master)
     files = by_key(json.loads(proc.stdout), HB)
     near = files[("15_外科第一党支部.xlsx", None)]
     assert near["branch"] is None
     (finding,) = [x for x in near["findings"] if x["rule"] == "unknown_branch"]
-    assert (finding["severity"], finding["cell"]) == (E, "申报表!B2") and "外一科党支部" in finding["message"]
+    assert (finding["severity"], finding["cell"]) == (E, "申报表!" + template_field_cells(load_profile(HB))["党支部名称"]) and "外一科党支部" in finding["message"]
     others = {f["branch"] for key, f in files.items() if key[0] != "15_外科第一党支部.xlsx"}
-    assert others == {b.name.removeprefix("中共") for b in HOSPITAL if b.file != "15_外科第一党支部"}
+    assert others == ({b.name.removeprefix("中共") for b in HOSPITAL if b.file != "15_外科第一党支部"}
+                      | set(NOTICE_LAYOUT[HB]))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.libreoffice import roundtrip_values
+from tests.paths import corpus_files
 from toolkit.errors import UsageProblem
 from toolkit.ledger import load_master
 from toolkit.log import LOG_COLUMNS
@@ -16,7 +17,6 @@ from toolkit.profile import Profile, builtin_profiles, load_profile
 from toolkit.stages import parse_stamp
 from toolkit.stamp import plan_stamps, stamp
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpus/external"
 DAY = dt.date(2024, 8, 9)
 NOW = dt.datetime(2024, 8, 9, 10, 30, 5)
 
@@ -113,7 +113,8 @@ def test_stamp_writes_text_fill_and_log_row(tmp_path: Path, hospital: Profile) -
     assert log[0][0] == "2024-08-09 10:30:05"
 
     lo = roundtrip_values(master)
-    assert lo[hospital.ledger.sheet][2][14] == "已提交 2024-08-09 张三"
+    sheet = lo[hospital.ledger.sheet]
+    assert sheet[2][sheet[1].index("申报状态")] == "已提交 2024-08-09 张三"
     assert lo[hospital.ledger.log_sheet][2][3] == "骨科党支部"
 
 
@@ -273,8 +274,7 @@ def test_each_profile_stamped_end_to_end(tmp_path: Path, profile_id: str) -> Non
 
 # -- fidelity ------------------------------------------------------------------------------------------
 
-CORPUS_MASTERS = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".xlsx", ".xlsm")
-                        and not p.stem.startswith("pass_protected"))
+CORPUS_MASTERS = [p for p in corpus_files(".xlsx", ".xlsm") if not p.stem.startswith("pass_protected")]
 
 
 @pytest.mark.parametrize("original", CORPUS_MASTERS, ids=lambda p: p.name)
@@ -354,7 +354,7 @@ def test_stamp_command_backs_up_and_reports(tmp_path: Path, hospital: Profile) -
 
 
 def test_must_join_participants(tmp_path: Path) -> None:
-    """university-project: 样板支部 and 双带头人工作室 must take part. A status that means staying out is
+    """university-project: 样板支部, “双带头人”工作室 and 培育对象 must take part. A status that means staying out is
     refused for them only, and one that has not submitted by the due date is listed as a problem."""
     import dataclasses
 
@@ -364,7 +364,7 @@ def test_must_join_participants(tmp_path: Path) -> None:
     rows = [("机械学院党委", "教工第一党支部", "", ""), ("机械学院党委", "教工第二党支部", "", ""),
             ("外国语学院党委", "学生党支部", "", "")]
     extra = {"教工第一党支部": {"支部类别": "省级样板支部"}, "教工第二党支部": {"支部类别": "其他"},
-             "学生党支部": {"支部类别": "双带头人工作室"}}
+             "学生党支部": {"支部类别": "“双带头人”教师党支部书记工作室"}}
     master = make_master(tmp_path / "台账.xlsx", profile, rows, extra=extra)
     snap = load_master(master, profile.id)
     declare = profile.stage("项目申报")
@@ -374,7 +374,7 @@ def test_must_join_participants(tmp_path: Path) -> None:
     assert plan.stamped == ["教工第二党支部"]
     assert dict(plan.refused) == {
         "教工第一党支部": "“教工第一党支部”属于“省级样板支部”，按要求必须参与“项目申报”，不能标记为“不参与”",
-        "学生党支部": "“学生党支部”属于“双带头人工作室”，按要求必须参与“项目申报”，不能标记为“不参与”"}
+        "学生党支部": "“学生党支部”属于““双带头人”教师党支部书记工作室”，按要求必须参与“项目申报”，不能标记为“不参与”"}
     apply_to_file(master, plan.changes)
     snap = load_master(master, profile.id)
     issues = progress(snap, dt.date(2023, 11, 15)).issues

@@ -151,7 +151,7 @@ def test_stage_rows_and_due_date(summary_out) -> None:
 def test_missing_list_names_every_unsubmitted_branch(stamped: Path, summary_out) -> None:
     result, _ = summary_out
     sheet = roundtrip_values(result.path)["未提交名单"]
-    assert sheet[3] == ["党总支", "党支部", "填表人", "联系方式", "状态", "逾期天数"]
+    assert sheet[3] == ["党总支", "党支部", "填表人", "联系方式", "状态", "逾期天数", "必须参与"]
     listed = [(r[0], r[1], r[5]) for r in sheet[4:] if r and r[1]]
     assert sorted(listed) == sorted(recount(stamped)["missing"])
     states = {r[1]: r[4] for r in sheet[4:] if r and r[1]}
@@ -258,13 +258,11 @@ def test_status_uses_workday_due_dates_and_reports_calendar_gaps(tmp_path: Path)
 
 
 
-def test_summary_and_status_of_a_master_with_no_branches_yet(tmp_path: Path) -> None:
-    from toolkit.masters import init_master
+def test_summary_and_status_of_a_master_with_no_branches_yet(tmp_path: Path, new_master) -> None:
     from toolkit.status import render_status, status
     from toolkit.summary import summary
 
-    master = tmp_path / "空台账.xlsx"
-    init_master(master, "hospital-brand", None, operator="张三")
+    master = new_master(name="空台账.xlsx", operator="张三")
     result = summary(master, tmp_path / "汇总.xlsx")
     assert roundtrip_values(result.path)["总体进度"]
     assert "合计" in render_status(status(master))

@@ -9,20 +9,21 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from tests.forms import PLAN
 from tests.libreoffice import convert
 from toolkit.model import parse_a1
 from toolkit.profile import PROFILE_DIR, Profile, builtin_profiles, load_profile, parse_profile
+from toolkit.readers.form import label_lookup, lookup_label
 from toolkit.templates import (
     FORM_SHEET,
     META_SHEET,
     form_layout,
-    label_text,
+    form_rows,
     parse_meta,
     template_field_cells,
     template_table_cells,
     write_form,
 )
-from toolkit.text import normalize_label
 
 
 def _extended_profile() -> Profile:
@@ -34,6 +35,7 @@ def _extended_profile() -> Profile:
     data["fields"].insert(2, {"name": "模式", "type": "enum", "choices": [
         "党建+业务管理能力", "党建+人才队伍建设", "党建+其他（注明）"]})
     data["fields"].insert(3, {"name": "类别", "type": "enum", "choices": [f"类别{i:02d}，说明" for i in range(30)]})
+    data["ledger"]["columns"] += ["支部类型", "模式", "类别"]  # every stored field has a ledger column
     data["tables"] = [
         {"name": "申报工程", "columns": [
             {"name": "工程名称", "max_chars": 20}, {"name": "品牌类别", "type": "enum",
@@ -52,12 +54,18 @@ def _profile(name: str) -> Profile:
 
 
 @pytest.fixture(scope="module", params=PROFILES)
-def built(request, tmp_path_factory):
-    """(profile, the template path, what LibreOffice read back, the LibreOffice re-save opened by openpyxl)"""
+def form(request, tmp_path_factory):
+    """(profile, the template path): the tests that read the file with openpyxl need no LibreOffice."""
     profile = _profile(request.param)
     tmp = tmp_path_factory.mktemp(request.param)
-    path = write_form(profile, tmp / "申报表.xlsx")
-    out = tmp / "lo"
+    return profile, write_form(profile, tmp / "申报表.xlsx")
+
+
+@pytest.fixture(scope="module")
+def built(form):
+    """(profile, the template path, what LibreOffice read back, the LibreOffice re-save opened by openpyxl)"""
+    profile, path = form
+    out = path.parent / "lo"
     out.mkdir()
     saved = convert(path, "xlsx", out)
     cal = CalamineWorkbook.from_path(str(saved))
@@ -79,22 +87,30 @@ def test_libreoffice_reads_title_and_labels(built):
     assert len(texts) > len(profile.fields)
     for box in texts:
         assert _at(rows, box.ref) == box.text, box
-    for spec in profile.fields:
-        assert any(b.role == "label" and b.text == label_text(spec) for b in layout.boxes), spec.name
+    for spec in (f for row in form_rows(profile) for f in row):
+        assert any(b.role == "label" and b.text == spec.form_label for b in layout.boxes), spec.name
 
 
-def test_labels_normalise_to_field_names(built):
-    profile = built[0]
-    for spec in [*profile.fields, *[c for t in profile.tables for c in t.columns]]:
-        assert normalize_label(label_text(spec)) == normalize_label(spec.name), label_text(spec)
-    for spec in profile.fields:
-        expected = f"{spec.name}（{spec.max_chars}字以内）" if spec.max_chars else spec.name
-        if spec.type != "image":
-            assert label_text(spec) == expected
+# The label cells of the form notice 000 prints, character for character.
+NOTICE_000_LABELS = ["党支部名称", "党员总数", "品牌名称 (10字以内)", "党建 品牌标识 (png.jpg)",
+                     "党建品牌内涵 (200字以内)", "党建品牌的 创建计划、 创建举措、 预期成效 (2000字以内)",
+                     "党支部意见", "党总支意见", "填表人", "联系方式"]
 
 
-def test_hidden_sheet_maps_fields_to_unlocked_cells_next_to_labels(built):
-    profile, path, _, _ = built
+def test_labels_are_the_notices_words_and_read_back_as_their_fields(form):
+    profile = form[0]
+    specs = [*profile.fields, *[c for t in profile.tables for c in t.columns]]
+    lookup = label_lookup(specs)
+    for spec in specs:
+        assert lookup_label(spec.form_label, lookup) == spec.name, spec.form_label
+        assert "不超过" not in spec.form_label and "请" not in spec.form_label  # brandkit's hints stay out
+    if profile.id == "hospital-brand":
+        labels = [b.text for b in form_layout(profile).boxes if b.role == "label"]
+        assert labels == NOTICE_000_LABELS
+
+
+def test_hidden_sheet_maps_fields_to_unlocked_cells_next_to_labels(form):
+    profile, path = form
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == FORM_SHEET
     assert wb[META_SHEET].sheet_state == "hidden"
@@ -103,19 +119,19 @@ def test_hidden_sheet_maps_fields_to_unlocked_cells_next_to_labels(built):
     assert (meta.profile, meta.template_version) == (profile.id, profile.template_version)
     assert meta.fields == template_field_cells(profile)
     assert meta.tables == template_table_cells(profile)
-    assert set(meta.fields) == {f.name for f in profile.fields}
+    assert set(meta.fields) == {f.name for row in form_rows(profile) for f in row}
     ws = wb[FORM_SHEET]
-    for spec in profile.fields:
+    for spec in (f for row in form_rows(profile) for f in row):
         value = ws[meta.fields[spec.name]]
         assert value.protection.locked is False, spec.name
         label = ws.cell(value.row, value.column - 1)
         assert label.protection.locked is True
-        assert label.value == label_text(spec)
+        assert label.value == spec.form_label
     for table in profile.tables:
         for col in table.columns:
             first = ws[meta.tables[table.name][col.name]]
             assert first.protection.locked is False
-            assert ws.cell(first.row - 1, first.column).value == label_text(col)
+            assert ws.cell(first.row - 1, first.column).value == col.form_label
             assert ws.cell(first.row + 9, first.column).protection.locked is False
 
 
@@ -130,7 +146,7 @@ def test_validations_hints_and_drop_downs(built):
         assert len(found) == 1, ref
         return found[0]
 
-    for spec in profile.fields:
+    for spec in (f for row in form_rows(profile) for f in row):
         if spec.type == "image":
             assert "插入" in ws[cells[spec.name]].comment.text
             continue
@@ -187,11 +203,13 @@ def test_layout_is_grid_shaped():
         assert not cells & taken, box  # no two boxes overlap
         assert box.c2 < len(layout.widths)
         taken |= cells
-    # two short fields share a row; a long one gets its own tall block
+    # as notice 000 prints it: 党支部名称 | 党员总数 share a row, the logo box sits beside 品牌名称, and the
+    # 2000-字 box gets its own tall block
     cells = template_field_cells(load_profile("hospital-brand"))
-    brand, count = (parse_a1(cells[n]) for n in ("品牌名称", "党员总数"))
-    assert brand[0] == count[0] and brand[1] > count[1]
-    plan = next(b for b in layout.boxes if b.role == "value" and b.spec and b.spec.name == "创建计划")
+    branch, count = (parse_a1(cells[n]) for n in ("党支部名称", "党员总数"))
+    brand, logo = (parse_a1(cells[n]) for n in ("品牌名称", "品牌标识"))
+    assert branch[0] == count[0] and count[1] > branch[1] and brand[0] == logo[0] and logo[1] > brand[1]
+    plan = next(b for b in layout.boxes if b.role == "value" and b.spec and b.spec.name == PLAN)
     assert sum(layout.heights[r] for r in range(plan.r1, plan.r2 + 1)) >= 200
 
 

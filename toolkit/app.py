@@ -25,6 +25,12 @@ def list_profiles() -> list[dict[str, Any]]:
     return [profile_summary(load_profile(name)) for name in builtin_profiles()]
 
 
+def describe_profile(name: str) -> dict[str, Any]:
+    from toolkit.profile import profile_details
+
+    return profile_details(resolve_profile(name))
+
+
 def resolve_profile(name: str | None) -> Profile:
     if not name:
         raise UsageProblem("请用 --profile 指定活动方案（brandkit profiles 可列出全部），或用 --master 指定台账")
@@ -100,7 +106,7 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
     if missing:
         raise UsageProblem(f"找不到文件或文件夹：{'、'.join(map(str, missing))}")
     if not files:
-        raise UsageProblem("没有找到可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv）")
+        raise UsageProblem("没有找到可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
     checked = check_all(read_all(files, profile, origins=origins_for(paths), progress=progress), profile, roster)
     result = ValidationResult(profile, checked)
     if report_dir is not None:
@@ -124,5 +130,5 @@ def write_reports(result: ValidationResult, report_dir: Path) -> None:
             c = result.checked[n]
             result.report_paths[n] = path
             rows.append(ReportRow(path=c.submission.provenance.path, sheet=c.submission.provenance.sheet,
-                                  branch=c.branch, status=c.status, findings=c.findings, report_path=path))
+                                  branch=c.branch, status=c.status, findings=c.findings, report_path=str(path)))
     result.overview = write_office_summary(rows, report_dir / "校验汇总.xlsx")

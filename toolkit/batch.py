@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.model import Provenance, Submission
+from toolkit.portable import prefetch
 from toolkit.profile import Profile
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits
@@ -44,10 +45,14 @@ def read_all(paths: list[Path], profile: Profile, *, origins: dict[str, dict] | 
              limits: Limits = DEFAULT_LIMITS,
              progress: Callable[[int, int], None] | None = None) -> list[Submission]:
     """Submissions of every file, in the order of `paths`. `origins` maps a resolved path to its intake
-    record (sender, received) from the inbox manifest."""
+    record (sender, received) from the inbox manifest; a form without a logo gets the pictures its mail
+    brought (toolkit.attachments)."""
+    from toolkit.attachments import attach_pictures
+
     results = read_each(paths, read_path, profile, origins=origins or {}, limits=limits, progress=progress)
-    return [sub for path, result in zip(paths, results, strict=True)
+    subs = [sub for path, result in zip(paths, results, strict=True)
             for sub in ([failed_submission(path, result, limits)] if isinstance(result, Failure) else result)]
+    return attach_pictures(subs, profile, origins or {}, limits)[0]
 
 
 def read_each(paths: list[Path], reader: Callable[..., Any], profile: Profile, *extra: Any,
@@ -73,22 +78,11 @@ def read_each(paths: list[Path], reader: Callable[..., Any], profile: Profile, *
 
 def read_ahead(paths: list[Path], window: int = 48) -> Callable[[int], None]:
     """Ask the OS to read the next `window` files into memory while the workers decode, so they rarely
-    wait on the disk. Returns `done(count)`, to call as results come in. Only a hint; Linux only."""
-    advise = getattr(os, "posix_fadvise", None)
+    wait on the disk. Returns `done(count)`, to call as results come in. Only a hint (`prefetch`)."""
 
     def hint(n: int) -> None:
-        if advise is None or n >= len(paths):
-            return
-        try:
-            fd = os.open(paths[n], os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            advise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        if n < len(paths):
+            prefetch(paths[n])
 
     for n in range(window):
         hint(n)

@@ -8,9 +8,25 @@ xlwings. Rows and columns are 0-based.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | None
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name_problem(name: str, existing: list[str]) -> str | None:
+    """Why Excel would refuse `name` for a new sheet beside `existing` (None: it is fine)."""
+    if not name or len(name) > 31:
+        return f"工作表名称“{name}”长度为 {len(name)}，必须为 1–31 个字符：请改短后再试"
+    if bad := _BAD_SHEET_CHARS.findall(name):
+        return f"工作表名称“{name}”含有不允许的字符 {' '.join(bad)}：工作表名称不能含 [ ] : * ? / \\"
+    if name.startswith("'") or name.endswith("'"):
+        return f"工作表名称“{name}”不能以单引号开头或结尾"
+    if name.lower() in (n.lower() for n in existing):
+        return f"工作簿中已有名为“{name}”的工作表：请换一个名称"
+    return None
 
 
 @dataclass(frozen=True)
@@ -78,8 +94,8 @@ class NewSheet:
     written bold with a fill and frozen; `widths` are per column in Excel character units."""
 
     name: str
-    rows: list[list[CellValue]]
-    widths: list[float] = field(default_factory=list)
+    rows: Sequence[Sequence[CellValue]]
+    widths: Sequence[float] = field(default_factory=list)
     hidden: bool = False
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from toolkit.dates import complete_dates
 from toolkit.model import Finding, Submission
 from toolkit.profile import Profile
 from toolkit.rules import branch_findings, cross_check, match_branch, validate
@@ -37,7 +38,8 @@ def check_all(subs: list[Submission], profile: Profile, roster: list[str] | None
     cross = cross_check(subs, profile)
     checked = []
     for n, sub in enumerate(subs):
-        found = list(sub.findings)
+        sub, dated = complete_dates(sub, profile)  # "4月14日" takes the campaign's year
+        found = list(sub.findings) + dated
         if sub.readable and sub.fields:
             no_label = {f.field for f in sub.findings if f.rule == "template_mismatch"}
             found += [f for f in validate(sub, profile) if not (f.rule == "required" and f.field in no_label)]

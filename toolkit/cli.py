@@ -6,6 +6,7 @@ Exit codes: 0 done; 1 done but some input rejected/invalid; 2 could not run; 3 i
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -30,10 +31,20 @@ class Context:
             click.echo(text)
 
     def emit(self, document: dict[str, Any]) -> None:
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default))
+        """The JSON document on stdout, as UTF-8 whatever the console's code page (none under pythonw)."""
+        if sys.stdout is None:
+            return
+        text = json.dumps(document, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+        sys.stdout.flush()
+        binary = getattr(sys.stdout, "buffer", None)  # absent when a caller swapped in a StringIO
+        if binary is None:
+            sys.stdout.write(text)
+        else:
+            binary.write(text.encode("utf-8"))
+            binary.flush()
 
     def progress(self, label: str) -> Callable[[int, int], None] | None:
-        if self.quiet or not sys.stderr.isatty():
+        if self.quiet or sys.stderr is None or not sys.stderr.isatty():  # None: under pythonw
             return None
         from toolkit.render import progress_callback
 
@@ -88,15 +99,28 @@ def main(ctx: click.Context, as_json: bool, lang: str | None, debug: bool, quiet
         os.environ["BRANDKIT_LANG"] = lang
     if debug:
         os.environ["BRANDKIT_DEBUG"] = "1"
+    for stream in (sys.stdout, sys.stderr):  # a cp936 console or pipe (Chinese Windows) has no 𠮷, no emoji
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     ctx.obj = Context(as_json, debug, quiet)
 
 
 @main.command()
+@click.option("--profile", "profile_name", help="Show one campaign in full: the notice, labels, stages, notes.")
 @click.pass_obj
-def profiles(obj: Context) -> None:
+def profiles(obj: Context, profile_name: str | None) -> None:
     """List the built-in campaigns (活动方案)."""
     from toolkit import app
 
+    if profile_name:
+        detail = app.describe_profile(profile_name)
+        if obj.as_json:
+            obj.emit(detail)
+        else:
+            from toolkit.render import render_profile
+
+            render_profile(detail, obj.say)
+        return
     listing = app.list_profiles()
     if obj.as_json:
         obj.emit({"profiles": listing})
@@ -225,45 +249,42 @@ def stamp(obj: Context, master: Path, stage: str, status_: str, branches: tuple[
 
 @main.command()
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Count as of this day (default: today).")
 @click.pass_obj
-def status(obj: Context, master: Path) -> None:
+def status(obj: Context, master: Path, date) -> None:
     """Progress per 党总支 and stage: submitted, passed, returned, late, missing."""
-    from toolkit.status import render_status
+    from toolkit.status import render_status, status_json
     from toolkit.status import status as run_status
 
-    progress = run_status(master)
-    if obj.as_json:
-        from toolkit.status import group_table, stage_table
-
-        tables = {name: [dict(zip(header, row, strict=False)) for row in rows]
-                  for name, (header, rows) in (("groups", group_table(progress)), ("stages", stage_table(progress)))}
-        obj.emit({**tables, "missing": [r.branch for r in progress.missing]})
-    else:
-        obj.say(render_status(progress))
+    progress = run_status(master, today=date.date() if date else None)
+    obj.emit(status_json(progress)) if obj.as_json else obj.say(render_status(progress))
 
 
 @main.command()
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write charts as PNG.")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Count as of this day (default: today).")
 @click.pass_obj
-def summary(obj: Context, master: Path, output: Path, png_dir: Path | None) -> None:
+def summary(obj: Context, master: Path, output: Path, png_dir: Path | None, date) -> None:
     """Write the leaders' summary workbook (and PNG charts)."""
     from toolkit.summary import summary as run_summary
 
-    result = run_summary(master, output, png_dir)
+    result = run_summary(master, output, png_dir, today=date.date() if date else None)
     obj.emit(result.to_json()) if obj.as_json else obj.say(f"已生成汇总：{result.path}" + (
         f"；图表：{', '.join(map(str, result.charts))}" if result.charts else ""))
 
 
 @main.command()
 @click.argument("folder", required=False, default="brandkit-demo", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--profile", "profile_name", default="hospital-brand", show_default=True,
+              help="Which campaign's samples to run.")
 @click.pass_obj
-def demo(obj: Context, folder: Path) -> None:
+def demo(obj: Context, folder: Path, profile_name: str) -> None:
     """Run the whole flow on the bundled samples."""
     from toolkit.demo import run_demo
 
-    sys.exit(run_demo(folder, obj.say))
+    sys.exit(run_demo(folder, obj.say, profile_name))
 
 
 @main.command()

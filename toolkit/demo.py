@@ -10,22 +10,30 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from toolkit.batch import collect_paths
+from toolkit.profile import Profile, load_profile
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 PROFILE = "hospital-brand"
-FIRST_RECEIVED = dt.datetime(2024, 7, 25, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+CHINA = dt.timezone(dt.timedelta(hours=8))
+LEAD_DAYS = 16  # the first sample mail arrives this many days before the form is due; one every 2 days
 
 
-def write_sample_mail(forms: list[Path], folder: Path) -> list[Path]:
-    """One .eml per sample form, as a branch secretary would send it (one a day, the last one late)."""
+def first_received(profile: Profile) -> dt.datetime:
+    due = profile.submission_stage.due or dt.date.today()
+    return dt.datetime.combine(due - dt.timedelta(days=LEAD_DAYS), dt.time(9, 30), CHINA)
+
+
+def write_sample_mail(forms: list[Path], folder: Path, profile: Profile) -> list[Path]:
+    """One .eml per sample form, as a branch secretary would send it (one every two days, the last
+    ones late)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for n, form in enumerate(forms):
         msg = EmailMessage()
         msg["From"] = f"支部书记{n + 1} <branch{n + 1}@example.org>"
         msg["To"] = "党委办公室 <dangban@example.org>"
-        msg["Subject"] = f"“一支部一品牌”申报表 — {form.stem}"
-        msg["Date"] = format_datetime(FIRST_RECEIVED + dt.timedelta(days=2 * n))
+        msg["Subject"] = f"“{profile.title}”{profile.form_title} — {form.stem}"
+        msg["Date"] = format_datetime(first_received(profile) + dt.timedelta(days=2 * n))
         msg["Message-ID"] = f"<demo-{n}@example.org>"
         msg.set_content("您好，附件是我支部的申报表，请查收。")
         msg.add_attachment(form.read_bytes(), maintype="application", subtype="octet-stream", filename=form.name)
@@ -35,43 +43,53 @@ def write_sample_mail(forms: list[Path], folder: Path) -> list[Path]:
     return out
 
 
-def run_demo(folder: Path, say: Callable[[str], None]) -> int:
+def run_demo(folder: Path, say: Callable[[str], None], profile_id: str = PROFILE) -> int:
     from toolkit import app
     from toolkit.mail import intake
     from toolkit.masters import init_master
     from toolkit.merging import merge
     from toolkit.render import render_merge
 
+    profile = load_profile(profile_id)
     if folder.exists():
         shutil.rmtree(folder)
-    forms = collect_paths([SAMPLES / PROFILE])
-    mails = write_sample_mail(forms, folder / "邮件")
+    forms = collect_paths([SAMPLES / profile_id])
+    mails = write_sample_mail(forms, folder / "邮件", profile)
+    say(f"活动方案：{profile.id}（{profile.title}）")
     say(f"1. 收取邮件：{len(mails)} 封样例邮件 → {folder / '收件箱'}")
     report = intake([str(folder / "邮件")], folder / "收件箱")
     say(f"   保存附件 {sum(len(m.attachments) for m in report.messages)} 个（清单 inbox.jsonl）")
     say(f"2. 校验申报表，给每个支部生成标注好的校验结果 → {folder / '校验结果'}")
-    result = app.validate([folder / "收件箱"], profile_name=PROFILE, master=None, report_dir=folder / "校验结果")
+    result = app.validate([folder / "收件箱"], profile_name=profile_id, master=None, report_dir=folder / "校验结果")
     counts = {s: sum(1 for c in result.checked if c.status == s) for s in ("ok", "warning", "error", "unreadable")}
     say(f"   通过 {counts['ok']}，有警告 {counts['warning']}，不通过 {counts['error']}，无法读取 {counts['unreadable']}")
-    master = folder / "品牌台账.xlsx"
-    say(f"3. 新建台账（支部名单 {SAMPLES / 'rosters' / (PROFILE + '_支部名单.xlsx')}）→ {master}")
-    init_master(master, PROFILE, SAMPLES / "rosters" / f"{PROFILE}_支部名单.xlsx", operator="党办干事")
-    say("4. 合并通过校验的申报表（标识放进“品牌标识”列）")
+    master = folder / f"{profile.ledger.sheet}.xlsx"
+    roster = SAMPLES / "rosters" / f"{profile_id}_支部名单.xlsx"
+    say(f"3. 新建台账{f'（支部名单 {roster}）' if roster.exists() else ''} → {master}")
+    init_master(master, profile_id, roster if roster.exists() else None, operator="党办干事")
+    say("4. 合并通过校验的申报表" + ("（标识放进“品牌标识”列）" if profile.ledger.logo_column else ""))
     merged = merge(master, [folder / "收件箱"], operator="党办干事")
     render_merge(merged, lambda line="", problem=False: say("   " + line))
-    for step in _later_steps(master, folder):
+    merged_in = [o.branch for o in sorted(merged.outcomes, key=lambda o: Path(o.path).name) if o.action in ("added", "updated")]
+    for step in _later_steps(master, folder, profile, merged_in[:2]):
         say(step)
     say(f"\n完成。打开 {master} 查看台账，{folder / '校验结果' / '校验汇总.xlsx'} 查看校验汇总。")
     return 0
 
 
-def _later_steps(master: Path, folder: Path) -> list[str]:
-    """Stamp a stage and write the leaders' summary."""
+def _later_steps(master: Path, folder: Path, profile: Profile, branches: list[str]) -> list[str]:
+    """Stamp the stage after the form's (its first passing status) and write the leaders' summary."""
     from toolkit.stamp import stamp
     from toolkit.summary import summary
 
-    done = stamp(master, "党总支审批", "已通过", branches=["中共内科第一党支部", "护理部党支部"],
-                 by="党总支书记", date=dt.date(2024, 8, 12))
-    result = summary(master, folder / "汇总.xlsx", png_dir=folder / "图表", today=dt.date(2024, 8, 15))
-    return [f"5. 盖章：党总支审批 已通过 → {'、'.join(done.plan.stamped)}",
-            f"6. 给领导的汇总 → {result.path}（图表 PNG → {folder / '图表'}）"]
+    steps = []
+    submitted = profile.submission_stage
+    due = submitted.due or dt.date.today()
+    after = next((s for s in profile.stages if submitted.name in s.requires), None)
+    status = next((t for t in after.statuses if t in profile.statuses.passed), None) if after else None
+    if after and status and branches:
+        done = stamp(master, after.name, status, branches=branches, by="党总支书记", date=due + dt.timedelta(days=2))
+        steps.append(f"5. 盖章：{after.name} {status} → {'、'.join(done.plan.stamped)}")
+    result = summary(master, folder / "汇总.xlsx", png_dir=folder / "图表", today=due + dt.timedelta(days=5))
+    steps.append(f"{len(steps) + 5}. 给领导的汇总 → {result.path}（图表 PNG → {folder / '图表'}）")
+    return steps

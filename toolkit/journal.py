@@ -9,7 +9,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from toolkit.atomic import write_atomic
+from toolkit.atomic import held_message, write_atomic
 from toolkit.changeset import ChangeSet
 from toolkit.errors import UsageProblem
 
@@ -35,6 +35,14 @@ def _lock(master: Path):  # -> filelock.FileLock (imported lazily)
     except Timeout:
         raise UsageProblem(f"{master.name} 正被另一个 brandkit 进程使用，请等它结束后再试") from None
     return lock
+
+
+def _read_master(master: Path) -> bytes:
+    """The master's bytes; Windows may refuse them while Excel/WPS holds the file: said in Chinese."""
+    try:
+        return master.read_bytes()
+    except PermissionError as exc:
+        raise UsageProblem(held_message(master, "读取")) from exc
 
 
 def refuse_if_open(master: Path) -> None:
@@ -82,7 +90,7 @@ def apply_changes(master: Path, changes: ChangeSet) -> Path | None:
     refuse_if_open(master)
     lock = _lock(master)
     try:
-        original = master.read_bytes()
+        original = _read_master(master)
         try:
             updated = apply_changeset(original, changes)
         except PackageError as exc:
@@ -91,7 +99,11 @@ def apply_changes(master: Path, changes: ChangeSet) -> Path | None:
             return None
         verify_package(updated)
         backup = back_up(master, original)
-        write_atomic(master, updated)
+        try:
+            write_atomic(master, updated)
+        except UsageProblem:  # held open by Excel/WPS (Windows): nothing applied, so no backup of it
+            backup.unlink(missing_ok=True)
+            raise
         return backup
     finally:
         lock.release()
@@ -106,7 +118,7 @@ def undo(master: Path) -> Path:
         if not backups:
             raise UsageProblem(f"没有 {master.name} 的备份，无法撤销")
         newest = backups[-1]
-        current = master.read_bytes()
+        current = _read_master(master)
         write_atomic(master, newest.read_bytes())
         undone = backup_dir(master) / "已撤销" / newest.name
         undone.parent.mkdir(exist_ok=True)

@@ -8,13 +8,29 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import UsageProblem
-from toolkit.profile import RULES_SHEET, Profile, ProfileError, apply_rule_overrides, load_profile
+from toolkit.profile import (
+    RULES_SHEET,
+    Profile,
+    ProfileError,
+    TableSpec,
+    apply_rule_overrides,
+    history_sheet,
+    load_profile,
+)
 from toolkit.readers.grid import Grid
+from toolkit.roster import (
+    HEADER_SEARCH_ROWS,
+    ROSTER_SHEETS,
+    RosterEntry,
+    RosterSheet,
+    read_roster,
+    roster_entry,
+    roster_header,
+)
 from toolkit.text import normalize_branch, normalize_label
 
-HEADER_SEARCH_ROWS = 10
 PROFILE_LABEL = "活动方案"
-ROSTER_COLUMNS = ("党总支", "党支部名称", "类别", "必须参与")
+SUBMITTED_AT, SOURCE_FILE, REPLACED_AT = "提交时间", "来源文件", "替换时间"
 
 
 @dataclass
@@ -38,6 +54,85 @@ class Ledger:
 
 
 @dataclass
+class TableRow:
+    row: int  # 0-based sheet row
+    branch: str  # as written
+    values: dict[str, Any]  # canonical column -> value
+
+
+@dataclass
+class TableSheet:
+    """A table's own sheet (or its 历史 sheet): one row per item, keyed by branch and item number.
+    Shaped like a Ledger (sheet, header_row, columns, width) so the planner adds columns the same way."""
+
+    sheet: str
+    header_row: int
+    columns: dict[str, int]  # canonical column name -> index
+    rows: list[TableRow]
+    blank_rows: list[int]  # empty rows between the header and the last used row (left by replacements)
+    last_row: int  # last used row (the header when empty)
+    width: int
+
+    def of_branch(self, branch: str, number: str) -> list[TableRow]:
+        """The branch's rows, by item number (`number` names that column), then by sheet row."""
+        key = normalize_branch(branch)
+        rows = [r for r in self.rows if normalize_branch(r.branch) == key]
+        return sorted(rows, key=lambda r: (_number(r.values.get(number)), r.row))
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def table_header(profile: Profile, spec: TableSpec, history: bool = False) -> list[str]:
+    """A table sheet's columns: branch, item number, the table's stored columns, time and source file
+    (the 历史 sheet adds when the rows were replaced)."""
+    cols = [c.name for c in spec.columns if c.store]
+    return [profile.key, spec.item_column, *cols, SUBMITTED_AT, SOURCE_FILE, *([REPLACED_AT] if history else [])]
+
+
+def read_table_sheet(grid: Grid, profile: Profile, spec: TableSpec, history: bool = False) -> TableSheet | None:
+    """The table sheet's header (found by label in the first rows: the branch and item-number columns
+    at least), its rows per branch and the blank rows between them; None without such a header."""
+    lookup: dict[str, str] = {}
+    for name in table_header(profile, spec, history):
+        lookup.setdefault(normalize_label(name), name)
+    for alias in profile.ledger.aliases.get(profile.key, ()):
+        lookup.setdefault(normalize_label(alias), profile.key)
+    for col in spec.columns:
+        for label in col.all_labels:
+            lookup.setdefault(normalize_label(label), col.name)
+    for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for c, value in enumerate(row):
+            found = lookup.get(normalize_label(value)) if isinstance(value, str) else None
+            if found and found not in columns:
+                columns[found] = c
+        if profile.key in columns and spec.item_column in columns:
+            return _table_sheet(grid, r, columns, profile.key)
+    return None
+
+
+def _table_sheet(grid: Grid, header_row: int, columns: dict[str, int], key: str) -> TableSheet:
+    rows, used = [], []
+    for r in range(header_row + 1, len(grid.rows)):
+        row = grid.rows[r]
+        if not any(v not in (None, "") for v in row):
+            continue
+        used.append(r)
+        branch = row[columns[key]] if columns[key] < len(row) else None
+        if isinstance(branch, str) and branch.strip():
+            rows.append(TableRow(r, branch.strip(), {n: (row[c] if c < len(row) else None) for n, c in columns.items()}))
+    last = used[-1] if used else header_row
+    blank = sorted(set(range(header_row + 1, last)) - set(used))
+    width = max((c for c, v in enumerate(grid.rows[header_row]) if v not in (None, "")), default=-1) + 1
+    return TableSheet(grid.name, header_row, columns, rows, blank, last, width)
+
+
+@dataclass
 class MasterSnapshot:
     path: Path
     profile: Profile
@@ -47,14 +142,22 @@ class MasterSnapshot:
     roster: list[str] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)  # branch -> 党总支
     categories: dict[str, str] = field(default_factory=dict)  # branch -> 类别
+    roster_entries: dict[str, RosterEntry] = field(default_factory=dict)  # branch -> the roster's row
+    roster_sheet: RosterSheet | None = None
     has_rules_sheet: bool = False
     merged: set[tuple[str, str]] = field(default_factory=set)  # (normalised branch, sha256) already merged
+    # ... and those the log already names as an older version (旧版本), so a re-merge does not log them again
+    superseded: set[tuple[str, str]] = field(default_factory=set)
+    tables: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its sheet in the master
+    histories: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its 历史 sheet
 
 
 def canonical_columns(profile: Profile) -> dict[str, str]:
-    """normalised header label -> canonical column name (profile columns, aliases, stage columns)."""
+    """normalised header label -> canonical column name (profile columns, aliases, stage columns, and
+    the parts of a split box, which a master made before the box was one column may have)."""
     lookup: dict[str, str] = {}
-    names = list(profile.ledger.columns) + [s.column for s in profile.stages]
+    parts = [part for f in profile.fields for part in f.parts]
+    names = list(profile.ledger.columns) + [s.column for s in profile.stages] + parts
     for name in names:
         lookup.setdefault(normalize_label(name), name)
     for name, aliases in profile.ledger.aliases.items():
@@ -68,8 +171,9 @@ def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
     at least two other known columns. The profile's own ledger sheet name wins a tie."""
     lookup = canonical_columns(profile)
     best: tuple[int, Ledger] | None = None
+    skipped = {RULES_SHEET, profile.ledger.log_sheet, *table_sheets(profile)}
     for grid in grids.values():
-        if grid.name in (RULES_SHEET, profile.ledger.log_sheet):
+        if grid.name in skipped:
             continue
         for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
             columns: dict[str, int] = {}
@@ -83,6 +187,11 @@ def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
                     best = (score, _ledger(grid, r, columns, profile.key))
                 break
     return best[1] if best else None
+
+
+def table_sheets(profile: Profile) -> list[str]:
+    """Sheets brandkit keeps for the profile's tables: each table's own and its 历史 sheet."""
+    return [name for t in profile.tables for name in (t.sheet_name, history_sheet(t))]
 
 
 def _ledger(grid: Grid, header_row: int, columns: dict[str, int], key: str) -> Ledger:
@@ -122,22 +231,6 @@ def rule_rows(grids: dict[str, Grid]) -> list[list[Any]]:
     return []
 
 
-def read_roster(grid: Grid) -> list[dict[str, Any]]:
-    """A roster sheet or file: rows of 党总支 / 党支部名称 / 类别 / 必须参与, header found by label."""
-    for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
-        labels = {normalize_label(v): c for c, v in enumerate(row) if isinstance(v, str)}
-        if "党支部名称" in labels or "支部名称" in labels:
-            cols = {name: labels.get(normalize_label(name)) for name in ROSTER_COLUMNS}
-            cols["党支部名称"] = labels.get("党支部名称", labels.get("支部名称"))
-            out = []
-            for row2 in grid.rows[r + 1:]:
-                get = {k: (row2[c] if c is not None and c < len(row2) else None) for k, c in cols.items()}
-                if isinstance(get["党支部名称"], str) and get["党支部名称"].strip():
-                    out.append(get)
-            return out
-    return []
-
-
 def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> MasterSnapshot:
     """Pure: the master's grids -> what brandkit needs to know about it."""
     recorded = profile_id_in(grids)
@@ -157,20 +250,35 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
                           has_rules_sheet=RULES_SHEET in grids)
     if log is not None:
         snap.merged = merged_files(log)
-    seen: set[str] = set()
+        snap.superseded = merged_files(log, ("旧版本",))
+    for spec in profile.tables:
+        for target, name, history in ((snap.tables, spec.sheet_name, False),
+                                      (snap.histories, history_sheet(spec), True)):
+            sheet = read_table_sheet(grids[name], profile, spec, history) if name in grids else None
+            if sheet is not None:
+                target[spec.name] = sheet
+    seen: dict[str, str] = {}
     for row in ledger.rows if ledger else []:
-        _add_branch(snap, seen, row.branch, row.values.get(profile.group), None)
+        _add_branch(snap, seen, row.branch, row.values.get(profile.group))
     for grid in grids.values():
-        if ledger and grid.name == ledger.sheet or grid.name in (RULES_SHEET, profile.ledger.log_sheet):
+        if ledger and grid.name == ledger.sheet or grid.name in (RULES_SHEET, profile.ledger.log_sheet,
+                                                                 *table_sheets(profile)):
             continue
-        if normalize_label(grid.name) in ("名单", "支部名单", "花名册", "roster"):
-            for item in read_roster(grid):
-                _add_branch(snap, seen, item["党支部名称"], item.get("党总支"), item.get("类别"))
+        if normalize_label(grid.name) in ROSTER_SHEETS and (header := roster_header(grid)) is not None:
+            items = read_roster(grid)
+            for item in items:
+                _add_branch(snap, seen, item["党支部名称"], item.get("党总支"), item)
+            if snap.roster_sheet is None:
+                last = max((r for r, row in enumerate(grid.rows) if any(v not in (None, "") for v in row)),
+                           default=header[0])
+                snap.roster_sheet = RosterSheet(grid.name, header[0], header[1], max(last, header[0]),
+                                                {normalize_branch(str(i["党支部名称"])) for i in items})
     return snap
 
 
-def merged_files(log: Grid) -> set[tuple[str, str]]:
-    """(branch, sha256) pairs the 操作记录 says were merged (新增/更新/未变), for idempotent re-merges."""
+def merged_files(log: Grid, actions: tuple[str, ...] = ("新增", "更新")) -> set[tuple[str, str]]:
+    """(branch, sha256) pairs the 操作记录 says were merged (新增/更新), for idempotent re-merges; or
+    that took any of the other `actions`."""
     if not log.rows:
         return set()
     header = {str(v).strip(): c for c, v in enumerate(log.rows[0]) if v}
@@ -178,19 +286,25 @@ def merged_files(log: Grid) -> set[tuple[str, str]]:
     if b is None or s is None or a is None:
         return set()
     return {(normalize_branch(str(row[b])), str(row[s])) for row in log.rows[1:]
-            if len(row) > max(a, b, s) and row[a] in ("新增", "更新") and row[b] and row[s]}
+            if len(row) > max(a, b, s) and row[a] in actions and row[b] and row[s]}
 
 
-def _add_branch(snap: MasterSnapshot, seen: set[str], branch: str, group: Any, category: Any) -> None:
+def _add_branch(snap: MasterSnapshot, seen: dict[str, str], branch: str, group: Any,
+                item: dict[str, Any] | None = None) -> None:
+    """Add a branch once (by normalised name); what any source says of it is kept under the name
+    the master first lists it by, so the ledger row, the roster and a merge all find it."""
     branch = branch.strip()
     key = normalize_branch(branch)
     if key not in seen:
-        seen.add(key)
+        seen[key] = branch
         snap.roster.append(branch)
+    name = seen[key]
     if group not in (None, ""):
-        snap.groups.setdefault(branch, str(group).strip())
-    if category not in (None, ""):
-        snap.categories.setdefault(branch, str(category).strip())
+        snap.groups.setdefault(name, str(group).strip())
+    if item is not None:
+        entry = snap.roster_entries.setdefault(name, roster_entry(item))
+        if entry.category:
+            snap.categories.setdefault(name, entry.category)
 
 
 def load_master(path: Path, profile_name: str | None = None) -> MasterSnapshot:

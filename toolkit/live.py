@@ -27,8 +27,8 @@ def apply_live(book: Any, changes: ChangeSet) -> None:
         _new_column(book.sheets[column.sheet], column)
     for row in changes.new_rows:
         _new_row(book.sheets[row.sheet], row)
-    for sheet, r, c, values in _runs(changes.writes):
-        book.sheets[sheet].range((r + 1, c + 1)).value = [values]
+    for name, r, c, values in _runs(changes.writes):
+        book.sheets[name].range((r + 1, c + 1)).value = [values]
     for w in changes.writes:
         cell = book.sheets[w.sheet].range((w.row + 1, w.col + 1))
         if w.fill:

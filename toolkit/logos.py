@@ -49,10 +49,10 @@ def normalize_logo(data: bytes, max_pixels: int, key: str, box: tuple[int, int] 
     scale = 2  # stored at twice the display size so it stays crisp on high-DPI screens
     target = (box[0] * scale, box[1] * scale)
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.format == "JPEG":
-                img.draft("RGB", target)
-            img = ImageOps.exif_transpose(img) if img.getexif().get(0x0112, 1) != 1 else img
+        with Image.open(io.BytesIO(data)) as opened:
+            if opened.format == "JPEG":
+                opened.draft("RGB", target)
+            img = ImageOps.exif_transpose(opened) if opened.getexif().get(0x0112, 1) != 1 else opened
             img.thumbnail(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
             transparent = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
             out = io.BytesIO()

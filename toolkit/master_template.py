@@ -70,8 +70,11 @@ def statuses_of(profile: Profile) -> list[str]:
 
 
 def default_stamp(profile: Profile) -> tuple[str, str]:
-    """The stage and status preset on 控制台: the stage after submission, with its first passing status."""
-    stage = profile.stages[1] if len(profile.stages) > 1 else profile.stages[0]
+    """The stage and status preset on 控制台: the stage after the form's own (merge stamps that one),
+    with its first passing status."""
+    stages = list(profile.stages)
+    after = stages.index(profile.submission_stage) + 1
+    stage = stages[after] if after < len(stages) else stages[-1]
     status = next((s for s in stage.statuses if s in profile.statuses.passed), stage.statuses[0])
     return stage.name, status
 

@@ -12,7 +12,9 @@ from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot, read_roster
 from toolkit.log import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
+from toolkit.plan_tables import adopt_tables
 from toolkit.profile import RULES_SHEET, Profile, rules_sheet_rows
+from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.text import normalize_branch
 
 
@@ -86,6 +88,10 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
                 if name in ledger.columns and value not in (None, ""):
                     changes.writes.append(CellWrite(ledger.sheet, n, ledger.columns[name], str(value).strip()))
     result.added_branches = [str(r["党支部名称"]).strip() for r in new_branches]
+    result.added_sheets += _keep_roster(snap, roster, changes)
+    sheets, columns = adopt_tables(snap, changes)  # a sheet of its own per table (申报工程, 活动台帐)
+    result.added_sheets += sheets
+    result.added_columns += columns
     if not snap.has_rules_sheet:
         changes.new_sheets.append(NewSheet(RULES_SHEET, rules_sheet_rows(profile), [14, 8, 10, 10, 8, 8, 30, 14, 30]))
         result.added_sheets.append(RULES_SHEET)
@@ -95,6 +101,30 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     append_log(changes, profile.ledger.log_sheet, snap.log_rows if snap.log_rows is not None else 0,
                [LogEntry(now, operator, "初始化", new=f"活动方案 {profile.id}；新增 {len(new_branches)} 个支部")])
     return changes, result
+
+
+def _keep_roster(snap: MasterSnapshot, roster: list[dict[str, Any]], changes: ChangeSet) -> list[str]:
+    """The roster stays in the master, as the office gave it (类别, 必须参与, contacts): a 支部名单
+    sheet of its own, so a merge never overwrites it and its headings never meet the ledger's (类别,
+    联系人 and 电话 are aliases of form columns in several campaigns). A master that already has a
+    roster sheet gets the branches it lacks appended. Returns the sheets added."""
+    if not roster:
+        return []
+    columns, rows = roster_table(roster, snap.profile)
+    sheet = snap.roster_sheet
+    if sheet is None:
+        header = [roster_heading(c, snap.profile) for c in columns]
+        widths = [24 if c in ("党总支", "党支部名称", "类别", "邮箱") else 10 if c == "必须参与" else 14 for c in columns]
+        changes.new_sheets.append(NewSheet(ROSTER_SHEET, [header, *rows], widths))
+        return [ROSTER_SHEET]
+    r = sheet.last_row
+    for row in rows:
+        if normalize_branch(str(row[1])) in sheet.branches:
+            continue
+        r += 1
+        changes.writes += [CellWrite(sheet.name, r, sheet.columns[c], v) for c, v in zip(columns, row, strict=True)
+                           if c in sheet.columns and v is not None]
+    return []
 
 
 def _roster_line(header: list[str], r: dict[str, Any], profile: Profile, n: int) -> list[Any]:

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.atomic import sync_dir, write_atomic
+from toolkit.attachments import attach_pictures, load_picture, picture_key
 from toolkit.check import check_all
 from toolkit.errors import UsageProblem
+from toolkit.filenames import safe_name
 from toolkit.ledger import MasterSnapshot
 from toolkit.logos import ORIGINAL_SUFFIX, Logo, LogoError, normalize_logo
-from toolkit.model import Finding, Submission
+from toolkit.model import Finding, Picture, Submission
 from toolkit.plan import BranchOutcome, Incoming, plan_merge
 from toolkit.profile import Profile
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits
@@ -42,15 +44,53 @@ def read_for_merge(path: str, profile: Profile, sender: str | None, received: st
         logo = None
         if sub.logo is not None and sub.logo.data:
             try:  # the original is named by its file's sha256 and sheet: no second 1 MB hash
-                logo = normalize_logo(sub.logo.data, limits.max_picture_pixels, f"{sub.provenance.sha256}-{n}")
-                if staging is not None:
-                    _stage_original(Path(staging), sub.logo.data, logo)
+                logo = _ledger_logo(sub.logo.data, f"{sub.provenance.sha256}-{n}", limits, staging)
             except LogoError as exc:
-                sub.findings.append(Finding("image_format", "error", str(exc), field=profile.logo_field.name,
+                sub.findings.append(Finding("image_format", "error", str(exc),
+                                            field=profile.logo_field.name if profile.logo_field else None,
                                             cell=f"{sub.logo.sheet}!{sub.logo.cell}"))
             sub.logo = replace(sub.logo, data=b"")
         sub.pictures = [replace(p, data=b"") for p in sub.pictures]
         out.append((sub, logo))
+    return out
+
+
+def read_sent_logo(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
+                   staging: str | None) -> tuple[Picture, Logo | str]:
+    """Worker: a picture sent beside a form in its mail (toolkit.attachments), as its ledger-ready logo
+    with the original staged like an embedded one's, or the reason it cannot be used."""
+    picture = load_picture(path, limits)
+    try:
+        logo: Logo | str = _ledger_logo(picture.data, picture_key(picture.data), limits, staging)
+    except LogoError as exc:
+        logo = str(exc)
+    return replace(picture, data=b""), logo
+
+
+def _ledger_logo(data: bytes, key: str, limits: Limits, staging: str | None) -> Logo:
+    """A logo's ledger thumbnail; its original is staged beside the master (unless `staging` is None)."""
+    logo = normalize_logo(data, limits.max_picture_pixels, key)
+    if staging is not None:
+        _stage_original(Path(staging), data, logo)
+    return logo
+
+
+def _sent_logos(pairs: list[tuple[Submission, Logo | None]], profile: Profile, origins: dict[str, dict],
+                limits: Limits, staging: str | None) -> list[tuple[Submission, Logo | None]]:
+    """Forms without a logo take a picture sent in the same mail (toolkit.attachments), decoded and kept
+    like an embedded logo; one that cannot be decoded is an image_format error at the logo cell."""
+    subs, logos = attach_pictures([s for s, _ in pairs], profile, origins, limits, read_sent_logo, (staging,),
+                                  finish_staging)
+    out = []
+    for n, (sub, (_, logo)) in enumerate(zip(subs, pairs, strict=True)):
+        got = logos.get(n, logo)
+        if isinstance(got, str):
+            spec = profile.logo_field
+            v = sub.fields.get(spec.name) if spec else None
+            bad = Finding("image_format", "error", got, field=spec.name if spec else None, cell=v.cell if v else None)
+            sub = replace(sub, findings=[*sub.findings, bad])
+            got = None
+        out.append((sub, got))
     return out
 
 
@@ -64,11 +104,11 @@ def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
     the page cache the inbox is read from."""
     global _writer
     _writer = _writer or ThreadPoolExecutor(1, thread_name_prefix="brandkit-originals")
-    _writes.append(_writer.submit(_write_original, staging / _original_name(logo, logo.key), data))
+    _writes.append(_writer.submit(_write_original, staging / (logo.key + _original_suffix(logo)), data))
 
 
-def _original_name(logo: Logo, stem: str) -> str:
-    return f"{stem}{ORIGINAL_SUFFIX.get(logo.original_format, '.bin')}"
+def _original_suffix(logo: Logo) -> str:
+    return ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
 
 
 def _write_original(target: Path, data: bytes) -> None:
@@ -167,11 +207,13 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     if staging is not None:
         staging.mkdir(parents=True, exist_ok=True)
     try:  # the staged originals belong to this merge: gone if planning fails; `finish` removes them otherwise
+        origins = origins_for(inputs)
         results = read_each(files, read_for_merge, snap.profile, str(staging) if staging else None,
-                            origins=origins_for(inputs), limits=limits, progress=progress, after_batch=finish_staging)
+                            origins=origins, limits=limits, progress=progress, after_batch=finish_staging)
         pairs = [pair for path, result in zip(files, results, strict=True)
                  for pair in ([(failed_submission(path, result, limits), None)] if isinstance(result, Failure)
                               else result)]
+        pairs = _sent_logos(pairs, snap.profile, origins, limits, str(staging) if staging else None)
         checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
         incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
         now = now or dt.datetime.now().replace(microsecond=0)
@@ -194,8 +236,8 @@ def keep_originals(result: MergeResult) -> None:
     folder = logo_dir(result.master)
     staging = folder / STAGING
     for branch, logo in result.logos.items():
-        staged = staging / _original_name(logo, logo.key)
-        target = folder / _original_name(logo, _safe(branch))
+        staged = staging / (logo.key + _original_suffix(logo))
+        target = folder / safe_name(branch, suffix=_original_suffix(logo))
         if not staged.exists():
             result.missing_originals.append(branch)
             continue
@@ -207,10 +249,10 @@ def keep_originals(result: MergeResult) -> None:
             os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed afterwards
         except OSError:
             shutil.copyfile(staged, tmp)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except PermissionError:  # Windows: a picture viewer holds the previous original open
+            tmp.unlink(missing_ok=True)
+            result.missing_originals.append(branch)
     if result.logos:
         sync_dir(folder)
-
-
-def _safe(name: str) -> str:
-    return "".join("_" if ch in '\\/:*?"<>|' else ch for ch in name).strip() or "未命名"

@@ -23,6 +23,11 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "“{field}”在电子版中为空，请确认纸质版已签字盖章",
         "en": "'{field}' is blank in the electronic copy; make sure the paper copy is signed and stamped",
     },
+    "required.signature_dated": {
+        "zh": "“{field}”只写了日期“{value}”，没有签字（日期不是签名）；电子版可以不签，请确认纸质版已签字盖章",
+        "en": "'{field}' holds only a date ('{value}'), no signature (a date is not a name); make sure the "
+              "paper copy is signed and stamped",
+    },
     "required.rows": {
         "zh": "“{field}”至少需要填写 {min} 行，现有 {count} 行，请补充",
         "en": "'{field}' needs at least {min} row(s), found {count}; please add them",
@@ -36,10 +41,18 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "“{field}”{count} 字，超过 {limit} 字上限，请精简到 {limit} 字以内",
         "en": "'{field}' has {count} characters, over the limit of {limit}; shorten it to {limit} or fewer",
     },
+    "max_chars.parts": {
+        "zh": "“{field}”共 {count} 字（{parts}），超过 {limit} 字上限；各部分合计不超过 {limit} 字，请精简",
+        "en": "'{field}' has {count} characters in all ({parts}), over the limit of {limit} for all parts together; shorten it",
+    },
     "min_chars": {
         "title": ("字数不足", "Too short"),
         "zh": "“{field}”只有 {count} 字，少于 {limit} 字的要求，请补充到至少 {limit} 字",
         "en": "'{field}' has only {count} characters, fewer than the required {limit}; please expand it",
+    },
+    "min_chars.parts": {
+        "zh": "“{field}”共 {count} 字（{parts}），少于 {limit} 字的要求，请补充",
+        "en": "'{field}' has only {count} characters in all ({parts}), fewer than the required {limit}; please expand it",
     },
     "integer": {
         "title": ("不是整数", "Not a whole number"),
@@ -74,6 +87,10 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "'{field}' '{value}' is not a valid phone number; write an 11-digit mobile (13812345678) "
               "or a landline with area code (0471-1234567)",
     },
+    "phone.local": {
+        "zh": "“{field}”“{value}”是没有区号的座机号，外地无法拨通；请加上区号（如 {example}）",
+        "en": "'{field}' '{value}' is a landline without its area code; add the area code (e.g. {example})",
+    },
     "email": {
         "title": ("邮箱地址无效", "Invalid email address"),
         "zh": "“{field}”“{value}”不是有效的电子邮箱地址，请核对（如 name@example.com）",
@@ -83,6 +100,11 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "title": ("日期无法识别", "Unrecognised date"),
         "zh": "“{field}”“{value}”不是可识别的日期，请按“2024年7月11日”的格式填写",
         "en": "'{field}' '{value}' is not a date we can read; write it like 2024-07-11",
+    },
+    "date.yearless": {
+        "zh": "“{field}”写的是“{value}”，没有年份，已按本次活动的年份读作 {date}；如不对请写明年份",
+        "en": "'{field}' date '{value}' has no year; read as {date}, the campaign's year; write the year if "
+              "that is wrong",
     },
     "enum": {
         "title": ("不在可选范围", "Not an allowed value"),
@@ -105,6 +127,19 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "未找到“{field}”图片，请在该栏插入 {formats} 格式的图片，或随邮件附上图片文件",
         "en": "No '{field}' picture found; insert a {formats} picture in that cell or attach the file",
     },
+    "image_missing.attachment": {
+        "zh": "表中“{field}”一栏没有图片，已采用同一封邮件附带的图片“{file}”作为{field}；如不是，请在表中插入"
+              "标识图片后重新提交",
+        "en": "No '{field}' picture in the form; the picture '{file}' sent in the same mail was taken as it; "
+              "if that is wrong, insert the picture in the form and resubmit",
+    },
+    "image_missing.attachments": {
+        "zh": "未找到“{field}”图片；同一封邮件附带了 {files}，无法确定哪一张是{field}。请在表中插入 {formats} "
+              "格式的图片，或把图片文件以支部名称或“标识”命名后重新发送",
+        "en": "No '{field}' picture found; the mail came with {files} and none can be told to be it. Insert a "
+              "{formats} picture in the form, or name the picture file after the branch or '标识/logo' and "
+              "send it again",
+    },
     "image_format": {
         "title": ("图片格式不支持", "Unsupported picture format"),
         "zh": "“{field}”图片是 {format} 格式，不支持；请另存为 {formats} 格式后重新插入",
@@ -116,6 +151,12 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "“{field}”图片只有 {width}×{height} 像素，短边小于 {min_side} 像素，打印会模糊，请换用更清晰的图片",
         "en": "The '{field}' picture is only {width}×{height} px, shorter side under {min_side} px; "
               "use a sharper picture",
+    },
+    "image_missing.linked": {
+        "zh": "“{field}”的图片只是指向外部文件“{target}”的链接，没有插入到文档中（为安全起见不会去读取外部文件）；"
+              "请在 Word/WPS 中用“插入→图片”直接插入图片（不要选“链接到文件”）后重新提交",
+        "en": "The '{field}' picture is only a link to the outside file '{target}' and is not in the document "
+              "(outside files are never fetched); insert the picture itself (not 'Link to File') and resubmit",
     },
     "image_size.large": {
         "zh": "“{field}”图片为 {width}×{height} 像素（{megapixels} 百万像素），超过 {limit} 百万像素上限，"
@@ -231,10 +272,36 @@ UNREADABLE_REASONS: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("the file is empty (0 bytes). Attach the filled-in form and resubmit",),
     },
     "not_spreadsheet": {
-        "zh": ("这不是 Excel/WPS 表格文件（识别为{what}）。请提交 .xlsx、.xls 或 .et 格式的申报表",
-               "这不是 Excel/WPS 表格文件。请提交 .xlsx、.xls 或 .et 格式的申报表"),
-        "en": ("this is not a spreadsheet (looks like {what}). Submit the form as .xlsx, .xls or .et",
-               "this is not a spreadsheet. Submit the form as .xlsx, .xls or .et"),
+        "zh": ("这不是 Excel/WPS 表格文件或 Word 文档（识别为{what}）。请提交 .xlsx、.xls、.et 或 .docx 格式的申报表",
+               "这不是 Excel/WPS 表格文件或 Word 文档。请提交 .xlsx、.xls、.et 或 .docx 格式的申报表"),
+        "en": ("this is not a spreadsheet or Word document (looks like {what}). Submit the form as .xlsx, "
+               ".xls, .et or .docx",
+               "this is not a spreadsheet or Word document. Submit the form as .xlsx, .xls, .et or .docx"),
+    },
+    "macro": {
+        "zh": ("这是{what}，其中含有宏（VBA 代码），为安全起见不予读取。请在 Word/WPS 中“另存为”不含宏的 .docx "
+               "文档（或使用 Excel 申报表）后重新提交",
+               "文件中含有宏（VBA 代码），为安全起见不予读取。请另存为不含宏的 .docx 文档（或使用 Excel 申报表）后重新提交"),
+        "en": ("this is a {what} containing macros (VBA code) and was not read for safety. Save it in "
+               "Word/WPS as a .docx without macros (or use the Excel form) and resubmit",
+               "the file contains macros (VBA code) and was not read for safety. Save it as a .docx "
+               "without macros (or use the Excel form) and resubmit"),
+    },
+    "needs_office": {
+        "zh": ("这是{what}，本机未安装 LibreOffice，无法读取；请另存为 .docx 或使用 Excel 申报表后重新提交",
+               "本机未安装 LibreOffice，无法读取此类文档；请另存为 .docx 或使用 Excel 申报表后重新提交"),
+        "en": ("this is a {what}; LibreOffice is not installed here, so it cannot be read. Save it as .docx "
+               "or use the Excel form and resubmit",
+               "LibreOffice is not installed here, so this document cannot be read. Save it as .docx or use "
+               "the Excel form and resubmit"),
+    },
+    "convert_failed": {
+        "zh": ("这是{what}，LibreOffice 未能转换（{why}），文件可能已损坏；请另存为 .docx 或使用 Excel 申报表后重新提交",
+               "这是{what}，LibreOffice 未能转换，文件可能已损坏；请另存为 .docx 或使用 Excel 申报表后重新提交"),
+        "en": ("this is a {what} that LibreOffice could not convert ({why}); it may be damaged. Save it as "
+               ".docx or use the Excel form and resubmit",
+               "this is a {what} that LibreOffice could not convert; it may be damaged. Save it as .docx or "
+               "use the Excel form and resubmit"),
     },
     "too_large": {
         "zh": ("文件大小 {size_mb} MB，超过 {limit_mb} MB 上限。请压缩其中的图片（或删去无关工作表）后重新提交",

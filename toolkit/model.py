@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
-PictureScheme = Literal["drawing", "wps_cell_image", "excel_in_cell", "xls_blip", "ods_frame"]
+# "attachment": a picture file sent in the same mail as the form (no sheet, no cell; `name` is the file).
+PictureScheme = Literal["drawing", "wps_cell_image", "excel_in_cell", "xls_blip", "ods_frame", "docx_drawing",
+                        "docx_vml", "attachment"]
 
 
 def col_letter(col: int) -> str:
@@ -64,10 +66,18 @@ class Finding:
     message: str
     field: str | None = None
     cell: str | None = None
+    cells: tuple[str, ...] = ()  # every cell the problem spans (a box split into parts), `cell` first
 
     def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, "rule": self.rule, "severity": self.severity,
-                "cell": self.cell, "message": self.message}
+        doc: dict[str, Any] = {"field": self.field, "rule": self.rule, "severity": self.severity,
+                               "cell": self.cell, "message": self.message}
+        if len(self.cells) > 1:
+            doc["cells"] = list(self.cells)
+        return doc
+
+    @property
+    def all_cells(self) -> tuple[str, ...]:
+        return self.cells or ((self.cell,) if self.cell else ())
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,9 @@ class Picture:
         return a1(self.row, self.col)
 
     def to_json(self) -> dict[str, Any]:
+        if self.scheme == "attachment":
+            return {"sheet": None, "cell": None, "scheme": self.scheme, "format": self.format,
+                    "width": self.width, "height": self.height, "file": self.name}
         return {"sheet": self.sheet, "cell": self.cell, "scheme": self.scheme, "format": self.format,
                 "width": self.width, "height": self.height}
 
@@ -101,6 +114,8 @@ class Value:
     value: Any
     raw: Any
     cell: str | None
+    # A box the form split into labelled parts: (part label, its text, its cell) in the notice's order.
+    parts: tuple[tuple[str, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,15 @@ from typing import Any
 
 from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewRow, PicturePlacement, RowHeight
 from toolkit.check import Checked
-from toolkit.ledger import Ledger, MasterSnapshot
+from toolkit.ledger import SOURCE_FILE, SUBMITTED_AT, Ledger, MasterSnapshot, TableSheet
 from toolkit.log import LogEntry, append_log
 from toolkit.logos import ROW_HEIGHT_PT, Logo
+from toolkit.model import Submission
 from toolkit.profile import Profile, Stage
 from toolkit.stages import stamp_text, status_fill
 from toolkit.text import normalize_branch
 
-SUBMITTED_AT, SOURCE_FILE, SERIAL = "提交时间", "来源文件", "序号"
+SERIAL = "序号"
 LOGO_COLUMN_WIDTH = 14.0
 
 
@@ -49,9 +50,9 @@ class MergePlan:
 
 @dataclass
 class _Columns:
-    """Ledger column positions, growing as the plan adds missing columns."""
+    """Column positions of the ledger (or a table's sheet), growing as the plan adds missing columns."""
 
-    ledger: Ledger
+    ledger: Ledger | TableSheet
     changes: ChangeSet
     positions: dict[str, int] = field(default_factory=dict)
 
@@ -72,6 +73,13 @@ def _received(c: Checked) -> str:
     return c.submission.provenance.received or ""
 
 
+def provenance_values(sub: Submission) -> dict[str, Any]:
+    """When the submission came (to the minute) and from which file: written beside its values."""
+    received = sub.provenance.received or ""
+    return {SUBMITTED_AT: received.replace("T", " ")[:16] if received else None,
+            SOURCE_FILE: Path(sub.provenance.path).name}
+
+
 def _same(before: Any, after: Any) -> bool:
     if before in (None, "") and after in (None, ""):
         return True
@@ -82,16 +90,33 @@ def _same(before: Any, after: Any) -> bool:
     return str(before).strip() == str(after).strip()
 
 
+def carries(sub: Submission, table: str) -> bool:
+    """The form has the table (its header was found): only then do its rows replace the branch's."""
+    return table in sub.tables and not any(f.rule == "template_mismatch" and f.field == table for f in sub.findings)
+
+
 def ledger_values(profile: Profile, c: Checked) -> dict[str, Any]:
     """What the submission puts in each ledger column (fields by name, plus time and source)."""
     sub = c.submission
     values = {name: sub.value(name) for name in profile.ledger.columns
-              if profile.field(name) and profile.field(name).type != "image"}
+              if (spec := profile.field(name)) and spec.type != "image"}
     values[profile.key] = c.branch
-    received = _received(c)
-    values[SUBMITTED_AT] = received.replace("T", " ")[:16] if received else None
-    values[SOURCE_FILE] = Path(sub.provenance.path).name
+    values.update(provenance_values(sub))
+    for table in profile.tables:
+        if table.count_column and carries(sub, table.name):
+            values[table.count_column] = len(sub.tables[table.name])
     return {k: v for k, v in values.items() if k in profile.ledger.columns or k == profile.key}
+
+
+def part_values(profile: Profile, c: Checked, ledger: Ledger) -> dict[str, Any]:
+    """A master adopted with separate 创建计划/创建举措/预期成效 columns keeps them filled beside the
+    one combined column: each part's text goes to its own column where the ledger has one."""
+    out: dict[str, Any] = {}
+    for spec in profile.fields:
+        v = c.submission.fields.get(spec.name)
+        texts = {name: text for name, text, _ in v.parts} if v is not None else {}
+        out.update({part: texts.get(part) for part in spec.parts if part in ledger.columns})
+    return out
 
 
 def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool, operator: str,
@@ -107,6 +132,9 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
     rows = ledger.by_branch()
     next_row = ledger.last_row + 1
     first_stage = submission_stage(profile)
+    from toolkit.plan_tables import TablePlanner  # it builds on this module's helpers
+
+    tables = TablePlanner(snap, changes, now)
 
     def entry(action: str, branch: str, item: Checked, old: str = "", new: str = "", stage: str = "") -> None:
         log.append(LogEntry(now, operator, action, branch, stage, old, new,
@@ -137,13 +165,15 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         newer_in_ledger = existing and str(existing.values.get(SUBMITTED_AT) or "") > _received(c).replace("T", " ")[:16]
         if key in taken or newer_in_ledger:
             outcomes.append(BranchOutcome(branch, "superseded", path))
-            entry("旧版本", branch, c, new="已有更新的提交，本文件未合并")
+            if (key, c.submission.provenance.sha256) not in snap.merged | snap.superseded:  # logged once
+                entry("旧版本", branch, c, new="已有更新的提交，本文件未合并")
             continue
         taken.add(key)
         if (key, c.submission.provenance.sha256) in snap.merged:
             outcomes.append(BranchOutcome(branch, "unchanged", path))
             continue
         values = ledger_values(profile, c)
+        values.update(part_values(profile, c, ledger))
         if existing is None:
             row = next_row
             next_row += 1
@@ -182,13 +212,18 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         entry("新增" if action == "added" else "更新", branch, c,
               old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
               new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{first_stage.name}：{status}")
+        for t in tables.plan(branch, c.submission):  # one log row per table whose items were replaced
+            outcomes[-1].changes.append((t.table, f"{t.before} 项" if t.before else None, f"{t.after} 项"))
+            entry("更新" if t.before else "新增", branch, c, old=f"{t.table}：{t.before} 项" if t.before else "",
+                  new=f"{t.table}：{t.after} 项" + (f"（原 {t.before} 项移至“{t.history}”）" if t.before else ""),
+                  stage=first_stage.name)
     append_log(changes, profile.ledger.log_sheet, snap.log_rows, log)
     return MergePlan(changes, outcomes, logos)
 
 
 def submission_stage(profile: Profile) -> Stage:
-    """The stage a merge stamps: the first that knows 已提交 (not every campaign starts with it)."""
-    return next((s for s in profile.stages if "已提交" in s.statuses), profile.stages[0])
+    """The stage a merge stamps (see `Profile.submission_stage`)."""
+    return profile.submission_stage
 
 
 def _received_date(c: Checked, now: dt.datetime) -> dt.date:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.model import Severity
+from toolkit.text import CharCount
+
 PROFILE_DIR = Path(__file__).parent / "profiles"
 FIELD_TYPES = {"text", "integer", "number", "phone", "email", "date", "enum", "image", "signature"}
 RULES_SHEET = "填报规则"
@@ -31,7 +34,7 @@ class FieldSpec:
     type: str = "text"
     labels: tuple[str, ...] = ()
     required: bool = False
-    severity: str = "error"  # severity of `required` when missing
+    severity: Severity = "error"  # severity of `required` when missing
     identity: bool = False  # short identity field: formula injection is an error here
     long: bool = False  # free text laid out in a merged block
     max_chars: int | None = None
@@ -44,10 +47,23 @@ class FieldSpec:
     min_side: int | None = None  # image: smallest acceptable width/height in px
     max_pixels: int | None = None
     hint: str | None = None
+    # The label exactly as the notice's form prints it (hints included): the template's label cell.
+    printed: str | None = None
+    # Labelled parts one box may be split into ("创建计划", "创建举措", "预期成效"): read into this one
+    # field, joined in this order as "创建计划：…" lines; the limits count the parts' text only.
+    parts: tuple[str, ...] = ()
+    store: bool = True  # kept in the master (a ledger column, or its table's sheet)
+    reason: str | None = None  # why a field is not stored (required when store is false)
 
     @property
     def all_labels(self) -> tuple[str, ...]:
-        return (self.name, *[lb for lb in self.labels if lb != self.name])
+        extra = [self.printed] if self.printed else []
+        return tuple(dict.fromkeys([self.name, *extra, *self.labels]))
+
+    @property
+    def form_label(self) -> str:
+        """The label cell brandkit's template prints: the notice's own words, else the field's name."""
+        return self.printed or self.name
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,13 @@ class TableSpec:
     columns: tuple[FieldSpec, ...]
     min_rows: int = 0
     labels: tuple[str, ...] = ()  # titles that may stand above the table
+    sheet: str | None = None  # the master sheet for its rows (one per item); default: the table's name
+    item_column: str = "序号"  # numbers a branch's items 1..n in that sheet
+    count_column: str | None = None  # ledger column holding the branch's item count
+
+    @property
+    def sheet_name(self) -> str:
+        return self.sheet or self.name
 
 
 @dataclass(frozen=True)
@@ -132,12 +155,21 @@ class Profile:
     stages: tuple[Stage, ...]
     statuses: StatusKinds
     similarity: Similarity
-    char_count: str = "word"
+    char_count: CharCount = "word"
     template_version: int = 1
     # Warnings that hold a submission out of a merge until the officer confirms (--accept-warnings);
     # other warnings (a blank signature in the e-copy) never block.
     confirm_rules: tuple[str, ...] = ("similar_text", "duplicate_brand_name")
     notes: tuple[str, ...] = ()
+    # The notice itself, as printed: its title, who issued it, its document number (文号), and where
+    # the form goes (the 填报说明 line under the template's title).
+    notice_title: str = ""
+    issuer: str = ""
+    doc_number: str = ""
+    submit_to: str = ""
+    # The printed form's rows, top to bottom: one or two field names each (label | value | label |
+    # value), as the notice lays them out. Fields not listed follow, laid out by kind.
+    form_rows: tuple[tuple[str, ...], ...] = ()
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -148,6 +180,18 @@ class Profile:
     @property
     def logo_field(self) -> FieldSpec | None:
         return next((f for f in self.fields if f.type == "image"), None)
+
+    @property
+    def printed_fields(self) -> tuple[FieldSpec, ...]:
+        """The fields the notice's printed form has (all of them when the profile gives no form_rows)."""
+        names = {name for row in self.form_rows for name in row}
+        return tuple(f for f in self.fields if not names or f.name in names)
+
+    @property
+    def submission_stage(self) -> Stage:
+        """The stage the form belongs to, which a merge stamps: the first that knows 已提交 (stages
+        before it, such as 宣传发动 or 品牌酝酿, are the office's own)."""
+        return next((s for s in self.stages if "已提交" in s.statuses), self.stages[0])
 
 
 def builtin_profiles() -> list[str]:
@@ -196,7 +240,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _parse_field(data: dict[str, Any], where: str) -> FieldSpec:
-    spec = _take(data, FieldSpec, where, {"labels": tuple, "choices": tuple, "formats": tuple})
+    spec = _take(data, FieldSpec, where, {"labels": tuple, "choices": tuple, "formats": tuple, "parts": tuple})
     if spec.type not in FIELD_TYPES:
         raise ProfileError(f"{where}.type: 未知类型 {spec.type!r}（可用：{sorted(FIELD_TYPES)}）")
     if spec.severity not in ("error", "warning"):
@@ -234,7 +278,8 @@ def parse_profile(data: dict[str, Any], where: str = "profile") -> Profile:
                      {k: tuple for k in ("passed", "pending", "returned", "late")})
     similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})
     profile = _take({**data, "fields": fields, "tables": tables, "ledger": ledger_spec, "stages": stages,
-                     "statuses": statuses, "similarity": similarity}, Profile, where, {"notes": tuple, "confirm_rules": tuple})
+                     "statuses": statuses, "similarity": similarity}, Profile, where,
+                    {"notes": tuple, "confirm_rules": tuple, "form_rows": lambda rows: tuple(map(tuple, rows))})
     _check_references(profile, where)
     return profile
 
@@ -253,6 +298,48 @@ def _check_references(p: Profile, where: str) -> None:
     for name in p.similarity.fields:
         if name not in names:
             raise ProfileError(f"{where}: similarity.fields 中的 {name!r} 不是已定义的字段")
+    placed = [name for row in p.form_rows for name in row]
+    for row in p.form_rows:
+        if not 1 <= len(row) <= 2 or any(name not in names for name in row):
+            raise ProfileError(f"{where}: form_rows 的每一行应为 1–2 个已定义的字段，{list(row)} 不符合")
+    if len(placed) != len(set(placed)):
+        raise ProfileError(f"{where}: form_rows 中有字段出现了不止一次")
+    _check_destinations(p, where)
+
+
+def _check_destinations(p: Profile, where: str) -> None:
+    """Nothing is lost at merge: every stored field has a ledger column (a picture: the logo column),
+    every table a sheet of its own; a field kept out of the master says why."""
+    from toolkit.changeset import sheet_name_problem
+
+    columns = set(p.ledger.columns)
+    for spec in [*p.fields, *[c for t in p.tables for c in t.columns]]:
+        if not spec.store and not (spec.reason or "").strip():
+            raise ProfileError(f"{where}: 字段 {spec.name!r} 设为 store = false，须用 reason 说明为何不存入台账")
+    for spec in p.fields:
+        if not spec.store or spec.name == p.key:
+            continue
+        if spec.type == "image" and not p.ledger.logo_column:
+            raise ProfileError(f"{where}: 图片字段 {spec.name!r} 在台账中没有存放位置：请设置 ledger.logo_column，"
+                               f"或为该字段加 store = false 和 reason")
+        if spec.type != "image" and spec.name not in columns:
+            raise ProfileError(f"{where}: 字段 {spec.name!r} 在台账中没有存放位置：请把它加入 ledger.columns，"
+                               f"或为该字段加 store = false 和 reason")
+    owned = {p.ledger.sheet, p.ledger.log_sheet, RULES_SHEET}
+    for t in p.tables:
+        for name in (t.sheet_name, history_sheet(t)):
+            if problem := sheet_name_problem(name, sorted(owned)):
+                raise ProfileError(f"{where}: 表格 {t.name!r} 的工作表：{problem}")
+            owned.add(name)
+        if t.count_column and t.count_column not in columns:
+            raise ProfileError(f"{where}: 表格 {t.name!r} 的 count_column {t.count_column!r} 不在 ledger.columns 中")
+        if t.item_column in {c.name for c in t.columns} | {p.key}:
+            raise ProfileError(f"{where}: 表格 {t.name!r} 的 item_column {t.item_column!r} 与已有列重名")
+
+
+def history_sheet(table: TableSpec) -> str:
+    """The brandkit-owned sheet that keeps a table's replaced rows."""
+    return f"{table.sheet_name}历史"
 
 
 # -- 填报规则 sheet overrides -----------------------------------------------------------------------
@@ -301,6 +388,23 @@ def apply_rule_overrides(profile: Profile, rows: list[list[Any]]) -> Profile:
 def profile_summary(p: Profile) -> dict[str, Any]:
     return {"id": p.id, "title": p.title, "source": p.source, "fields": [f.name for f in p.fields],
             "tables": [t.name for t in p.tables], "stages": [s.name for s in p.stages]}
+
+
+def profile_details(p: Profile) -> dict[str, Any]:
+    """Everything an officer needs to recognise the notice in a profile: its own words (title, issuer,
+    文号, the form's printed labels and limits), the stages with their dates and requirements, the notes."""
+    def spec(f: FieldSpec) -> dict[str, Any]:
+        return {"name": f.name, "label": f.form_label, "type": f.type, "required": f.required,
+                "max_chars": f.max_chars, "choices": list(f.choices), "parts": list(f.parts),
+                "stored": f.store, "reason": f.reason}
+    return {**profile_summary(p), "notice_title": p.notice_title, "issuer": p.issuer,
+            "doc_number": p.doc_number, "form_title": p.form_title, "submit_to": p.submit_to,
+            "fields": [spec(f) for f in p.fields],
+            "tables": [{"name": t.name, "columns": [spec(c) for c in t.columns], "min_rows": t.min_rows}
+                       for t in p.tables],
+            "stages": [{"name": s.name, "start": s.start, "due": s.due, "workdays": s.workdays,
+                        "note": s.note, "submission": s is p.submission_stage} for s in p.stages],
+            "notes": list(p.notes)}
 
 
 

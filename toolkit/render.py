@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from toolkit.app import ValidationResult
@@ -121,3 +121,28 @@ def render_intake(report: IntakeReport, inbox: Path, say: Say) -> None:
         say(f"错误  {error}", problem=True)
     say(f"\n收取 {len(report.messages)} 封邮件，保存 {saved} 个附件到 {inbox}"
         f"（此前已收取 {report.already_taken} 封，未重复收取）。")
+
+
+def render_profile(doc: dict[str, Any], say: Say) -> None:
+    """`brandkit profiles --profile X`: the notice, the form's labels and limits, stages, notes."""
+    say(f"{doc['id']}  {doc['title']}")
+    for label, key in (("通知", "notice_title"), ("发文单位", "issuer"), ("文号", "doc_number"),
+                       ("来源", "source"), ("申报表", "form_title"), ("报送", "submit_to")):
+        if doc.get(key):
+            say(f"  {label}：{doc[key]}")
+    say("  栏目（按申报表原文）：")
+    for f in doc["fields"]:
+        limits = [f"{f['max_chars']}字以内" if f["max_chars"] else "", "必填" if f["required"] else "选填",
+                  "可选：" + "、".join(f["choices"]) if f["choices"] else "",
+                  "可分栏填写：" + "、".join(f["parts"]) if f["parts"] else "",
+                  f"不存入台账（{f['reason']}）" if not f["stored"] else ""]
+        say(f"    {f['label'].replace(chr(10), ' ')}　[{'，'.join(x for x in limits if x)}]")
+    for t in doc["tables"]:
+        say(f"  表格“{t['name']}”（至少 {t['min_rows']} 行）：" + "、".join(c["label"] for c in t["columns"]))
+    say("  阶段：")
+    for s in doc["stages"]:
+        when = "—".join(str(d) for d in (s["start"], s["due"]) if d)
+        mark = "（申报表在此阶段提交）" if s["submission"] else ""
+        say(f"    {s['name']}{mark}  {when}" + (f"  要求：{s['note']}" if s["note"] else ""))
+    for note in doc["notes"]:
+        say(f"  说明：{note}")

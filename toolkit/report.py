@@ -2,7 +2,8 @@
 
 `write_branch_report` gives the branch back its file with every problem cell filled (error red, warning
 yellow) and commented, plus a `问题清单` sheet in front listing every finding with a link to its cell.
-Files openpyxl cannot load as they are (.xls, WPS .et, .ods, CSV, HTML) are re-rendered from their values.
+Files openpyxl cannot load as they are (.xls, WPS .et, .ods, CSV, HTML, Word forms) are re-rendered from
+their values.
 `write_office_summary` writes `校验汇总.xlsx`: one row per submission and one per finding.
 """
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.atomic import replace
+from toolkit.filenames import safe_name
 from toolkit.model import Finding, Submission, col_letter, split_cell_ref
 from toolkit.text import is_formula_like
 
@@ -53,7 +56,7 @@ def verdict_text(findings: Iterable[Finding]) -> str:
 
 
 def report_name(sub: Submission) -> str:
-    return f"{Path(sub.provenance.path).stem}{REPORT_SUFFIX}.xlsx"
+    return safe_name(Path(sub.provenance.path).stem, suffix=f"{REPORT_SUFFIX}.xlsx")
 
 
 def rule_name(rule: str) -> str:
@@ -121,7 +124,7 @@ def _save_atomic(target: Path, save: Any) -> None:
     os.close(fd)
     try:
         save(tmp)
-        os.replace(tmp, target)
+        replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -222,18 +225,17 @@ def _mark_cells(wb: Any, findings: list[Finding], default_sheet: str | None) -> 
     by_cell: dict[tuple[str, int, int], list[Finding]] = {}
     links: dict[Finding, str] = {}
     for f in findings:
-        if not f.cell:
-            continue
-        try:
-            sheet, row, col = split_cell_ref(f.cell)
-        except ValueError:
-            continue
-        sheet = sheet or default_sheet or (wb.sheetnames[0] if wb.sheetnames else None)
-        if sheet not in wb.sheetnames:
-            continue
-        row, col = _top_left(wb[sheet], row, col)
-        by_cell.setdefault((sheet, row, col), []).append(f)
-        links[f] = f"'{sheet.replace(chr(39), chr(39) * 2)}'!{col_letter(col)}{row + 1}"
+        for ref in f.all_cells:  # a box split into parts: every part's cell is marked
+            try:
+                sheet, row, col = split_cell_ref(ref)
+            except ValueError:
+                continue
+            sheet = sheet or default_sheet or (wb.sheetnames[0] if wb.sheetnames else None)
+            if sheet is None or sheet not in wb.sheetnames:
+                continue
+            row, col = _top_left(wb[sheet], row, col)
+            by_cell.setdefault((sheet, row, col), []).append(f)
+            links.setdefault(f, f"'{sheet.replace(chr(39), chr(39) * 2)}'!{col_letter(col)}{row + 1}")
     for (sheet, row, col), items in by_cell.items():
         cell = wb[sheet].cell(row + 1, col + 1)
         worst = "error" if any(f.severity == "error" for f in items) else "warning"

@@ -24,14 +24,18 @@ from toolkit.messages import current_lang, message
 from toolkit.model import Finding, Picture, Severity, Submission, Value, cell_ref
 from toolkit.profile import FieldSpec, Profile
 from toolkit.text import (
+    CharCount,
     bigrams,
     count_chars,
     integral_text,
     is_formula_like,
+    local_number,
     normalize_branch,
+    normalize_choice,
     parse_date,
     parse_integer,
     parse_phone,
+    signature_text,
 )
 
 BRAND_FIELD = "品牌名称"  # the field duplicate_brand_name compares across branches
@@ -101,12 +105,13 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
 # -- findings -------------------------------------------------------------------------------------
 
 def make_finding(rule: str, severity: Severity, *, field: str | None = None, cell: str | None = None,
-                 variant: str | None = None, label: str | None = None, **params: Any) -> Finding:
+                 variant: str | None = None, label: str | None = None, cells: tuple[str, ...] = (),
+                 **params: Any) -> Finding:
     """A Finding whose message is the catalogue's `rule` (or `rule.variant`) filled with `params`;
     the message's {field} is `label` (e.g. "申报工程第2行·工程名称"), else the field name."""
     key = f"{rule}.{variant}" if variant else rule
     text = message(key, field=label or field, **params)
-    return Finding(rule=rule, severity=severity, message=text, field=field, cell=cell)
+    return Finding(rule=rule, severity=severity, message=text, field=field, cell=cell, cells=cells)
 
 
 def _clip(value: Any) -> str:
@@ -127,21 +132,21 @@ def _norm_choice(s: str) -> str:
 
 
 def _enum_finding(spec: FieldSpec, text: str, label: str, cell: str | None) -> Finding | None:
-    value = _norm_choice(text)
+    value = normalize_choice(text)
     plain = []  # the choices as offered, open ones without their "（注明）"
     for choice in spec.choices:
         open_choice = _OPEN_CHOICE.match(choice)
         stem = open_choice.group(1).strip() if open_choice else choice
         plain.append(stem)
         if not open_choice:
-            if value == _norm_choice(choice):
+            if value == normalize_choice(choice):
                 return None
-        elif value.startswith(_norm_choice(stem)):
-            if _OPEN_FILLER.sub("", value[len(_norm_choice(stem)):]):
+        elif value.startswith(normalize_choice(stem)):
+            if _OPEN_FILLER.sub("", value[len(normalize_choice(stem)):]):
                 return None
             return make_finding("enum", "error", field=spec.name, cell=cell, label=label, variant="open",
                                 value=stem)
-    normed = [_norm_choice(c) for c in plain]
+    normed = [normalize_choice(c) for c in plain]
     best = difflib.get_close_matches(value, normed, n=1, cutoff=0.0)
     suggestion = plain[normed.index(best[0])] if best else plain[0]
     return make_finding("enum", "error", field=spec.name, cell=cell, label=label, value=_clip(text),
@@ -154,7 +159,7 @@ def _range_finding(spec: FieldSpec, n: float, label: str, cell: str | None) -> F
     if not (low or high):
         return None
     variant = None if spec.min is not None and spec.max is not None else ("min" if low else "max")
-    bounds = {k: _num(v) for k, v in (("min", spec.min), ("max", spec.max)) if v is not None}
+    bounds: dict[str, Any] = {k: _num(v) for k, v in (("min", spec.min), ("max", spec.max)) if v is not None}
     return make_finding("range", "error", field=spec.name, cell=cell, label=label, variant=variant,
                         value=_num(n), **bounds)
 
@@ -169,7 +174,7 @@ def _formula_finding(spec: FieldSpec, raw: str, label: str, cell: str | None) ->
                         value=_clip(raw), char=char)
 
 
-def check_value(spec: FieldSpec, v: Value | None, char_count: str = "word",
+def check_value(spec: FieldSpec, v: Value | None, char_count: CharCount = "word",
                 label: str | None = None) -> list[Finding]:
     """Every rule of one field over one value (a form field or one table cell)."""
     label = label or spec.name
@@ -181,6 +186,10 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: str = "word",
         variant = "signature" if spec.type == "signature" else None
         return [make_finding("required", spec.severity, field=spec.name, cell=cell, label=label,
                              variant=variant)]
+    if spec.type == "signature" and spec.required and isinstance(raw, str) and not signature_text(raw):
+        # "2023年 4 月 12 日" on the signature line is its date, not a signatory's name
+        return [make_finding("required", spec.severity, field=spec.name, cell=cell, label=label,
+                             variant="signature_dated", value=_clip(raw))]
     text = _text(raw)
     out: list[Finding | None] = []
     typed_ok = False  # a valid value of a typed field ("+86 138…", "-5") is not a formula
@@ -201,21 +210,20 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: str = "word",
         out.append(_range_finding(spec, num, label, cell) if num is not None else
                    make_finding("range", "error", field=spec.name, cell=cell, label=label,
                                 variant="not_number", value=_clip(raw)))
+    elif spec.type == "phone" and parse_phone(raw) is None and (local := local_number(raw)):
+        typed_ok = True  # the office's own 7–8-digit number: dialable locally, so a warning
+        out.append(make_finding("phone", "warning", field=spec.name, cell=cell, label=label, variant="local",
+                                value=_clip(raw), example=f"0471-{local}"))
     elif spec.type in _FORMAT_CHECKS:  # the rule id is the type's name: phone, email, date
-        typed_ok = _FORMAT_CHECKS[spec.type](raw, text)
+        # a date written without a year was completed with the campaign's (toolkit.dates) and warned of
+        typed_ok = _FORMAT_CHECKS[spec.type](raw, text) or (v is not None and isinstance(v.value, dt.date))
         if not typed_ok:
             out.append(make_finding(spec.type, "error", field=spec.name, cell=cell, label=label,
                                     value=_clip(raw)))
     elif spec.type == "enum":
         out.append(_enum_finding(spec, text, label, cell))
     if spec.max_chars is not None or spec.min_chars is not None:
-        count = count_chars(text, char_count)
-        if spec.max_chars is not None and count > spec.max_chars:
-            out.append(make_finding("max_chars", "error", field=spec.name, cell=cell, label=label,
-                                    count=count, limit=spec.max_chars))
-        if spec.min_chars is not None and count < spec.min_chars:
-            out.append(make_finding("min_chars", "error", field=spec.name, cell=cell, label=label,
-                                    count=count, limit=spec.min_chars))
+        out += _length_findings(spec, v, text, char_count, label, cell)
     if spec.pattern and not re.fullmatch(spec.pattern, text):
         out.append(make_finding("pattern", "error", field=spec.name, cell=cell, label=label,
                                 value=_clip(raw), expected=spec.hint or spec.pattern))
@@ -224,25 +232,56 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: str = "word",
     return [f for f in out if f is not None]
 
 
+def _length_findings(spec: FieldSpec, v: Value | None, text: str, char_count: CharCount, label: str,
+                     cell: str | None) -> list[Finding | None]:
+    """字数 limits. A box split into labelled parts counts the parts' text only (the labels brandkit
+    joins them with are not the branch's words) and names every part's cell."""
+    parts = v.parts if v is not None else ()
+    counts = [(name, count_chars(part, char_count)) for name, part, _ in parts]
+    count = sum(n for _, n in counts) if parts else count_chars(text, char_count)
+    cells = tuple(c for _, _, c in parts if c)
+    variant = "parts" if parts else None
+    detail = "、".join(f"{name} {n} 字" for name, n in counts)
+    where: dict[str, Any] = {"field": spec.name, "cell": cells[0] if cells else cell, "label": label,
+                             "variant": variant, "cells": cells, "count": count, "parts": detail}
+    out: list[Finding | None] = []
+    if spec.max_chars is not None and count > spec.max_chars:
+        out.append(make_finding("max_chars", "error", limit=spec.max_chars, **where))
+    if spec.min_chars is not None and count < spec.min_chars:
+        out.append(make_finding("min_chars", "error", limit=spec.min_chars, **where))
+    return out
+
+
 _FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
 
 
-def _image_findings(spec: FieldSpec, logo: Picture | None, v: Value | None) -> list[Finding]:
+def _image_findings(spec: FieldSpec, logo: Picture | None, v: Value | None,
+                    pictures: list[Picture] | tuple[Picture, ...] = ()) -> list[Finding]:
+    """The logo's rules. A picture sent beside the form in the same mail (scheme "attachment", paired by
+    toolkit.attachments) is the logo with a warning saying so; when none could be paired, the pictures
+    the mail brought are named."""
     formats = "、".join(f.upper() for f in spec.formats) or "PNG、JPG"
+    sent = [p for p in pictures if p.scheme == "attachment"]
     if logo is None:
         if not spec.required:
             return []
+        files = "、".join(f"“{p.name}”" for p in sent)  # the pictures the mail brought, none of them taken
         return [make_finding("image_missing", spec.severity, field=spec.name, cell=v.cell if v else None,
-                             formats=formats)]
-    cell = cell_ref(logo.sheet, logo.row, logo.col)
+                             formats=formats, variant="attachments" if sent else None, files=files)]
     out = []
+    if logo.scheme == "attachment":
+        cell = v.cell if v else None
+        out.append(make_finding("image_missing", "warning", field=spec.name, cell=cell, variant="attachment",
+                                file=logo.name))
+    else:
+        cell = cell_ref(logo.sheet, logo.row, logo.col)
     accepted = {_FORMAT_ALIASES.get(f.lower(), f.lower()) for f in spec.formats}
     fmt = _FORMAT_ALIASES.get(logo.format.lower(), logo.format.lower())
     if accepted and fmt not in accepted:
         out.append(make_finding("image_format", "error", field=spec.name, cell=cell,
                                 format=logo.format.upper(), formats=formats))
     if logo.width and logo.height:
-        size = {"width": logo.width, "height": logo.height}
+        size: dict[str, Any] = {"width": logo.width, "height": logo.height}
         if spec.min_side and min(logo.width, logo.height) < spec.min_side:
             out.append(make_finding("image_size", "warning", field=spec.name, cell=cell,
                                     min_side=spec.min_side, **size))
@@ -266,7 +305,7 @@ def validate(sub: Submission, profile: Profile) -> list[Finding]:
         if spec.name in reported:
             continue
         if spec.type == "image":
-            out += _image_findings(spec, sub.logo, sub.fields.get(spec.name))
+            out += _image_findings(spec, sub.logo, sub.fields.get(spec.name), sub.pictures)
         else:
             out += check_value(spec, sub.fields.get(spec.name), profile.char_count)
     for table in profile.tables:

@@ -1,9 +1,16 @@
 """Run a function over untrusted inputs in worker processes with memory and time limits.
 
 A hostile file can abort the Rust reader outright (a 5 KB sheet declaring XFD1048576) or eat memory;
-so each file is handled by a long-lived worker process with an address-space limit, and the parent
-watches a deadline. A worker that dies or overruns is replaced and only that item fails; the batch
-goes on. Workers are spawned (not forked) so they start lean, whatever the parent has imported.
+so each file is handled by a long-lived worker process with a memory cap, and the parent watches a
+deadline. The cap is the OS's where it enforces one (RLIMIT_AS on Linux); elsewhere (macOS, Windows,
+where a job object is also set) the parent polls each busy worker's resident memory and kills a worker
+over its budget. A worker that dies, overruns or is killed is replaced and only that item fails; the
+batch goes on.
+
+Workers are spawned (not forked) so they start lean, whatever the parent has imported. multiprocessing
+starts them with `sys.executable`: under xlwings on Windows that is pythonw.exe, so the workers of a
+button click open no console window either (no `multiprocessing.set_executable` needed). They never
+print: under pythonw sys.stdout and sys.stderr are None.
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from toolkit.portable import cap_memory, memory_cap_enforced
+
+WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
 
 @dataclass(frozen=True)
 class Failure:
@@ -30,9 +40,7 @@ class Failure:
 def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
             after_batch: Callable[[], None] | None) -> None:
     if memory_bytes:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        cap_memory(memory_bytes)
     while True:
         try:
             batch = conn.recv()
@@ -65,6 +73,18 @@ class _Slot:
         self.proc.start()
         child.close()
         self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
+        self.watched: Any = None  # psutil.Process, made at the first memory check
+
+    def over_budget(self, max_bytes: int) -> bool:
+        """Whether the worker's resident memory is over `max_bytes` (False once it is gone: the sentinel
+        reports that)."""
+        import psutil
+
+        try:
+            self.watched = self.watched or psutil.Process(self.proc.pid)
+            return bool(self.watched.memory_info().rss > max_bytes)
+        except psutil.Error:
+            return False
 
     def ask_to_stop(self) -> None:
         try:
@@ -93,13 +113,15 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
 
     Large runs send jobs in batches (fewer round trips) that shrink as the queue empties, so the
     workers finish together; a batch that crashes or overruns is split and its jobs retried one by
-    one, so only the hostile file fails."""
+    one, so only the hostile file fails. A worker over `memory_bytes` fails its item as "crashed",
+    whether the OS stopped it (RLIMIT_AS) or the parent's watchdog killed it."""
     queue = deque(jobs)
     if not queue:
         return
     ctx = mp.get_context("spawn")
     n = max(1, min(workers or os.cpu_count() or 1, len(queue)))
     retry: list[tuple[Any, Any]] = []  # jobs of a failed batch, each to be sent alone
+    watch = memory_bytes if memory_bytes and not memory_cap_enforced() else 0
 
     def next_batch() -> list[tuple[Any, Any]]:
         if retry:
@@ -121,8 +143,11 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
                         slot.conn.send(batch)
                     slot.job = (batch, time.monotonic() + timeout_s)
             busy = [s for s in slots if s.job]
+            wake = min(s.job[1] for s in busy if s.job)
+            if watch:
+                wake = min(wake, time.monotonic() + WATCH_INTERVAL_S)
             ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy],
-                         timeout=max(0.0, min(s.job[1] for s in busy) - time.monotonic()))
+                         timeout=max(0.0, wake - time.monotonic()))
             for i, slot in enumerate(slots):
                 if slot.job is None:
                     continue
@@ -137,8 +162,9 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
                         slot.job = None
                         yield from results
                         continue
-                if died or time.monotonic() >= deadline:
-                    reason = "crashed" if died or not slot.proc.is_alive() else "timeout"
+                over = bool(watch) and not died and slot.over_budget(watch)
+                if died or over or time.monotonic() >= deadline:
+                    reason = "crashed" if died or over or not slot.proc.is_alive() else "timeout"
                     slot.stop(kill=True)
                     slots[i] = _Slot(ctx, func, memory_bytes, after_batch)
                     if len(batch) > 1:

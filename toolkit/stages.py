@@ -13,6 +13,7 @@ from typing import Any
 
 from toolkit.errors import UsageProblem
 from toolkit.profile import Constraint, Profile, Stage, StatusKinds
+from toolkit.text import normalize_choice
 
 KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFC7CE"}
 NEUTRAL_FILL = "F2F2F2"  # a status with no kind (e.g. 未推荐): overwrite the previous colour, stay quiet
@@ -123,6 +124,41 @@ def stage_due(stage: Stage) -> dt.date | None:
     return None
 
 
+def campaign_year(profile: Profile) -> int | None:
+    """The year a date written without one ("4月14日" on a signature line) belongs to: the year the form
+    is due. (One place to ask, so campaign instances — the same campaign run every year — can answer
+    it from the master instead.)"""
+    if not profile.stages:
+        return None
+    stage = profile.submission_stage
+    when = stage.due or stage.start
+    return when.year if when else None
+
+
+def current_stages(profile: Profile, today: dt.date) -> list[Stage]:
+    """The stages under way on `today`, for 本阶段要求. A stage's window runs from its start to its due
+    date; one without a start opens the day after the previous stage's due date, or alongside the
+    previous stage when that would leave it no days (项目申报 "11月10日前" during 品牌酝酿). Between
+    windows: the next stage to come; after the last due date: none."""
+    running: list[Stage] = []
+    upcoming: list[Stage] = []
+    prev_start: dt.date | None = None
+    prev_due: dt.date | None = None
+    for stage in profile.stages:
+        due = stage.due
+        start = stage.start
+        if start is None and prev_due is not None:
+            start = prev_due + dt.timedelta(days=1)
+            if due is not None and start > due:
+                start = prev_start
+        if due is not None and (start is None or start <= today) and today <= due:
+            running.append(stage)
+        elif start is not None and today < start:
+            upcoming.append(stage)
+        prev_start, prev_due = start, due or prev_due
+    return running or upcoming[:1]
+
+
 def days_late(stage: Stage, when: dt.date) -> int:
     """Calendar days past the stage's due date (0 when on time or no due date)."""
     due = stage_due(stage)
@@ -199,7 +235,7 @@ def check_constraint(c: Constraint, stage: Stage, status: str, branch: str, grou
         return None
     if c.kind == "must_join":
         refused = status == c.status if c.status else kinds.kind_of(status) is None
-        if category in c.values and refused:
+        if category and normalize_choice(category) in {normalize_choice(v) for v in c.values} and refused:
             return f"“{branch}”属于“{category}”，按要求必须参与“{stage.name}”，不能标记为“{status}”"
         return None
     return f"活动方案中的约束类型 {c.kind!r} 无法识别（可用：per_group、must_join）"

@@ -4,7 +4,10 @@ workbook is built from the same records.
 
 Definitions (the summary's leaders read these, so they are fixed here):
 - 支部数: every branch the master knows (ledger rows and the 名单 sheet).
-- 已提交: the first stage holds a passed or late status (逾期提交 still arrived); 未提交 = the rest.
+- 已提交: the submission stage (`Profile.submission_stage`: the form's own stage, not the office's
+  宣传发动 or 品牌酝酿 before it) holds a passed or late status (逾期提交 still arrived); 未提交 = the
+  rest, a returned form (退回) included. Only that stage's due date makes a branch late.
+- 必须参与: the roster marks the branch so, or its 类别 is one the campaign's must_join names.
 - 通过 / 待办 / 退回 / 逾期: the kind of the branch's current status, i.e. the status of the latest stage
   that carries a stamp. A branch counts in at most one of them (未推荐 and other kind-less statuses
   in none).
@@ -20,10 +23,21 @@ from typing import Any
 
 from toolkit.ledger import MasterSnapshot
 from toolkit.profile import Profile, Stage
-from toolkit.stages import CalendarRangeError, branch_statuses, days_late, stage_due, stamp_note
-from toolkit.text import normalize_branch
+from toolkit.roster import must_join, must_join_categories
+from toolkit.stages import (
+    CalendarRangeError,
+    branch_statuses,
+    current_stages,
+    days_late,
+    stage_due,
+    stamp_note,
+)
+from toolkit.text import normalize_branch, normalize_choice
 
 UNGROUPED = "（未填党总支）"
+MUST_JOIN_MARK = "【必须参与】"
+LEDGER_CONTACTS = ("填表人", "联系人", "负责人", "品牌实施负责人")  # ledger columns naming whom to ask
+LEDGER_PHONES = ("联系方式", "联系电话", "电话")
 KINDS = ("passed", "pending", "returned", "late")
 KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
 
@@ -37,8 +51,10 @@ class BranchRecord:
     kinds: dict[str, str | None]  # stage name -> passed/pending/returned/late/None
     current: str | None  # kind of the latest stamped stage's status
     submitted: bool
-    days_late: int  # past the first stage's due date and not submitted
+    days_late: int  # past the submission stage's due date and not submitted
     category: str | None = None  # 类别 from the 名单 sheet (must_join constraints)
+    must_join: bool = False  # 必须参与 (the roster's flag, or a must-join 类别)
+    contacts: dict[str, str] = field(default_factory=dict)  # the roster's 支部书记/联系人/电话/邮箱
 
 
 @dataclass
@@ -83,12 +99,23 @@ class Progress:
     stages: list[StageProgress]
     issues: list[Issue]
     warnings: list[str] = field(default_factory=list)
+    stage: Stage | None = None  # the submission stage
+    current: list[Stage] = field(default_factory=list)  # the stages under way today (本阶段要求)
 
     @property
     def missing(self) -> list[BranchRecord]:
         """Not submitted yet (催报), by 党总支 then roster order."""
         order = list(self.groups)
         return sorted((r for r in self.records if not r.submitted), key=lambda r: order.index(r.group))
+
+    @property
+    def must_join_missing(self) -> list[BranchRecord]:
+        """必须参与 branches that have not submitted."""
+        return [r for r in self.missing if r.must_join]
+
+    @property
+    def submission_due(self) -> StageProgress | None:
+        return next((s for s in self.stages if s.stage == self.stage), None)
 
     @property
     def next_due(self) -> StageProgress | None:
@@ -98,8 +125,10 @@ class Progress:
 
 def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
     profile = snap.profile
-    first = profile.stages[0] if profile.stages else None
+    first = profile.submission_stage if profile.stages else None
     rows = snap.ledger.by_branch() if snap.ledger else {}
+    categories = must_join_categories(profile)
+    fields = [c.field for s in profile.stages for c in s.constraints if c.kind == "must_join" and c.field]
     records = []
     for branch in snap.roster:
         row = rows.get(normalize_branch(branch))
@@ -108,10 +137,13 @@ def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
         kinds = {s: (profile.statuses.kind_of(v) if v else None) for s, v in statuses.items()}
         stamped = [s.name for s in profile.stages if statuses[s.name]]
         current = kinds[stamped[-1]] if stamped else None
-        submitted = bool(first) and kinds[first.name] in ("passed", "late")
+        submitted = first is not None and kinds[first.name] in ("passed", "late")
         late = 0 if submitted or first is None else _days_late(first, today)
+        entry = snap.roster_entries.get(branch)
+        category = snap.categories.get(branch) or next((_text(values.get(f)) for f in fields if values.get(f)), None)
         records.append(BranchRecord(branch, snap.groups.get(branch) or UNGROUPED, values, statuses, kinds,
-                                    current, submitted, late, snap.categories.get(branch)))
+                                    current, submitted, late, snap.categories.get(branch),
+                                    must_join(entry, category, categories), dict(entry.contacts) if entry else {}))
     return records
 
 
@@ -145,14 +177,15 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
         except CalendarRangeError as exc:
             due = None
             warnings.append(f"“{stage.name}”截止日期无法计算：{exc}")
-        counts = dict.fromkeys((*KINDS, "other", "unstamped"), 0)
+        by_kind = dict.fromkeys((*KINDS, "other", "unstamped"), 0)
         for rec in records:
             kind = rec.kinds[stage.name] or ("other" if rec.statuses[stage.name] else "unstamped")
-            counts[kind] += 1
-        stages.append(StageProgress(stage, due, (due - today).days if due else None, counts))
+            by_kind[kind] += 1
+        stages.append(StageProgress(stage, due, (due - today).days if due else None, by_kind))
     overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
-    return Progress(profile, today, records, groups, total, stages, issues, warnings)
+    return Progress(profile, today, records, groups, total, stages, issues, warnings,
+                    profile.submission_stage if profile.stages else None, current_stages(profile, today))
 
 
 def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
@@ -194,10 +227,12 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
     for stage in profile.stages:
         for c in stage.constraints:
             if c.kind == "must_join" and stage.name in overdue:
-                issues += [Issue(r.group, r.branch, stage.name, r.statuses[stage.name] or "未盖章",
-                                 f"属于“{cat}”，必须参与“{stage.name}”，已过截止日期仍未完成")
-                           for r in records if (cat := r.category or _text(r.values.get(c.field))) in c.values
-                           and r.kinds[stage.name] not in ("passed", "late")]
+                named = {normalize_choice(v) for v in c.values}
+                for r in records:
+                    cat = r.category or _text(r.values.get(c.field) if c.field else None)
+                    if normalize_choice(cat) in named and r.kinds[stage.name] not in ("passed", "late"):
+                        issues.append(Issue(r.group, r.branch, stage.name, r.statuses[stage.name] or "未盖章",
+                                            f"属于“{cat}”，必须参与“{stage.name}”，已过截止日期仍未完成"))
             if c.kind != "per_group":
                 continue
             for group in dict.fromkeys(r.group for r in records):
@@ -211,6 +246,12 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
                 else:
                     continue
                 issues.append(Issue(group, "", stage.name, c.status or "", text))
+    form = profile.submission_stage if profile.stages else None
+    if form is not None and form.name in overdue:  # marked 必须参与 in the roster itself
+        listed = {(i.branch, i.stage) for i in issues}
+        issues += [Issue(r.group, r.branch, form.name, r.statuses[form.name] or "未提交",
+                         f"名单中标为必须参与，“{form.name}”已过截止日期仍未提交")
+                   for r in records if r.must_join and not r.submitted and (r.branch, form.name) not in listed]
     return issues
 
 
@@ -248,23 +289,75 @@ def stage_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
+def contact(rec: BranchRecord) -> tuple[str, str]:
+    """(who, how) to chase a branch: the form's 填表人/负责人 and 联系方式 in the ledger, else the
+    roster's 联系人 (or 支部书记) and 电话 (or 邮箱)."""
+    def first(values: dict[str, Any], names: tuple[str, ...]) -> str:
+        return next((text for n in names if (text := _text(_digits(values.get(n))))), "")
+
+    who = first(rec.values, LEDGER_CONTACTS) or first(rec.contacts, ("联系人", "支部书记"))
+    how = first(rec.values, LEDGER_PHONES) or first(rec.contacts, ("电话", "邮箱"))
+    return who, how
+
+
+def _digits(value: Any) -> Any:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else value  # a phone typed as a number
+
+
+def stage_line(p: Progress) -> list[str]:
+    """The form's stage and its due date, then what the stages under way ask (本阶段要求)."""
+    lines = []
+    due = p.submission_due
+    if due is not None:
+        left = due.days_left
+        when = "" if left is None else (f"，截止 {due.due}（还有 {left} 天）" if left >= 0
+                                        else f"，截止 {due.due}（已过 {-left} 天）")
+        lines.append(f"申报表所属阶段：“{due.stage.name}”{when}")
+    if p.current:
+        lines.append(f"当前阶段：{'、'.join(s.name for s in p.current)}")
+        lines += [f"本阶段要求（{s.name}）：{s.note}" for s in p.current if s.note]
+    return lines
+
+
 def render_status(p: Progress) -> str:
-    lines = [f"{p.profile.title}（{p.profile.id}） {p.today.isoformat()}", ""]
+    lines = [f"{p.profile.title}（{p.profile.id}） {p.today.isoformat()}", *stage_line(p), ""]
     lines += ["按党总支：", *_table(*group_table(p)), "", "按阶段：", *_table(*stage_table(p))]
     nxt = p.next_due
     if nxt:
         lines += ["", f"下一个截止：“{nxt.stage.name}” {nxt.due}，还有 {nxt.days_left} 天"]
     if p.missing:
-        lines += ["", f"未提交 {len(p.missing)} 个支部："]
+        lines += ["", f"未提交 {len(p.missing)} 个支部" + (f"（其中必须参与 {len(p.must_join_missing)} 个）"
+                                                       if p.must_join_missing else "") + "："]
         for r in p.missing:
-            first = p.profile.stages[0].name
-            state = f"（{r.statuses[first]}）" if r.statuses.get(first) else ""
+            state = f"（{r.statuses[p.stage.name]}）" if p.stage and r.statuses.get(p.stage.name) else ""
             late = f"，已逾期 {r.days_late} 天" if r.days_late else ""
-            lines.append(f"  {r.group}  {r.branch}{state}{late}")
+            lines.append(f"  {r.group}  {r.branch}{MUST_JOIN_MARK if r.must_join else ''}{state}{late}")
+    if p.must_join_missing:
+        lines += ["", f"必须参与但未提交：{'、'.join(r.branch for r in p.must_join_missing)}"]
     if p.issues:
         lines += ["", f"待处理问题 {len(p.issues)} 条（详见 brandkit summary 的“问题汇总”）"]
     lines += [f"注意：{w}" for w in p.warnings]
     return "\n".join(lines)
+
+
+def status_json(p: Progress) -> dict[str, Any]:
+    """`brandkit status --json`: the tables, then who has not submitted (names, and each with its state)."""
+    tables = {name: [dict(zip(header, row, strict=False)) for row in rows]
+              for name, (header, rows) in (("groups", group_table(p)), ("stages", stage_table(p)))}
+    due = p.submission_due
+    return {
+        "date": p.today.isoformat(), **tables,
+        "submission_stage": None if due is None else {
+            "name": due.stage.name, "due": due.due.isoformat() if due.due else None, "days_left": due.days_left},
+        "current_stages": [{"name": s.name, "note": s.note} for s in p.current],
+        "missing": [r.branch for r in p.missing],
+        "must_join_missing": [r.branch for r in p.must_join_missing],
+        "late": [r.branch for r in p.missing if r.days_late],
+        "missing_details": [{"branch": r.branch, "group": r.group, "category": r.category, "must_join": r.must_join,
+                             "status": r.statuses.get(p.stage.name) if p.stage else None, "days_late": r.days_late,
+                             "contact": contact(r)[0] or None, "phone": contact(r)[1] or None}
+                            for r in p.missing],
+    }
 
 
 def status(master: Path, profile_name: str | None = None, today: dt.date | None = None) -> Progress:

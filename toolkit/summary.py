@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.atomic import replace
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot
-from toolkit.status import KIND_ZH, Progress, group_table, progress, read_log, stage_table
+from toolkit.status import KIND_ZH, Progress, contact, group_table, progress, read_log, stage_table
 
 SHEETS = ("总体进度", "未提交名单", "品牌一览", "问题汇总")
 # CJK fonts matplotlib may find, best first; any other installed font covering the text is the fallback.
@@ -60,7 +61,7 @@ def write_summary(snap: MasterSnapshot, out_path: Path, png_dir: Path | None = N
     tmp = out_path.with_name(f".{out_path.stem}.brandkit-tmp.xlsx")
     try:
         _write_workbook(snap, p, tmp)
-        os.replace(tmp, out_path)
+        replace(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
     result = SummaryResult(out_path, p)
@@ -99,7 +100,7 @@ def _formats(wb: Any) -> dict[str, Any]:
     }
 
 
-def _sheet(wb: Any, name: str, title: str, note: str, header: list[str], widths: list[float],
+def _sheet(wb: Any, name: str, title: str, note: str, header: list[str], widths: Sequence[float],
            fmt: dict[str, Any], landscape: bool = True) -> Any:
     """A sheet with a title, a note line and a frozen header row (row 3), set up to print on A4."""
     ws = wb.add_worksheet(name)
@@ -170,18 +171,21 @@ def _progress_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
 
 
 def _missing_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
-    first = p.profile.stages[0] if p.profile.stages else None
-    header = ["党总支", "党支部", "填表人", "联系方式", "状态", "逾期天数"]
-    due = f"（截止 {p.stages[0].due}）" if first and p.stages[0].due else ""
-    ws = _sheet(wb, SHEETS[1], f"“{first.name if first else ''}”未提交名单（催报）",
-                f"{_as_of(p)}；共 {len(p.missing)} 个支部{due}", header, [16, 24, 10, 16, 22, 10], fmt,
+    """催报: every branch whose form (the submission stage's) has not arrived or was returned, with whom to
+    call (the form's contact, else the roster's) and the 必须参与 ones marked."""
+    stage, due = p.stage, p.submission_due
+    header = ["党总支", "党支部", "填表人", "联系方式", "状态", "逾期天数", "必须参与"]
+    until = f"（截止 {due.due}）" if due and due.due else ""
+    must = f"，其中必须参与 {len(p.must_join_missing)} 个" if p.must_join_missing else ""
+    ws = _sheet(wb, SHEETS[1], f"“{stage.name if stage else ''}”未提交名单（催报）",
+                f"{_as_of(p)}；共 {len(p.missing)} 个支部{until}{must}", header, [16, 24, 10, 16, 22, 10, 10], fmt,
                 landscape=False)
     for n, rec in enumerate(p.missing, start=4):
-        state = rec.statuses.get(first.name) if first else None
-        shown = rec.values.get(first.column) if first and state else "未提交"
-        ws.write_row(n, 0, [rec.group, rec.branch, _text(rec.values.get("填表人")),
-                            _text(rec.values.get("联系方式")), str(shown)], fmt["cell"])
+        state = rec.statuses.get(stage.name) if stage else None
+        shown = rec.values.get(stage.column) if stage and state else "未提交"
+        ws.write_row(n, 0, [rec.group, rec.branch, *contact(rec), str(shown)], fmt["cell"])
         ws.write_number(n, 5, rec.days_late, fmt["late"] if rec.days_late else fmt["cell"])
+        ws.write(n, 6, "是" if rec.must_join else "", fmt["late"] if rec.must_join else fmt["cell"])
     ws.autofilter(3, 0, 3 + len(p.missing), len(header) - 1)
 
 
@@ -291,6 +295,7 @@ def write_png_charts(p: Progress, out_dir: Path) -> tuple[list[Path], str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
+    from matplotlib.ticker import MaxNLocator
 
     font_file = cjk_font()
     font = font_manager.FontProperties(fname=font_file)
@@ -315,7 +320,9 @@ def write_png_charts(p: Progress, out_dir: Path) -> tuple[list[Path], str]:
         ax.set_title(title, fontproperties=font, fontsize=14)
         ax.set_ylabel("支部数", fontproperties=font)
         ax.set_xticks(range(len(labels)), labels, fontproperties=font)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        locator = ax.yaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
+            locator.set_params(integer=True)
         ax.legend(prop=font, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         path = out_dir / name

@@ -74,16 +74,6 @@ class FormLayout:
     last_row: int
 
 
-def label_text(spec: FieldSpec) -> str:
-    """'品牌名称（10字以内）': the name plus the limit in brackets, as hand-made forms write it."""
-    if spec.max_chars:
-        return f"{spec.name}（{spec.max_chars}字以内）"
-    if spec.type == "image" and spec.formats:
-        fmts = dict.fromkeys("jpg" if f == "jpeg" else f for f in spec.formats)
-        return f"{spec.name}（{'/'.join(fmts)}图片）"
-    return spec.name
-
-
 def input_hint(spec: FieldSpec) -> str:
     """The input message shown when the value cell is selected (Excel caps it at 255 characters)."""
     if spec.type in ("integer", "number"):
@@ -142,16 +132,45 @@ def _is_short(spec: FieldSpec) -> bool:
     return spec.type not in ("image", "signature") and not spec.long
 
 
+def form_rows(profile: Profile) -> list[tuple[FieldSpec, ...]]:
+    """The form's rows of one or two fields: the notice's own (`form_rows`: a field its printed form
+    lacks is not printed either), else every field, two short ones sharing a row where both fit."""
+    if profile.form_rows:  # the printed form's own rows, and only those
+        return [tuple(f for name in row if (f := profile.field(name))) for row in profile.form_rows]
+    rows: list[tuple[FieldSpec, ...]] = []
+    rest = list(profile.fields)
+    i = 0
+    while i < len(rest):
+        spec, pair = rest[i], rest[i + 1] if i + 1 < len(rest) else None
+        if (pair is not None and _is_short(spec) and _is_short(pair)
+                and (spec.max_chars or 0) <= _WIDE_SHORT and (pair.max_chars or 0) <= _WIDE_SHORT):
+            rows.append((spec, pair))
+            i += 2
+        else:
+            rows.append((spec,))
+            i += 1
+    return rows
+
+
+def instructions(profile: Profile) -> str:
+    """The 填报说明 line under the title: the deadline and where the form goes, in the notice's words."""
+    due = profile.submission_stage.due
+    parts = [f"请于{due.year}年{due.month}月{due.day}日前填报" if due else "",
+             profile.submit_to, "栏目名称请勿修改", *[n.rstrip("。") for n in profile.notes]]
+    return "填报说明：" + "；".join(p for p in parts if p) + "。"
+
+
 def form_layout(profile: Profile) -> FormLayout:
     """Place every part of the form. Pure: the same profile always gives the same layout."""
     ncols = max([4, *[len(t.columns) for t in profile.tables]])
     widths = _widths(ncols)
     last = ncols - 1
-    value_units = sum(widths[1:])
-    boxes: list[Box] = [Box("title", 0, 0, 0, last, profile.form_title)]
-    heights: dict[int, float] = {0: 40.0}
+    boxes: list[Box] = [Box("title", 0, 0, 0, last, profile.form_title),
+                        Box("note", 1, 0, 1, last, instructions(profile))]
+    note_lines = math.ceil(len(instructions(profile)) * _CJK_UNITS / sum(widths))
+    heights: dict[int, float] = {0: 40.0, 1: max(36.0, (note_lines + 1) * _LINE_PT)}
     fields: dict[str, str] = {}
-    row = 1
+    row = 2
 
     def add(box: Box) -> None:
         boxes.append(box)
@@ -166,38 +185,37 @@ def form_layout(profile: Profile) -> FormLayout:
             row += 1
         return first, row - 1
 
-    specs = list(profile.fields)
-    i = 0
-    while i < len(specs):
-        spec = specs[i]
-        if _is_short(spec):
-            pair = specs[i + 1] if i + 1 < len(specs) else None
-            can_pair = (pair is not None and _is_short(pair)
-                        and (spec.max_chars or 0) <= _WIDE_SHORT and (pair.max_chars or 0) <= _WIDE_SHORT)
-            r, _ = rows_of([_ROW_PT])
-            add(Box("label", r, 0, r, 0, label_text(spec), spec))
-            if can_pair and pair is not None:
-                add(Box("value", r, 1, r, 1, spec=spec))
-                add(Box("label", r, 2, r, 2, label_text(pair), pair))
-                add(Box("value", r, 3, r, last, spec=pair))
-                i += 2
-                continue
-            add(Box("value", r, 1, r, last, spec=spec))
+    def value_role(spec: FieldSpec) -> Role:
+        return "image" if spec.type == "image" else "value"
+
+    for specs in form_rows(profile):
+        spec = specs[0]
+        if len(specs) == 2:
+            pair = specs[1]
+            tall = any(f.type == "image" or f.long for f in specs)
+            r1, r2 = rows_of([30.0] * IMAGE_ROWS if tall else [_ROW_PT])
+            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
+            add(Box(value_role(spec), r1, 1, r2, 1, spec=spec))
+            add(Box("label", r1, 2, r2, 2, pair.form_label, pair))
+            add(Box(value_role(pair), r1, 3, r2, last, spec=pair))
         elif spec.type == "image":
             r1, r2 = rows_of([30.0] * IMAGE_ROWS)
-            add(Box("label", r1, 0, r2, 0, label_text(spec), spec))
+            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
             add(Box("image", r1, 1, r2, last, spec=spec))
         elif spec.type == "signature":
             r1, r2 = rows_of([30.0, 30.0, 24.0, 24.0])
-            add(Box("label", r1, 0, r2, 0, label_text(spec), spec))
+            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
             add(Box("opinion", r1, 1, r2 - 2, last, spec=spec))
-            add(Box("sign", r2 - 1, 1, r2 - 1, last, "负责人（签字）：　　　　　　　　"))
+            add(Box("sign", r2 - 1, 1, r2 - 1, last, "签字（盖章）：　　　　　　　　"))
             add(Box("date", r2, 1, r2, last, "年　　月　　日　　"))
+        elif _is_short(spec):
+            r, _ = rows_of([_ROW_PT])
+            add(Box("label", r, 0, r, 0, spec.form_label, spec))
+            add(Box("value", r, 1, r, last, spec=spec))
         else:  # long free text
-            r1, r2 = rows_of(_block_rows(_long_height(spec, value_units)))
-            add(Box("label", r1, 0, r2, 0, label_text(spec), spec))
+            r1, r2 = rows_of(_block_rows(_long_height(spec, sum(widths[1:]))))
+            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
             add(Box("value", r1, 1, r2, last, spec=spec))
-        i += 1
 
     tables: dict[str, dict[str, str]] = {}
     for table in profile.tables:
@@ -208,7 +226,7 @@ def form_layout(profile: Profile) -> FormLayout:
         first, end = rows_of([_ROW_PT] * TABLE_ROWS)
         tables[table.name] = {}
         for col, (c1, c2) in zip(table.columns, spans, strict=True):
-            boxes.append(Box("header", header, c1, header, c2, label_text(col), col))
+            boxes.append(Box("header", header, c1, header, c2, col.form_label, col))
             tables[table.name][col.name] = a1(first, c1)
             boxes.extend(Box("cell", rr, c1, rr, c2, spec=col) for rr in range(first, end + 1))
 

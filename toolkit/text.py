@@ -58,6 +58,15 @@ def normalize_label(s: str) -> str:
     return out
 
 
+_QUOTES = re.compile(r"[“”‘’\"'「」『』]")
+
+
+def normalize_choice(s: str) -> str:
+    """A choice or 类别 as typed, reduced for comparison: width, spaces and quote marks do not matter
+    ("“双带头人”教师党支部书记工作室" = "双带头人教师党支部书记工作室")."""
+    return _QUOTES.sub("", _SPACE.sub("", unicodedata.normalize("NFKC", s)))
+
+
 _BRANCH_PREFIXES = ("中国共产党", "中共")
 _BRANCH_SUFFIXES = ("党支部", "支部")
 
@@ -88,7 +97,10 @@ def _counts_alone(ch: str) -> bool:
     return width == "A" and (category[0] in "PS" or category == "No")  # No: ① ⑴ ²
 
 
-def count_chars(text: str, mode: Literal["word", "chars"] = "word") -> int:
+CharCount = Literal["word", "chars"]  # how 字数 are counted (a profile's char_count)
+
+
+def count_chars(text: str, mode: CharCount = "word") -> int:
     """字数 of `text`.
 
     word: as Word/WPS count it: each CJK character and each full-width punctuation mark or symbol is 1;
@@ -190,6 +202,19 @@ def parse_phone(raw: Any) -> str | None:
     return f"{number}转{ext}" if ext else number
 
 
+_LOCAL = re.compile(r"[2-9]\d{6,7}")
+
+
+def local_number(raw: Any) -> str | None:
+    """The digits of a landline written without its area code ("3831311", "6234-5678"): 7 or 8 digits,
+    not starting with 0 or 1; None for anything else."""
+    text = integral_text(raw) if not isinstance(raw, str) else unicodedata.normalize("NFKC", raw)
+    if text is None:
+        return None
+    digits = _DASHES.sub("", _PHONE_JUNK.sub("", text)).replace("-", "")
+    return digits if _LOCAL.fullmatch(digits) else None
+
+
 # -- dates ----------------------------------------------------------------------------------------
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 given Excel's fictitious 1900-02-29
@@ -256,6 +281,50 @@ def parse_date(raw: Any) -> dt.date | None:
         year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
         return _make_date(year, _cn_small(m.group(2)), _cn_small(m.group(3)))
     return None
+
+
+_DATE_IN_TEXT = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"
+                           r"|(\d{4})\s*[./\-]\s*(\d{1,2})\s*[./\-]\s*(\d{1,2})")
+_CN_MONTH_DAY = re.compile(r"([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]")
+# The prompts a signature line is printed with: 签字（盖章）：   年  月  日
+SIGNATURE_FILLER = re.compile(r"[\s　（）()：:_\-—.．/]|签字|签名|盖章|负责人|书记|[年月日]")
+
+
+def date_in(text: str) -> tuple[str, int | None, int, int] | None:
+    """The first date written in a line ("王明 2023年 4 月 12 日", "同意 4月14日"): (as written, its year or
+    None when it has none, month, day); None when the line has no date."""
+    m = _DATE_IN_TEXT.search(unicodedata.normalize("NFKC", text))
+    if m is None:
+        return None
+    year, month, day = (m[1], m[2], m[3]) if m[2] else (m[4], m[5], m[6])
+    return m[0], int(year) if year else None, int(month), int(day)
+
+
+def parse_month_day(raw: Any) -> tuple[int, int] | None:
+    """(month, day) of a date written without a year ("4月14日", "4 月 14 号", "四月十四日"); None for
+    anything else (a full date included)."""
+    if not isinstance(raw, str):
+        return None
+    found = date_in(raw)
+    month: int | None
+    day: int | None
+    if found is not None and found[1] is None and found[0] == unicodedata.normalize("NFKC", raw).strip():
+        month, day = found[2], found[3]
+    elif m := _CN_MONTH_DAY.fullmatch(re.sub(r"\s", "", raw)):
+        month, day = _cn_small(m[1]), _cn_small(m[2])
+    else:
+        return None
+    if month is None or day is None or _make_date(2000, month, day) is None:  # 2000: 2月29日 exists
+        return None
+    return month, day
+
+
+def signature_text(raw: str) -> str:
+    """What a signature line says beyond its printed prompts (签字（盖章）：, 年 月 日) and its date: the name
+    or opinion written there; '' when the line holds nothing but a date."""
+    text = unicodedata.normalize("NFKC", raw)
+    found = date_in(text)
+    return SIGNATURE_FILLER.sub("", text.replace(found[0], "", 1) if found else text)
 
 
 # -- whole numbers --------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def _validate(ctx: _Context) -> Outcome:
     inbox = ctx.folder(INBOX)
     files = collect_paths([inbox])
     if not files:
-        raise UsageProblem(f"文件夹 {inbox} 中没有可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv）")
+        raise UsageProblem(f"文件夹 {inbox} 中没有可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
     checked = check_all(read_all(files, snap.profile, origins=origins_for([inbox])), snap.profile,
                         snap.roster or None)
     counts = {k: sum(c.status == k for c in checked) for k in STATUS_ZH}
@@ -297,7 +297,7 @@ def _report(book: Any, grids: dict[str, Grid], outcome: Outcome) -> None:
     old = max(0, len(console.rows) - details_row - 1)
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     sheet.range((result_row + 1, 2)).value = f"{stamp}  {outcome.message}"
-    lines = [list(line) for line in outcome.details[:MAX_DETAILS]]
+    lines: list[list[str | None]] = [list(line) for line in outcome.details[:MAX_DETAILS]]
     if len(outcome.details) > MAX_DETAILS:
         lines.append(["……", f"另有 {len(outcome.details) - MAX_DETAILS} 行未列出"])
     lines += [[None, None]] * max(0, old - len(lines))  # blank out the previous run's longer list

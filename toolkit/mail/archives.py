@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import io
 import os
-import resource
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
-from .kinds import PICTURE, SPREADSHEET, skip_reason, sniff
+from toolkit.portable import file_size_cap
+
+from .kinds import FORM, PICTURE, skip_reason, sniff
 from .names import decode_bytes
 from .types import MB, Found, Limits, Skipped
 
@@ -24,12 +27,12 @@ Collected = tuple[list[Found], list[Skipped]]
 
 
 def collect(name: str, data: bytes, limits: Limits, depth: int = 0) -> Collected:
-    """What to take from one file: spreadsheets and pictures kept, archives unpacked, the rest skipped."""
+    """What to take from one file: forms and pictures kept, archives unpacked, the rest skipped."""
     if len(data) > limits.attachment_bytes:
         return [], [Skipped(name, f"文件大小 {len(data) / MB:.1f} MB，超过 {limits.attachment_bytes / MB:.0f} MB "
                                   "上限，未收取；请对方压缩图片或拆分后重新发送")]
     kind = sniff(data, name)
-    if kind in SPREADSHEET or kind in PICTURE:
+    if kind in FORM or kind in PICTURE:
         return [Found(name, data, kind)], []
     if kind in ("zip", "rar"):
         if depth >= limits.archive_depth:
@@ -90,15 +93,14 @@ def _unzip(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
     return found, skipped
 
 
-def _limit_output(max_bytes: int):  # pragma: no cover - runs in the child process
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
-    return apply
+UNPACKERS = [("unar", "-q", "-f", "-o", "{out}", "{src}"), ("bsdtar", "-x", "-f", "{src}", "-C", "{out}")]
+if sys.platform == "win32":  # Windows 10 and later ship bsdtar as tar.exe
+    UNPACKERS.append(("tar", "-x", "-f", "{src}", "-C", "{out}"))
+WATCH_INTERVAL_S = 0.1
 
 
 def _unrar(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
-    tools = [t for t in (("unar", "-q", "-f", "-o", "{out}", "{src}"), ("bsdtar", "-x", "-f", "{src}", "-C", "{out}"))
-             if shutil.which(t[0])]
+    tools = [t for t in UNPACKERS if shutil.which(t[0])]
     if not tools:
         return [], [Skipped(name, "收到 rar 压缩包，但本机未安装 unar 或 bsdtar，无法解开；请对方改用 zip 重新发送")]
     with tempfile.TemporaryDirectory(prefix="brandkit-rar-") as tmp:
@@ -107,16 +109,54 @@ def _unrar(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
         for tool in tools:
             out = Path(tmp, tool[0])
             out.mkdir()
-            argv = [a.format(out=out, src=src) for a in tool]
-            try:
-                done = subprocess.run(argv, capture_output=True, timeout=limits.tool_timeout,
-                                      preexec_fn=_limit_output(limits.attachment_bytes), check=False)
-            except subprocess.TimeoutExpired:
-                continue
+            outcome = run_unpacker([a.format(out=out, src=src) for a in tool], out, limits)
+            if outcome == "too_large":
+                return [], [Skipped(name, f"解开后超过 {limits.archive_total_bytes / MB:.0f} MB 或单个文件超过 "
+                                          f"{limits.attachment_bytes / MB:.0f} MB 上限（疑似压缩炸弹），未解开")]
             files = [p for p in out.rglob("*") if p.is_file() and not p.is_symlink()]
-            if done.returncode == 0 and files:
+            if outcome == "ok" and files:
                 return _collect_files(name, out, files, limits, depth)
     return [], [Skipped(name, "无法解开此 rar 压缩包（可能是 RAR5 或已加密）；请对方改用 zip 重新发送")]
+
+
+def run_unpacker(argv: list[str], out: Path, limits: Limits) -> str:
+    """Run an unpacking tool into `out`: "ok", "failed" (its exit status, or over `limits.tool_timeout`)
+    or "too_large". What it writes is bounded on every platform: the folder is watched while it runs and
+    the tool killed once a file reaches `limits.attachment_bytes` or all pass `limits.archive_total_bytes`;
+    where the OS has RLIMIT_FSIZE it also stops the tool at that size, before the watch sees it."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=file_size_cap(limits.attachment_bytes))
+    deadline = time.monotonic() + limits.tool_timeout
+    try:
+        while True:
+            try:
+                status = proc.wait(timeout=WATCH_INTERVAL_S)
+            except subprocess.TimeoutExpired:
+                status = None
+            largest, total = _sizes(out)
+            if largest >= limits.attachment_bytes or total > limits.archive_total_bytes:
+                return "too_large"
+            if status is not None:
+                return "ok" if status == 0 else "failed"
+            if time.monotonic() >= deadline:
+                return "failed"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _sizes(folder: Path) -> tuple[int, int]:
+    """(largest file, all files) in bytes under `folder`, symlinks not followed."""
+    largest = total = 0
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            try:
+                size = os.lstat(os.path.join(root, f)).st_size
+            except OSError:  # removed or renamed by the tool meanwhile
+                continue
+            largest, total = max(largest, size), total + size
+    return largest, total
 
 
 def _collect_files(name: str, root: Path, files: list[Path], limits: Limits, depth: int) -> Collected:
@@ -126,7 +166,7 @@ def _collect_files(name: str, root: Path, files: list[Path], limits: Limits, dep
     skipped: list[Skipped] = []
     budget = limits.archive_total_bytes
     for path in sorted(files):
-        label = f"{name}/{decode_bytes(os.fsencode(path.relative_to(root)))}"
+        label = f"{name}/{decode_bytes(os.fsencode(path.relative_to(root).as_posix()))}"
         size = path.stat().st_size
         if size > min(limits.attachment_bytes, budget):
             skipped.append(Skipped(label, f"解开后 {size / MB:.1f} MB，超过大小上限，未收取"))

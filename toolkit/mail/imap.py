@@ -56,12 +56,12 @@ def parse_imap_url(url: str) -> ImapSource | None:
     return ImapSource(tls, unquote(userinfo), host, int(port) if port else (993 if tls else 143), folder)
 
 
-def _mailbox(name: str) -> bytes:
-    """Mailbox name as an IMAP quoted string in modified UTF-7 (RFC 3501 §5.1.3)."""
+def _mailbox(name: str) -> str:
+    """Mailbox name as an IMAP quoted string in modified UTF-7 (RFC 3501 §5.1.3); pure ASCII."""
     from imap_tools.imap_utf7 import utf7_encode
 
     encoded = utf7_encode(name).replace(b"\\", b"\\\\").replace(b'"', b'\\"')
-    return b'"' + encoded + b'"'
+    return (b'"' + encoded + b'"').decode("ascii")
 
 
 def _reply(dat: list) -> str:

@@ -1,6 +1,7 @@
 """What an attachment is, judged from its bytes (the name is only a hint for plain text).
 
-Intake keeps spreadsheets and pictures, unpacks archives and skips the rest; the readers sniff again
+Intake keeps forms (spreadsheets, and Word files: many notices attach the form as a Word table) and
+pictures, unpacks archives and skips the rest; the readers sniff again
 in detail, so this only needs to sort files into those bins and give the saved file a fitting suffix.
 """
 
@@ -11,6 +12,7 @@ import re
 import zipfile
 
 SPREADSHEET = {"xlsx", "xlsm", "xlsb", "xls", "encrypted", "ods", "csv", "html"}
+FORM = SPREADSHEET | {"docx", "doc"}
 PICTURE = {"png", "jpeg", "gif", "bmp", "webp"}
 ARCHIVE = {"zip", "rar", "7z"}
 
@@ -19,6 +21,7 @@ SUFFIXES = {
     "xlsx": (".xlsx", ".xltx"), "xlsm": (".xlsm", ".xltm"), "xlsb": (".xlsb",), "xls": (".xls", ".et", ".xlt", ".ett"),
     "encrypted": (".xlsx", ".xlsm", ".xls", ".et"), "ods": (".ods",),
     "csv": (".csv", ".tsv", ".txt", ".xls", ".et"), "html": (".xls", ".htm", ".html", ".xml", ".et"),  # also SpreadsheetML 2003
+    "docx": (".docx", ".docm"), "doc": (".doc", ".wps"),
     "png": (".png",), "jpeg": (".jpg", ".jpeg"), "gif": (".gif",), "bmp": (".bmp",), "webp": (".webp",),
 }
 

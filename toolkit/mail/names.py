@@ -14,8 +14,9 @@ import binascii
 import codecs
 import quopri
 import re
-import unicodedata
 from urllib.parse import unquote_to_bytes
+
+from toolkit.filenames import safe_name
 
 _GB_LABELS = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936", "euc-cn", "csgb2312",
               "chinese", "iso-ir-58", "windows-936", "gb18030", "hz-gb-2312"}
@@ -157,22 +158,7 @@ def header_params(raw: bytes) -> dict[str, str]:
     return result
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
-
-
-def safe_name(name: str, fallback: str = "附件") -> str:
-    """A file name that cannot escape its folder or break Windows/WPS: no separators, no `..`, no
-    control or reserved characters, NFC-normalised, at most 120 characters (suffix kept)."""
-    name = unicodedata.normalize("NFC", name)
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip().strip(".").strip()
-    if not name or set(name) <= {"_", "."}:
-        name = fallback
-    stem, dot, suffix = name.rpartition(".")
-    if dot and len(suffix) <= 10 and len(name) > 120:
-        name = stem[: 119 - len(suffix)] + "." + suffix
-    name = name[:120]
-    if name.split(".", 1)[0].upper() in {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)),
-                                          *(f"LPT{i}" for i in range(10))}:
-        name = "_" + name
-    return name
+def attachment_name(name: str) -> str:
+    """An attachment's (or archive member's) name as a file name: its last part (clients send
+    `C:\\Users\\…\\表.xlsx`, archives `目录/表.xlsx`), made safe on every platform."""
+    return safe_name(name.replace("\\", "/").rsplit("/", 1)[-1], "附件")

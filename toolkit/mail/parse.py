@@ -87,6 +87,12 @@ def big_attachment_links(body: str) -> list[Skipped]:
     return [Skipped(name, reason) for name in names]
 
 
+def _decoded(part: Message) -> bytes:
+    """A leaf part's payload with its transfer encoding undone (b"" when it has none)."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
 def _payload(part: Message, name: str, limits: Limits) -> tuple[bytes | None, Skipped | None]:
     encoded = part.get_payload(decode=False)
     if isinstance(encoded, str) and len(encoded) * 3 // 4 > limits.attachment_bytes:
@@ -94,7 +100,7 @@ def _payload(part: Message, name: str, limits: Limits) -> tuple[bytes | None, Sk
         return None, Skipped(name, f"附件约 {size:.0f} MB，超过 {limits.attachment_bytes / MB:.0f} MB 上限，"
                                    "未收取；请对方压缩或拆分后重新发送")
     before = len(part.defects)
-    data = part.get_payload(decode=True) or b""
+    data = _decoded(part)
     if any(isinstance(d, _BASE64_DEFECTS) for d in part.defects[before:]):
         return None, Skipped(name, "附件数据不完整（邮件可能在传输中被截断），未收取；请对方重新发送")
     return data, None
@@ -129,7 +135,7 @@ def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         ctype = part.get_content_type()
         disposition = raw_header(part, "Content-Disposition").split(b";", 1)[0].strip().lower()
         if name is None and ctype in ("text/plain", "text/html") and disposition != b"attachment":
-            body = decode_bytes(part.get_payload(decode=True) or b"", part.get_param("charset"))
+            body = decode_bytes(_decoded(part), part.get_content_charset())
             parsed.skipped += big_attachment_links(body)
             continue
         if ctype == "application/ms-tnef" or (name or "").lower() == "winmail.dat":

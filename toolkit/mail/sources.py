@@ -9,6 +9,7 @@ from __future__ import annotations
 import mailbox
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -58,13 +59,13 @@ def _size(box: mailbox.Mailbox, key: str) -> int:
 def _mbox_items(path: Path) -> Iterator[RawItem]:
     box = mailbox.mbox(path, create=False)  # stays open while its items are loaded; closed when collected
     for n, key in enumerate(box.iterkeys(), start=1):
-        yield RawItem(f"{path} 第 {n} 封", "mime", _size(box, key), lambda key=key: box.get_bytes(key))
+        yield RawItem(f"{path} 第 {n} 封", "mime", _size(box, key), partial(box.get_bytes, key))
 
 
 def _maildir_items(path: Path) -> Iterator[RawItem]:
     box = mailbox.Maildir(path, factory=None, create=False)
     for n, key in enumerate(sorted(box.iterkeys()), start=1):
-        yield RawItem(f"{path} 第 {n} 封", "mime", _size(box, key), lambda key=key: box.get_bytes(key))
+        yield RawItem(f"{path} 第 {n} 封", "mime", _size(box, key), partial(box.get_bytes, key))
 
 
 def _folder_items(root: Path) -> Iterator[RawItem]:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.atomic import write_atomic
+from toolkit.filenames import safe_name
 
 from .kinds import fitting_name
-from .names import safe_name
+from .names import attachment_name
 from .types import ParsedMessage, Skipped
 
 MANIFEST = "inbox.jsonl"
@@ -88,7 +89,7 @@ class Inbox:
                 skipped.append(Skipped(found.name, f"与已收取的 {row[0]} 内容完全相同，不再重复保存", rejected=False))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
-            path = _free_path(folder, fitting_name(safe_name(found.name), found.kind))
+            path = _free_path(folder, fitting_name(attachment_name(found.name), found.kind))
             write_atomic(path, found.data)
             rel = path.relative_to(self.root).as_posix()
             self._append_manifest({
@@ -123,7 +124,8 @@ class Inbox:
 
 
 def read_manifest(inbox: Path) -> dict[str, dict[str, Any]]:
-    """Saved file (absolute, resolved path) -> {sender, received, message_id, subject, sha256}.
+    """Saved file (absolute, resolved path) -> {sender, received, message_id, subject, sha256, name}
+    (`name`: the attachment's name as sent).
 
     The last line for a path wins; lines that are not valid JSON (a crash mid-append) are ignored.
     """
@@ -139,5 +141,5 @@ def read_manifest(inbox: Path) -> dict[str, dict[str, Any]]:
                 path = str((root / rec["path"]).resolve())
             except (ValueError, KeyError, TypeError):
                 continue
-            result[path] = {k: rec.get(k) for k in ("sender", "received", "message_id", "subject", "sha256")}
+            result[path] = {k: rec.get(k) for k in ("sender", "received", "message_id", "subject", "sha256", "name")}
     return result

@@ -32,8 +32,8 @@ def base_style(sheet: Sheet, row: Row | None, col: int) -> int:
     cell = row.cell(col) if row else None
     if cell is not None:
         return cell.style
-    if row is not None and row.tag.get("customFormat") in ("1", "true") and (row.tag.get("s") or "").isdigit():
-        return int(row.tag.get("s"))
+    if row is not None and row.tag.get("customFormat") in ("1", "true") and (s := row.tag.get("s") or "").isdigit():
+        return int(s)
     return sheet.column_style(col)
 
 
@@ -56,7 +56,7 @@ def cell_xml(row: Row, col: int, style: int | None, t: str | None, body: str, ke
 
 
 def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, fill: str | None = None,
-               number_format: str | None = None) -> None:
+               number_format: str | int | None = None) -> None:
     """Write `value` at 1-based (r, col); strings stay text (quote prefix), dates get a date format."""
     p = sheet.prefix
     row = sheet.rows.touch(r)

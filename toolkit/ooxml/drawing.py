@@ -13,6 +13,7 @@ import re
 
 from ..changeset import PicturePlacement
 from .context import Context
+from .errors import PackageError
 from .package import Package
 from .sheet import ORDER, Sheet
 from .xmltools import MAIN, XDR, A, R, esc, insert_in_order, ns_prefixes
@@ -40,7 +41,10 @@ class Drawing:
         self.pkg, self.part = pkg, part
         self.text = (pkg.read(part) or _NEW_DRAWING.encode()).decode("utf-8")
         self.rels = pkg.rels(part)
-        head = re.search(r"<(?![?!])[^>]*>", self.text).group(0)
+        m = re.search(r"<(?![?!])[^>]*>", self.text)
+        if m is None:
+            raise PackageError(f"工作簿部件 {part} 不是有效的 XML：请用 Excel 或 WPS 打开后另存再试")
+        head = m.group(0)
         declared = ns_prefixes(head)
         self.decls = "".join(f' xmlns:{p}="{uri}"' for p, uri in (("xdr", XDR), ("a", A), ("r", R))
                              if declared.get(uri) != p)

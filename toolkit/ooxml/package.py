@@ -12,6 +12,8 @@ from .errors import PackageError
 from .xmltools import CT, PKG_RELS, REL_TYPE, parse, serialize
 
 if TYPE_CHECKING:
+    import zipfile
+
     from lxml import etree
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -91,7 +93,7 @@ class Rels:
         etree.SubElement(self.root, f"{{{PKG_RELS}}}Relationship", Id=f"rId{n}",
                          Type=REL_TYPE + kind, Target=relative(self.source, part))
         self.pkg.dirty_rels[self.name] = self
-        self._index[(kind, part)] = f"rId{n}"
+        self._lookup()[(kind, part)] = f"rId{n}"
         used.add(f"rId{n}")
         return f"rId{n}"
 
@@ -123,7 +125,7 @@ class Package:
         self._rels: dict[str, Rels] = {}
         self._ct: tuple[bytes, etree._Element] | None = None
         self._ct_dirty = False
-        self._zf = None
+        self._zf: zipfile.ZipFile | None = None
 
     # parts -------------------------------------------------------------------------------------------
     def exists(self, name: str) -> bool:

@@ -72,6 +72,8 @@ def format_range(r1: int, c1: int, r2: int, c2: int) -> str:
 
 def _with_row(ref: str, row: int) -> str:
     m = _CELL.match(ref)
+    if not m:
+        raise ValueError(ref)
     return f"{m.group(1)}{m.group(2)}{m.group(3)}{row}"
 
 

@@ -22,7 +22,8 @@ def _shared_master(sheet: Sheet, si: str) -> tuple[int, int, str] | None:
     for r in sheet.rows.order:
         if f'si="{si}"' not in (sheet.rows.original(r) or ""):
             continue
-        for cell in sheet.rows.row(r).cells:
+        row = sheet.rows.row(r)
+        for cell in row.cells if row is not None else []:
             m = pat.search(cell.text)
             if m:
                 return r, cell.col, unesc(m.group(1))
@@ -111,10 +112,10 @@ def new_column(ctx: Context, op: NewColumn) -> None:
         for r in list(sheet.rows.order):
             if r <= hr:
                 continue
-            row = sheet.rows.row(r)
-            left = row.cell(c - 1)
-            if left is not None and left.style and row.cell(c) is None:
-                sheet.rows.touch(r).put(c, cell_xml(row, c, left.style, None, "", None))
+            below = sheet.rows.row(r)
+            left = below.cell(c - 1) if below is not None else None
+            if below is not None and left is not None and left.style and below.cell(c) is None:
+                sheet.rows.touch(r).put(c, cell_xml(below, c, left.style, None, "", None))
                 sheet.note_cell(r, c)
     sheet.set_col(c, op.width, c - 1 if c > 1 else None)
     sheet.grow_cols(hr, c)
@@ -130,7 +131,7 @@ def new_column(ctx: Context, op: NewColumn) -> None:
 
 def _abs(ref: str) -> str:
     m = re.match(r"([A-Z]+)(\d+)", ref)
-    return f"${m.group(1)}${m.group(2)}"
+    return f"${m.group(1)}${m.group(2)}" if m else ref
 
 
 def row_height(ctx: Context, op: RowHeight) -> None:

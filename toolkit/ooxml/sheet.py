@@ -78,8 +78,8 @@ class Sheet:
     def row_height(self, r: int) -> float:
         """Height of 1-based row `r` in points."""
         row = self.rows.row(r)
-        if row is not None and row.tag.get("ht"):
-            return float(row.tag.get("ht"))
+        if row is not None and (ht := row.tag.get("ht")):
+            return float(ht)
         fmt = self.find("sheetFormatPr")
         return float(fmt.get("defaultRowHeight", 15)) if fmt is not None else 15.0
 
@@ -178,6 +178,8 @@ class Sheet:
         m = _EMPTY_SHEETDATA.search(out)
         inner = self.rows.text()
         if inner:
+            if m is None:  # the rows live in self.rows; the tree always keeps an empty <sheetData/>
+                raise ValueError("worksheet without an empty <sheetData/>")
             out = out[:m.start()] + f"<{m.group(1)}{m.group(2)}>{inner}</{m.group(1)}>" + out[m.end():]
         return out.encode("utf-8")
 

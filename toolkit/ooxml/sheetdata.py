@@ -20,6 +20,14 @@ _CELL_R = re.compile(r'\sr\s*=\s*["\']\$?([A-Za-z]{1,3})\$?\d+["\']')
 _START = re.compile(r"<[^>]*>")
 
 
+def _start(text: str) -> str:
+    """The start tag `text` begins with (rows and cells found by the scan always begin with one)."""
+    m = _START.match(text)
+    if m is None:
+        raise ValueError(f"no start tag: {text[:40]!r}")
+    return m.group(0)
+
+
 def style_of(tag: StartTag) -> int:
     """A cell's style index from its start tag (0 when absent or malformed)."""
     s = tag.get("s")
@@ -35,7 +43,7 @@ class Cell:
         self.col, self.text = col, text
 
     def start(self) -> StartTag:
-        return StartTag(_START.match(self.text).group(0))
+        return StartTag(_start(self.text))
 
     @property
     def style(self) -> int:
@@ -50,7 +58,7 @@ class Cell:
         m = re.search(rf"<(?:\w+:)?{name}\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?{name}>)", self.text, re.S)
         if not m:
             return None
-        return StartTag(_START.match(m.group(0)).group(0)), m.group(1) or ""
+        return StartTag(_start(m.group(0))), m.group(1) or ""
 
 
 class Row:
@@ -63,7 +71,7 @@ class Row:
             self.cells: list[Cell] = []
             self.tail = ""
             return
-        start = _START.match(text).group(0)
+        start = _start(text)
         self.tag = StartTag(start)
         self.tag.set("r", str(r))
         body = "" if start.endswith("/>") else text[len(start):text.rindex("</")]

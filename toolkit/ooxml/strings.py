@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .errors import PackageError
 from .package import Package
 from .xmltools import MAIN, StartTag, esc, parse
 
@@ -48,6 +49,8 @@ class SharedStrings:
         if not self.new and not refs_added:
             return
         m = _ROOT.search(self.data)
+        if m is None:
+            raise PackageError(f"工作簿部件 {self.part} 缺少 <sst> 根元素：文件已损坏，请用 Excel 或 WPS 打开后另存再试")
         tag = StartTag(m.group(0).decode())
         total = int(tag.get("count") or 0) + refs_added
         tag.set("count", str(max(total, self.count)))

@@ -20,8 +20,10 @@ class Tables:
 
     def _each(self):
         for part in self.parts:
-            prolog, root = parse(self.ctx.pkg.read(part), part)
-            yield part, prolog, root
+            data = self.ctx.pkg.read(part)
+            if data is not None:  # deleted since
+                prolog, root = parse(data, part)
+                yield part, prolog, root
 
     def grow_rows(self, like: int, new: int) -> None:
         for part, prolog, root in self._each():

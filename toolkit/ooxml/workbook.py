@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..changeset import sheet_name_problem
 from .errors import PackageError
 from .package import Package, resolve
 from .xmltools import MAIN, PKG_RELS, STRICT_MAIN, R, insert_in_order, local, parse, serialize
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 OFFICE_DOC = "officeDocument"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _WORKBOOK_ORDER = ["fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
                    "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
                    "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
@@ -74,11 +73,14 @@ class Workbook:
         self.rels = pkg.rels(self.part)
         self.dirty = False
 
-    def _child(self, name: str, create: bool = False) -> etree._Element | None:
+    def _child(self, name: str) -> etree._Element | None:
+        return self.root.find(f"{{{MAIN}}}{name}")
+
+    def _ensure_child(self, name: str) -> etree._Element:
         from lxml import etree
 
-        el = self.root.find(f"{{{MAIN}}}{name}")
-        if el is None and create:
+        el = self._child(name)
+        if el is None:
             el = etree.Element(f"{{{MAIN}}}{name}")
             insert_in_order(self.root, el, _WORKBOOK_ORDER)
         return el
@@ -110,7 +112,7 @@ class Workbook:
         check_sheet_name(name, [s.name for s in self.sheets()])
         part = self.pkg.unique_name(posixpath.join(posixpath.dirname(self.part), "worksheets", "sheet{}.xml"))
         rid = self.rels.add("worksheet", part)
-        sheets = self._child("sheets", create=True)
+        sheets = self._ensure_child("sheets")
         ids = [int(el.get("sheetId", "0")) for el in sheets if (el.get("sheetId") or "").isdigit()]
         el = etree.SubElement(sheets, f"{{{MAIN}}}sheet", name=name, sheetId=str(max(ids + [0]) + 1))
         if hidden:
@@ -121,7 +123,7 @@ class Workbook:
         return part
 
     def full_calc_on_load(self) -> None:
-        calc = self._child("calcPr", create=True)
+        calc = self._ensure_child("calcPr")
         if calc.get("fullCalcOnLoad") != "1":
             calc.set("fullCalcOnLoad", "1")
             self.dirty = True
@@ -142,14 +144,8 @@ class Workbook:
 
 
 def check_sheet_name(name: str, existing: list[str]) -> None:
-    if not name or len(name) > 31:
-        raise PackageError(f"工作表名称“{name}”长度为 {len(name)}，必须为 1–31 个字符：请改短后再试")
-    if bad := _BAD_SHEET_CHARS.findall(name):
-        raise PackageError(f"工作表名称“{name}”含有不允许的字符 {' '.join(bad)}：工作表名称不能含 [ ] : * ? / \\")
-    if name.startswith("'") or name.endswith("'"):
-        raise PackageError(f"工作表名称“{name}”不能以单引号开头或结尾")
-    if name.lower() in (n.lower() for n in existing):
-        raise PackageError(f"工作簿中已有名为“{name}”的工作表：请换一个名称")
+    if problem := sheet_name_problem(name, existing):
+        raise PackageError(problem)
 
 
 _VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"

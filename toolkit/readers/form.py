@@ -14,10 +14,9 @@ from toolkit.model import Value, cell_ref
 from toolkit.profile import FieldSpec
 from toolkit.readers.grid import Grid, Merge
 from toolkit.rules import coerce
-from toolkit.text import normalize_label
+from toolkit.text import SIGNATURE_FILLER, normalize_label
 
 _COLON = re.compile(r"[:：]")
-_SIGNATURE_PLACEHOLDER = re.compile(r"[\s　（）()：:_\-—.．/]|签字|签名|盖章|负责人|书记|[年月日]")
 _MAX_RIGHT_GAP = 3  # empty cells a value may sit behind (labels padded with blank columns)
 NOTE_PREFIXES = ("注", "说明", "备注", "填表说明", "填报说明")
 
@@ -68,25 +67,53 @@ class SheetIndex:
         return self.resolve(r, c) in self.labels
 
 
+PART = "\x1f"  # joins a field's name and one of its parts in a lookup target: "计划…成效\x1f创建计划"
+# Prefixes branches add to or drop from a label ("党建品牌标识" for 品牌标识); tried only on the
+# form's text, never on the profile's labels, so "党支部名称" never shrinks to "名称".
+_LABEL_PREFIXES = ("党支部", "党建", "支部")
+_INNER_PUNCT = re.compile(r"[、，,；;/／·・.．]")
+
+
+def _loose(key: str) -> str:
+    """A normalised label without its inner punctuation: "创建计划、创建举措" ~ "创建计划创建举措"."""
+    return _INNER_PUNCT.sub("", key)
+
+
 def label_lookup(specs: tuple[FieldSpec, ...] | list[FieldSpec]) -> dict[str, str]:
-    """normalised label -> field name; a field's own name wins over another field's alias."""
+    """normalised label -> field name (or "field\x1fpart" for a labelled part of a box); a field's own
+    name wins over another field's alias, and exact labels over their loose forms."""
+    targets: list[tuple[str, str]] = []
+    for spec in specs:
+        targets.append((spec.name, spec.name))
+    for spec in specs:
+        targets += [(label, spec.name) for label in spec.all_labels]
+        targets += [(part, f"{spec.name}{PART}{part}") for part in spec.parts]
     lookup: dict[str, str] = {}
-    for spec in specs:
-        lookup.setdefault(normalize_label(spec.name), spec.name)
-    for spec in specs:
-        for label in spec.labels:
-            lookup.setdefault(normalize_label(label), spec.name)
+    for label, target in targets:
+        lookup.setdefault(normalize_label(label), target)
+    for label, target in targets:
+        lookup.setdefault(_loose(normalize_label(label)), target)
     lookup.pop("", None)
     return lookup
 
 
+def lookup_label(text: str, lookup: dict[str, str]) -> str | None:
+    key = normalize_label(text)
+    hit = lookup.get(key) or lookup.get(_loose(key))
+    if hit is None:
+        prefix = next((p for p in _LABEL_PREFIXES if key.startswith(p) and len(key) > len(p) + 1), "")
+        if prefix:
+            hit = lookup.get(_loose(key[len(prefix):]))
+    return hit
+
+
 def _match_label(text: str, lookup: dict[str, str]) -> tuple[str, str | None] | None:
-    name = lookup.get(normalize_label(text))
+    name = lookup_label(text, lookup)
     if name:
         return name, None
     parts = _COLON.split(text, maxsplit=1)
     if len(parts) == 2:
-        name = lookup.get(normalize_label(parts[0]))
+        name = lookup_label(parts[0], lookup)
         if name:
             return name, parts[1].strip() or None
     return None
@@ -96,28 +123,54 @@ def extract_form(grid: Grid, specs: tuple[FieldSpec, ...]) -> FormFields:
     index = SheetIndex(grid, label_lookup(specs))
     by_name = {s.name: s for s in specs}
     found = FormFields()
+    parts: dict[str, FormFields] = {}  # field -> its labelled parts found, by part label
     # Reading order; the first label of a field that carries a value wins.
-    for (r, c), (name, inline) in sorted(index.labels.items()):
-        if name in found.values and found.values[name].value not in (None, ""):
+    for (r, c), (target, inline) in sorted(index.labels.items()):
+        name, _, part = target.partition(PART)
+        into = parts.setdefault(name, FormFields()) if part else found
+        key = part or name
+        if key in into.values and into.values[key].value not in (None, ""):
             continue
         spec = by_name[name]
+        raw: object
+        at: tuple[int, int] | None
+        area: Merge | None
         if inline is not None:
             raw, at = inline, (r, c)
             area = index.area(r, c)
         else:
             raw, at, area = _value_near(index, r, c)
-        if spec.type == "signature" and isinstance(raw, str) and not _SIGNATURE_PLACEHOLDER.sub("", raw):
+        if spec.type == "signature" and isinstance(raw, str) and not SIGNATURE_FILLER.sub("", raw):
             raw = None
         if spec.type == "image" and isinstance(raw, str) and "DISPIMG" in raw.upper():
             raw = None  # a WPS cell image's cached formula text: the picture itself is the value
-        if name in found.values and raw in (None, ""):
+        if key in into.values and raw in (None, ""):
             continue
         cell = cell_ref(grid.name, *at) if at else None
-        found.values[name] = Value(name, coerce(spec, raw), raw, cell)
-        found.labels[name] = (r, c)
+        into.values[key] = Value(name, raw if part else coerce(spec, raw), raw, cell)
+        into.labels[key] = (r, c)
         if area:
-            found.areas[name] = area
+            into.areas[key] = area
+    for name, split in parts.items():
+        whole = found.values.get(name)
+        if whole is None or whole.value in (None, ""):
+            _join_parts(found, by_name[name], split)
     return found
+
+
+def _join_parts(found: FormFields, spec: FieldSpec, split: FormFields) -> None:
+    """One box the branch split into labelled parts becomes the field's one value: "创建计划：…" lines
+    in the notice's order; the parts stay on the Value so limits count their text only."""
+    order = [p for p in spec.parts if p in split.values]
+    pieces = tuple((p, str(split.values[p].raw).strip(), split.values[p].cell) for p in order
+                   if split.values[p].raw not in (None, ""))
+    text = "\n".join(f"{p}：{t}" for p, t, _ in pieces) or None
+    first = split.values[order[0]]
+    found.values[spec.name] = Value(spec.name, coerce(spec, text), text, pieces[0][2] if pieces else first.cell,
+                                    pieces)
+    found.labels[spec.name] = split.labels[order[0]]
+    if order[0] in split.areas:
+        found.areas[spec.name] = split.areas[order[0]]
 
 
 def _value_near(index: SheetIndex, r: int, c: int) -> tuple[object, tuple[int, int] | None, Merge | None]:

@@ -1,9 +1,9 @@
 """Sheets as plain grids of values, whatever the format.
 
 python-calamine reads xlsx/xlsm/xlsb/xls/ods (25× faster than openpyxl); CSV, HTML tables and
-SpreadsheetML 2003 are parsed here. Calamine's drift is corrected at this layer: error cells and
-empty strings become None, integral floats in numeric cells stay floats (typing is the field's job),
-merged ranges are kept so readers can see a value over its whole block.
+SpreadsheetML 2003 are parsed here, Word forms in readers/docx.py. Calamine's drift is corrected at this
+layer: error cells and empty strings become None, integral floats in numeric cells stay floats (typing is
+the field's job), merged ranges are kept so readers can see a value over its whole block.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.sniff import decode_text
+from toolkit.readers.sniff import WORD_KINDS, decode_text
 
 Merge = tuple[int, int, int, int]  # first_row, first_col, last_row, last_col (0-based, inclusive)
 
@@ -47,6 +47,10 @@ def read_grids(data: bytes, kind: str) -> dict[str, Grid]:
         from toolkit.readers.xml2003 import read_xml2003
 
         return read_xml2003(data)
+    if kind in WORD_KINDS:  # the tables of a Word form, laid out as a sheet
+        from toolkit.readers.docx import read_word
+
+        return read_word(data, kind).grids
     return _calamine_grids(data, kind)
 
 
@@ -144,7 +148,7 @@ def _html_grids(data: bytes) -> dict[str, Grid]:
             grid.rows.append(row)
         grids[grid.name] = grid
     if not grids:
-        raise Unreadable("not_spreadsheet", kind="HTML 文件（其中没有表格）")
+        raise Unreadable("not_spreadsheet", what="HTML 文件（其中没有表格）")
     return grids
 
 

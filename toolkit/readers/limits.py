@@ -20,7 +20,8 @@ class Limits:
     max_members: int = 5000
     max_unzipped_bytes: int = 400 * 1024 * 1024
     max_ratio: float = 100.0  # per member, for members over 1 MiB; real forms stay under 10
-    max_cells: int = 5_000_000  # rows × columns of a sheet's used area
+    max_cells: int = 5_000_000  # rows × columns of a sheet's used area (or of a Word form's tables)
+    max_document_bytes: int = 16 * 1024 * 1024  # a Word body part, parsed whole; real forms stay under 2 MB
     max_picture_pixels: int = 60_000_000
     timeout_s: float = 60.0
     memory_bytes: int = 1024 * 1024 * 1024
@@ -58,6 +59,17 @@ def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
             _check_no_dtd(zf, info)
         if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
             _check_sheet_area(zf, info, limits)
+        if info.filename.startswith("word/") and info.filename.endswith(".xml") \
+                and info.file_size > limits.max_document_bytes:  # parsed whole, unlike a sheet
+            raise Unreadable("zip_bomb", ratio=f"{info.filename} 解压后 {info.file_size // 1048576} MB",
+                             limit=f"{limits.max_document_bytes // 1048576} MB")
+
+
+def check_area(name: str, rows: int, cols: int, limits: Limits = DEFAULT_LIMITS) -> None:
+    """A sheet's (or a Word form's) used area against the cell limit."""
+    if rows * cols > limits.max_cells:
+        raise Unreadable("too_many_cells", sheet=name, rows=rows, cols=cols, cells=rows * cols,
+                         limit=limits.max_cells)
 
 
 def _check_no_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -96,7 +108,5 @@ def _check_sheet_area(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
                     break
     except ZIP_ERRORS:
         raise Unreadable("corrupt") from None
-    if max_row * max(max_col, 1) > limits.max_cells:
-        raise Unreadable("too_many_cells", sheet=info.filename.rsplit("/", 1)[-1], cells=max_row * max_col,
-                         limit=limits.max_cells)
+    check_area(info.filename.rsplit("/", 1)[-1], max_row, max(max_col, 1), limits)
 

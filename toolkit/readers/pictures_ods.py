@@ -87,8 +87,8 @@ def _frames(zf) -> list[tuple[str, int, int, str, str]]:
         if name in ("table-column-properties", "table-row-properties") and event == "start":
             size = el.get(f"{{{_STYLE}}}column-width") or el.get(f"{{{_STYLE}}}row-height")
             style = el.getparent().get(f"{{{_STYLE}}}name") if el.getparent() is not None else None
-            if style and _cm(size) is not None:
-                styles[style] = _cm(size)
+            if style and (cm := _cm(size)) is not None:
+                styles[style] = cm
         elif name == "table" and el.tag == f"{{{_TABLE}}}table":
             if event == "start":
                 table = _Table(el.get(f"{{{_TABLE}}}name") or "")

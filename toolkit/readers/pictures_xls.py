@@ -254,8 +254,8 @@ def _walk(buf: bytes, start: int, end: int, inherited: tuple[int, int] | None, o
             pib, anchor, name, is_group = _shape(buf, body, stop)
             if is_group:
                 group_anchor = anchor or inherited
-            elif pib and (anchor or group_anchor):
-                row, col = anchor or group_anchor
+            elif pib and (at := anchor or group_anchor):
+                row, col = at
                 out.append(_Shape(pib, row, col, name))
         elif ver == 0xF:
             _walk(buf, body, stop, group_anchor if rtype == _SPGR_CONTAINER else inherited, out, depth + 1)

@@ -94,6 +94,7 @@ class _Package:
         self.zf = zf
         self.budget = budget
         self._rels: dict[str, dict[str, tuple[str, str | None]]] = {}
+        self._external: dict[str, dict[str, str]] = {}
         self._media: dict[str, bytes | None] = {}
 
     def xml(self, part: str | None) -> etree._Element | None:
@@ -104,6 +105,7 @@ class _Package:
         if part not in self._rels:
             rels_part = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
             found: dict[str, tuple[str, str | None]] = {}
+            self._external[part] = {}
             root = self.xml(rels_part)
             for rel in [] if root is None else children(root, "Relationship"):
                 rid, target = rel.get("Id"), rel.get("Target")
@@ -111,8 +113,15 @@ class _Package:
                     continue
                 external = (rel.get("TargetMode") or "").lower() == "external"
                 found[rid] = (rel.get("Type") or "", None if external else resolve(part, target))
+                if external:
+                    self._external[part][rid] = target
             self._rels[part] = found
         return self._rels[part]
+
+    def external(self, part: str, rid: str | None) -> str | None:
+        """The target of an external relationship (a linked file or URL: never fetched), else None."""
+        self.rels(part)
+        return self._external[part].get(rid or "")
 
     def target(self, part: str, rid: str | None) -> str | None:
         return self.rels(part).get(rid or "", ("", None))[1]

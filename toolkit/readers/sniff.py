@@ -1,7 +1,13 @@
 """Tell what a file is from its bytes, never its name.
 
 Kinds: xlsx (also xlsm), xlsb, xls (BIFF; WPS .et too), ods, csv, html (HTML saved as .xls by many
-Chinese systems), xml2003 (SpreadsheetML 2003). Everything else raises Unreadable with a reason.
+Chinese systems), xml2003 (SpreadsheetML 2003), and the Word forms: docx, doc (Word 97-2003 and WPS
+文字 .wps, both OLE2 with a WordDocument stream), wps (Microsoft Works), rtf; the last three are read
+through LibreOffice. Everything else raises Unreadable with a reason.
+
+Word files carrying macros (.docm, a .doc with a VBA storage) are refused outright: a form never needs
+one, the office would open the original in Word to print and sign it, and refusing keeps such a file
+from ever reaching an office suite (LibreOffice included) on this machine.
 """
 
 from __future__ import annotations
@@ -11,11 +17,14 @@ import zipfile
 
 from toolkit.readers.errors import Unreadable
 
+WORD_KINDS = ("docx", "doc", "wps", "rtf")  # read by toolkit.readers.docx
+WORD_NAMES = {"docx": "Word 文档（.docx）", "doc": "Word 97-2003 或 WPS 文字文档（.doc/.wps）",
+              "wps": "Works 文字处理文档（.wps）", "rtf": "RTF 文档（.rtf）"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _NOT_SHEETS = {
     b"%PDF": "PDF 文件", b"\x89PNG": "图片", b"\xff\xd8\xff": "图片", b"GIF8": "图片", b"BM": "图片",
-    b"Rar!": "RAR 压缩包", b"7z\xbc\xaf": "7z 压缩包", b"\x1f\x8b": "gzip 压缩包", b"{\\rtf": "RTF 文档",
+    b"Rar!": "RAR 压缩包", b"7z\xbc\xaf": "7z 压缩包", b"\x1f\x8b": "gzip 压缩包",
 }
 
 
@@ -27,9 +36,11 @@ def sniff(data: bytes) -> str:
         return _sniff_zip(data)
     if data.startswith(OLE_MAGIC):
         return _sniff_ole(data)
+    if data.startswith(b"{\\rtf"):
+        return "rtf"
     for magic, what in _NOT_SHEETS.items():
         if data.startswith(magic):
-            raise Unreadable("not_spreadsheet", kind=what)
+            raise Unreadable("not_spreadsheet", what=what)
     return _sniff_text(data)
 
 
@@ -50,12 +61,14 @@ def _sniff_zip(data: bytes) -> str:
             raise Unreadable("encrypted")
         if not mimetype or b"spreadsheet" in mimetype:
             return "ods"
-        raise Unreadable("not_spreadsheet", kind="ODF 文本或演示文档")
+        raise Unreadable("not_spreadsheet", what="ODF 文本或演示文档")
     if "word/document.xml" in names:
-        raise Unreadable("not_spreadsheet", kind="Word 文档")
+        if any(n.lower().rsplit("/", 1)[-1] in ("vbaproject.bin", "vbadata.xml") for n in names):
+            raise Unreadable("macro", what="启用宏的 Word 文档（.docm）")
+        return "docx"
     if "ppt/presentation.xml" in names:
-        raise Unreadable("not_spreadsheet", kind="PowerPoint 文档")
-    raise Unreadable("not_spreadsheet", kind="zip 压缩包")
+        raise Unreadable("not_spreadsheet", what="PowerPoint 文档")
+    raise Unreadable("not_spreadsheet", what="zip 压缩包")
 
 
 def _sniff_ole(data: bytes) -> str:
@@ -69,15 +82,21 @@ def _sniff_ole(data: bytes) -> str:
     if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
         raise Unreadable("encrypted")
     if "Workbook" in streams or "Book" in streams:
-        if _xls_encrypted(data):
+        if _ole_encrypted(data):
             raise Unreadable("encrypted")
         return "xls"
     if "WordDocument" in streams:
-        raise Unreadable("not_spreadsheet", kind="Word 97-2003 文档")
-    raise Unreadable("not_spreadsheet", kind="OLE 复合文档")
+        if any(s.startswith(("Macros/", "_VBA_PROJECT")) for s in streams):
+            raise Unreadable("macro", what="含宏的 Word 97-2003 文档（.doc）")
+        if _ole_encrypted(data):
+            raise Unreadable("encrypted")
+        return "doc"
+    if "CONTENTS" in streams:  # Microsoft Works word processor (.wps)
+        return "wps"
+    raise Unreadable("not_spreadsheet", what="OLE 复合文档")
 
 
-def _xls_encrypted(data: bytes) -> bool:
+def _ole_encrypted(data: bytes) -> bool:
     import msoffcrypto
 
     try:
@@ -97,7 +116,7 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise Unreadable("not_spreadsheet", kind="无法识别编码的二进制文件") from None
+        raise Unreadable("not_spreadsheet", what="无法识别编码的二进制文件") from None
 
 
 def _sniff_text(data: bytes) -> str:
@@ -108,10 +127,10 @@ def _sniff_text(data: bytes) -> str:
     if head.startswith("<") and ("<table" in text.lower() or "<html" in head):
         return "html"
     if head.startswith("<"):
-        raise Unreadable("not_spreadsheet", kind="XML/HTML 文件（其中没有表格）")
+        raise Unreadable("not_spreadsheet", what="XML/HTML 文件（其中没有表格）")
     if "\x00" in text:
-        raise Unreadable("not_spreadsheet", kind="二进制文件")
+        raise Unreadable("not_spreadsheet", what="二进制文件")
     lines = [ln for ln in text.splitlines() if ln.strip()][:20]
     if lines and all(any(sep in ln for sep in ",\t，") for ln in lines[: min(len(lines), 3)]):
         return "csv"
-    raise Unreadable("not_spreadsheet", kind="文本文件")
+    raise Unreadable("not_spreadsheet", what="文本文件")

@@ -8,13 +8,13 @@ import os
 from dataclasses import replace
 
 from toolkit.messages import message, unreadable_reason
-from toolkit.model import Finding, Picture, Provenance, Submission
+from toolkit.model import Finding, Picture, Provenance, Submission, cell_ref
 from toolkit.profile import Profile
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.form import FormFields, extract_form, label_lookup
 from toolkit.readers.grid import Grid, read_grids
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_size, check_zip
-from toolkit.readers.sniff import sniff
+from toolkit.readers.sniff import WORD_KINDS, sniff
 from toolkit.readers.table import TableRows, extract_table
 
 TEMPLATE_SHEET = "_brandkit"  # hidden sheet of brandkit's own templates: profile id, version, cells
@@ -48,11 +48,18 @@ def read_bytes(data: bytes, prov: Provenance, profile: Profile,
         check_size(len(data), limits)
         kind = sniff(data)
         prov = replace(prov, kind=kind)
-        if kind in ("xlsx", "xlsb", "ods"):
-            check_zip(data, limits)
-        grids = read_grids(data, kind)
+        if kind in WORD_KINDS:
+            from toolkit.readers.docx import read_word
+
+            word = read_word(data, kind, limits)
+        else:
+            if kind in ("xlsx", "xlsb", "ods"):
+                check_zip(data, limits)
+            grids = read_grids(data, kind)
     except Unreadable as exc:
         return [unreadable_submission(prov, exc)]
+    if kind in WORD_KINDS:
+        return submissions_from_grids(word.grids, word.pictures, prov, profile, linked=word.linked)
     pictures = _pictures(data, kind)
     return submissions_from_grids(grids, pictures, prov, profile)
 
@@ -71,7 +78,8 @@ def _pictures(data: bytes, kind: str) -> list[Picture]:
 
 
 def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov: Provenance,
-                           profile: Profile) -> list[Submission]:
+                           profile: Profile, linked: list[Picture] | None = None) -> list[Submission]:
+    """`linked`: pictures that only link to outside files (Word), never fetched; said where they are."""
     notes: list[str] = []
     findings: list[Finding] = []
     template = grids.get(TEMPLATE_SHEET)
@@ -100,14 +108,16 @@ def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov
             blank.append(grid.name)
             continue
         sheet_pictures = [p for p in pictures if p.sheet == grid.name]
-        subs.append(Submission(
+        sub = Submission(
             provenance=replace(prov, sheet=grid.name),
             fields=form.values,
             tables={name: t.rows for name, t in tables.items()},
             pictures=sheet_pictures,
             logo=_logo(form, sheet_pictures, profile),
             findings=findings + _missing_labels(form, tables, profile, grid.name),
-        ))
+        )
+        _linked_pictures(sub, form, [p for p in linked or [] if p.sheet == grid.name], profile)
+        subs.append(sub)
     if not subs and blank:
         subs.append(Submission(replace(prov, sheet=blank[0]), findings=findings + [Finding(
             "required", "error", message("required.blank_form", sheet=blank[0]))]))
@@ -139,7 +149,7 @@ def _missing_labels(form: FormFields, tables: dict[str, TableRows], profile: Pro
                     sheet: str) -> list[Finding]:
     found = [Finding("template_mismatch", "error" if spec.required else "warning",
                      message("template_mismatch.field", field=spec.name), field=spec.name)
-             for spec in profile.fields if spec.name not in form.labels]
+             for spec in profile.printed_fields if spec.name not in form.labels]
     found += [Finding("template_mismatch", "error" if spec.min_rows else "warning",
                       message("template_mismatch.table", table=spec.name), field=spec.name)
               for spec in profile.tables if tables[spec.name].header_row is None]
@@ -160,3 +170,20 @@ def _logo(form: FormFields, pictures: list[Picture], profile: Profile) -> Pictur
         area = (*label, *label)
     r1, c1, r2, c2 = area
     return choose_logo(pictures, pictures[0].sheet, r1, c1, r2, c2)
+
+
+def _linked_pictures(sub: Submission, form: FormFields, linked: list[Picture], profile: Profile) -> None:
+    """A logo that is only a link to an outside file is missing, and said so; other links are noted."""
+    if not linked:
+        return
+    spec = profile.logo_field
+    meant = _logo(form, linked, profile) if sub.logo is None and spec is not None else None
+    if meant is not None and spec is not None:
+        target = meant.name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1][:60] or meant.name[:60]
+        sub.findings.append(Finding("image_missing", spec.severity,
+                                    message("image_missing.linked", field=spec.name, target=target),
+                                    field=spec.name, cell=cell_ref(meant.sheet, meant.row, meant.col)))
+    others = [p for p in linked if p is not meant]
+    if others:
+        where = "、".join(cell_ref(p.sheet, p.row, p.col) for p in others[:5])
+        sub.notes.append(f"文档中有 {len(others)} 张图片只是指向外部文件的链接（{where}），没有插入文档，未读取")

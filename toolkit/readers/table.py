@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 
 from toolkit.model import Value, cell_ref
 from toolkit.profile import TableSpec
-from toolkit.readers.form import NOTE_PREFIXES, label_lookup
+from toolkit.readers.form import NOTE_PREFIXES, label_lookup, lookup_label
 from toolkit.readers.grid import Grid
 from toolkit.rules import coerce
-from toolkit.text import normalize_label
 
 _HEADER_SEARCH_ROWS = 60
 
@@ -26,8 +25,8 @@ def find_header(grid: Grid, spec: TableSpec) -> tuple[int, dict[int, str]] | Non
     lookup = label_lookup(spec.columns)
     need = max(2, math.ceil(len(spec.columns) * 0.5))
     for r, row in enumerate(grid.rows[:_HEADER_SEARCH_ROWS]):
-        cols = {c: lookup[normalize_label(v)] for c, v in enumerate(row)
-                if isinstance(v, str) and normalize_label(v) in lookup}
+        cols = {c: name for c, v in enumerate(row)
+                if isinstance(v, str) and len(v) <= 60 and (name := lookup_label(v, lookup))}
         if len(set(cols.values())) >= min(need, len(spec.columns)):
             return r, cols
     return None
@@ -46,7 +45,7 @@ def extract_table(grid: Grid, spec: TableSpec, stop_labels: dict[str, str]) -> T
         texts = [v for v in row if v not in (None, "")]
         if not texts:
             continue
-        if any(isinstance(v, str) and normalize_label(v) in stop_labels for v in texts):
+        if any(isinstance(v, str) and len(v) <= 60 and lookup_label(v, stop_labels) for v in texts):
             break
         if len(texts) == 1 and isinstance(texts[0], str) and texts[0].lstrip().startswith(NOTE_PREFIXES):
             continue

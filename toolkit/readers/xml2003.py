@@ -41,5 +41,5 @@ def read_xml2003(data: bytes) -> dict[str, Grid]:
             grid.rows[r] = values
         grids[grid.name] = grid
     if not grids:
-        raise Unreadable("not_spreadsheet", kind="XML 文件（其中没有工作表）")
+        raise Unreadable("not_spreadsheet", what="XML 文件（其中没有工作表）")
     return grids

@@ -11,14 +11,17 @@ import io
 import struct
 import zipfile
 import zlib
+from typing import cast
 
 try:  # ISA-L's inflate; zlib where no wheel exists
     from isal import isal_zlib as fast_zlib
 except ImportError:  # pragma: no cover
-    import zlib as fast_zlib
+    import zlib as fast_zlib  # type: ignore[no-redef]
 
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, fast_zlib.error, EOFError, OSError, NotImplementedError,
-              RuntimeError, ValueError, KeyError)
+# isal's stub declares `error` as an Exception instance; at run time it is the exception class.
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, zlib.error, cast("type[Exception]", fast_zlib.error), EOFError, OSError,
+    NotImplementedError, RuntimeError, ValueError, KeyError)
 
 
 def open_zip(data: bytes) -> zipfile.ZipFile | None:

@@ -1,0 +1,57 @@
+"""File names made from user data (attachment names, senders, branch names, form file names) that every
+platform brandkit runs on accepts, and that cannot escape their folder."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+MAX_BYTES = 200  # UTF-8, of 255 on Linux/macOS: room for a temp-file prefix or a " (2)" beside it
+MAX_UNITS = 120  # UTF-16 code units, of 255 on NTFS: keeps whole paths under Windows' 260 characters
+_HASH = 8  # hex digits of sha256 ending a shortened name: two long names never end alike
+
+_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\ud800-\udfff]')  # Windows refuses these; / and \ separate
+# Windows devices: a name is one whatever its extension or trailing spaces ("con .txt", "LPT¹.xlsx")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", *(f"{d}{n}" for d in ("COM", "LPT")
+                                                                   for n in [*"0123456789", "¹", "²", "³"])}
+
+
+def safe_name(name: str, fallback: str = "未命名", *, suffix: str = "") -> str:
+    """`name` + `suffix` as a file name Windows, macOS and Linux all accept: NFC-normalised; separators,
+    control characters, lone surrogates and `<>:"|?*` replaced by `_`; no leading dots or spaces (hidden
+    files, `..`) and no trailing ones (Windows drops them); device names (CON, NUL, COM1, LPT¹, CONIN$ …)
+    prefixed with `_`; at most MAX_BYTES of UTF-8 and MAX_UNITS of UTF-16. A longer name is cut and ends
+    in a short hash of the whole, before its extension and `suffix` (ours, always kept whole)."""
+    text = _FORBIDDEN.sub("_", unicodedata.normalize("NFC", name)).strip(" .")
+    if not text.strip("_. "):
+        text = fallback
+    if (text + suffix).split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
+        text = "_" + text
+    stem, dot, ext = text.rpartition(".")
+    if not dot or not stem or len(ext) > 10:
+        stem, ext = text, ""
+    else:
+        ext = "." + ext
+    size_bytes, size_units = _size(stem + ext + suffix)
+    if size_bytes > MAX_BYTES or size_units > MAX_UNITS:
+        tag = "~" + hashlib.sha256(text.encode()).hexdigest()[:_HASH]
+        stem = _cut(stem, tag + ext + suffix).rstrip(" .") + tag
+    return stem + ext + suffix
+
+
+def _size(text: str) -> tuple[int, int]:
+    """(UTF-8 bytes, UTF-16 code units)."""
+    return len(text.encode()), len(text.encode("utf-16-le")) // 2
+
+
+def _cut(stem: str, tail: str) -> str:
+    """The longest start of `stem` that fits the limits with `tail` after it."""
+    tail_bytes, tail_units = _size(tail)
+    room_bytes, room_units = MAX_BYTES - tail_bytes, MAX_UNITS - tail_units
+    for n, ch in enumerate(stem):
+        ch_bytes, ch_units = _size(ch)
+        room_bytes, room_units = room_bytes - ch_bytes, room_units - ch_units
+        if room_bytes < 0 or room_units < 0:
+            return stem[:n]
+    return stem
