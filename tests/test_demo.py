@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.libreoffice import roundtrip_values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +27,23 @@ def test_demo_runs_the_whole_flow(tmp_path):
     assert rows["内科第一党支部"][header.index("党总支审批状态")] == "已通过 2024-08-12 党总支书记"
     assert str(rows["内科第一党支部"][header.index("申报状态")]).startswith("已提交 2024-")
     assert str(rows["机关第二党支部"][header.index("申报状态")]).startswith("退回")
+
+
+@pytest.mark.parametrize("profile_id", ["hospital-annual", "college-feature", "university-project", "dangjian-plus"])
+def test_demo_runs_for_every_campaign(tmp_path, profile_id):
+    """`brandkit demo --profile X`: the same flow on any campaign's samples, its tables in their sheets."""
+    from toolkit.profile import load_profile
+
+    profile = load_profile(profile_id)
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "toolkit", "demo", str(out), "--profile", profile_id],
+                          capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    values = roundtrip_values(out / f"{profile.ledger.sheet}.xlsx")
+    header = values[profile.ledger.sheet][0]
+    rows = [r for r in values[profile.ledger.sheet][1:] if r[header.index(profile.key)]]
+    stage = profile.submission_stage.column
+    assert sum(str(r[header.index(stage)]).startswith(("已提交", "逾期提交")) for r in rows) >= 2, rows
+    for table in profile.tables:
+        assert len(values[table.sheet or table.name]) > 2, table.name  # header and the branches' items
+    assert (out / "汇总.xlsx").exists() and "盖章：" in proc.stdout

@@ -119,3 +119,37 @@ def test_split_box_within_the_limit_joins_the_parts_in_the_notices_order(tmp_pat
     assert not [f for f in doc["findings"] if f["severity"] == "error"], doc["findings"]
     box = doc["fields"]["党建品牌的创建计划、创建举措、预期成效"]
     assert [line.split("：")[0] for line in box.split("\n")] == ["创建计划", "创建举措", "预期成效"]
+
+
+def test_adopted_master_with_the_three_old_columns_keeps_them_and_gains_the_box(tmp_path: Path) -> None:
+    """A master kept before the box was one column (创建计划 | 创建举措 | 预期成效): adopting it keeps those
+    columns, fills each from the form's parts, and adds the notice's one column beside them."""
+    import xlsxwriter
+
+    master = tmp_path / "台账.xlsx"
+    wb = xlsxwriter.Workbook(str(master))
+    ws = wb.add_worksheet("品牌台账")
+    ws.write_row("A1", ["序号", "党支部名称", "品牌名称", "创建计划", "创建举措", "预期成效", "备注"])
+    ws.write_row("A2", [1, "内科第一党支部", None, "旧计划", None, None, "手工备注"])
+    wb.close()
+    cli("init", str(master), "--profile", "hospital-brand")
+    form = hospital_brand("内科第一党支部", split=True, plan_size=1)
+    write_xlsx(form, tmp_path / "收件箱.xlsx")
+    doc = json.loads(cli("--json", "merge", str(master), str(tmp_path / "收件箱.xlsx")).stdout)
+    assert doc["updated"] == ["内科第一党支部"], doc
+    row = ledger_rows(roundtrip_values(master))["内科第一党支部"]
+    parts = {label: text for label, text, *_ in form.rows if label in ("创建计划", "创建举措", "预期成效")}
+    assert {k: row[k] for k in parts} == parts and row["备注"] == "手工备注"
+    assert row["党建品牌的创建计划、创建举措、预期成效"] == "\n".join(f"{k}：{v}" for k, v in parts.items())
+
+
+def test_a_field_the_printed_form_lacks_is_filled_from_the_roster(tmp_path: Path) -> None:
+    """college-feature's printed form has no 支部类型 row: the ledger takes it from the roster's 类别."""
+    roster = tmp_path / "名单.csv"
+    roster.write_text("支部类型,党支部名称\n教工党支部,内科第一党支部\n学生党支部,护理部党支部\n", encoding="utf-8")
+    _inbox(tmp_path / "收件箱", "college-feature", "xlsx")
+    master = tmp_path / "台账.xlsx"
+    cli("init", str(master), "--profile", "college-feature", "--roster", str(roster))
+    cli("merge", str(master), str(tmp_path / "收件箱"))
+    rows = ledger_rows(roundtrip_values(master))
+    assert (rows["内科第一党支部"]["支部类型"], rows["护理部党支部"]["支部类型"]) == ("教工党支部", "学生党支部")

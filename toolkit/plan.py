@@ -19,8 +19,9 @@ from toolkit.log import LogEntry, append_log
 from toolkit.logos import ROW_HEIGHT_PT, Logo
 from toolkit.model import Submission
 from toolkit.profile import Profile, Stage
+from toolkit.roster import CATEGORY_LABELS
 from toolkit.stages import stamp_text, status_fill
-from toolkit.text import normalize_branch
+from toolkit.text import normalize_branch, normalize_label
 
 SERIAL = "序号"
 LOGO_COLUMN_WIDTH = 14.0
@@ -119,6 +120,18 @@ def part_values(profile: Profile, c: Checked, ledger: Ledger) -> dict[str, Any]:
     return out
 
 
+def roster_values(snap: MasterSnapshot, branch: str) -> dict[str, Any]:
+    """What the roster knows of a branch, by ledger column: its group (党总支, 所属基层党委, …) and its 类别
+    under the column the profile gives it (college-feature's 支部类型, which its printed form lacks)."""
+    profile = snap.profile
+    known = {profile.group: snap.groups.get(branch)}
+    category = snap.categories.get(branch)
+    for spec in profile.fields:
+        if category and normalize_label(spec.name) in CATEGORY_LABELS:
+            known[spec.name] = category
+    return {k: v for k, v in known.items() if v and k in profile.ledger.columns}
+
+
 def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool, operator: str,
                now: dt.datetime) -> MergePlan:
     profile, ledger = snap.profile, snap.ledger
@@ -174,14 +187,15 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
             continue
         values = ledger_values(profile, c)
         values.update(part_values(profile, c, ledger))
+        for name, known in roster_values(snap, branch).items():  # the form left it blank: the roster knows
+            if values.get(name) in (None, "") and (existing is None or profile.field(name)):
+                values[name] = known
         if existing is None:
             row = next_row
             next_row += 1
             if ledger.last_row > ledger.header_row:
                 changes.new_rows.append(NewRow(ledger.sheet, row, ledger.last_row))
             values[profile.key] = branch
-            if snap.groups.get(branch) and profile.group in profile.ledger.columns:
-                values[profile.group] = snap.groups[branch]
             if SERIAL in ledger.columns:
                 values[SERIAL] = len(ledger.rows) + (row - ledger.last_row)
             diffs = [(k, None, v) for k, v in values.items() if v not in (None, "")]

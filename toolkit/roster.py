@@ -29,6 +29,8 @@ ROSTER_ALIASES = {
     "电话": ("联系电话", "联系方式", "手机", "手机号码", "办公电话"),
     "邮箱": ("电子邮箱", "邮件", "email", "e-mail"),
 }
+# A form field headed like the roster's 类别 (支部类别, 支部类型) takes the roster's value where the form has none.
+CATEGORY_LABELS = frozenset(normalize_label(x) for x in ("类别", *ROSTER_ALIASES["类别"]))
 _YES = ("是", "必须", "必须参与", "√", "✓", "✔", "y", "yes", "true", "1", "需要")
 
 
