@@ -374,7 +374,8 @@ def test_no_received_time_stamps_today_and_leaves_the_time_blank(p: Profile) -> 
     snap = b.snapshot(p, [b.ledger_row(p, A, n=0, received=None)])
     got = view(snap, b.incoming(p, A, n=1, received=None))
     written = got.row(snap.ledger.rows[0].row)
-    assert written[b.stage_column(p)] == stamp("已提交", NOW.date())
+    assert NOW.date() > due(p)  # counted as arriving now, and now is past the due date
+    assert written[b.stage_column(p)] == stamp("逾期提交", NOW.date())
     assert written[SUBMITTED_AT] is None
 
 
@@ -403,23 +404,17 @@ EARLY_BEIJING = "2024-08-01T10:00:00+08:00"  # 02:00 UTC
 LATER_UTC = "2024-08-01T03:00:00+00:00"  # 11:00 Beijing: one hour after EARLY_BEIJING
 
 
-@pytest.mark.xfail(strict=True, reason="plan_merge orders received times as strings, so 03:00+00:00 sorts before "
-                   "10:00+08:00 although it is an hour later; issue #14 item 3 parses them once")
 def test_newest_by_instant_wins_across_offsets(p: Profile) -> None:
     got = view(b.snapshot(p), b.incoming(p, A, n=0, received=EARLY_BEIJING), b.incoming(p, A, n=1, received=LATER_UTC))
     assert got.outcomes() == {f"{A}-0.xlsx": "superseded", f"{A}-1.xlsx": "added"}
 
 
-@pytest.mark.xfail(strict=True, reason="the ledger's 提交时间 (written without offset) is compared as a string with "
-                   "a received time in another offset, so a later submission is taken as older; issue #14 item 3")
 def test_a_later_submission_in_another_offset_is_not_older_than_the_ledger(p: Profile) -> None:
     snap = b.snapshot(p, [b.ledger_row(p, A, n=0, received=EARLY_BEIJING)])
     got = view(snap, b.incoming(p, A, n=1, received=LATER_UTC))
     assert got.outcomes() == {f"{A}-1.xlsx": "updated"}
 
 
-@pytest.mark.xfail(strict=True, reason="lateness compares the received string's own date with the due date, so "
-                   "17:00 UTC on the due day (01:00 Beijing the day after) counts as on time; issue #14 item 3")
 def test_lateness_is_judged_in_beijing_time(p: Profile) -> None:
     received = f"{due(p)}T17:00:00+00:00"
     got = view(b.snapshot(p), b.incoming(p, A, received=received))
@@ -483,8 +478,6 @@ def test_a_snapshot_without_ledger_is_refused(p: Profile) -> None:
 
 # -- combinations that today go wrong -----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="an older copy with errors is rejected after the newer one merged and "
-                   "stamps 退回 over its 已提交 in the same cell; it should count as superseded")
 def test_an_older_erroneous_copy_does_not_return_the_merged_newer_one(p: Profile) -> None:
     snap = b.snapshot(p, [b.ledger_row(p, A)])
     got = view(snap, b.incoming(p, A, n=1, received=on_time(p, 11)),
@@ -492,8 +485,6 @@ def test_an_older_erroneous_copy_does_not_return_the_merged_newer_one(p: Profile
     assert got.row(snap.ledger.rows[0].row)[b.stage_column(p)].startswith("已提交 ")
 
 
-@pytest.mark.xfail(strict=True, reason="a rejected newest copy does not claim its branch, so an older valid copy "
-                   "merges after it and both 退回 and 已提交 are written to the same cell; the newest should win")
 def test_a_newer_erroneous_copy_is_not_overtaken_by_an_older_valid_one(p: Profile) -> None:
     snap = b.snapshot(p, [b.ledger_row(p, A)])
     got = view(snap, b.incoming(p, A, n=1, received=on_time(p, 11), findings=[b.finding("required")]),
@@ -501,16 +492,12 @@ def test_a_newer_erroneous_copy_is_not_overtaken_by_an_older_valid_one(p: Profil
     assert got.outcomes() == {f"{A}-1.xlsx": "rejected", f"{A}-0.xlsx": "superseded"}
 
 
-@pytest.mark.xfail(strict=True, reason="a held newest copy does not claim its branch, so an older copy is merged "
-                   "while the newest waits for confirmation; the newest should win")
 def test_a_held_newer_copy_keeps_an_older_one_out(p: Profile) -> None:
     got = view(b.snapshot(p), b.incoming(p, A, n=1, received=on_time(p, 11), findings=[_similar(p)]),
                b.incoming(p, A, n=0, received=on_time(p, 9)))
     assert got.outcomes() == {f"{A}-1.xlsx": "held", f"{A}-0.xlsx": "superseded"}
 
 
-@pytest.mark.xfail(strict=True, reason="without a received time the stamp is dated today, but lateness is judged "
-                   "on the empty time string, so a stamp dated after the due date still says 已提交")
 def test_a_stamp_dated_after_the_due_date_is_late(p: Profile) -> None:
     assert NOW.date() > due(p)
     got = view(b.snapshot(p), b.incoming(p, A, received=None))

@@ -6,6 +6,7 @@ Rows and columns are 0-based everywhere in code; A1 references only appear in us
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -118,6 +119,21 @@ class Value:
     parts: tuple[tuple[str, str, str | None], ...] = ()
 
 
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8))  # the offices' clock: a time without offset is Beijing time
+
+
+def parse_instant(text: object) -> dt.datetime | None:
+    """'2024-08-01T10:00:00+08:00', '2024-08-01 10:00' or a datetime -> an aware datetime; None if not a time."""
+    if isinstance(text, dt.datetime):
+        when = text
+    else:
+        try:
+            when = dt.datetime.fromisoformat(str(text or "").strip())
+        except ValueError:
+            return None
+    return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where a submission came from."""
@@ -128,6 +144,12 @@ class Provenance:
     sender: str | None = None
     received: str | None = None  # ISO 8601; from the intake manifest, else the file's mtime
     kind: str | None = None  # sniffed format: xlsx, xls, ods, csv, html
+
+    @property
+    def received_at(self) -> dt.datetime | None:
+        """The received time as an instant: a mail's own offset kept, a time without one (a file's
+        mtime) read as Beijing time. Every comparison of received times goes through here."""
+        return parse_instant(self.received)
 
 
 @dataclass

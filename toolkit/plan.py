@@ -17,7 +17,7 @@ from toolkit.check import Checked
 from toolkit.ledger import SOURCE_FILE, SUBMITTED_AT, Ledger, MasterSnapshot, TableSheet
 from toolkit.log import LogEntry, append_log
 from toolkit.logos import ROW_HEIGHT_PT, Logo
-from toolkit.model import Submission
+from toolkit.model import CHINA_TZ, Submission, parse_instant
 from toolkit.profile import Profile, Stage
 from toolkit.roster import CATEGORY_LABELS
 from toolkit.stages import stamp_text, status_fill
@@ -70,14 +70,15 @@ class _Columns:
         return self.positions[name]
 
 
-def _received(c: Checked) -> str:
-    return c.submission.provenance.received or ""
+def _received(item: Incoming, now: dt.datetime) -> dt.datetime:
+    """When it came, as an instant (a submission without a received time counts as arriving now)."""
+    return item.checked.submission.provenance.received_at or (now if now.tzinfo else now.replace(tzinfo=CHINA_TZ))
 
 
 def provenance_values(sub: Submission) -> dict[str, Any]:
-    """When the submission came (to the minute) and from which file: written beside its values."""
-    received = sub.provenance.received or ""
-    return {SUBMITTED_AT: received.replace("T", " ")[:16] if received else None,
+    """When the submission came (Beijing time, to the minute) and from which file: written beside its values."""
+    when = sub.provenance.received_at
+    return {SUBMITTED_AT: when.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if when else None,
             SOURCE_FILE: Path(sub.provenance.path).name}
 
 
@@ -153,14 +154,25 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         log.append(LogEntry(now, operator, action, branch, stage, old, new,
                             Path(item.submission.provenance.path).name, item.submission.provenance.sha256))
 
-    # Newest first per branch, so later (older) items of the same branch are superseded.
-    order = sorted(incoming, key=lambda i: _received(i.checked), reverse=True)
+    # Newest first: the newest copy of a branch claims it, whatever becomes of it (merged, returned or
+    # held), and every older copy is superseded.
+    order = sorted(incoming, key=lambda i: _received(i, now), reverse=True)
     taken: set[str] = set()
     for item in order:
         c = item.checked
         path = c.submission.provenance.path
+        received = _received(item, now)
         branch = c.branch or str(c.submission.value(profile.key) or "")
         key = normalize_branch(branch)
+        existing = rows.get(key)
+        ledger_time = parse_instant(existing.values.get(SUBMITTED_AT)) if existing else None
+        if key in taken or (ledger_time and ledger_time > received.replace(second=0, microsecond=0)):
+            outcomes.append(BranchOutcome(branch, "superseded", path))
+            if (key, c.submission.provenance.sha256) not in snap.merged | snap.superseded:  # logged once
+                entry("旧版本", branch, c, new="已有更新的提交，本文件未合并")
+            continue
+        if key:
+            taken.add(key)
         blocking = c.errors + ([] if accept_warnings else
                                [f for f in c.warnings if f.rule in profile.confirm_rules])
         if c.status == "unreadable" or c.errors or not branch:
@@ -174,14 +186,6 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         if blocking:
             outcomes.append(BranchOutcome(branch, "held", path, reasons=[f.message for f in blocking]))
             continue
-        existing = rows.get(key)
-        newer_in_ledger = existing and str(existing.values.get(SUBMITTED_AT) or "") > _received(c).replace("T", " ")[:16]
-        if key in taken or newer_in_ledger:
-            outcomes.append(BranchOutcome(branch, "superseded", path))
-            if (key, c.submission.provenance.sha256) not in snap.merged | snap.superseded:  # logged once
-                entry("旧版本", branch, c, new="已有更新的提交，本文件未合并")
-            continue
-        taken.add(key)
         if (key, c.submission.provenance.sha256) in snap.merged:
             outcomes.append(BranchOutcome(branch, "unchanged", path))
             continue
@@ -211,8 +215,9 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
             if after in (None, "") and existing is None:
                 continue
             changes.writes.append(CellWrite(ledger.sheet, row, cols.get(name), after))
-        status = "逾期提交" if first_stage.due and _received(c)[:10] > first_stage.due.isoformat() else "已提交"
-        stamp = stamp_text(status, _received_date(c, now), operator)
+        day = received.astimezone(CHINA_TZ).date()
+        status = "逾期提交" if first_stage.due and day > first_stage.due else "已提交"
+        stamp = stamp_text(status, day, operator)
         changes.writes.append(CellWrite(ledger.sheet, row, cols.get(first_stage.column), stamp,
                                         fill=status_fill(profile.statuses, status)))
         if item.logo is not None and profile.ledger.logo_column:
@@ -239,9 +244,3 @@ def submission_stage(profile: Profile) -> Stage:
     """The stage a merge stamps (see `Profile.submission_stage`)."""
     return profile.submission_stage
 
-
-def _received_date(c: Checked, now: dt.datetime) -> dt.date:
-    try:
-        return dt.datetime.fromisoformat(_received(c)).date()
-    except ValueError:
-        return now.date()

@@ -39,7 +39,6 @@ from toolkit.text import (
 )
 
 BRAND_FIELD = "品牌名称"  # the field duplicate_brand_name compares across branches
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))  # a received time without offset is Beijing time
 _CLIP = 30  # longest value quoted back in a message
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _FORMAT_CHECKS: dict[str, Callable[[Any, str], bool]] = {
@@ -430,17 +429,9 @@ class _Bitmaps:
         return made
 
 
-def _received(sub: Submission) -> dt.datetime | None:
-    try:
-        when = dt.datetime.fromisoformat(sub.provenance.received or "")
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
-
-
 def _oldest_first(subs: list[Submission], idxs: list[int]) -> list[int]:
     """By received time when every one has it; else in list order (later in the list is newer)."""
-    times = [_received(subs[i]) for i in idxs]
+    times = [subs[i].provenance.received_at for i in idxs]
     if all(times):
         return [i for _, i in sorted(zip(times, idxs, strict=True))]
     return sorted(idxs)
