@@ -6,6 +6,7 @@ rest goes through the `cli` fixture (click's CliRunner, in process)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,36 @@ def test_validate_orders_resubmissions_by_the_intake_manifest(tmp_path, cli):
     doc = json.loads(cli("--json", "validate", inbox, "--profile", "hospital-brand").stdout)
     rules = {Path(f["path"]).name: {x["rule"] for x in f["findings"]} for f in doc["files"]}
     assert "duplicate_submission" in rules["b.xlsx"] and "duplicate_submission" not in rules["a.xlsx"]
+
+
+def test_help_and_usage_errors_speak_chinese_by_default_and_english_on_request():
+    """Help, examples and click's own usage errors in Chinese; `--lang en` (before or after the command)
+    or BRANDKIT_LANG=en in English. A subprocess each: the language is process state."""
+    env = {k: v for k, v in os.environ.items() if k != "BRANDKIT_LANG"}
+
+    def shown(*args: str, **extra: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "toolkit", *args], capture_output=True, text=True,
+                              timeout=60, cwd=ROOT, env={**env, **extra})
+        return proc.stdout + proc.stderr
+
+    top = shown("--help")
+    assert "用法：" in top and "把通过校验的申报表合并进台账。" in top and "显示本帮助后退出。" in top
+    merge = shown("merge", "--help")
+    assert "只显示将要做的改动，不写入台账。" in merge and "示例：" in merge and "brandkit merge 品牌台账.xlsx" in merge
+    typo = shown("merge", "--dryrun", "x.xlsx", "y")
+    assert "错误：未知选项 '--dryrun'" in typo and "您是否指的是 '--dry-run'" in typo
+    assert "没有 'mrege' 这个命令" in shown("mrege")
+    for english in (shown("--lang", "en", "merge", "--help"), shown("merge", "--help", "--lang", "en"),
+                    shown("merge", "--help", BRANDKIT_LANG="en")):
+        assert "Usage:" in english and "Show what would change; write nothing." in english
+        assert "Examples:" in english and "只显示" not in english
+    assert "No such option" in shown("merge", "--dryrun", "x", "y", "--lang", "en")
+
+
+def test_global_options_are_taken_before_or_after_the_command():
+    from toolkit.cli import hoist_global_options
+
+    assert hoist_global_options(["merge", "m.xlsx", "in", "--json", "-q", "--lang", "en"]) == \
+        ["--json", "-q", "--lang", "en", "merge", "m.xlsx", "in"]
+    assert hoist_global_options(["stamp", "m.xlsx", "--note", "x", "--", "--json"]) == \
+        ["stamp", "m.xlsx", "--note", "x", "--", "--json"]

@@ -16,6 +16,10 @@ from typing import Any
 
 import click
 
+from toolkit import cli_text
+
+cli_text.install()  # click's own messages ("Usage:", "No such option") in the language chosen
+
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -57,14 +61,61 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+GLOBAL_FLAGS = ("--json", "--debug", "-q", "--quiet")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Global options may come after the command (`brandkit merge … --json --lang en`): move them to the
+    front, where the group parses them. Arguments after `--` are left alone."""
+    end = args.index("--") if "--" in args else len(args)
+    head, rest, tail = [], [], args[end:]
+    i = 0
+    while i < end:
+        if args[i] in GLOBAL_FLAGS:
+            head.append(args[i])
+        elif args[i] == "--lang" and i + 1 < end:
+            head += args[i:i + 2]
+            i += 1
+        elif args[i].startswith("--lang="):
+            head.append(args[i])
+        else:
+            rest.append(args[i])
+        i += 1
+    return head + rest + tail
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value:  # eager, so that help shown in the same call is in this language
+        os.environ["BRANDKIT_LANG"] = value
+    return value
+
+
+class BrandkitCommand(click.Command):
+    """A command whose help is shown in the language chosen (Chinese by default), with examples."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from toolkit.cli_text import localize
+
+        localize(self)
+        super().format_help(ctx, formatter)
+
+
 class BrandkitGroup(click.Group):
-    """Turns known failures into exit codes and Chinese messages; --json may come after the command."""
+    """Turns known failures into exit codes and Chinese messages; global options may come after the
+    command; help in the language chosen."""
+
+    command_class = BrandkitCommand
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        for flag in ("--json", "--debug"):
-            if flag in args[1:] and args.index(flag) > 0:
-                args = [flag] + [a for a in args if a != flag]
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, hoist_global_options(args))
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from toolkit.cli_text import localize
+
+        localize(self)
+        for name in self.list_commands(ctx):
+            localize(self.commands[name])
+        super().format_help(ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
         from toolkit.errors import UsageProblem
@@ -88,15 +139,14 @@ class BrandkitGroup(click.Group):
 
 @click.group(cls=BrandkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Message language.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, is_eager=True, callback=_set_lang,
+              help="Message language.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems (rejected files and errors).")
 @click.version_option(package_name="brandkit")
 @click.pass_context
 def main(ctx: click.Context, as_json: bool, lang: str | None, debug: bool, quiet: bool) -> None:
-    """brandkit: 党支部品牌创建申报的收集、校验、合并与汇总。"""
-    if lang:
-        os.environ["BRANDKIT_LANG"] = lang
+    """brandkit: collect, check, merge, stamp and summarise party-branch brand applications."""
     if debug:
         os.environ["BRANDKIT_DEBUG"] = "1"
     for stream in (sys.stdout, sys.stderr):  # a cp936 console or pipe (Chinese Windows) has no 𠮷, no emoji

@@ -1,0 +1,172 @@
+"""The command line's words in Chinese (the default) and English (`--lang en`, `BRANDKIT_LANG=en`).
+
+Help texts are written in English in `cli.py` (the source language of the code) and looked up here when
+help is shown, so the language chosen on the command line applies. click's own messages ("Usage:",
+"No such option", "Did you mean …") go through gettext in click; `install` points click's lookups at
+this catalogue. Light: the CLI imports this at start-up.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from toolkit.messages import current_lang
+
+# Our help texts: command docstrings and option help, English -> Chinese.
+HELP = {
+    "brandkit: collect, check, merge, stamp and summarise party-branch brand applications.":
+        "brandkit：党支部品牌创建申报表的收取、校验、合并、盖章与汇总。",
+    "Print one JSON document on stdout.": "在标准输出只打印一个 JSON 文档（供脚本使用）。",
+    "Message language.": "提示语言（zh 中文，en 英文）。",
+    "Show tracebacks.": "出错时显示程序调用栈（给维护人员看）。",
+    "Print only problems (rejected files and errors).": "只打印有问题的内容（退回、无法读取、错误）。",
+    "List the built-in campaigns (活动方案).": "列出内置的活动方案。",
+    "Show one campaign in full: the notice, labels, stages, notes.":
+        "完整显示一个活动方案：通知原文、栏目、各阶段与说明。",
+    "Write the branch form (申报表), or with --master the macro-enabled master with buttons.":
+        "生成发给各支部的申报表；加 --master 则生成带按钮的台账（.xlsm）。",
+    "Campaign id, or a .toml path.": "活动方案名称，或 .toml 方案文件的路径。",
+    "Write a macro-enabled master (台账.xlsm) with buttons.": "生成带按钮的台账（台账.xlsm）。",
+    "Output file.": "输出文件。",
+    "Check branch forms against the campaign's rules.": "按活动的填报规则校验各支部的申报表。",
+    "Take rules and roster from this master.": "从这个台账读取填报规则和支部名单。",
+    "Write annotated copies here.": "把标好问题的“校验结果”写到这个文件夹。",
+    "Create a master, or adopt an existing workbook as one.": "新建台账，或接管已有的工作簿作为台账。",
+    "A sheet listing 党总支 / 党支部名称 / 类别 / 必须参与.": "支部名单（党总支、党支部名称、类别、必须参与，可含联系人）。",
+    "Operator name for the log (default: login name).": "记入“操作记录”的经办人（默认：登录用户名）。",
+    "Merge accepted branch forms into the master.": "把通过校验的申报表合并进台账。",
+    "Show what would change; write nothing.": "只显示将要做的改动，不写入台账。",
+    "Merge submissions that have warnings only.": "仅有警告（如内容雷同）的申报表也合并。",
+    "Collect attachments from .eml/.msg/mbox/Maildir/IMAP into an inbox folder.":
+        "从 .eml/.msg/mbox/Maildir/IMAP 邮件中取出附件，放进收件箱文件夹。",
+    "Inbox folder for the attachments.": "存放附件的收件箱文件夹。",
+    "Only mail received on or after this day.": "只收这一天及以后收到的邮件。",
+    "Only mail whose subject contains this text.": "只收主题中含有这段文字的邮件。",
+    "IMAP: move handled mail to this folder.": "IMAP：处理完的邮件移到这个文件夹。",
+    "Stamp a stage's status for branches.": "为支部盖某一阶段的状态章（如 党总支审批：已通过）。",
+    "Stage name, e.g. 党总支审批.": "阶段名称，如 党总支审批。",
+    "Status, e.g. 已通过.": "状态，如 已通过。",
+    "Branch to stamp (repeatable).": "要盖章的支部（可写多次）。",
+    "Every branch in the ledger.": "台账中的全部支部。",
+    "Who stamps (default: login name).": "盖章人（默认：登录用户名）。",
+    "A note for the log.": "记入“操作记录”的备注。",
+    "Stamp date (default: today).": "盖章日期（默认：今天）。",
+    "Allow going back to an earlier status.": "允许退回到更早的状态。",
+    "Progress per 党总支 and stage: submitted, passed, returned, late, missing.":
+        "查看进度：各党总支、各阶段的已交、通过、退回、逾期、未交。",
+    "Count as of this day (default: today).": "按这一天统计（默认：今天）。",
+    "Write the leaders' summary workbook (and PNG charts).": "生成给领导的汇总表（和 PNG 图表）。",
+    "Also write charts as PNG.": "同时把图表存为 PNG（可用于幻灯片）。",
+    "Run the whole flow on the bundled samples.": "用自带的样例跑一遍完整流程。",
+    "Which campaign's samples to run.": "用哪个活动的样例。",
+    "Restore the master as it was before the last apply.": "撤销上一次对台账的修改。",
+    "Show the version and exit.": "显示版本号后退出。",
+}
+
+# Examples shown under each command's help (the same commands in both languages).
+EXAMPLES = {
+    "profiles": ["brandkit profiles", "brandkit profiles --profile hospital-brand"],
+    "template": ["brandkit template --profile hospital-brand -o 申报表.xlsx",
+                 "brandkit template --profile hospital-brand --master -o 台账.xlsm"],
+    "validate": ["brandkit validate 收件箱/ --profile hospital-brand --report-dir 校验结果/",
+                 "brandkit --json validate 申报表.xlsx --master 品牌台账.xlsx"],
+    "init": ["brandkit init 品牌台账.xlsx --profile hospital-brand --roster 支部名单.xlsx"],
+    "merge": ["brandkit merge 品牌台账.xlsx 收件箱/ --dry-run", "brandkit merge 品牌台账.xlsx 收件箱/ --by 王干事"],
+    "intake": ["brandkit intake 邮件导出/ -o 收件箱/",
+               "brandkit intake imaps://dangban@163.com/INBOX -o 收件箱/ --move-to 已处理"],
+    "stamp": ["brandkit stamp 品牌台账.xlsx --stage 党总支审批 --status 已通过 --branch 护理部党支部 --by 张三"],
+    "status": ["brandkit status 品牌台账.xlsx", "brandkit --json status 品牌台账.xlsx --date 2024-08-15"],
+    "summary": ["brandkit summary 品牌台账.xlsx -o 汇总.xlsx --png 图表/"],
+    "undo": ["brandkit undo 品牌台账.xlsx"],
+    "demo": ["brandkit demo", "brandkit demo 演示/ --profile university-project"],
+}
+
+# click's own messages (its gettext ids), English -> Chinese.
+CLICK = {
+    "Usage:": "用法：",
+    "Options": "选项",
+    "Commands": "命令",
+    "Positional arguments": "参数",
+    "Show this message and exit.": "显示本帮助后退出。",
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "运行“{command} {option}”查看帮助。",
+    "No such option: {name}": "未知选项 {name}",
+    "No such option {name!r}.": "未知选项 {name!r}。",
+    "No such command {name!r}.": "没有 {name!r} 这个命令。",
+    "Did you mean {possibility}?": "您是否指的是 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（您是否指的是其中之一：{possibilities}？）",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing command.": "缺少命令。",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效：{message}",
+    "Invalid value: {message}": "值无效：{message}",
+    "Option {name!r} requires an argument.": "选项 {name!r} 后面需要一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 后面需要 {nargs} 个值。",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不需要值。",
+    "Got unexpected extra argument ({args})": "多出了参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多出了参数（{args}）",
+    "{name} {filename!r} does not exist.": "找不到{name} {filename!r}。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，这里需要文件夹。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，这里需要文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 无法读取（没有权限）。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 无法写入（没有权限）。",
+    "{value!r} is not one of {choices}.": "{value!r} 不是可选值（{choices}）之一。",
+    "{value!r} is not {choice}.": "{value!r} 应为 {choice}。",
+    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "{value!r} 不符合格式 {formats}。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "Aborted!": "已中止。",
+    "default: {default}": "默认：{default}",
+    "required": "必填",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+}
+EXAMPLES_TITLE = {"zh": "示例：", "en": "Examples:"}
+
+
+def tr(text: str | None) -> str | None:
+    """One of our help texts in the current language (English is the source)."""
+    if text is None or current_lang() == "en":
+        return text
+    return HELP.get(text.strip(), text)
+
+
+def _gettext(message: str) -> str:
+    return message if current_lang() == "en" else CLICK.get(message, message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return _gettext(singular if n == 1 else plural)
+
+
+def install() -> None:
+    """Point click's message lookups (module-level `_` and `ngettext`) at this catalogue."""
+    for name in ("core", "exceptions", "parser", "types", "formatting", "decorators", "termui", "utils"):
+        module = sys.modules.get(f"click.{name}")
+        if module is None:
+            continue
+        if hasattr(module, "_"):
+            module._ = _gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = _ngettext  # type: ignore[attr-defined]
+
+
+def localize(command: Any) -> Any:
+    """Set a command's help, its options' help and its examples to the current language. The English
+    source texts are kept on the objects, so switching language and back is exact."""
+    source = command.__dict__.setdefault("_source_help", command.help)
+    command.help = tr(source)
+    command.short_help = None
+    examples = EXAMPLES.get(command.name or "")
+    command.epilog = ("\b\n" + EXAMPLES_TITLE[current_lang()] + "\n" + "\n".join(f"  {e}" for e in examples)
+                      if examples else None)
+    for param in command.params:
+        if getattr(param, "help", None) is not None:
+            param.help = tr(param.__dict__.setdefault("_source_help", param.help))
+    return command
