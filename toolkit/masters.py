@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.atomic import write_atomic
 from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot, read_roster
@@ -157,7 +159,7 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
             snap = load_master(path, profile.id)
             changes, result = plan_adoption(snap, roster, operator, now)
             result.backup = None
-            path.write_bytes(_patched(path.read_bytes(), changes))
+            write_atomic(path, _patched(path.read_bytes(), changes))
             result.created = True
             return result
         changes, result = plan_adoption(MasterSnapshot(path, profile, [], None, None), roster, operator, now)
@@ -181,11 +183,11 @@ def _write_new_master(path: Path, changes: ChangeSet) -> None:
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.brandkit-tmp")
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
     write_new_sheets(wb, changes)
     wb.close()
-    tmp.replace(path)
+    write_atomic(path, buf.getvalue())
 
 
 def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
