@@ -64,7 +64,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _config(root: Path, port: int) -> str:
+def _certificate(root: Path) -> str:
+    """A throwaway self-signed certificate for STARTTLS: dovecot config lines naming it."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
+                   check=True, capture_output=True, timeout=60)
+    return f"ssl = yes\nssl_cert = <{root}/cert.pem\nssl_key = <{root}/key.pem\n"
+
+
+def _config(root: Path, port: int, tls: bool = False) -> str:
     if os.geteuid() == 0:
         owner = "mail_uid = nobody\nmail_gid = nogroup\nfirst_valid_uid = 1\n"
     else:
@@ -77,7 +85,7 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+{_certificate(root) if tls else "ssl = no"}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u/Maildir
@@ -125,6 +133,16 @@ def _wait_for_greeting(port: int, proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
+    yield from _serve(tls=False)
+
+
+@pytest.fixture
+def dovecot_starttls() -> Iterator[Dovecot]:
+    """dovecot offering STARTTLS on its plain port (a self-signed certificate), as most servers do."""
+    yield from _serve(tls=True)
+
+
+def _serve(tls: bool) -> Iterator[Dovecot]:
     binary = _binary()
     root = Path(tempfile.mkdtemp(prefix="brandkit-dovecot-"))
     root.chmod(0o755)  # dovecot's auth process must be able to enter it
@@ -136,7 +154,7 @@ def dovecot() -> Iterator[Dovecot]:
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n", encoding="utf-8")
     port = _free_port()
     conf = root / "dovecot.conf"
-    conf.write_text(_config(root, port), encoding="utf-8")
+    conf.write_text(_config(root, port, tls), encoding="utf-8")
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_for_greeting(port, proc)

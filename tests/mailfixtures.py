@@ -294,3 +294,19 @@ def hostile_cases() -> list[Case]:
         Case("not_mail", b"\x00\x01binary garbage, not a message\xff" * 10, {}),
     ]
     return cases
+
+
+def rar4(members: dict[bytes, bytes]) -> bytes:
+    """A RAR 4 archive of stored (uncompressed) members, names as raw bytes (the OEM code page, as
+    WinRAR writes names without its Unicode flag). Written by hand: no free tool creates RAR."""
+
+    def block(kind: int, flags: int, body: bytes) -> bytes:
+        head = struct.pack("<BHH", kind, flags, 7 + len(body)) + body
+        return struct.pack("<H", zlib.crc32(head) & 0xFFFF) + head
+
+    out = b"Rar!\x1a\x07\x00" + block(0x73, 0, bytes(6))
+    for name, data in members.items():
+        body = struct.pack("<IIBIIBBHI", len(data), len(data), 3, zlib.crc32(data), 0x21000000, 20, 0x30,
+                           len(name), 0o100644 << 16) + name
+        out += block(0x74, 0x8000, body) + data
+    return out + block(0x7B, 0x4000, b"")

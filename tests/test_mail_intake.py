@@ -56,9 +56,9 @@ def test_every_broken_name_is_decoded_and_saved(tmp_path: Path, cases: list[fx.C
     assert "超大附件" in big.reason and "ftnExs_download" in big.reason
     assert report.has_rejections
 
-    # JSON is exactly DESIGN §4's shape
+    # JSON is DESIGN §4's shape, with the errors and the warnings (an unencrypted IMAP connection)
     doc = json.loads(json.dumps(report.to_json(), ensure_ascii=False))
-    assert set(doc) == {"messages", "errors"}
+    assert set(doc) == {"messages", "errors", "warnings"}
     first = doc["messages"][0]
     assert set(first) == {"message_id", "from", "subject", "date", "attachments", "skipped"}
     assert set(first["attachments"][0]) == {"name", "path", "sha256"}

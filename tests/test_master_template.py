@@ -17,13 +17,12 @@ from toolkit.master_template import (
     CONF_SHEET,
     CONSOLE_SHEET,
     MACRO_CONTENT_TYPE,
-    MACROS_DIR,
     RESULT,
     module_sources,
     template_files,
     write_master_template,
 )
-from toolkit.profile import builtin_profiles, load_profile
+from toolkit.profile import PROFILE_SHEET, builtin_profiles, load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "workbook_templates"
@@ -88,7 +87,7 @@ def test_embedded_modules_are_macros_and_the_installed_xlwings_module(built: dic
     import xlwings
 
     modules = _modules(built[name])
-    for path in MACROS_DIR.glob("*.bas"):
+    for path in (ROOT / "macros").glob("*.bas"):
         assert _body(modules[path.stem]) == _body(path.read_text(encoding="ascii"))
     package = Path(xlwings.__file__).parent
     assert _body(modules["xlwings"]) == _body((package / "xlwings.bas").read_text(encoding="utf-8"))
@@ -99,7 +98,7 @@ def test_embedded_modules_are_macros_and_the_installed_xlwings_module(built: dic
 
 def test_macros_are_ascii_only() -> None:
     """VBA projects use code page 1252: a Chinese character in a .bas file would become '????'."""
-    files = list(MACROS_DIR.glob("*.bas"))
+    files = list((ROOT / "macros").glob("*.bas"))
     assert files
     for path in files:
         path.read_bytes().decode("ascii")
@@ -119,8 +118,8 @@ def test_package_is_macro_enabled_with_console_ledger_log_rules_and_hidden_conf(
               for tag in re.findall(r"<sheet [^>]*/>", workbook)}
     tables = [t.sheet_name for t in profile.tables]  # one sheet per table (申报工程, 活动台帐)
     assert list(sheets) == [CONSOLE_SHEET, profile.ledger.sheet, *tables, "填报规则", profile.ledger.log_sheet,
-                            CONF_SHEET]
-    assert [name for name, hidden in sheets.items() if hidden] == [CONF_SHEET]
+                            PROFILE_SHEET, CONF_SHEET]
+    assert [name for name, hidden in sheets.items() if hidden] == [PROFILE_SHEET, CONF_SHEET]
     assert 'codeName="ThisWorkbook"' in workbook
 
 

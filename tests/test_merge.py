@@ -166,7 +166,7 @@ def test_fidelity_of_every_corpus_workbook_as_master(tmp_path, original):
     from python_calamine import CalamineWorkbook
 
     master = tmp_path / original.name
-    shutil.copy(original, master)
+    shutil.copyfile(original, master)  # content only: the corpus may be read-only
     cli("init", str(master), "--profile", "hospital-brand")
     cli("merge", str(master), str(make_inbox(tmp_path / "in", 3)))
     with zipfile.ZipFile(original) as a, zipfile.ZipFile(master) as b:
@@ -234,12 +234,13 @@ def test_an_original_that_could_not_be_staged_is_reported(tmp_path):
     from toolkit.render import render_merge
 
     master = tmp_path / "台账.xlsx"
-    staged = logo_dir(master) / ".staging"
+    staged = logo_dir(master) / ".staging" / "run"
     staged.mkdir(parents=True)
     (staged / "aaa-0.jpg").write_bytes(b"jpeg bytes")
     result = MergeResult(master, None, [], dry_run=False, logos={
         "内科党支部": Logo(b"", "jpeg", 96, 72, "aaa-0", "jpeg"),
-        "外科党支部": Logo(b"", "jpeg", 96, 72, "bbb-0", "jpeg")})  # its write failed: nothing staged
+        "外科党支部": Logo(b"", "jpeg", 96, 72, "bbb-0", "jpeg")},  # its write failed: nothing staged
+        staging=staged)
     finish(result, lambda: None)  # applied (nothing to write here): keep the originals, clear the staging
     assert [p.name for p in logo_dir(master).iterdir()] == ["内科党支部.jpg"]
     assert result.missing_originals == ["外科党支部"]

@@ -417,7 +417,7 @@ def test_cross_check_1000_submissions_is_fast() -> None:
 # -- the catalogue --------------------------------------------------------------------------------
 
 def test_every_rule_id_has_a_title_and_both_languages() -> None:
-    assert len(RULES) == 20 and len(set(RULES)) == 20
+    assert len(RULES) == 21 and len(set(RULES)) == 21
     for rule in RULES:
         assert title(rule, "zh") and title(rule, "en") and title(rule, "zh") != title(rule, "en")
     for key, entry in CATALOGUE.items():
@@ -438,7 +438,7 @@ def test_validation_produces_every_rule_id_except_the_readers_own() -> None:
     produced |= {f.rule for f in validate(sub, HB)}
     specs = [(FieldSpec("e", type="email"), "x"), (FieldSpec("d", type="date"), "x"),
              (FieldSpec("c", type="enum", choices=("a",)), "x"), (FieldSpec("p", pattern="a"), "x"),
-             (FieldSpec("m", min_chars=5), "x")]
+             (FieldSpec("m", min_chars=5), "x"), (FieldSpec("t"), "a" * 40_000)]
     for spec, raw in specs:
         produced |= {f.rule for f in check_value(spec, Value(spec.name, raw, raw, "S!A1"))}
     produced |= {f.rule for f in branch_findings(submission(党支部名称="无名"), HB, ROSTER)}

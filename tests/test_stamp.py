@@ -297,7 +297,7 @@ def test_stamping_leaves_untouched_parts_byte_identical(tmp_path: Path, original
         ws.write_row(n, 0, [group, branch])
     wb.close()
     master = tmp_path / original.name
-    shutil.copy(original, master)
+    shutil.copyfile(original, master)  # content only: the corpus may be read-only
     init_master(master, "hospital-brand", roster, operator="张三")
     adopted = master.read_bytes()
     first = stamp(master, "申报", "已提交", ["心内科", "骨科"], by="张三", date=DAY)

@@ -58,14 +58,22 @@ class ValidationResult:
     profile: Profile
     checked: list[Checked]
     report_paths: dict[int, Path] = field(default_factory=dict)  # index into checked -> report file
+    report_errors: dict[int, str] = field(default_factory=dict)  # index into checked -> why it has none
     overview: Path | None = None
+    overview_error: str | None = None  # why 校验汇总.xlsx could not be written
 
     @property
     def rejected(self) -> bool:
         return any(c.status in ("error", "unreadable") for c in self.checked)
 
     def to_json(self) -> dict[str, Any]:
-        return {"files": [file_json(c) for c in self.checked]}
+        files = [file_json(c) for c in self.checked]
+        for n, doc in enumerate(files):  # with --report-dir: where each report went, or why it did not
+            if n in self.report_paths:
+                doc["report"] = str(self.report_paths[n])
+            elif n in self.report_errors:
+                doc["report_error"] = self.report_errors[n]
+        return {"files": files}
 
 
 def file_json(c: Checked) -> dict[str, Any]:
@@ -115,20 +123,42 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
 
 
 def write_reports(result: ValidationResult, report_dir: Path) -> None:
-    """One `<原文件名>_校验结果.xlsx` per file (a 党总支 workbook's sheets share one) and 校验汇总.xlsx."""
-    from toolkit.report import ReportRow, write_file_report, write_office_summary
+    """One `<原文件名>_校验结果.xlsx` per file (a 党总支 workbook's sheets share one; files named alike get
+    `<原文件名> (2)_校验结果.xlsx`) and 校验汇总.xlsx. A report that cannot be written is recorded in
+    `report_errors` (and in the summary) and the others are still written."""
+    from toolkit.report import (
+        SUMMARY_NAME,
+        ReportError,
+        ReportRow,
+        report_name,
+        write_file_report,
+        write_office_summary,
+    )
 
     report_dir.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, list[int]] = {}
     for n, c in enumerate(result.checked):
         by_file.setdefault(c.submission.provenance.path, []).append(n)
     rows = []
+    taken = {SUMMARY_NAME.casefold()}
     for indexes in by_file.values():
         items = [(result.checked[n].submission, result.checked[n].findings) for n in indexes]
-        path = write_file_report(items, report_dir)
+        path: Path | None = None
+        error = None
+        try:
+            path = write_file_report(items, report_dir, name=report_name(items[0][0], taken))
+        except ReportError as exc:
+            error = str(exc)
         for n in indexes:
             c = result.checked[n]
-            result.report_paths[n] = path
+            if path is not None:
+                result.report_paths[n] = path
+            else:
+                result.report_errors[n] = error or ""
             rows.append(ReportRow(path=c.submission.provenance.path, sheet=c.submission.provenance.sheet,
-                                  branch=c.branch, status=c.status, findings=c.findings, report_path=str(path)))
-    result.overview = write_office_summary(rows, report_dir / "校验汇总.xlsx")
+                                  branch=c.branch, status=c.status, findings=c.findings,
+                                  report_path=str(path) if path else None, report_error=error))
+    try:
+        result.overview = write_office_summary(rows, report_dir / SUMMARY_NAME)
+    except ReportError as exc:
+        result.overview_error = str(exc)

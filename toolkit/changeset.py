@@ -91,12 +91,14 @@ class RowHeight:
 @dataclass(frozen=True)
 class NewSheet:
     """Add a worksheet (e.g. the ledger or 操作记录 when a workbook has none). `rows[0]` is the header,
-    written bold with a fill and frozen; `widths` are per column in Excel character units."""
+    written bold with a fill and frozen; `widths` are per column in Excel character units. `protected`
+    turns on sheet protection without a password (Excel and WPS then refuse edits until unprotected)."""
 
     name: str
     rows: Sequence[Sequence[CellValue]]
     widths: Sequence[float] = field(default_factory=list)
     hidden: bool = False
+    protected: bool = False
 
 
 @dataclass

@@ -30,15 +30,18 @@ class Context:
         self.quiet = quiet or as_json
 
     def say(self, text: str = "", *, problem: bool = False) -> None:
-        """Human text on stdout; none with --json (stdout is the document); with -q only problems."""
+        """Human text on stdout; none with --json (stdout is the document); with -q only problems. Control
+        characters from subjects, names and values are shown escaped, never obeyed (render.printable)."""
         if not self.as_json and (problem or not self.quiet):
-            click.echo(text)
+            click.echo(_printable(text))
 
     def emit(self, document: dict[str, Any]) -> None:
         """The JSON document on stdout, as UTF-8 whatever the console's code page (none under pythonw)."""
         if sys.stdout is None:
             return
-        text = json.dumps(document, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+        from toolkit.render import json_text
+
+        text = json_text(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default)) + "\n"
         sys.stdout.flush()
         binary = getattr(sys.stdout, "buffer", None)  # absent when a caller swapped in a StringIO
         if binary is None:
@@ -53,6 +56,12 @@ class Context:
         from toolkit.render import progress_callback
 
         return progress_callback(label)
+
+
+def _printable(text: str) -> str:
+    from toolkit.render import printable
+
+    return printable(text)
 
 
 def _json_default(value: Any) -> Any:
@@ -123,7 +132,7 @@ class BrandkitGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UsageProblem as exc:
-            click.echo(f"错误：{exc}", err=True)
+            click.echo(f"错误：{_printable(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
@@ -133,7 +142,8 @@ class BrandkitGroup(click.Group):
         except Exception as exc:  # the last line of defence: no traceback without --debug
             if os.environ.get("BRANDKIT_DEBUG") or "--debug" in sys.argv:
                 raise
-            click.echo(f"内部错误：{type(exc).__name__}: {exc}\n请加 --debug 重新运行并把输出发给维护人员。", err=True)
+            click.echo(f"内部错误：{type(exc).__name__}: {_printable(str(exc))}\n请加 --debug 重新运行并把输出发给维护人员。",
+                       err=True)
             sys.exit(EXIT_INTERNAL)
 
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 from toolkit.batch import collect_paths
-from toolkit.profile import Profile, load_profile
+from toolkit.bundled import bundled
+from toolkit.errors import UsageProblem
+from toolkit.profile import Profile
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 PROFILE = "hospital-brand"
 CHINA = dt.timezone(dt.timedelta(hours=8))
 LEAD_DAYS = 16  # the first sample mail arrives this many days before the form is due; one every 2 days
@@ -43,17 +47,37 @@ def write_sample_mail(forms: list[Path], folder: Path, profile: Profile) -> list
     return out
 
 
+@contextmanager
+def sample_path(*parts: str) -> Iterator[Path]:
+    """A bundled sample (file or folder) as a path on disk (see `toolkit.bundled`)."""
+    from importlib.resources import as_file
+
+    with as_file(functools.reduce(operator.truediv, parts, bundled("samples"))) as path:
+        yield path
+
+
 def run_demo(folder: Path, say: Callable[[str], None], profile_id: str = PROFILE) -> int:
+    from toolkit.app import resolve_profile
+
+    profile = resolve_profile(profile_id)
+    with sample_path(profile.id) as forms_dir, sample_path("rosters", f"{profile.id}_支部名单.xlsx") as roster:
+        if not forms_dir.is_dir():
+            raise UsageProblem(f"没有活动方案 {profile.id} 的示例申报表（{forms_dir}）：只有内置活动方案带示例；"
+                               f"内置方案也找不到示例时，说明 brandkit 安装不完整，请重新安装")
+        return _run(folder, say, profile, forms_dir, roster if roster.is_file() else None)
+
+
+def _run(folder: Path, say: Callable[[str], None], profile: Profile, forms_dir: Path, roster: Path | None) -> int:
     from toolkit import app
     from toolkit.mail import intake
     from toolkit.masters import init_master
     from toolkit.merging import merge
     from toolkit.render import render_merge
 
-    profile = load_profile(profile_id)
+    profile_id = profile.id
     if folder.exists():
         shutil.rmtree(folder)
-    forms = collect_paths([SAMPLES / profile_id])
+    forms = collect_paths([forms_dir])
     mails = write_sample_mail(forms, folder / "邮件", profile)
     say(f"活动方案：{profile.id}（{profile.title}）")
     say(f"1. 收取邮件：{len(mails)} 封样例邮件 → {folder / '收件箱'}")
@@ -64,9 +88,8 @@ def run_demo(folder: Path, say: Callable[[str], None], profile_id: str = PROFILE
     counts = {s: sum(1 for c in result.checked if c.status == s) for s in ("ok", "warning", "error", "unreadable")}
     say(f"   通过 {counts['ok']}，有警告 {counts['warning']}，不通过 {counts['error']}，无法读取 {counts['unreadable']}")
     master = folder / f"{profile.ledger.sheet}.xlsx"
-    roster = SAMPLES / "rosters" / f"{profile_id}_支部名单.xlsx"
-    say(f"3. 新建台账{f'（支部名单 {roster}）' if roster.exists() else ''} → {master}")
-    init_master(master, profile_id, roster if roster.exists() else None, operator="党办干事")
+    say(f"3. 新建台账{f'（支部名单 {roster.name}）' if roster else ''} → {master}")
+    init_master(master, profile_id, roster, operator="党办干事")
     say("4. 合并通过校验的申报表" + ("（标识放进“品牌标识”列）" if profile.ledger.logo_column else ""))
     merged = merge(master, [folder / "收件箱"], operator="党办干事")
     render_merge(merged, lambda line="", problem=False: say("   " + line))

@@ -9,6 +9,7 @@ from typing import Any
 
 from toolkit.errors import UsageProblem
 from toolkit.profile import (
+    PROFILE_SHEET,
     RULES_SHEET,
     Profile,
     ProfileError,
@@ -16,6 +17,9 @@ from toolkit.profile import (
     apply_rule_overrides,
     history_sheet,
     load_profile,
+    profile_from_text,
+    stored_profile_id,
+    stored_profile_text,
 )
 from toolkit.readers.grid import Grid
 from toolkit.roster import (
@@ -145,11 +149,15 @@ class MasterSnapshot:
     roster_entries: dict[str, RosterEntry] = field(default_factory=dict)  # branch -> the roster's row
     roster_sheet: RosterSheet | None = None
     has_rules_sheet: bool = False
+    stored_profile: str | None = None  # the profile text the master carries (活动方案文件), None without one
     merged: set[tuple[str, str]] = field(default_factory=set)  # (normalised branch, sha256) already merged
     # ... and those the log already names as an older version (旧版本), so a re-merge does not log them again
     superseded: set[tuple[str, str]] = field(default_factory=set)
+    # ... and those already returned (退回), so merging a rejected form again writes nothing
+    rejected: set[tuple[str, str]] = field(default_factory=set)
     tables: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its sheet in the master
     histories: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its 历史 sheet
+    sha256: str = ""  # of the bytes the snapshot was taken from (the journal re-plans when they changed)
 
 
 def canonical_columns(profile: Profile) -> dict[str, str]:
@@ -171,7 +179,7 @@ def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
     at least two other known columns. The profile's own ledger sheet name wins a tie."""
     lookup = canonical_columns(profile)
     best: tuple[int, Ledger] | None = None
-    skipped = {RULES_SHEET, profile.ledger.log_sheet, *table_sheets(profile)}
+    skipped = {RULES_SHEET, PROFILE_SHEET, profile.ledger.log_sheet, *table_sheets(profile)}
     for grid in grids.values():
         if grid.name in skipped:
             continue
@@ -231,26 +239,38 @@ def rule_rows(grids: dict[str, Grid]) -> list[list[Any]]:
     return []
 
 
-def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> MasterSnapshot:
-    """Pure: the master's grids -> what brandkit needs to know about it."""
+def master_profile(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Profile:
+    """The campaign a master runs, before its 填报规则 overrides: the profile it stores (the text it was
+    set up with, which wins over a built-in of the same id and needs no file), else the built-in its
+    填报规则 names (a master from before profiles were stored). A profile named explicitly (validate
+    --profile P --master M) wins unless it is the stored profile's own id."""
+    text = stored_profile_text(grids)
+    if profile_name and (text is None or stored_profile_id(text) != profile_name):
+        return load_profile(profile_name)
+    if text is not None:
+        return profile_from_text(text, where=f"“{PROFILE_SHEET}”工作表")
     recorded = profile_id_in(grids)
-    name = profile_name or recorded
-    if not name:
+    if not recorded:
         raise UsageProblem(f"台账 {path.name} 中没有“{RULES_SHEET}”工作表记录活动方案，请加 --profile 指定"
                            f"（或先运行 brandkit init {path.name} --profile …）")
+    return load_profile(recorded)
+
+
+def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> MasterSnapshot:
+    """Pure: the master's grids -> what brandkit needs to know about it."""
     try:
-        profile = load_profile(name)
-        profile = apply_rule_overrides(profile, rule_rows(grids))
+        profile = apply_rule_overrides(master_profile(path, grids, profile_name), rule_rows(grids))
     except ProfileError as exc:
         raise UsageProblem(f"{path.name}：{exc}") from exc
     ledger = find_ledger(grids, profile)
     log = grids.get(profile.ledger.log_sheet)
     snap = MasterSnapshot(path, profile, list(grids), ledger,
                           log_rows=(max(len(log.rows) - 1, 0) if log else None),
-                          has_rules_sheet=RULES_SHEET in grids)
+                          has_rules_sheet=RULES_SHEET in grids, stored_profile=stored_profile_text(grids))
     if log is not None:
         snap.merged = merged_files(log)
         snap.superseded = merged_files(log, ("旧版本",))
+        snap.rejected = merged_files(log, ("退回",))
     for spec in profile.tables:
         for target, name, history in ((snap.tables, spec.sheet_name, False),
                                       (snap.histories, history_sheet(spec), True)):
@@ -261,8 +281,8 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
     for row in ledger.rows if ledger else []:
         _add_branch(snap, seen, row.branch, row.values.get(profile.group))
     for grid in grids.values():
-        if ledger and grid.name == ledger.sheet or grid.name in (RULES_SHEET, profile.ledger.log_sheet,
-                                                                 *table_sheets(profile)):
+        own = (RULES_SHEET, PROFILE_SHEET, profile.ledger.log_sheet, *table_sheets(profile))
+        if ledger and grid.name == ledger.sheet or grid.name in own:
             continue
         if normalize_label(grid.name) in ROSTER_SHEETS and (header := roster_header(grid)) is not None:
             items = read_roster(grid)
@@ -307,28 +327,16 @@ def _add_branch(snap: MasterSnapshot, seen: dict[str, str], branch: str, group: 
             snap.categories.setdefault(name, entry.category)
 
 
-def load_master(path: Path, profile_name: str | None = None) -> MasterSnapshot:
-    """Read the master's values (python-calamine) and snapshot it. The master is the office's own file,
-    but its size is still checked before parsing."""
-    from toolkit.readers.errors import Unreadable
-    from toolkit.readers.grid import read_grids
-    from toolkit.readers.limits import check_size, check_zip
-    from toolkit.readers.sniff import sniff
+def load_master(path: Path, profile_name: str | None = None, data: bytes | None = None) -> MasterSnapshot:
+    """Read the master's values (python-calamine, in a child process under the master's limits: see
+    toolkit.masterfile) and snapshot it; `data`: its bytes, already read (under the journal's lock).
+    The snapshot records the sha256 of the bytes it was taken from."""
+    from toolkit.masterfile import digest, master_grids, read_master
 
-    if not path.exists():
-        raise UsageProblem(f"找不到台账文件：{path}")
-    try:
-        data = path.read_bytes()
-        check_size(len(data))
-        kind = sniff(data)
-        if kind != "xlsx":
-            raise UsageProblem(f"台账 {path.name} 不是 .xlsx/.xlsm 文件（识别为 {kind}）。请在 Excel/WPS 中另存为 .xlsx 后再用")
-        check_zip(data)
-        grids = read_grids(data, kind)
-    except Unreadable as exc:
-        from toolkit.messages import unreadable_reason
-
-        raise UsageProblem(f"台账 {path.name} 无法读取：{unreadable_reason(exc.reason, **exc.params)}") from exc
-    except OSError as exc:
-        raise UsageProblem(f"台账 {path.name} 无法读取：{exc.strerror}") from exc
-    return snapshot(path, grids, profile_name)
+    if data is None:
+        data, grids = read_master(path)
+    else:
+        grids = master_grids(path.name, data)
+    snap = snapshot(path, grids, profile_name)
+    snap.sha256 = digest(data)
+    return snap

@@ -76,6 +76,17 @@ def _new_sheet(book: Any, spec: NewSheet) -> None:
         sheet.range((1, c + 1)).column_width = w
     if spec.hidden:
         sheet.visible = False
+    if spec.protected:
+        _protect(sheet)
+
+
+def _protect(sheet: Any) -> None:
+    """Sheet protection without a password where the engine offers it (Excel, through its object model);
+    the remote engine has no such call, and the sheet stays hidden there all the same."""
+    try:
+        sheet.api.Protect()
+    except (AttributeError, NotImplementedError):
+        pass
 
 
 def _last_row(sheet: Any) -> int:

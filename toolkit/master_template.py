@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.atomic import write_atomic
+from toolkit.bundled import bundled
 from toolkit.profile import Profile
 
 CONSOLE_SHEET = "控制台"
 CONF_SHEET = "xlwings.conf"
-MACROS_DIR = Path(__file__).resolve().parent / "macros"
 XLWINGS_MODULES = (("xlwings", "xlwings.bas"), ("Dictionary", "addin/Dictionary.cls"))  # Dictionary: macOS
 MACRO_CONTENT_TYPE = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 PLAIN_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -85,7 +85,8 @@ def module_sources() -> dict[str, str]:
     import xlwings
 
     package = Path(xlwings.__file__).parent
-    sources = {path.stem: path.read_text(encoding="ascii") for path in sorted(MACROS_DIR.glob("*.bas"))}
+    macros = sorted((m for m in bundled("macros").iterdir() if m.name.endswith(".bas")), key=lambda m: m.name)
+    sources = {m.name.removesuffix(".bas"): m.read_text(encoding="ascii") for m in macros}
     for name, rel in XLWINGS_MODULES:
         sources[name] = (package / rel).read_text(encoding="utf-8")
     return sources

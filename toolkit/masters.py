@@ -15,7 +15,15 @@ from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot, read_roster
 from toolkit.log import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
 from toolkit.plan_tables import adopt_tables
-from toolkit.profile import RULES_SHEET, Profile, rules_sheet_rows
+from toolkit.profile import (
+    PROFILE_SHEET,
+    RULES_SHEET,
+    Profile,
+    profile_sheet,
+    rules_sheet_rows,
+    stored_profile_id,
+    stored_text,
+)
 from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.text import normalize_branch
 
@@ -61,8 +69,14 @@ def roster_rows(path: Path | None) -> list[dict[str, Any]]:
 
 def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: str,
                   now: dt.datetime) -> tuple[ChangeSet, InitResult]:
-    """Pure: what an existing workbook needs to become a master (ledger, status columns, log, rules)."""
+    """Pure: what an existing workbook needs to become a master (ledger, status columns, log, rules, and
+    the profile's own text)."""
     profile = snap.profile
+    if snap.stored_profile is not None and snap.stored_profile != stored_text(profile):
+        raise UsageProblem(f"台账 {snap.path.name} 已存有建台账时的活动方案“{stored_profile_id(snap.stored_profile) or '?'}”"
+                           f"（隐藏的“{PROFILE_SHEET}”工作表），之后的操作都按它运行；这次指定的活动方案 {profile.id} "
+                           f"与它内容不同，台账未作改动。如确要改用新方案：在 Excel 中取消隐藏并删除“{PROFILE_SHEET}”"
+                           f"工作表后，再运行 brandkit init")
     changes = ChangeSet()
     result = InitResult(snap.path, False, [], [], [])
     header = ledger_header(profile)
@@ -100,6 +114,10 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     if snap.log_rows is None:
         changes.new_sheets.append(NewSheet(profile.ledger.log_sheet, [list(LOG_COLUMNS)], LOG_WIDTHS))
         result.added_sheets.append(profile.ledger.log_sheet)
+    stored = profile_sheet(profile) if snap.stored_profile is None else None
+    if stored is not None:  # the campaign travels with the master (hidden; 填报规则 still wins)
+        changes.new_sheets.append(stored)
+        result.added_sheets.append(stored.name)
     append_log(changes, profile.ledger.log_sheet, snap.log_rows if snap.log_rows is not None else 0,
                [LogEntry(now, operator, "初始化", new=f"活动方案 {profile.id}；新增 {len(new_branches)} 个支部")])
     return changes, result
@@ -140,7 +158,7 @@ def _widths(header: list[str]) -> list[float]:
 
 def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
                 operator: str | None = None) -> InitResult:
-    from toolkit.journal import apply_changes
+    from toolkit.journal import update
     from toolkit.ledger import load_master
 
     operator = operator or getpass.getuser()
@@ -166,9 +184,9 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
         _write_new_master(path, changes)
         result.created = True
         return result
-    snap = load_master(path, profile_name)
-    changes, result = plan_adoption(snap, roster, operator, now)
-    result.backup = apply_changes(path, changes)
+    (_, result), backup = update(path, lambda snap: plan_adoption(snap, roster, operator, now),
+                                 lambda planned: planned[0], profile_name=profile_name)
+    result.backup = backup
     return result
 
 
@@ -210,3 +228,5 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
         ws.freeze_panes(1, 0)
         if sheet.hidden:
             ws.hide()
+        if sheet.protected:
+            ws.protect()

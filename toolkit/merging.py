@@ -29,6 +29,7 @@ from toolkit.readers.limits import DEFAULT_LIMITS, Limits
 from toolkit.readers.submission import read_path
 
 STAGING = ".staging"
+STALE_STAGING_S = 24 * 3600  # a run's staging folder this old was left by a killed run
 
 
 def logo_dir(master: Path) -> Path:
@@ -135,6 +136,9 @@ class MergeResult:
     findings: dict[str, list[Finding]] = field(default_factory=dict)  # path -> findings of rejected
     logos: dict[str, Logo] = field(default_factory=dict)  # branch -> logo placed
     missing_originals: list[str] = field(default_factory=list)  # branches whose original was not kept
+    staging: Path | None = None  # this run's staged originals (None: a dry run)
+    # the forms as read, before checks, so the merge can be planned again on a master changed meanwhile
+    read: list[tuple[Submission, Logo | None]] = field(default_factory=list, repr=False)
 
     def names(self, action: str) -> list[str]:
         return [o.branch for o in self.outcomes if o.action == action]
@@ -161,31 +165,89 @@ class MergeResult:
 def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
           accept_warnings: bool = False, limits: Limits = DEFAULT_LIMITS,
           progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
-    from toolkit.journal import apply_changes, refuse_if_open
+    """`brandkit merge`: read the inbox on a snapshot taken without the lock (reading may take minutes),
+    then apply through the journal, which plans again under its lock when the master changed
+    meanwhile (another merge, a stamp, an undo): nothing another run wrote is lost."""
+    from toolkit.journal import master_path, refuse_if_open, update
     from toolkit.ledger import load_master
 
+    master = master_path(master)
     refuse_if_open(master)
-    result = plan_inbox(load_master(master), inputs, dry_run=dry_run, operator=operator,
-                        accept_warnings=accept_warnings, limits=limits, progress=progress, now=now)
-    finish(result, None if dry_run else lambda: apply_changes(master, result.changes))
+    snap = load_master(master)
+    operator = operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser()
+    now = now or dt.datetime.now().replace(microsecond=0)
+    result = plan_inbox(snap, inputs, dry_run=dry_run, operator=operator, accept_warnings=accept_warnings,
+                        limits=limits, progress=progress, now=now)
+
+    def plan(current: MasterSnapshot) -> MergeResult:
+        if current is snap:
+            return result
+        if current.profile.id != snap.profile.id:
+            raise UsageProblem(f"{master.name} 的活动方案在合并期间被改动（{snap.profile.id} → {current.profile.id}），"
+                               "请重新运行合并；台账未改动")
+        return plan_read(current, result.read, result.staging, accept_warnings=accept_warnings, operator=operator,
+                         now=now)
+
+    def keep(planned: MergeResult) -> None:  # under the lock, so the originals match the ledger's logos
+        vars(result).update(vars(planned))
+        keep_originals(result)
+
+    try:
+        if not dry_run:
+            result.backup = update(master, plan, lambda r: r.changes, snap=snap, then=keep)[1]
+    finally:
+        clear_staging(result.staging)
     return result
 
 
 def finish(result: MergeResult, apply: Callable[[], Path | None] | None) -> None:
     """Apply a planned merge with `apply` (None: do not apply), keep the placed logos' originals, and
-    always clear the originals staged for it. Shared by the CLI and the Excel button."""
+    always clear the originals staged for it: the Excel button's (the workbook open in Excel is the
+    lock there). The CLI's `merge` does the same through the journal's lock."""
     try:
         if apply is not None:
             result.backup = apply()
             keep_originals(result)
     finally:
-        _clear_staging(result.master)
+        clear_staging(result.staging)
 
 
-def _clear_staging(master: Path) -> None:
+def new_staging(master: Path) -> Path:
+    """A staging folder for one run's logo originals (`<台账>_标识/.staging/<run>/`): runs at the same
+    time never clear each other's. Folders a killed run left over a day ago are removed."""
+    import shutil
+    import time
+    import uuid
+
+    shared = logo_dir(master) / STAGING
+    folder = shared / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    for attempt in range(3):
+        try:
+            folder.mkdir(parents=True)
+            break
+        except FileNotFoundError:  # another run removed the shared folder as it emptied it
+            if attempt == 2:
+                raise
+    for old in shared.iterdir():
+        try:
+            if old != folder and time.time() - old.stat().st_mtime > STALE_STAGING_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return folder
+
+
+def clear_staging(staging: Path | None) -> None:
+    """Remove one run's staging folder, and the shared one once no run uses it."""
     import shutil
 
-    shutil.rmtree(logo_dir(master) / STAGING, ignore_errors=True)
+    if staging is None:
+        return
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.parent.rmdir()
+    except OSError:  # another run's folder is in it
+        pass
 
 
 def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
@@ -203,9 +265,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     files = [f for f in collect_paths(inputs) if f.resolve() != snap.path.resolve()]
     if not files:
         raise UsageProblem("没有找到要合并的申报表文件")
-    staging = None if dry_run else logo_dir(master) / STAGING
-    if staging is not None:
-        staging.mkdir(parents=True, exist_ok=True)
+    staging = None if dry_run else new_staging(master)
     try:  # the staged originals belong to this merge: gone if planning fails; `finish` removes them otherwise
         origins = origins_for(inputs)
         results = read_each(files, read_for_merge, snap.profile, str(staging) if staging else None,
@@ -214,16 +274,26 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
                  for pair in ([(failed_submission(path, result, limits), None)] if isinstance(result, Failure)
                               else result)]
         pairs = _sent_logos(pairs, snap.profile, origins, limits, str(staging) if staging else None)
-        checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
-        incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
-        now = now or dt.datetime.now().replace(microsecond=0)
-        plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now,
-                          operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser())
-        return MergeResult(master, None, plan.outcomes, dry_run, plan.changes,
-                           {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos)
+        result = plan_read(snap, pairs, staging, accept_warnings=accept_warnings,
+                           operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser(),
+                           now=now or dt.datetime.now().replace(microsecond=0))
+        result.dry_run = dry_run
+        return result
     except BaseException:
-        _clear_staging(master)
+        clear_staging(staging)
         raise
+
+
+def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]], staging: Path | None, *,
+              accept_warnings: bool, operator: str, now: dt.datetime) -> MergeResult:
+    """Pure: check the forms as read against the master `snap` describes (its rules and roster) and plan
+    the merge. `staging`: where their originals are staged (None only in a dry run)."""
+    checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
+    incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
+    plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now, operator=operator)
+    return MergeResult(snap.path, None, plan.outcomes, staging is None, plan.changes,  # no staging: a dry run
+                       {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos,
+                       staging=staging, read=pairs)
 
 
 def keep_originals(result: MergeResult) -> None:
@@ -234,11 +304,10 @@ def keep_originals(result: MergeResult) -> None:
     import shutil
 
     folder = logo_dir(result.master)
-    staging = folder / STAGING
     for branch, logo in result.logos.items():
-        staged = staging / (logo.key + _original_suffix(logo))
+        staged = result.staging / (logo.key + _original_suffix(logo)) if result.staging else None
         target = folder / safe_name(branch, suffix=_original_suffix(logo))
-        if not staged.exists():
+        if staged is None or not staged.exists():
             result.missing_originals.append(branch)
             continue
         if target.exists() and filecmp.cmp(staged, target, shallow=False):

@@ -241,6 +241,12 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "'{field}' starts with '{char}', which Excel may treat as a formula; it is kept as text. "
               "Start with '1.' or similar if that was not intended",
     },
+    "cell_too_long": {
+        "title": ("超过单元格容量", "Too long for a cell"),
+        "zh": "“{field}”有 {count} 个字符，超过 Excel 单元格最多 {limit} 个字符的上限，存入台账会被截断；请精简后重新提交",
+        "en": "'{field}' has {count} characters, more than the {limit} an Excel cell holds; it would be cut "
+              "in the master, please shorten it",
+    },
     "unreadable": {
         "title": ("文件无法读取", "File unreadable"),
         # The text comes from UNREADABLE_REASONS: message("unreadable", reason="encrypted", file=...).
@@ -251,6 +257,7 @@ RULES: tuple[str, ...] = (
     "required", "max_chars", "min_chars", "integer", "range", "phone", "email", "date", "enum", "pattern",
     "image_missing", "image_format", "image_size", "unknown_branch", "duplicate_submission",
     "duplicate_brand_name", "similar_text", "template_mismatch", "formula_injection", "unreadable",
+    "cell_too_long",
 )
 
 # Why a file is unreadable, keyed by toolkit.readers.errors.Unreadable.reason. A reason may have several

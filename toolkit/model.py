@@ -147,9 +147,20 @@ class Provenance:
 
     @property
     def received_at(self) -> dt.datetime | None:
-        """The received time as an instant: a mail's own offset kept, a time without one (a file's
-        mtime) read as Beijing time. Every comparison of received times goes through here."""
+        """The received time as an instant: a mail's own offset kept (a file's mtime carries its PC's),
+        a time without one read as Beijing time. Every comparison of received times goes through here."""
         return parse_instant(self.received)
+
+
+def oldest_first(provenances: list[Provenance]) -> list[int]:
+    """Positions of the copies of one branch's form, oldest first: by received instant when every copy
+    has one, equal instants (and any copy without one) by position, a later one counting as newer.
+    Validation (duplicate_submission) and merging (newest wins) both order copies by this, so the copy
+    validation calls the newest is the one a merge takes."""
+    times = [p.received_at for p in provenances]
+    if any(t is None for t in times):
+        return list(range(len(times)))
+    return sorted(range(len(times)), key=lambda i: (times[i], i))
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Per branch the newest submission wins (received time from the intake manifest, else file time); the
 older ones, and any older than what the ledger already holds, are only recorded. A submission whose
-sha256 the log says was already merged is unchanged, so merging the same inbox twice changes nothing.
+sha256 the log says was already merged is unchanged, and one it already returned (退回) is not returned
+again, so merging the same inbox twice changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from toolkit.check import Checked
 from toolkit.ledger import SOURCE_FILE, SUBMITTED_AT, Ledger, MasterSnapshot, TableSheet
 from toolkit.log import LogEntry, append_log
 from toolkit.logos import ROW_HEIGHT_PT, Logo
-from toolkit.model import CHINA_TZ, Submission, parse_instant
+from toolkit.model import CHINA_TZ, Submission, oldest_first, parse_instant
 from toolkit.profile import Profile, Stage
 from toolkit.roster import CATEGORY_LABELS
 from toolkit.stages import stamp_text, status_fill
@@ -73,6 +74,26 @@ class _Columns:
 def _received(item: Incoming, now: dt.datetime) -> dt.datetime:
     """When it came, as an instant (a submission without a received time counts as arriving now)."""
     return item.checked.submission.provenance.received_at or (now if now.tzinfo else now.replace(tzinfo=CHINA_TZ))
+
+
+def _branch(c: Checked, profile: Profile) -> str:
+    return c.branch or str(c.submission.value(profile.key) or "")
+
+
+def _newest_first(incoming: list[Incoming], profile: Profile, now: dt.datetime) -> list[Incoming]:
+    """Newest first by received time, a later one in the list first among equal times; a branch's own
+    copies in the order validation gives them (toolkit.model.oldest_first, which goes by the list when
+    one has no time), so the copy validation calls the newest is the one merged."""
+    def key(item: Incoming) -> str:
+        return normalize_branch(_branch(item.checked, profile))
+
+    copies: dict[str, list[Incoming]] = {}
+    for item in incoming:
+        copies.setdefault(key(item), []).append(item)
+    newest = {k: iter([items[i] for i in reversed(oldest_first([i.checked.submission.provenance for i in items]))])
+              for k, items in copies.items()}
+    by_time = sorted(range(len(incoming)), key=lambda n: (_received(incoming[n], now), n), reverse=True)
+    return [next(newest[key(incoming[n])]) for n in by_time]
 
 
 def provenance_values(sub: Submission) -> dict[str, Any]:
@@ -156,13 +177,12 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
 
     # Newest first: the newest copy of a branch claims it, whatever becomes of it (merged, returned or
     # held), and every older copy is superseded.
-    order = sorted(incoming, key=lambda i: _received(i, now), reverse=True)
     taken: set[str] = set()
-    for item in order:
+    for item in _newest_first(incoming, profile, now):
         c = item.checked
         path = c.submission.provenance.path
         received = _received(item, now)
-        branch = c.branch or str(c.submission.value(profile.key) or "")
+        branch = _branch(c, profile)
         key = normalize_branch(branch)
         existing = rows.get(key)
         ledger_time = parse_instant(existing.values.get(SUBMITTED_AT)) if existing else None
@@ -177,7 +197,7 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
                                [f for f in c.warnings if f.rule in profile.confirm_rules])
         if c.status == "unreadable" or c.errors or not branch:
             outcomes.append(BranchOutcome(branch, "rejected", path, reasons=[f.message for f in c.errors]))
-            if key in rows and branch:
+            if key in rows and branch and (key, c.submission.provenance.sha256) not in snap.rejected:  # once
                 stamp = stamp_text("退回", now.date(), operator)
                 cell = (rows[key].row, cols.get(first_stage.column))
                 changes.writes.append(CellWrite(ledger.sheet, *cell, stamp, fill=status_fill(profile.statuses, "退回")))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +82,28 @@ def drop_cached(fd: int) -> None:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     except (AttributeError, OSError):
         pass
+
+
+def give_permissions(fd: int, like: os.stat_result) -> list[str]:
+    """Give a new file (open as `fd`) the permission bits and, where allowed, the group of the file
+    `like` describes (root also gives its owner), so replacing a shared master keeps it shared. Returns
+    what could not be kept ("mode", "group"): a file system without owners, or a group this user is not
+    in. Windows: nothing to do (a new file there takes its folder's ACL; the read-only flag is refused
+    before writing)."""
+    if sys.platform == "win32":
+        return []
+    lost = []
+    try:
+        os.fchown(fd, like.st_uid if os.geteuid() == 0 else -1, like.st_gid)
+    except OSError:  # EPERM: not a member of the group; EINVAL/ENOTSUP: a share without owners
+        if os.fstat(fd).st_gid != like.st_gid:
+            lost.append("group")
+    try:  # after chown, which may clear set-id bits
+        os.fchmod(fd, stat.S_IMODE(like.st_mode))
+    except OSError:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != stat.S_IMODE(like.st_mode):
+            lost.append("mode")
+    return lost
 
 
 # -- Windows job objects (ctypes) --------------------------------------------------------------------------

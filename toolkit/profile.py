@@ -1,7 +1,9 @@
 """Campaign profiles: the form's fields, the ledger's columns, the stages. Data, not code.
 
 Profiles are TOML files in `toolkit/profiles/`. `load_profile` checks every key and names the bad one;
-`apply_rule_overrides` lets a master's `填报规则` sheet win over the file.
+`apply_rule_overrides` lets a master's `填报规则` sheet win over the file. A master carries the text of the
+profile it was set up with in a hidden sheet (`profile_sheet`, `stored_profile_text`), so a custom
+profile's file is not needed once the master exists.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from toolkit.changeset import NewSheet
 from toolkit.model import Severity
 from toolkit.text import CharCount
+
+if TYPE_CHECKING:
+    from toolkit.readers.grid import Grid
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 FIELD_TYPES = {"text", "integer", "number", "phone", "email", "date", "enum", "image", "signature"}
@@ -22,6 +29,13 @@ RULES_SHEET = "填报规则"
 # Header of the 填报规则 sheet: column title -> FieldSpec attribute.
 RULE_COLUMNS = {"字段": "name", "必填": "required", "最多字数": "max_chars", "最少字数": "min_chars",
                 "最小值": "min", "最大值": "max", "可选值": "choices", "格式": "pattern"}
+# The hidden, protected sheet holding the profile's TOML text; its A1 says what it is, the text follows in
+# column A from row 2, split over cells of at most CELL_LIMIT.
+PROFILE_SHEET = "活动方案文件"
+PROFILE_SHEET_TITLE = "活动方案文件（TOML 原文）"
+PROFILE_SHEET_NOTE = ("本台账所用活动方案的原文，从下一行起依次相连。台账拷到别的电脑也按它运行，不需要原来的方案文件。"
+                      "请勿修改；各字段的填报规则请在“填报规则”工作表中修改。")
+CELL_LIMIT = 32_767  # the most text Excel keeps in one cell, in UTF-16 units
 
 
 class ProfileError(ValueError):
@@ -170,6 +184,8 @@ class Profile:
     # The printed form's rows, top to bottom: one or two field names each (label | value | label |
     # value), as the notice lays them out. Fields not listed follow, laid out by kind.
     form_rows: tuple[tuple[str, ...], ...] = ()
+    # The TOML text the profile was read from ("" when built from data): what a master stores. Not a key.
+    text: str = field(default="", repr=False, compare=False, metadata={"internal": True})
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -206,17 +222,26 @@ def load_profile(name_or_path: str | Path) -> Profile:
         if not path.exists():
             raise ProfileError(f"没有名为 {name_or_path} 的活动方案；可用：{', '.join(builtin_profiles())}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise ProfileError(f"{path}: {exc}") from exc
-    return parse_profile(data, where=str(path))
+    return profile_from_text(text, where=str(path))
+
+
+def profile_from_text(text: str, where: str) -> Profile:
+    """A profile from its TOML text (a file's, or the one a master stores); `where` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{where}: {exc}") from exc
+    return parse_profile(data, where=where, text=text)
 
 
 # -- parsing with key checks -------------------------------------------------------------------
 
 def _take(data: dict[str, Any], cls: type, where: str, convert: dict[str, Any] | None = None) -> Any:
     """Build dataclass `cls` from `data`, refusing unknown keys and wrong types by name."""
-    names = {f.name: f for f in dataclasses.fields(cls)}
+    names = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     unknown = set(data) - set(names)
     if unknown:
         raise ProfileError(f"{where}: 未知的键 {sorted(unknown)}（可用：{sorted(names)}）")
@@ -258,7 +283,8 @@ def _parse_stage(data: dict[str, Any], where: str) -> Stage:
                                       "constraints": constraints})
 
 
-def parse_profile(data: dict[str, Any], where: str = "profile") -> Profile:
+def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "") -> Profile:
+    """A profile from parsed TOML `data`, every key checked; `text` is the TOML it came from, if any."""
     data = dict(data)
     try:
         fields = tuple(_parse_field(f, f"{where}: fields[{i}]") for i, f in enumerate(data.pop("fields")))
@@ -281,7 +307,7 @@ def parse_profile(data: dict[str, Any], where: str = "profile") -> Profile:
                      "statuses": statuses, "similarity": similarity}, Profile, where,
                     {"notes": tuple, "confirm_rules": tuple, "form_rows": lambda rows: tuple(map(tuple, rows))})
     _check_references(profile, where)
-    return profile
+    return dataclasses.replace(profile, text=text)
 
 
 def _check_references(p: Profile, where: str) -> None:
@@ -325,7 +351,7 @@ def _check_destinations(p: Profile, where: str) -> None:
         if spec.type != "image" and spec.name not in columns:
             raise ProfileError(f"{where}: 字段 {spec.name!r} 在台账中没有存放位置：请把它加入 ledger.columns，"
                                f"或为该字段加 store = false 和 reason")
-    owned = {p.ledger.sheet, p.ledger.log_sheet, RULES_SHEET}
+    owned = {p.ledger.sheet, p.ledger.log_sheet, RULES_SHEET, PROFILE_SHEET}
     for t in p.tables:
         for name in (t.sheet_name, history_sheet(t)):
             if problem := sheet_name_problem(name, sorted(owned)):
@@ -416,3 +442,59 @@ def rules_sheet_rows(profile: Profile) -> list[list[Any]]:
         rows.append([f.name, "是" if f.required else "否", f.max_chars, f.min_chars, f.min, f.max,
                      "、".join(f.choices) or None, f.pattern, f.hint])
     return rows
+
+
+# -- the profile a master stores ------------------------------------------------------------------------
+
+def split_cells(text: str, limit: int = CELL_LIMIT) -> list[str]:
+    """`text` in consecutive pieces of at most `limit` UTF-16 units (what Excel counts), each cut after a
+    line end when one falls in range, else where the limit falls (never inside a character)."""
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        end, units, line_end = start, 0, 0
+        while end < len(text):
+            width = 2 if ord(text[end]) > 0xFFFF else 1
+            if units + width > limit:
+                break
+            units += width
+            end += 1
+            if text[end - 1] == "\n":
+                line_end = end
+        if end < len(text) and line_end:
+            end = line_end
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+def stored_text(profile: Profile) -> str:
+    """The profile's text as a master stores it: Windows line ends as \\n, which TOML reads alike."""
+    return profile.text.replace("\r\n", "\n")
+
+
+def profile_sheet(profile: Profile) -> NewSheet | None:
+    """The hidden, protected sheet that carries the profile's TOML text in a master (None for a profile
+    built from data, which has no text). A cell of blanks alone would read back empty: TOML text never
+    holds 32,767 blank units in a row."""
+    if not profile.text:
+        return None
+    rows = [[PROFILE_SHEET_TITLE, PROFILE_SHEET_NOTE], *([piece] for piece in split_cells(stored_text(profile)))]
+    return NewSheet(PROFILE_SHEET, rows, [120, 60], hidden=True, protected=True)
+
+
+def stored_profile_text(grids: Mapping[str, Grid]) -> str | None:
+    """The TOML text a master stores (its cells joined), or None when it has no such sheet."""
+    grid = grids.get(PROFILE_SHEET)
+    if grid is None or grid.get(0, 0) != PROFILE_SHEET_TITLE:
+        return None
+    return "".join(str(row[0]) for row in grid.rows[1:] if row and row[0] is not None)
+
+
+def stored_profile_id(text: str) -> str | None:
+    """The id in a stored profile's text, without checking the rest (None when it does not parse)."""
+    try:
+        value = tomllib.loads(text).get("id")
+    except tomllib.TOMLDecodeError:
+        return None
+    return value if isinstance(value, str) else None

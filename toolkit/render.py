@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,37 @@ if TYPE_CHECKING:
     from toolkit.merging import MergeResult
 
 Say = Callable[..., None]  # say(text, problem=False): problem lines are the ones `-q` still prints
+
+# What acts on a terminal instead of showing: C0 controls but tab and line feed (ESC starts the CSI and
+# OSC sequences that clear the screen, set the title or forge a hyperlink; CR overwrites the line), DEL,
+# C1 controls (U+009B is CSI on its own) and the format characters that reorder or hide text (U+202E …);
+# and lone surrogates (a Linux file name that is not UTF-8), which no encoder can write.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                          "\u2066-\u206f\ufeff\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` as a terminal should show it: every character that would act on the terminal written as
+    its escape (`\\x1b`, `\\u202e`), so a hostile subject or file name is shown, not obeyed. Line feeds
+    and tabs stay; use `one_line` for a single value."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """One value (a subject, a name) on one line: `printable`, line feeds shown as `\\n`."""
+    return printable(text).replace("\n", "\\n")
+
+
+def json_text(text: str) -> str:
+    """A JSON document whose strings hold no character `printable` escapes, written as JSON escapes
+    (`\\u001b`): the same data, harmless on a terminal. (json.dumps escapes C0 itself, not the rest.)"""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
 
 STATUS_ZH = {"ok": "通过", "warning": "有警告", "error": "不通过", "unreadable": "无法读取"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
@@ -46,8 +78,8 @@ def render_validation(result: ValidationResult, say: Say) -> None:
         sub = c.submission
         counts[c.status] += 1
         bad = c.status in ("error", "unreadable")
-        where = Path(sub.provenance.path).name + (f"［{sub.provenance.sheet}］" if sub.provenance.sheet else "")
-        branch = f"  {c.branch}" if c.branch else ""
+        where = one_line(Path(sub.provenance.path).name + (f"［{sub.provenance.sheet}］" if sub.provenance.sheet else ""))
+        branch = f"  {one_line(c.branch)}" if c.branch else ""
         say(f"{STATUS_ZH[c.status]}  {where}{branch}", problem=bad)
         for f in c.findings:
             cell = f"{f.cell}  " if f.cell else ""
@@ -56,10 +88,17 @@ def render_validation(result: ValidationResult, say: Say) -> None:
             say(f"    说明  {note}")
         if n in result.report_paths:
             say(f"    校验结果：{result.report_paths[n]}", problem=bad)
+        elif n in result.report_errors:
+            say(f"    未能生成校验结果：{result.report_errors[n]}", problem=True)
     summary = "，".join(f"{STATUS_ZH[k]} {v} 份" for k, v in counts.items() if v)
     say(f"\n共 {len(result.checked)} 份申报表：{summary}。")
+    if result.report_errors:
+        files = dict.fromkeys(Path(result.checked[n].submission.provenance.path).name for n in result.report_errors)
+        say(f"有 {len(files)} 个文件未能生成校验结果：{'、'.join(map(one_line, files))}（原因见上）", problem=True)
     if result.overview:
         say(f"校验汇总：{result.overview}")
+    elif result.overview_error:
+        say(f"未能生成校验汇总：{result.overview_error}", problem=True)
 
 
 def render_init(result: InitResult, say: Say) -> None:
@@ -81,7 +120,8 @@ ACTION_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变", "rej
 def render_merge(result: MergeResult, say: Say) -> None:
     for o in result.outcomes:
         bad = o.action in ("rejected", "held")
-        say(f"{ACTION_ZH[o.action]}  {o.branch or '（未识别支部）'}  ← {Path(o.path).name}", problem=bad)
+        say(f"{ACTION_ZH[o.action]}  {one_line(o.branch) if o.branch else '（未识别支部）'}  ← "
+            f"{one_line(Path(o.path).name)}", problem=bad)
         for name, before, after in o.changes:
             say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
                 f"    {name}：{_short(after)}")
@@ -111,12 +151,14 @@ def _short(value: object, limit: int = 40) -> str:
 def render_intake(report: IntakeReport, inbox: Path, say: Say) -> None:
     saved = 0
     for m in report.messages:
-        say(f"{m.date or ''}  {m.sender}  {m.subject}")
+        say(f"{m.date or ''}  {one_line(m.sender)}  {one_line(m.subject)}")
         for a in m.attachments:
             saved += 1
-            say(f"    保存  {a['name']}")
+            say(f"    保存  {one_line(a['name'])}")
         for s in m.skipped:
-            say(f"    跳过  {s.name}：{s.reason}", problem=True)
+            say(f"    跳过  {one_line(s.name)}：{s.reason}", problem=True)
+    for warning in report.warnings:
+        say(f"警告  {warning}", problem=True)
     for error in report.errors:
         say(f"错误  {error}", problem=True)
     say(f"\n收取 {len(report.messages)} 封邮件，保存 {saved} 个附件到 {inbox}"

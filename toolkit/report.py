@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import tempfile
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,8 @@ from typing import Any
 from toolkit.atomic import replace
 from toolkit.filenames import safe_name
 from toolkit.model import Finding, Submission, col_letter, split_cell_ref
+from toolkit.ooxml.xmltools import clean_text
+from toolkit.profile import CELL_LIMIT
 from toolkit.text import is_formula_like
 
 ISSUES_SHEET = "问题清单"
@@ -36,9 +40,18 @@ RULE_NAMES = {
     "pattern": "格式", "image_missing": "缺少图片", "image_format": "图片格式", "image_size": "图片尺寸",
     "unknown_branch": "支部名称不符", "duplicate_submission": "重复提交",
     "duplicate_brand_name": "品牌名称重复", "similar_text": "内容雷同", "template_mismatch": "模板不符",
-    "formula_injection": "公式字符", "unreadable": "无法读取",
+    "formula_injection": "公式字符", "unreadable": "无法读取", "cell_too_long": "超过单元格上限",
 }
 _OPENPYXL_KINDS = ("xlsx", "xlsm")
+# What Excel refuses in a sheet name (a crafted .xlsx, an .ods or a CSV rendering may carry any name)
+_TITLE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\\/*?:\[\]]")
+_TITLE_MAX = 31
+_TITLE_RESERVED = "history"  # Excel keeps it for its change tracking
+_SHEET_ROWS, _SHEET_COLUMNS = 1_048_576, 16_384  # an Excel sheet (XFD1048576)
+
+
+class ReportError(Exception):
+    """A report could not be written (message in Chinese); the batch goes on without it."""
 
 
 def status_of(findings: Iterable[Finding]) -> str:
@@ -55,8 +68,38 @@ def verdict_text(findings: Iterable[Finding]) -> str:
     return "需修改后重新提交" if status_of(findings) in ("error", "unreadable") else "可以受理"
 
 
-def report_name(sub: Submission) -> str:
-    return safe_name(Path(sub.provenance.path).stem, suffix=f"{REPORT_SUFFIX}.xlsx")
+def report_name(sub: Submission, taken: set[str] | None = None) -> str:
+    """`<原文件名>_校验结果.xlsx`; when `taken` (names already used, casefolded: Windows and macOS ignore
+    case) holds it, `<原文件名> (2)_校验结果.xlsx` …: every branch may call its file 申报表.xlsx. The name
+    chosen is added to `taken`."""
+    stem = Path(sub.provenance.path).stem
+    name = safe_name(stem, suffix=f"{REPORT_SUFFIX}.xlsx")
+    n = 2
+    while taken is not None and name.casefold() in taken:
+        name = safe_name(f"{stem} ({n})", suffix=f"{REPORT_SUFFIX}.xlsx")
+        n += 1
+    if taken is not None:
+        taken.add(name.casefold())
+    return name
+
+
+def sheet_titles(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, str]:
+    """Each sheet name -> a title Excel accepts: at most 31 characters, none of `\\/*?:[]` or control
+    characters, no apostrophe at either end, not "History", and unique ignoring case among themselves
+    and `taken`. Names Excel accepts map to themselves."""
+    used = {t.casefold() for t in taken}
+    titles: dict[str, str] = {}
+    for name in names:
+        title = _TITLE_CHARS.sub("_", clean_text(name)).strip("'")[:_TITLE_MAX] or "Sheet"
+        if title.casefold() == _TITLE_RESERVED:
+            title += "_"
+        base, n = title, 2
+        while title.casefold() in used:
+            tag = f" ({n})"
+            title, n = base[: _TITLE_MAX - len(tag)] + tag, n + 1
+        used.add(title.casefold())
+        titles[name] = title
+    return titles
 
 
 def rule_name(rule: str) -> str:
@@ -73,6 +116,7 @@ class ReportRow:
     status: str  # ok | warning | error | unreadable
     findings: list[Finding] = field(default_factory=list)
     report_path: str | None = None
+    report_error: str | None = None  # why its report could not be written
 
 
 # -- the branch's own file ------------------------------------------------------------------------
@@ -86,29 +130,57 @@ def write_branch_report(sub: Submission, findings: list[Finding], out_path: Path
 
 
 def write_file_report(items: list[tuple[Submission, list[Finding]]], out_path: Path,
-                      checked_at: dt.datetime | None = None) -> Path:
+                      checked_at: dt.datetime | None = None, *, name: str | None = None) -> Path:
     """One report for a file holding several submissions (a 党总支's workbook, one sheet per branch):
-    every sheet marked, one 问题清单 for all. All items must come from the same file."""
-    from openpyxl import Workbook
+    every sheet marked, one 问题清单 for all. All items must come from the same file. In a folder
+    `out_path`, the report is called `name` (default: report_name).
 
+    Whatever the branch's file holds, a report is written: when its copy cannot be made (a name, value
+    or part openpyxl or Excel refuses), the report is the 问题清单 alone. ReportError (in Chinese) when
+    not even that can be written (the target is a folder, the disk is full, Excel holds the file)."""
     first = items[0][0]
     if any(sub.provenance.path != first.provenance.path for sub, _ in items):
         raise ValueError("write_file_report: submissions from different files")
-    target = _target(Path(out_path), report_name(first))
+    target = _target(Path(out_path), name or report_name(first))
+    checked_at = checked_at or dt.datetime.now()
+    copies = [True, False] if all(sub.readable for sub, _ in items) else [False]
+    for copy in copies:
+        try:
+            _save_atomic(target, _report_workbook(items, checked_at, copy).save)
+            return target
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises anything on odd content: the list alone
+            if isinstance(exc, OSError | ReportError) or not copy:
+                raise _report_error(target, exc) from exc
+    raise AssertionError("unreachable")
+
+
+def _report_error(target: Path, exc: Exception) -> ReportError:
+    """Why `target` could not be written, in Chinese."""
+    if isinstance(exc, ReportError):
+        return exc
+    if isinstance(exc, OSError):
+        return ReportError(f"无法写入 {target}（{exc.strerror or exc}）；请检查该位置是否可写、是否被其他程序打开或有同名文件夹")
+    return ReportError(f"无法生成 {target.name}（{type(exc).__name__}: {clean_text(str(exc))[:200]}）")
+
+
+def _report_workbook(items: list[tuple[Submission, list[Finding]]], checked_at: dt.datetime, copy: bool) -> Any:
+    """The report's workbook: the branch's file (`copy`) or an empty one, marked, with its 问题清单."""
+    from openpyxl import Workbook
+
+    first = items[0][0]
     sheets = {sub.provenance.sheet for sub, _ in items if sub.provenance.sheet}
-    wb = _source_workbook(first, sheets) if all(sub.readable for sub, _ in items) else None
+    wb, titles = _source_workbook(first, sheets) if copy else (None, {})
     if wb is None:
-        wb = Workbook()
+        wb, titles = Workbook(), {}
         wb.remove(wb.active)
     everything: list[Finding] = []
     marked: dict[Finding, str] = {}
     for sub, findings in items:
         own = list(dict.fromkeys([*sub.findings, *findings]))
-        marked |= _mark_cells(wb, own, sub.provenance.sheet)
+        marked |= _mark_cells(wb, own, sub.provenance.sheet, titles)
         everything += [f for f in own if f not in everything]
-    _issues_sheet(wb, first, everything, marked, checked_at or dt.datetime.now())
-    _save_atomic(target, wb.save)
-    return target
+    _issues_sheet(wb, first, everything, marked, checked_at)
+    return wb
 
 
 def _target(out: Path, name: str) -> Path:
@@ -120,11 +192,16 @@ def _target(out: Path, name: str) -> Path:
 
 
 def _save_atomic(target: Path, save: Any) -> None:
+    from toolkit.errors import UsageProblem
+
     fd, tmp = tempfile.mkstemp(prefix=".~brandkit-", suffix=".xlsx", dir=target.parent)
     os.close(fd)
     try:
         save(tmp)
         replace(tmp, target)
+    except UsageProblem as exc:  # Windows: Excel holds the previous report open
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(str(exc)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -134,22 +211,29 @@ def _kind(sub: Submission) -> str:
     return (sub.provenance.kind or Path(sub.provenance.path).suffix.lstrip(".")).lower()
 
 
-def _source_workbook(sub: Submission, sheets: set[str]) -> Any:
-    """The branch's workbook as openpyxl sees it, or a rendering of its values; None if neither works."""
+def _source_workbook(sub: Submission, sheets: set[str]) -> tuple[Any, dict[str, str]]:
+    """(the branch's workbook as openpyxl sees it, or a rendering of its values; None if neither works),
+    with its sheet names -> the titles they have in it (sheet_titles)."""
     try:
         data = Path(sub.provenance.path).read_bytes()
     except OSError:
-        return None
+        return None, {}
     if _kind(sub) in _OPENPYXL_KINDS:
         from openpyxl import load_workbook
 
         try:
-            wb = load_workbook(io.BytesIO(data), keep_vba=False)
+            with warnings.catch_warnings():  # "Title is more than 31 characters": renamed below
+                warnings.simplefilter("ignore")
+                wb = load_workbook(io.BytesIO(data), keep_vba=False)
         except Exception:  # openpyxl raises anything from KeyError to DecompressionBombError
             wb = None
         if wb is not None:
             _defuse(wb)
-            return wb
+            titles = sheet_titles(wb.sheetnames)
+            for ws in wb.worksheets:
+                if titles[ws.title] != ws.title:
+                    ws.title = titles[ws.title]
+            return wb, titles
     from toolkit.readers.errors import Unreadable
     from toolkit.readers.grid import read_grids
 
@@ -157,9 +241,10 @@ def _source_workbook(sub: Submission, sheets: set[str]) -> Any:
     try:
         grids = read_grids(data, kind)
     except Unreadable:
-        return None
+        return None, {}
     wanted = [g for name, g in grids.items() if name in sheets]
-    return render_grids(wanted or [g for g in grids.values() if not getattr(g, "hidden", False)])
+    chosen = wanted or [g for g in grids.values() if not getattr(g, "hidden", False)]
+    return render_grids(chosen), sheet_titles(g.name for g in chosen)
 
 
 def _defuse(wb: Any) -> None:
@@ -173,11 +258,24 @@ def _defuse(wb: Any) -> None:
 
 
 def put_text(cell: Any, value: Any) -> None:
-    """Set a cell's value; text a spreadsheet would take for a formula is stored as quoted text."""
+    """Set a cell's value; text a spreadsheet would take for a formula is stored as quoted text. Text is
+    made writable: characters XML cannot carry dropped, more than a cell holds cut with "…" (the
+    cell_too_long finding says so)."""
+    if isinstance(value, str):
+        value = cell_text(value)
     cell.value = value
     if isinstance(value, str) and is_formula_like(value):
         cell.data_type = "s"
         cell.quotePrefix = True
+
+
+def cell_text(text: str) -> str:
+    """`text` as a cell can hold it: no characters XML 1.0 refuses, at most CELL_LIMIT UTF-16 units."""
+    text = clean_text(text)
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * CELL_LIMIT:
+        return text
+    return units[: 2 * (CELL_LIMIT - 1)].decode("utf-16-le", "ignore") + "…"  # never half a surrogate pair
 
 
 def display_width(text: str) -> int:
@@ -195,11 +293,13 @@ def render_grids(grids: Iterable[Any]) -> Any:
     wb = Workbook()
     wb.remove(wb.active)
     wrap = Alignment(wrap_text=True, vertical="top")
+    grids = list(grids)
+    titles = sheet_titles(g.name for g in grids)
     for grid in grids:
-        ws = wb.create_sheet(grid.name)
+        ws = wb.create_sheet(titles[grid.name])
         widths: dict[int, int] = {}
-        for r, row in enumerate(grid.rows):
-            for c, value in enumerate(row):
+        for r, row in enumerate(grid.rows[:_SHEET_ROWS]):  # a CSV may go past what a sheet holds
+            for c, value in enumerate(row[:_SHEET_COLUMNS]):
                 if value is None or value == "":
                     continue
                 cell = ws.cell(r + 1, c + 1)
@@ -210,15 +310,17 @@ def render_grids(grids: Iterable[Any]) -> Any:
                     if longest > 60 or "\n" in value:
                         cell.alignment = wrap
         for r1, c1, r2, c2 in grid.merged:
-            if (r1, c1) != (r2, c2):
+            if (r1, c1) != (r2, c2) and r2 < _SHEET_ROWS and c2 < _SHEET_COLUMNS:
                 ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
         for c, width in widths.items():
             ws.column_dimensions[col_letter(c)].width = min(60, max(8, width + 2))
     return wb
 
 
-def _mark_cells(wb: Any, findings: list[Finding], default_sheet: str | None) -> dict[Finding, str]:
-    """Fill and comment every cell a finding names; returns finding -> the link target it got."""
+def _mark_cells(wb: Any, findings: list[Finding], default_sheet: str | None,
+                titles: dict[str, str]) -> dict[Finding, str]:
+    """Fill and comment every cell a finding names (its sheet by `titles`, the names the sheets have in
+    `wb`); returns finding -> the link target it got."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -231,6 +333,7 @@ def _mark_cells(wb: Any, findings: list[Finding], default_sheet: str | None) -> 
             except ValueError:
                 continue
             sheet = sheet or default_sheet or (wb.sheetnames[0] if wb.sheetnames else None)
+            sheet = titles.get(sheet, sheet) if sheet is not None else None
             if sheet is None or sheet not in wb.sheetnames:
                 continue
             row, col = _top_left(wb[sheet], row, col)
@@ -243,6 +346,7 @@ def _mark_cells(wb: Any, findings: list[Finding], default_sheet: str | None) -> 
         text = "\n".join(f"【{SEVERITY_NAMES[f.severity]}】{f.message}" for f in items)
         if cell.comment is not None:
             text = f"{cell.comment.text}\n{text}"
+        text = cell_text(text)
         comment = Comment(text, "brandkit")
         comment.width, comment.height = 320, min(400, 40 + 20 * (text.count("\n") + len(text) // 24))
         cell.comment = comment
@@ -262,9 +366,7 @@ def _issues_sheet(wb: Any, sub: Submission, findings: list[Finding], links: dict
     from openpyxl.worksheet.hyperlink import Hyperlink
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    name = ISSUES_SHEET
-    while name in wb.sheetnames:  # a branch's own sheet could carry the name already
-        name = f"{name}_"
+    name = sheet_titles([ISSUES_SHEET], wb.sheetnames)[ISSUES_SHEET]  # a branch's sheet may be so named
     ws = wb.create_sheet(name, 0)
     for other in wb.worksheets:
         other.sheet_view.tabSelected = False
@@ -293,7 +395,7 @@ def _issues_sheet(wb: Any, sub: Submission, findings: list[Finding], links: dict
             ws.cell(r, c).alignment = wrap
         ws.cell(r, 2).fill = PatternFill("solid", fgColor=SEVERITY_FILLS[f.severity])
         if f in links:
-            ws.cell(r, 4).hyperlink = Hyperlink(ref=f"D{r}", location=links[f], display=f.cell)
+            ws.cell(r, 4).hyperlink = Hyperlink(ref=f"D{r}", location=links[f], display=cell_text(f.cell or ""))
             ws.cell(r, 4).font = Font(color="0563C1", underline="single")
     if not findings:
         ws["A4"] = "未发现问题。"
@@ -321,7 +423,10 @@ def write_office_summary(rows: list[ReportRow], out_path: Path) -> Path:
         _details_sheet(wb, rows)
         wb.close()
 
-    _save_atomic(target, build)
+    try:
+        _save_atomic(target, build)
+    except Exception as exc:  # noqa: BLE001 - the reports are written; say why the summary is not
+        raise _report_error(target, exc) from exc
     return target
 
 
@@ -343,7 +448,7 @@ def _table(wb: Any, ws: Any, headers: list[str], widths: list[int], data: list[l
             if isinstance(value, int):
                 ws.write_number(r, c, value, body)
             else:
-                ws.write_string(r, c, "" if value is None else str(value), body)
+                ws.write_string(r, c, "" if value is None else cell_text(str(value)), body)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(1, len(data)), len(headers) - 1)
     ws.set_paper(9)  # A4
@@ -360,7 +465,7 @@ def _summary_sheet(wb: Any, rows: list[ReportRow], base: Path) -> None:
         errors = sum(f.severity == "error" for f in row.findings)
         data.append([n, Path(row.path).name, row.sheet or "", row.branch or "",
                      STATUS_NAMES.get(row.status, row.status), errors, len(row.findings) - errors,
-                     _main_problems(row.findings), ""])
+                     _main_problems(row.findings), f"未能生成：{row.report_error}" if row.report_error else ""])
     _table(wb, ws, headers, [6, 28, 12, 20, 10, 8, 8, 60, 30], data)
     link = wb.add_format({"font_color": "#0563C1", "underline": 1, "border": 1})
     for r, row in enumerate(rows, start=1):

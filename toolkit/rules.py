@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from toolkit.messages import current_lang, message
-from toolkit.model import Finding, Picture, Severity, Submission, Value, cell_ref
-from toolkit.profile import FieldSpec, Profile
+from toolkit.model import Finding, Picture, Severity, Submission, Value, cell_ref, oldest_first
+from toolkit.profile import CELL_LIMIT, FieldSpec, Profile
 from toolkit.text import (
     CharCount,
     bigrams,
@@ -190,7 +190,7 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: CharCount = "word"
         return [make_finding("required", spec.severity, field=spec.name, cell=cell, label=label,
                              variant="signature_dated", value=_clip(raw))]
     text = _text(raw)
-    out: list[Finding | None] = []
+    out: list[Finding | None] = [_cell_length_finding(spec, raw, label, cell)]
     typed_ok = False  # a valid value of a typed field ("+86 138…", "-5") is not a formula
     if spec.type == "integer":
         n, exact = parse_integer(raw)
@@ -229,6 +229,18 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: CharCount = "word"
     if isinstance(raw, str) and is_formula_like(raw) and not typed_ok:
         out.append(_formula_finding(spec, raw, label, cell))
     return [f for f in out if f is not None]
+
+
+def _cell_length_finding(spec: FieldSpec, raw: Any, label: str, cell: str | None) -> Finding | None:
+    """cell_too_long: more than an Excel cell holds, whatever 字数 counts (a run of 40,000 letters is one
+    字). The value as it will be stored in one master cell (a box split into parts joined) is measured."""
+    if not isinstance(raw, str):
+        return None
+    count = len(raw.encode("utf-16-le")) // 2
+    if count <= CELL_LIMIT:
+        return None
+    return make_finding("cell_too_long", "error", field=spec.name, cell=cell, label=label, count=count,
+                        limit=CELL_LIMIT)
 
 
 def _length_findings(spec: FieldSpec, v: Value | None, text: str, char_count: CharCount, label: str,
@@ -430,11 +442,10 @@ class _Bitmaps:
 
 
 def _oldest_first(subs: list[Submission], idxs: list[int]) -> list[int]:
-    """By received time when every one has it; else in list order (later in the list is newer)."""
-    times = [subs[i].provenance.received_at for i in idxs]
-    if all(times):
-        return [i for _, i in sorted(zip(times, idxs, strict=True))]
-    return sorted(idxs)
+    """By received time when every one has it; else in list order (later in the list is newer): as a
+    merge takes them (toolkit.model.oldest_first)."""
+    ordered = sorted(idxs)
+    return [ordered[k] for k in oldest_first([subs[i].provenance for i in ordered])]
 
 
 def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Finding]]:

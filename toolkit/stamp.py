@@ -152,17 +152,20 @@ class StampResult:
 def stamp(master: Path, stage: str, status: str, branches: Sequence[str] = (), all_: bool = False, *,
           by: str | None = None, note: str | None = None, date: dt.date | None = None, force: bool = False,
           profile_name: str | None = None) -> StampResult:
-    """`brandkit stamp`: plan, then apply through the journal (lock, backup, atomic replace)."""
-    from toolkit.journal import apply_changes
-    from toolkit.ledger import load_master
+    """`brandkit stamp`: plan on the master as it is under the journal's lock, then apply (backup,
+    atomic replace) before the lock is let go."""
+    from toolkit.journal import update
 
     if bool(branches) == all_:
         raise UsageProblem("请用 --branch 指定要盖章的支部（可写多次），或用 --all 表示台账中全部支部（二者选一）")
-    snap = load_master(master, profile_name)
-    plan = plan_stamps(snap, stage, status, None if all_ else list(branches), by=by or default_operator(),
-                       note=note, date=date or dt.date.today(), force=force)
-    backup = apply_changes(master, plan.changes) if plan.changes else None
-    return StampResult(master, backup, plan)
+    by, date = by or default_operator(), date or dt.date.today()
+
+    def plan(snap: MasterSnapshot) -> StampPlan:
+        return plan_stamps(snap, stage, status, None if all_ else list(branches), by=by, note=note, date=date,
+                           force=force)
+
+    planned, backup = update(master, plan, lambda p: p.changes, profile_name=profile_name)
+    return StampResult(master, backup, planned)
 
 
 def default_operator() -> str:

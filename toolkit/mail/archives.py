@@ -103,6 +103,7 @@ def _unrar(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
     tools = [t for t in UNPACKERS if shutil.which(t[0])]
     if not tools:
         return [], [Skipped(name, "收到 rar 压缩包，但本机未安装 unar 或 bsdtar，无法解开；请对方改用 zip 重新发送")]
+    partial: Collected | None = None  # what a tool that stopped on some member did unpack
     with tempfile.TemporaryDirectory(prefix="brandkit-rar-") as tmp:
         src = Path(tmp, "a.rar")
         src.write_bytes(data)
@@ -116,6 +117,12 @@ def _unrar(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
             files = [p for p in out.rglob("*") if p.is_file() and not p.is_symlink()]
             if outcome == "ok" and files:
                 return _collect_files(name, out, files, limits, depth)
+            if files and (partial is None or len(files) > len(partial[0]) + len(partial[1])):
+                partial = _collect_files(name, out, files, limits, depth)
+    if partial is not None:  # e.g. a member whose name is longer than the file system allows
+        found, skipped = partial
+        return found, [*skipped, Skipped(name, f"压缩包中有文件未能解开（文件名过长、已加密或已损坏），已收取能解开的 "
+                                               f"{len(found)} 个；请对方缩短文件名或改用 zip 重新发送")]
     return [], [Skipped(name, "无法解开此 rar 压缩包（可能是 RAR5 或已加密）；请对方改用 zip 重新发送")]
 
 

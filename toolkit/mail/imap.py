@@ -1,23 +1,36 @@
 """IMAP done the way 163/126, QQ and Exchange need it (FACTS "IMAP").
 
-LOGIN, then a fresh CAPABILITY (imaplib keeps the pre-login list), then `ID` when advertised (NetEase
-refuses SELECT without it), then SELECT. Searches use ASCII criteria only; subjects are filtered by the
-caller. Moving uses UID MOVE, or COPY + UID EXPUNGE of exactly those UIDs — never a plain EXPUNGE, which
-would also purge other messages someone flagged deleted.
+On a plain `imap://` connection STARTTLS first when the server offers it (else a warning: the password
+travels in clear text), then LOGIN (AUTHENTICATE PLAIN for a non-ASCII user or password), then a fresh
+CAPABILITY (imaplib keeps the pre-login list), then `ID` when advertised (NetEase refuses SELECT without
+it), then SELECT. Searches use ASCII criteria only; subjects are filtered by the caller. Moving uses UID
+MOVE, or COPY + UID EXPUNGE of exactly those UIDs — never a plain EXPUNGE, which would also purge other
+messages someone flagged deleted.
+
+What the server says reaches the user only through `_server_text`: the password cut out (a broken server
+may quote the LOGIN line back), control characters escaped, the length bounded. A connection lost at any
+point is a SourceError naming the server: the messages taken before it are kept, the run goes on with
+the next source.
 """
 
 from __future__ import annotations
 
 import imaplib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
+
+from toolkit.render import one_line
 
 from .sources import SourceError
 
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # a CR/LF sent in a command would start another command
+_SERVER_TEXT_MAX = 300
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CLIENT_ID = '("name" "brandkit" "vendor" "brandkit" "support-email" "none")'
 BATCH = 200
@@ -52,8 +65,11 @@ def parse_imap_url(url: str) -> ImapSource | None:
     host, _, port = hostport.partition(":")
     if port and not port.isdigit():
         raise SourceError(f"IMAP 端口不是数字：{port}")
-    folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    return ImapSource(tls, unquote(userinfo), host, int(port) if port else (993 if tls else 143), folder)
+    user, folder = unquote(userinfo), unquote(parts.path.lstrip("/")) or "INBOX"
+    if _CONTROL.search(user + host + folder):
+        raise SourceError("IMAP 地址的用户名、服务器或邮件夹中含有换行等控制字符（如 %0D%0A），已拒绝：它们会被服务器当作"
+                          "另一条命令。请检查地址")
+    return ImapSource(tls, user, host, int(port) if port else (993 if tls else 143), folder)
 
 
 def _mailbox(name: str) -> str:
@@ -74,6 +90,12 @@ def _said(exc: Exception) -> str:
     return text[2:-1] if text.startswith(("b'", 'b"')) else text
 
 
+def _secret_forms(password: str) -> list[str]:
+    """The password as a server could quote it back: as typed, and as imaplib quotes it in LOGIN."""
+    quoted = password.replace("\\", "\\\\").replace('"', '\\"')
+    return sorted({p for p in (password, quoted) if p}, key=len, reverse=True)
+
+
 @dataclass(frozen=True)
 class Meta:
     uid: int
@@ -83,17 +105,26 @@ class Meta:
 
 
 class ImapSession:
-    """One logged-in connection with a folder selected. Use as a context manager."""
+    """One logged-in connection with a folder selected. Use as a context manager. `warnings` (Chinese)
+    say what the user should know though nothing failed (a connection without encryption)."""
 
     def __init__(self, src: ImapSource, password: str, *, timeout: float = 30.0, readonly: bool = True) -> None:
         self.src = src
-        where = f"{src.host}:{src.port}"
+        self.where = where = f"{src.host}:{src.port}"
+        self.warnings: list[str] = []
+        self._secrets = _secret_forms(password)
+        if _CONTROL.search(src.user) or _CONTROL.search(password):
+            raise SourceError(f"{one_line(src.account)} 的 IMAP 用户名或密码中含有换行等控制字符，未发送（会被服务器当作另一条命令）；"
+                              "请检查环境变量 BRANDKIT_IMAP_PASSWORD 或系统钥匙串中保存的密码")
         try:
             cls = imaplib.IMAP4_SSL if src.tls else imaplib.IMAP4
             self.conn = cls(src.host, src.port, timeout=timeout)
         except (OSError, imaplib.IMAP4.error) as exc:
-            raise SourceError(f"无法连接 IMAP 服务器 {where}：{exc}；请检查服务器地址、端口和网络") from exc
+            raise SourceError(f"无法连接 IMAP 服务器 {where}：{self._server_text(exc)}；请检查服务器地址、端口和网络") \
+                from exc
         try:
+            if not src.tls:
+                self._secure()
             self._login(password)
             self.refresh_capabilities()
             if "ID" in self.conn.capabilities:
@@ -104,16 +135,62 @@ class ImapSession:
             raise
         except (OSError, imaplib.IMAP4.error) as exc:
             self.close()
-            raise SourceError(f"与 IMAP 服务器 {where} 通信失败：{_said(exc)}") from exc
+            raise SourceError(f"与 IMAP 服务器 {where} 通信失败：{self._server_text(exc)}") from exc
+
+    def _server_text(self, said: Exception | str) -> str:
+        """What the server said, fit to show: never the password, no control characters, bounded."""
+        text = _said(said) if isinstance(said, Exception) else said
+        for secret in self._secrets:
+            text = text.replace(secret, "******")
+        text = one_line(text)
+        return text if len(text) <= _SERVER_TEXT_MAX else text[: _SERVER_TEXT_MAX - 1] + "…"
+
+    def _secure(self) -> None:
+        """STARTTLS when the server offers it; a warning when it does not. A failed STARTTLS stops here:
+        falling back to clear text would hand the password to whoever broke the handshake."""
+        src = self.src
+        if "STARTTLS" not in self.conn.capabilities:
+            self.warnings.append(
+                f"IMAP 服务器 {self.where} 不支持加密（STARTTLS），密码和邮件以明文在网络上传输；如服务器支持 SSL，请改用 "
+                f"imaps://{src.user}@{src.host}/{src.folder}（端口 993）")
+            return
+        try:
+            self.conn.starttls()
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise SourceError(
+                f"与 IMAP 服务器 {self.where} 建立加密连接（STARTTLS）失败：{self._server_text(exc)}；为免密码以明文发送，"
+                f"没有登录。请改用 imaps://{src.user}@{src.host}/{src.folder}（端口 993），或请邮箱管理员检查服务器证书") \
+                from exc
 
     def _login(self, password: str) -> None:
+        user = self.src.user
         try:
-            self.conn.login(self.src.user, password)
+            if (user + password).isascii():
+                self.conn.login(user, password)
+            elif "AUTH=PLAIN" in self.conn.capabilities:  # LOGIN is ASCII only; PLAIN carries UTF-8
+                self.conn.authenticate("PLAIN", lambda _challenge: f"\0{user}\0{password}".encode())
+            else:
+                raise SourceError(f"{self.src.account} 的用户名或密码含有中文等非 ASCII 字符，而服务器 {self.where} "
+                                  "不支持这样登录（AUTH=PLAIN）；请改用只含英文字母、数字和符号的密码或授权码")
+        except imaplib.IMAP4.abort:
+            raise
         except imaplib.IMAP4.error as exc:
             raise SourceError(
-                f"登录 {self.src.account} 失败（服务器回复：{_said(exc)}）。QQ 邮箱、163/126 邮箱要用授权码登录，"
+                f"登录 {self.src.account} 失败（服务器回复：{self._server_text(exc)}）。QQ 邮箱、163/126 邮箱要用授权码登录，"
                 "不是网页登录密码：请在网页邮箱“设置 → 账户 → POP3/IMAP/SMTP 服务”中开启 IMAP 并生成授权码，"
                 "填入环境变量 BRANDKIT_IMAP_PASSWORD 或系统钥匙串") from None
+
+    @contextmanager
+    def _talk(self, doing: str) -> Iterator[None]:
+        """Server trouble while `doing` something, as a SourceError that names the server and says
+        what became of the run: what was taken is kept, the rest comes next time."""
+        try:
+            yield
+        except (OSError, imaplib.IMAP4.error) as exc:
+            lost = isinstance(exc, OSError | imaplib.IMAP4.abort)
+            what = "的连接在{}时中断" if lost else "在{}时报错"
+            raise SourceError(f"与 IMAP 服务器 {self.where}{what.format(doing)}（{self._server_text(exc)}）；此前收取的邮件"
+                              "已保存，其余邮件请稍后重新运行 intake 收取") from exc
 
     def refresh_capabilities(self) -> None:
         typ, dat = self.conn.capability()
@@ -123,34 +200,39 @@ class ImapSession:
     def _select(self, readonly: bool) -> int:
         typ, dat = self.conn.select(_mailbox(self.src.folder), readonly=readonly)
         if typ != "OK":
-            raise SourceError(f"打开邮件夹“{self.src.folder}”失败（服务器回复：{_reply(dat)}）；请检查邮件夹名称；"
+            raise SourceError(f"打开邮件夹“{self.src.folder}”失败（服务器回复：{self._server_text(_reply(dat))}）；"
+                              "请检查邮件夹名称；"
                               "网易邮箱提示 Unsafe Login 时，请在网页邮箱中开启 IMAP 服务")
         _, values = self.conn.response("UIDVALIDITY")
-        return int(values[-1]) if values and values[-1] else 0
+        value = values[-1] if values else None
+        return int(value) if isinstance(value, bytes) and value.isdigit() else 0
 
     def search(self, since: date | None) -> list[int]:
         criteria = ["SINCE", f"{since.day}-{_MONTHS[since.month - 1]}-{since.year}"] if since else ["ALL"]
-        typ, dat = self.conn.uid("SEARCH", *criteria)
+        with self._talk("搜索邮件"):
+            typ, dat = self.conn.uid("SEARCH", *criteria)
         if typ != "OK":
-            raise SourceError(f"在“{self.src.folder}”中搜索邮件失败（服务器回复：{_reply(dat)}）")
-        return sorted(int(u) for u in b" ".join(d for d in dat if d).split())
+            raise SourceError(f"在“{self.src.folder}”中搜索邮件失败（服务器回复：{self._server_text(_reply(dat))}）")
+        return sorted(int(u) for u in b" ".join(d for d in dat if d).split() if u.isdigit())
 
     def metas(self, uids: list[int]) -> list[Meta]:
         """Size, arrival time and Subject/Message-ID headers, in batches, without downloading bodies."""
         result: list[Meta] = []
         for start in range(0, len(uids), BATCH):
             chunk = ",".join(str(u) for u in uids[start:start + BATCH])
-            typ, dat = self.conn.uid("FETCH", chunk,
-                                     "(RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT MESSAGE-ID)])")
+            with self._talk("读取邮件信息"):
+                typ, dat = self.conn.uid("FETCH", chunk,
+                                         "(RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT MESSAGE-ID)])")
             if typ != "OK":
-                raise SourceError(f"读取邮件信息失败（服务器回复：{_reply(dat)}）")
+                raise SourceError(f"读取邮件信息失败（服务器回复：{self._server_text(_reply(dat))}）")
             for item in dat:
                 if isinstance(item, tuple):
                     result.append(_meta(item[0], item[1]))
         return result
 
     def fetch(self, uid: int) -> bytes | None:
-        typ, dat = self.conn.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        with self._talk(f"下载邮件（UID {uid}）"):
+            typ, dat = self.conn.uid("FETCH", str(uid), "(BODY.PEEK[])")
         for item in dat if typ == "OK" else []:
             if isinstance(item, tuple):
                 return item[1]
@@ -160,21 +242,26 @@ class ImapSession:
         """Move exactly `uids` to `target` (created when missing); a Chinese warning, or None when done."""
         if not uids:
             return None
+        with self._talk(f"移动邮件到“{target}”"):
+            return self._move(uids, target)
+
+    def _move(self, uids: list[int], target: str) -> str | None:
         box = _mailbox(target)
         self.conn.create(box)  # NO when it exists already: fine
         uidset = ",".join(str(u) for u in uids)
         if "MOVE" in self.conn.capabilities:
             typ, dat = self.conn.uid("MOVE", uidset, box)
-            return None if typ == "OK" else f"移动到“{target}”失败（服务器回复：{_reply(dat)}）"
+            return None if typ == "OK" else f"移动到“{target}”失败（服务器回复：{self._server_text(_reply(dat))}）"
         typ, dat = self.conn.uid("COPY", uidset, box)
         if typ != "OK":
-            return f"复制到“{target}”失败（服务器回复：{_reply(dat)}）"
+            return f"复制到“{target}”失败（服务器回复：{self._server_text(_reply(dat))}）"
         if "UIDPLUS" not in self.conn.capabilities:
             return (f"服务器不支持 UID EXPUNGE：已复制到“{target}”，原邮件保留在“{self.src.folder}”"
                     "（没有用普通 EXPUNGE，以免误删其他邮件）")
         self.conn.uid("STORE", uidset, "+FLAGS.SILENT", r"(\Deleted)")
         typ, dat = self.conn.uid("EXPUNGE", uidset)
-        return None if typ == "OK" else f"从“{self.src.folder}”清除已移动的邮件失败（服务器回复：{_reply(dat)}）"
+        return (None if typ == "OK" else
+                f"从“{self.src.folder}”清除已移动的邮件失败（服务器回复：{self._server_text(_reply(dat))}）")
 
     def close(self) -> None:
         try:  # LOGOUT without CLOSE: CLOSE would expunge every \\Deleted message in the folder

@@ -117,12 +117,11 @@ def sniff(data: bytes, name: str = "") -> str:
     return "binary"
 
 
-def fitting_name(name: str, kind: str) -> str:
-    """`name` with a suffix that matches its kind (a .dat that is really an .xlsx becomes x.dat.xlsx)."""
+def missing_suffix(name: str, kind: str) -> str:
+    """The suffix `name` needs to match its kind ("" when it has one: a .dat that is really an .xlsx gets
+    ".xlsx", to become x.dat.xlsx)."""
     allowed = SUFFIXES.get(kind)
-    if not allowed or name.lower().endswith(allowed):
-        return name
-    return name + allowed[0]
+    return "" if not allowed or name.lower().endswith(allowed) else allowed[0]
 
 
 KIND_LABELS = {

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from .archives import collect
 from .names import decode_bytes
 from .parse import RAW, big_attachment_links, header_text, received_time, sender_of
-from .types import Limits, ParsedMessage, Skipped
+from .types import Limits, ParsedMessage, Skipped, past_cap
 
 _SUBJECT, _SENDER_NAME, _SENDER_EMAIL, _SENDER_SMTP = "0037", "0C1A", "0C1F", "5D01"
 _HEADERS, _MESSAGE_ID, _BODY = "007D", "1035", "1000"
@@ -42,6 +42,12 @@ def _filetime(ole, storage: str, header: int, prop_id: int) -> datetime | None:
     return None
 
 
+def _attachment_label(ole, storage: str, index: int) -> str:
+    prefix = storage + "/"
+    return (_string(ole, prefix, _LONG_NAME) or _string(ole, prefix, _DISPLAY_NAME)
+            or _string(ole, prefix, _SHORT_NAME) or f"附件{index}")
+
+
 def parse_msg(data: bytes, limits: Limits | None = None) -> ParsedMessage:
     """ParsedMessage from the bytes of an Outlook .msg; raises ValueError when it is not one."""
     import olefile
@@ -66,10 +72,12 @@ def parse_msg(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         parsed.skipped += big_attachment_links(_string(ole, "", _BODY))
         storages = sorted({e[0] for e in ole.listdir(streams=True, storages=True)
                            if e[0].startswith("__attach_version1.0_#")})
-        for index, storage in enumerate(storages[:500], start=1):
+        cap = limits.msg_attachments
+        parsed.skipped += past_cap([_attachment_label(ole, storage, index) for index, storage in
+                                    enumerate(storages[cap:], start=cap + 1)], cap, limits)
+        for index, storage in enumerate(storages[:cap], start=1):
             prefix = storage + "/"
-            label = (_string(ole, prefix, _LONG_NAME) or _string(ole, prefix, _DISPLAY_NAME)
-                     or _string(ole, prefix, _SHORT_NAME) or f"附件{index}")
+            label = _attachment_label(ole, storage, index)
             stream = f"{prefix}__substg1.0_{_DATA}0102"
             if not ole.exists(stream):
                 parsed.skipped.append(Skipped(label, "嵌入的邮件或对象，不是普通附件，未收取；请对方把表格直接作为附件发送"))

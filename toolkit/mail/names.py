@@ -18,6 +18,8 @@ from urllib.parse import unquote_to_bytes
 
 from toolkit.filenames import safe_name
 
+from .kinds import missing_suffix
+
 _GB_LABELS = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936", "euc-cn", "csgb2312",
               "chinese", "iso-ir-58", "windows-936", "gb18030", "hz-gb-2312"}
 
@@ -158,7 +160,11 @@ def header_params(raw: bytes) -> dict[str, str]:
     return result
 
 
-def attachment_name(name: str) -> str:
+def attachment_name(name: str, kind: str | None = None) -> str:
     """An attachment's (or archive member's) name as a file name: its last part (clients send
-    `C:\\Users\\…\\表.xlsx`, archives `目录/表.xlsx`), made safe on every platform."""
-    return safe_name(name.replace("\\", "/").rsplit("/", 1)[-1], "附件")
+    `C:\\Users\\…\\表.xlsx`, archives `目录/表.xlsx`), made safe on every platform, with the suffix
+    its `kind` needs when it lacks one (kinds.missing_suffix; counted in the limits)."""
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    plain = safe_name(last, "附件")
+    suffix = missing_suffix(plain, kind) if kind else ""
+    return safe_name(last, "附件", suffix=suffix) if suffix else plain

@@ -17,7 +17,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from .archives import collect
 from .names import decode_bytes, decode_header_bytes, header_params, unfold
-from .types import MB, Limits, ParsedMessage, Skipped
+from .types import MB, Limits, ParsedMessage, Skipped, past_cap
 
 
 class _RawPolicy(Compat32):
@@ -116,6 +116,15 @@ def _filename(part: Message) -> str | None:
     return None
 
 
+def _disposition(part: Message) -> bytes:
+    return raw_header(part, "Content-Disposition").split(b";", 1)[0].strip().lower()
+
+
+def _attachment_like(part: Message) -> bool:
+    """A part without a file name that would still have been taken as an attachment."""
+    return _disposition(part) == b"attachment" or part.get_content_maintype() == "application"
+
+
 def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
     """Everything intake needs from one raw message; never raises on bad input."""
     limits = limits or Limits()
@@ -130,10 +139,11 @@ def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
     parts = [p for p in msg.walk() if not p.is_multipart()]
     if any(isinstance(d, _TRUNCATED) for p in msg.walk() for d in p.defects):
         parsed.problems.append("邮件结构不完整（可能被截断），已尽量读取其中的附件；如缺少附件请对方重新发送")
-    for index, part in enumerate(parts[:1000], start=1):
+    cap = limits.message_parts
+    for index, part in enumerate(parts[:cap], start=1):
         name = _filename(part)
         ctype = part.get_content_type()
-        disposition = raw_header(part, "Content-Disposition").split(b";", 1)[0].strip().lower()
+        disposition = _disposition(part)
         if name is None and ctype in ("text/plain", "text/html") and disposition != b"attachment":
             body = decode_bytes(_decoded(part), part.get_content_charset())
             parsed.skipped += big_attachment_links(body)
@@ -155,13 +165,23 @@ def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         found, skipped = collect(label, data_ or b"", limits)
         parsed.found += found
         parsed.skipped += skipped
+    beyond = [(_filename(p), p) for p in parts[cap:]]
+    parsed.skipped += past_cap([name or f"附件{cap + n}" for n, (name, p) in enumerate(beyond, start=1)
+                                if name or _attachment_like(p)], cap, limits)
     garbled = [t for t in (parsed.sender, parsed.subject, *(f.name for f in parsed.found)) if "\ufffd" in t]
     if garbled:
         parsed.problems.append(f"邮件头含无法识别的字节（如“{garbled[0]}”），已尽量解读；名称若是乱码，请与发件人核对")
     return parsed
 
 
-def message_key(parsed: ParsedMessage, raw: bytes) -> str:
-    """Identity for the idempotency ledger: the Message-ID, else a hash of the raw message."""
-    return parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+def message_key(parsed: ParsedMessage) -> str:
+    """Identity for the idempotency ledger, by content: the Message-ID, sender and subject with the
+    sha256 of every file kept and the names of those skipped. Clients reuse Message-IDs (a template, a
+    broken client), so two mails sharing one are both taken unless they carry the same files; the same
+    mail through another route (an .eml export, IMAP) has the same key whatever its transport headers."""
+    digest = hashlib.sha256()
+    for text in (parsed.message_id, parsed.sender, parsed.subject, *sorted(f.sha256 for f in parsed.found),
+                 *sorted(s.name for s in parsed.skipped)):
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    return "content:" + digest.hexdigest()
 

@@ -31,6 +31,7 @@ class MessageReport:
 class IntakeReport:
     messages: list[MessageReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # per source / per message, in Chinese
+    warnings: list[str] = field(default_factory=list)  # nothing failed, but the user should know (no TLS)
     already_taken: int = 0  # messages seen in an earlier run and left alone
     moved: int = 0
 
@@ -40,4 +41,5 @@ class IntakeReport:
         return bool(self.errors) or any(s.rejected for m in self.messages for s in m.skipped)
 
     def to_json(self) -> dict[str, Any]:
-        return {"messages": [m.to_json() for m in self.messages], "errors": list(self.errors)}
+        return {"messages": [m.to_json() for m in self.messages], "errors": list(self.errors),
+                "warnings": list(self.warnings)}

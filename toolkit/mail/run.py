@@ -76,8 +76,8 @@ class _Run:
             parsed.received = received
         if not _wanted(parsed, self.since, self.subject):
             return False
-        key = message_key(parsed, raw)
-        if self.inbox.has_message(key):
+        key = message_key(parsed)
+        if self.inbox.taken(key, parsed):
             self.report.already_taken += 1
             if uid:
                 self.inbox.record_uid(uid, key)
@@ -109,6 +109,7 @@ class _Run:
 
     def imap(self, src: ImapSource, password: str, move_to: str | None) -> None:
         with ImapSession(src, password, readonly=not move_to) as session:
+            self.report.warnings += session.warnings
             key = (src.account, src.folder, session.uidvalidity)
             metas = session.metas(session.search(self.since))
             self.total += len(metas)
@@ -125,16 +126,14 @@ class _Run:
                     self.report.moved += len(handled)
 
     def _imap_one(self, session: ImapSession, src: ImapSource, key: tuple[str, str, int], meta: Meta) -> bool:
-        subject, message_id = _header_of(meta.header, b"subject"), _header_of(meta.header, b"message-id")
+        subject = _header_of(meta.header, b"subject")
         if self.subject and _fold(self.subject) not in _fold(subject):
             return False
         if self.inbox.has_uid(*key, meta.uid):
             self.report.already_taken += 1
             return True
-        if message_id and self.inbox.has_message(message_id):  # taken before through another route
-            self.inbox.record_uid((*key, meta.uid), message_id)
-            self.report.already_taken += 1
-            return True
+        # a Message-ID taken before through another route is no proof: clients reuse them, so the mail is
+        # fetched and judged by its content (`take`)
         label = f"{src.account}/{src.folder} UID {meta.uid}"
         problem = _too_big(meta.size, self.limits)
         raw = None if problem else session.fetch(meta.uid)

@@ -1,14 +1,14 @@
 """The inbox folder: saved files, the manifest merge reads, and the ledger that makes intake idempotent.
 
 Layout: `INBOX/<received date>_<sender>/<name>`, `INBOX/inbox.jsonl` (one line per saved file) and
-`INBOX/.brandkit-intake.sqlite` (messages taken, IMAP UIDVALIDITY+UID seen, file sha256 saved). Each file
+`INBOX/.brandkit-intake.sqlite` (messages taken, by a key on their content - parse.message_key; IMAP
+UIDVALIDITY+UID seen; file sha256 saved). Each file
 is written to a temp name and renamed, then its manifest line appended, then the ledger committed: a crash
 at any point leaves at worst a message that is taken again next time, never a half-written file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -19,12 +19,15 @@ from typing import Any
 from toolkit.atomic import write_atomic
 from toolkit.filenames import safe_name
 
-from .kinds import fitting_name
 from .names import attachment_name
 from .types import ParsedMessage, Skipped
 
 MANIFEST = "inbox.jsonl"
 LEDGER = ".brandkit-intake.sqlite"
+# UTF-16 units of a sender folder's name: with an attachment's (at most filenames.MAX_UNITS) and " (2)",
+# what intake adds under the inbox stays under 180 characters, leaving the inbox's own path room in
+# Windows' 260 (and Excel's 218, which will not open a file at a longer path)
+FOLDER_UNITS = 48
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (key TEXT PRIMARY KEY, message_id TEXT, sender TEXT, subject TEXT,
@@ -35,16 +38,12 @@ CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, path TEXT, key TEXT);
 """
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def folder_name(parsed: ParsedMessage) -> str:
     day = parsed.received.date().isoformat() if parsed.received else "日期不明"
     who = parsed.sender.split("<", 1)[0].strip() or parsed.sender_address or "发件人不明"
     if parsed.sender_address and who != parsed.sender_address:
         who = f"{who}_{parsed.sender_address}"
-    return safe_name(f"{day}_{who}", fallback=day)
+    return safe_name(f"{day}_{who}", fallback=day, max_units=FOLDER_UNITS)
 
 
 def _free_path(folder: Path, name: str) -> Path:
@@ -72,6 +71,17 @@ class Inbox:
     def has_message(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM messages WHERE key = ?", (key,)).fetchone() is not None
 
+    def taken(self, key: str, parsed: ParsedMessage) -> bool:
+        """Whether this mail was taken before: its content key (parse.message_key) is in the ledger, or -
+        in a ledger written before content keys, which were Message-IDs - its Message-ID is, and every
+        file it carries is saved already."""
+        if self.has_message(key):
+            return True
+        if not parsed.message_id or not self.has_message(parsed.message_id):
+            return False
+        return all(self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (f.sha256,)).fetchone()
+                   for f in parsed.found)
+
     def has_uid(self, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
         row = self.db.execute("SELECT 1 FROM imap WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
                               (account, folder, uidvalidity, uid)).fetchone()
@@ -83,13 +93,13 @@ class Inbox:
         skipped: list[Skipped] = []
         folder = self.root / folder_name(parsed)
         for found in parsed.found:
-            digest = sha256_hex(found.data)
+            digest = found.sha256
             row = self.db.execute("SELECT path FROM files WHERE sha256 = ?", (digest,)).fetchone()
             if row and (self.root / row[0]).is_file():
                 skipped.append(Skipped(found.name, f"与已收取的 {row[0]} 内容完全相同，不再重复保存", rejected=False))
                 continue
             folder.mkdir(parents=True, exist_ok=True)
-            path = _free_path(folder, fitting_name(attachment_name(found.name), found.kind))
+            path = _free_path(folder, attachment_name(found.name, found.kind))
             write_atomic(path, found.data)
             rel = path.relative_to(self.root).as_posix()
             self._append_manifest({

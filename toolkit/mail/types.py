@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 MB = 1024 * 1024
 
@@ -19,6 +21,9 @@ class Limits:
     archive_ratio: int = 100  # uncompressed/compressed per member; real forms are ≤ 9 (FACTS)
     archive_depth: int = 2  # a zip inside a zip is unpacked, one deeper is not
     tool_timeout: float = 60.0  # unar/bsdtar
+    message_parts: int = 1000  # MIME leaf parts read in one .eml; the attachments past it are named
+    msg_attachments: int = 500  # attachments read in one Outlook .msg; likewise
+    named_past_cap: int = 1000  # of those past a cap, how many are named one by one (then one count)
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,10 @@ class Found:
     name: str
     data: bytes = field(repr=False)
     kind: str
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,16 @@ class Skipped:
 
     def to_json(self) -> dict[str, str]:
         return {"name": self.name, "reason": self.reason}
+
+
+def past_cap(names: list[str], cap: int, limits: Limits) -> list[Skipped]:
+    """Skipped entries for the attachments past a cap on how many one mail may carry: each named, up to
+    `limits.named_past_cap`, then one entry counting the rest."""
+    reason = f"这封邮件的附件超过 {cap} 个上限，此附件未收取；请对方分几封邮件重新发送"
+    shown = names[: limits.named_past_cap]
+    rest = len(names) - len(shown)
+    more = [Skipped(f"其余 {rest} 个附件", reason)] if rest else []
+    return [Skipped(name, reason) for name in shown] + more
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""NewSheet: a worksheet part with a bold, filled, frozen header row and the given column widths."""
+"""NewSheet: a worksheet part with a bold, filled, frozen header row, the given column widths and, when
+asked, sheet protection."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from .context import Context
 from .xmltools import MAIN, R
 
 HEADER_FILL = "DDEBF7"
+_PROTECTION = '<sheetProtection sheet="1" objects="1" scenarios="1"/>'  # no password, as Excel's 保护工作表
 
 
 def _skeleton(sheet: NewSheet) -> bytes:
@@ -19,6 +21,7 @@ def _skeleton(sheet: NewSheet) -> bytes:
             f'<worksheet xmlns="{MAIN}" xmlns:r="{R}"><dimension ref="A1"/>'
             f'<sheetViews><sheetView workbookViewId="0">{frozen}</sheetView></sheetViews>'
             f'<sheetFormatPr defaultRowHeight="15"/>{f"<cols>{cols}</cols>" if cols else ""}<sheetData/>'
+            f'{_PROTECTION if sheet.protected else ""}'
             f'<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
             f"</worksheet>").encode()
 

@@ -13,11 +13,23 @@ from .package import Package
 from .xmltools import MAIN, StartTag, esc, parse
 
 _ROOT = re.compile(rb"<((?:\w+:)?sst)\b[^>]*?(/?)>")
+# Cell text in OOXML encodes characters XML cannot carry as `_xHHHH_`; Excel decodes every such pattern,
+# so one a branch typed must be written with its underscore escaped: `_x0041_` -> `_x005F_x0041_`.
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")  # a lowercase x only, as Excel and calamine decode
 
 
 def t_element(text: str, prefix: str = "") -> str:
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f"<{prefix}t{space}>{esc(text)}</{prefix}t>"
+    return f"<{prefix}t{space}>{esc(_ESCAPE.sub(_escaped, text))}</{prefix}t>"
+
+
+def _escaped(m: re.Match[str]) -> str:
+    return "_x005F" + m.group()
+
+
+def cell_text(xml_text: str) -> str:
+    """The text a <t> element's content stands for, `_xHHHH_` decoded as Excel decodes it."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), xml_text)
 
 
 class SharedStrings:
@@ -30,7 +42,7 @@ class SharedStrings:
         for i, si in enumerate(root.iterchildren(f"{{{MAIN}}}si")):
             self.count = i + 1
             if len(si) == 1 and si[0].tag == f"{{{MAIN}}}t":
-                self.index.setdefault(si[0].text or "", i)
+                self.index.setdefault(cell_text(si[0].text or ""), i)
         m = _ROOT.search(self.data)
         self.prefix = m.group(1).decode()[:-3] if m else ""
         self.new: list[str] = []

@@ -28,8 +28,9 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]{1,7})"')
+# an attribute's value may be in double or single quotes (r='XFD1048576' is as valid XML as r="…")
+_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br=["\']([A-Z]{1,3})([0-9]{1,7})["\']')
+_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br=["\']([0-9]{1,7})["\']')
 
 
 def check_size(size: int, limits: Limits = DEFAULT_LIMITS) -> None:

@@ -26,7 +26,8 @@ def read_path(path: str, profile: Profile, sender: str | None = None, received: 
     """Read a file from disk (size checked before reading) into submissions."""
     if received is None:
         try:
-            received = dt.datetime.fromtimestamp(os.path.getmtime(path)).isoformat(timespec="seconds")
+            # with this PC's offset: a PC whose clock is not Beijing's still orders it with mail times
+            received = dt.datetime.fromtimestamp(os.path.getmtime(path)).astimezone().isoformat(timespec="seconds")
         except OSError:
             received = None
     prov = Provenance(path=path, sha256="", sender=sender, received=received)
