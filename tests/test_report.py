@@ -17,11 +17,11 @@ from toolkit.profile import load_profile
 from toolkit.readers.grid import Grid, read_grids
 from toolkit.report import (
     ISSUES_SHEET,
-    RULE_NAMES,
     SEVERITY_FILLS,
     SEVERITY_NAMES,
     ReportRow,
     render_grids,
+    rule_name,
     status_of,
     write_branch_report,
     write_file_report,
@@ -81,7 +81,7 @@ def _issue_rows(wb) -> list[tuple]:
 
 
 def _expected_rows(findings: list[Finding]) -> list[tuple]:
-    return sorted(((SEVERITY_NAMES[f.severity], f.field, f.cell, RULE_NAMES[f.rule], f.message) for f in findings),
+    return sorted(((SEVERITY_NAMES[f.severity], f.field, f.cell, rule_name(f.rule), f.message) for f in findings),
                   key=repr)
 
 
@@ -210,7 +210,7 @@ def test_unreadable_submission_gets_only_the_issue_list(tmp_path: Path):
     out = write_branch_report(sub, [], tmp_path)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == [ISSUES_SHEET]
-    assert _issue_rows(wb) == [("错误", None, None, "无法读取", "文件已损坏，无法打开，请重新保存后提交")]
+    assert _issue_rows(wb) == [("错误", None, None, rule_name("unreadable"), "文件已损坏，无法打开，请重新保存后提交")]
     assert status_of(sub.findings) == "unreadable"
 
 
@@ -242,7 +242,7 @@ def test_office_summary(tmp_path: Path):
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     assert sorted(rules) == sorted(['"不通过"', '"通过"', '"有警告"', '"无法读取"'])
     details = [list(r) for r in wb["问题明细"].iter_rows(values_only=True)]
-    assert len(details) == 1 + 5 and details[1] == ["a.xlsx", "内科第一党支部", "品牌名称", "申报表!D3", "字数超限",
+    assert len(details) == 1 + 5 and details[1] == ["a.xlsx", "内科第一党支部", "品牌名称", "申报表!D3", rule_name("max_chars"),
                                                     "错误", err.message]
     seen = roundtrip_values(out)
     assert [r[4] for r in seen["校验汇总"][1:]] == ["不通过", "通过", "有警告", "无法读取"]

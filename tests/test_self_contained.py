@@ -347,9 +347,9 @@ def test_the_buttons_find_a_custom_profile_in_the_master(tmp_path: Path, cli, ma
     toolkit.xl.validate_inbox()
     rows = Replay.of(master).play(book.json()["actions"]).rows(CONSOLE_SHEET)
     labels = {row[0]: r for r, row in enumerate(rows) if row and row[0]}
-    assert "有警告 1 份，有错误 1 份" in str(rows[labels[RESULT]][1]), rows[labels[RESULT]]  # warning: no signature
+    assert "有警告 1 份，不通过 1 份" in str(rows[labels[RESULT]][1]), rows[labels[RESULT]]  # warning: no signature
     details = " ".join(str(v) for row in rows[labels[DETAILS] + 1:] for v in row[:2] if v)
-    assert "有错误：护理部党支部" in details and "品牌名称" in details, details
+    assert "不通过：护理部党支部" in details and "品牌名称" in details, details
 
 
 # -- item 11: the installed package ------------------------------------------------------------------------

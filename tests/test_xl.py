@@ -111,9 +111,9 @@ def test_validate_button_lists_findings_and_leaves_the_ledger_alone(tmp_path: Pa
     actions = book.json()["actions"]
     assert {a["sheet_position"] for a in actions} == {0}  # only 控制台
     console = _console(Replay.of(master).play(actions))
-    assert console["result"].endswith("校验完成：共 2 份，有警告 1 份，有错误 1 份。台账未改动；详见下方明细")
+    assert console["result"].endswith("校验完成：共 2 份，有警告 1 份，不通过 1 份。台账未改动；详见下方明细")
     lines = [b for _, b in console["details"]]
-    assert "有警告：内科第一党支部" in lines and "有错误：护理部党支部" in lines
+    assert "有警告：内科第一党支部" in lines and "不通过：护理部党支部" in lines
     assert any(line.startswith("错误 申报表!") and "14 字" in line for line in lines)
 
 

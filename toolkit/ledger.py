@@ -32,6 +32,7 @@ from toolkit.roster import (
     roster_header,
 )
 from toolkit.text import normalize_branch, normalize_label
+from toolkit.vocabulary import LogAction
 
 PROFILE_LABEL = "活动方案"
 SUBMITTED_AT, SOURCE_FILE, REPLACED_AT = "提交时间", "来源文件", "替换时间"
@@ -269,8 +270,8 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
                           has_rules_sheet=RULES_SHEET in grids, stored_profile=stored_profile_text(grids))
     if log is not None:
         snap.merged = merged_files(log)
-        snap.superseded = merged_files(log, ("旧版本",))
-        snap.rejected = merged_files(log, ("退回",))
+        snap.superseded = merged_files(log, (LogAction.SUPERSEDED,))
+        snap.rejected = merged_files(log, (LogAction.RETURNED,))
     for spec in profile.tables:
         for target, name, history in ((snap.tables, spec.sheet_name, False),
                                       (snap.histories, history_sheet(spec), True)):
@@ -296,7 +297,7 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
     return snap
 
 
-def merged_files(log: Grid, actions: tuple[str, ...] = ("新增", "更新")) -> set[tuple[str, str]]:
+def merged_files(log: Grid, actions: tuple[str, ...] = (LogAction.ADDED, LogAction.UPDATED)) -> set[tuple[str, str]]:
     """(branch, sha256) pairs the 操作记录 says were merged (新增/更新), for idempotent re-merges; or
     that took any of the other `actions`."""
     if not log.rows:

@@ -26,6 +26,7 @@ from toolkit.profile import (
 )
 from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.text import normalize_branch
+from toolkit.vocabulary import LogAction
 
 
 @dataclass
@@ -119,7 +120,7 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
         changes.new_sheets.append(stored)
         result.added_sheets.append(stored.name)
     append_log(changes, profile.ledger.log_sheet, snap.log_rows if snap.log_rows is not None else 0,
-               [LogEntry(now, operator, "初始化", new=f"活动方案 {profile.id}；新增 {len(new_branches)} 个支部")])
+               [LogEntry(now, operator, LogAction.INIT, new=f"活动方案 {profile.id}；新增 {len(new_branches)} 个支部")])
     return changes, result
 
 

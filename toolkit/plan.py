@@ -23,6 +23,7 @@ from toolkit.profile import Profile, Stage
 from toolkit.roster import CATEGORY_LABELS
 from toolkit.stages import stamp_text, status_fill
 from toolkit.text import normalize_branch, normalize_label
+from toolkit.vocabulary import LogAction, Outcome, Receipt
 
 SERIAL = "序号"
 LOGO_COLUMN_WIDTH = 14.0
@@ -189,7 +190,7 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         if key in taken or (ledger_time and ledger_time > received.replace(second=0, microsecond=0)):
             outcomes.append(BranchOutcome(branch, "superseded", path))
             if (key, c.submission.provenance.sha256) not in snap.merged | snap.superseded:  # logged once
-                entry("旧版本", branch, c, new="已有更新的提交，本文件未合并")
+                entry(LogAction.SUPERSEDED, branch, c, new="已有更新的提交，本文件未合并")
             continue
         if key:
             taken.add(key)
@@ -198,10 +199,10 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
         if c.status == "unreadable" or c.errors or not branch:
             outcomes.append(BranchOutcome(branch, "rejected", path, reasons=[f.message for f in c.errors]))
             if key in rows and branch and (key, c.submission.provenance.sha256) not in snap.rejected:  # once
-                stamp = stamp_text("退回", now.date(), operator)
+                stamp = stamp_text(Receipt.RETURNED, now.date(), operator)
                 cell = (rows[key].row, cols.get(first_stage.column))
-                changes.writes.append(CellWrite(ledger.sheet, *cell, stamp, fill=status_fill(profile.statuses, "退回")))
-                entry("退回", branch, c, new="；".join(f.message for f in c.errors), stage=first_stage.name)
+                changes.writes.append(CellWrite(ledger.sheet, *cell, stamp, fill=status_fill(profile.statuses, Receipt.RETURNED)))
+                entry(LogAction.RETURNED, branch, c, new="；".join(f.message for f in c.errors), stage=first_stage.name)
             continue
         if blocking:
             outcomes.append(BranchOutcome(branch, "held", path, reasons=[f.message for f in blocking]))
@@ -236,7 +237,7 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
                 continue
             changes.writes.append(CellWrite(ledger.sheet, row, cols.get(name), after))
         day = received.astimezone(CHINA_TZ).date()
-        status = "逾期提交" if first_stage.due and day > first_stage.due else "已提交"
+        status = Receipt.LATE if first_stage.due and day > first_stage.due else Receipt.SUBMITTED
         stamp = stamp_text(status, day, operator)
         changes.writes.append(CellWrite(ledger.sheet, row, cols.get(first_stage.column), stamp,
                                         fill=status_fill(profile.statuses, status)))
@@ -248,12 +249,12 @@ def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warning
             changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
             diffs.append((profile.ledger.logo_column, None, f"图片（{Path(path).name}）"))
         outcomes.append(BranchOutcome(branch, action, path, diffs))
-        entry("新增" if action == "added" else "更新", branch, c,
+        entry(LogAction.ADDED if action == Outcome.ADDED else LogAction.UPDATED, branch, c,
               old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
               new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{first_stage.name}：{status}")
         for t in tables.plan(branch, c.submission):  # one log row per table whose items were replaced
             outcomes[-1].changes.append((t.table, f"{t.before} 项" if t.before else None, f"{t.after} 项"))
-            entry("更新" if t.before else "新增", branch, c, old=f"{t.table}：{t.before} 项" if t.before else "",
+            entry(LogAction.UPDATED if t.before else LogAction.ADDED, branch, c, old=f"{t.table}：{t.before} 项" if t.before else "",
                   new=f"{t.table}：{t.after} 项" + (f"（原 {t.before} 项移至“{t.history}”）" if t.before else ""),
                   stage=first_stage.name)
     append_log(changes, profile.ledger.log_sheet, snap.log_rows, log)

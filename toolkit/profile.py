@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.changeset import NewSheet
 from toolkit.model import Severity
 from toolkit.text import CharCount
+from toolkit.vocabulary import Receipt
 
 if TYPE_CHECKING:
     from toolkit.readers.grid import Grid
@@ -207,7 +208,7 @@ class Profile:
     def submission_stage(self) -> Stage:
         """The stage the form belongs to, which a merge stamps: the first that knows 已提交 (stages
         before it, such as 宣传发动 or 品牌酝酿, are the office's own)."""
-        return next((s for s in self.stages if "已提交" in s.statuses), self.stages[0])
+        return next((s for s in self.stages if Receipt.SUBMITTED in s.statuses), self.stages[0])
 
 
 def builtin_profiles() -> list[str]:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.vocabulary import OUTCOME_ZH, VERDICT_ZH
+
 if TYPE_CHECKING:
     from toolkit.app import ValidationResult
     from toolkit.mail import IntakeReport
@@ -47,7 +49,6 @@ def _escape(m: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-STATUS_ZH = {"ok": "通过", "warning": "有警告", "error": "不通过", "unreadable": "无法读取"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 
 
@@ -73,14 +74,14 @@ def progress_callback(label: str) -> Callable[[int, int], None]:
 
 
 def render_validation(result: ValidationResult, say: Say) -> None:
-    counts = {k: 0 for k in STATUS_ZH}
+    counts = {k: 0 for k in VERDICT_ZH}
     for n, c in enumerate(result.checked):
         sub = c.submission
         counts[c.status] += 1
         bad = c.status in ("error", "unreadable")
         where = one_line(Path(sub.provenance.path).name + (f"［{sub.provenance.sheet}］" if sub.provenance.sheet else ""))
         branch = f"  {one_line(c.branch)}" if c.branch else ""
-        say(f"{STATUS_ZH[c.status]}  {where}{branch}", problem=bad)
+        say(f"{VERDICT_ZH[c.status]}  {where}{branch}", problem=bad)
         for f in c.findings:
             cell = f"{f.cell}  " if f.cell else ""
             say(f"    {SEVERITY_ZH[f.severity]}  {cell}{f.message}", problem=f.severity == "error")
@@ -90,7 +91,7 @@ def render_validation(result: ValidationResult, say: Say) -> None:
             say(f"    校验结果：{result.report_paths[n]}", problem=bad)
         elif n in result.report_errors:
             say(f"    未能生成校验结果：{result.report_errors[n]}", problem=True)
-    summary = "，".join(f"{STATUS_ZH[k]} {v} 份" for k, v in counts.items() if v)
+    summary = "，".join(f"{VERDICT_ZH[k]} {v} 份" for k, v in counts.items() if v)
     say(f"\n共 {len(result.checked)} 份申报表：{summary}。")
     if result.report_errors:
         files = dict.fromkeys(Path(result.checked[n].submission.provenance.path).name for n in result.report_errors)
@@ -113,22 +114,20 @@ def render_init(result: InitResult, say: Say) -> None:
         say(f"  原文件备份：{result.backup}")
 
 
-ACTION_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变", "rejected": "退回", "held": "暂缓",
-             "superseded": "旧版本"}
 
 
 def render_merge(result: MergeResult, say: Say) -> None:
     for o in result.outcomes:
         bad = o.action in ("rejected", "held")
-        say(f"{ACTION_ZH[o.action]}  {one_line(o.branch) if o.branch else '（未识别支部）'}  ← "
+        say(f"{OUTCOME_ZH[o.action]}  {one_line(o.branch) if o.branch else '（未识别支部）'}  ← "
             f"{one_line(Path(o.path).name)}", problem=bad)
         for name, before, after in o.changes:
             say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
                 f"    {name}：{_short(after)}")
         for reason in o.reasons:
             say(f"    原因：{reason}", problem=bad)
-    counts = {k: len(result.names(k)) for k in ACTION_ZH}
-    say("\n" + "，".join(f"{ACTION_ZH[k]} {v}" for k, v in counts.items() if v) + "。")
+    counts = {k: len(result.names(k)) for k in OUTCOME_ZH}
+    say("\n" + "，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) + "。")
     if result.dry_run:
         say("（试运行：台账未改动）")
     elif result.backup:

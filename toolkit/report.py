@@ -26,22 +26,14 @@ from toolkit.model import Finding, Submission, col_letter, split_cell_ref
 from toolkit.ooxml.xmltools import clean_text
 from toolkit.profile import CELL_LIMIT
 from toolkit.text import is_formula_like
+from toolkit.vocabulary import VERDICT_ZH
 
 ISSUES_SHEET = "问题清单"
 REPORT_SUFFIX = "_校验结果"
 SUMMARY_NAME = "校验汇总.xlsx"
 SEVERITY_FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}
 SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
-STATUS_NAMES = {"ok": "通过", "warning": "有警告", "error": "不通过", "unreadable": "无法读取"}
 STATUS_FILLS = {"ok": "C6EFCE", "warning": "FFEB9C", "error": "FFC7CE", "unreadable": "D9D9D9"}
-RULE_NAMES = {
-    "required": "必填", "max_chars": "字数超限", "min_chars": "字数不足", "integer": "整数",
-    "range": "数值范围", "phone": "电话格式", "email": "邮箱格式", "date": "日期格式", "enum": "可选值",
-    "pattern": "格式", "image_missing": "缺少图片", "image_format": "图片格式", "image_size": "图片尺寸",
-    "unknown_branch": "支部名称不符", "duplicate_submission": "重复提交",
-    "duplicate_brand_name": "品牌名称重复", "similar_text": "内容雷同", "template_mismatch": "模板不符",
-    "formula_injection": "公式字符", "unreadable": "无法读取", "cell_too_long": "超过单元格上限",
-}
 _OPENPYXL_KINDS = ("xlsx", "xlsm")
 # What Excel refuses in a sheet name (a crafted .xlsx, an .ods or a CSV rendering may carry any name)
 _TITLE_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\\/*?:\[\]]")
@@ -103,7 +95,13 @@ def sheet_titles(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, s
 
 
 def rule_name(rule: str) -> str:
-    return RULE_NAMES.get(rule, rule)
+    """A rule's short title, from the message catalogue."""
+    from toolkit.messages import title
+
+    try:
+        return title(rule)
+    except KeyError:
+        return rule
 
 
 @dataclass(frozen=True)
@@ -464,7 +462,7 @@ def _summary_sheet(wb: Any, rows: list[ReportRow], base: Path) -> None:
     for n, row in enumerate(rows, start=1):
         errors = sum(f.severity == "error" for f in row.findings)
         data.append([n, Path(row.path).name, row.sheet or "", row.branch or "",
-                     STATUS_NAMES.get(row.status, row.status), errors, len(row.findings) - errors,
+                     VERDICT_ZH.get(row.status, row.status), errors, len(row.findings) - errors,
                      _main_problems(row.findings), f"未能生成：{row.report_error}" if row.report_error else ""])
     _table(wb, ws, headers, [6, 28, 12, 20, 10, 8, 8, 60, 30], data)
     link = wb.add_format({"font_color": "#0563C1", "underline": 1, "border": 1})
@@ -475,7 +473,7 @@ def _summary_sheet(wb: Any, rows: list[ReportRow], base: Path) -> None:
     last = max(1, len(rows))
     for status, colour in STATUS_FILLS.items():
         ws.conditional_format(1, 4, last, 4, {
-            "type": "cell", "criteria": "==", "value": f'"{STATUS_NAMES[status]}"',
+            "type": "cell", "criteria": "==", "value": f'"{VERDICT_ZH[status]}"',
             "format": wb.add_format({"bg_color": f"#{colour}"})})
 
 

@@ -28,6 +28,7 @@ from toolkit.stages import (
     status_fill,
 )
 from toolkit.text import normalize_branch
+from toolkit.vocabulary import LogAction
 
 STATUS_COLUMN_WIDTH = 26.0
 
@@ -96,7 +97,7 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         plan.changes.writes.append(CellWrite(ledger.sheet, row.row, col, text,
                                              fill=status_fill(profile.statuses, new_status)))
         old = row.values.get(target.column)
-        entries.append(LogEntry(now, by, "盖章", row.branch, target.name, "" if old is None else str(old), text))
+        entries.append(LogEntry(now, by, LogAction.STAMPED, row.branch, target.name, "" if old is None else str(old), text))
         current[target.name] = new_status
         plan.stamped.append(row.branch)
     append_log(plan.changes, profile.ledger.log_sheet, snap.log_rows, entries)

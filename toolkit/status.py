@@ -33,13 +33,13 @@ from toolkit.stages import (
     stamp_note,
 )
 from toolkit.text import normalize_branch, normalize_choice
+from toolkit.vocabulary import KIND_ZH, NOT_SUBMITTED, LogAction, Receipt
 
 UNGROUPED = "（未填党总支）"
 MUST_JOIN_MARK = "【必须参与】"
 LEDGER_CONTACTS = ("填表人", "联系人", "负责人", "品牌实施负责人")  # ledger columns naming whom to ask
 LEDGER_PHONES = ("联系方式", "联系电话", "电话")
 KINDS = ("passed", "pending", "returned", "late")
-KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
     out = {}
     for row in log_rows[1:]:
         cells = [row[i] if i < len(row) else None for i in (act, branch, stage, new)]
-        if cells[0] == "退回" and cells[1] and cells[3]:
+        if cells[0] == LogAction.RETURNED and cells[1] and cells[3]:
             out[(normalize_branch(str(cells[1])), str(cells[2] or "").split("：")[0])] = str(cells[3])
     return out
 
@@ -249,7 +249,7 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
     form = profile.submission_stage if profile.stages else None
     if form is not None and form.name in overdue:  # marked 必须参与 in the roster itself
         listed = {(i.branch, i.stage) for i in issues}
-        issues += [Issue(r.group, r.branch, form.name, r.statuses[form.name] or "未提交",
+        issues += [Issue(r.group, r.branch, form.name, r.statuses[form.name] or NOT_SUBMITTED,
                          f"名单中标为必须参与，“{form.name}”已过截止日期仍未提交")
                    for r in records if r.must_join and not r.submitted and (r.branch, form.name) not in listed]
     return issues
@@ -275,7 +275,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 def group_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
     """Per 党总支 (and 合计): the 总体进度 figures. Shared by the terminal and the summary workbook."""
-    header = ["党总支", "支部数", "已提交", "未提交", *KIND_ZH.values(), *(s.name for s in p.profile.stages)]
+    header = ["党总支", "支部数", Receipt.SUBMITTED, NOT_SUBMITTED, *KIND_ZH.values(), *(s.name for s in p.profile.stages)]
     rows = [[name, c.branches, c.submitted, c.missing, c.passed, c.pending, c.returned, c.late,
              *(c.stages.get(s.name, 0) for s in p.profile.stages)]
             for name, c in [*p.groups.items(), ("合计", p.total)]]

@@ -17,7 +17,8 @@ from typing import Any
 from toolkit.atomic import replace
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot
-from toolkit.status import KIND_ZH, Progress, contact, group_table, progress, read_log, stage_table
+from toolkit.status import Progress, contact, group_table, progress, read_log, stage_table
+from toolkit.vocabulary import KIND_ZH, NOT_SUBMITTED, Receipt
 
 SHEETS = ("总体进度", "未提交名单", "品牌一览", "问题汇总")
 # CJK fonts matplotlib may find, best first; any other installed font covering the text is the fallback.
@@ -26,8 +27,8 @@ CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "W
 THUMB_PX = 64  # logo thumbnail height in 品牌一览
 BRAND_TEXT_WIDTH = 70.0
 BRAND_TEXT_FIELDS = ("品牌内涵", "品牌简介", "特色简介")
-KIND_COLOURS = {"通过": "#70AD47", "待办": "#FFC000", "退回": "#C00000", "逾期": "#ED7D31", "未盖章": "#BFBFBF",
-                "已提交": "#4472C4", "未提交": "#BFBFBF"}
+KIND_COLOURS = {**dict(zip(KIND_ZH.values(), ("#70AD47", "#FFC000", "#C00000", "#ED7D31"), strict=True)),
+                "未盖章": "#BFBFBF", Receipt.SUBMITTED: "#4472C4", NOT_SUBMITTED: "#BFBFBF"}
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _progress_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
     charts = []
     if p.groups:
         by_group = wb.add_chart({"type": "bar", "subtype": "stacked"})
-        for name in ("已提交", "未提交"):
+        for name in (Receipt.SUBMITTED, NOT_SUBMITTED):
             col = header.index(name)
             by_group.add_series({"name": [sheet, 3, col], "categories": [sheet, 4, 0, last_group, 0],
                                  "values": [sheet, 4, col, last_group, col],
@@ -182,7 +183,7 @@ def _missing_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
                 landscape=False)
     for n, rec in enumerate(p.missing, start=4):
         state = rec.statuses.get(stage.name) if stage else None
-        shown = rec.values.get(stage.column) if stage and state else "未提交"
+        shown = rec.values.get(stage.column) if stage and state else NOT_SUBMITTED
         ws.write_row(n, 0, [rec.group, rec.branch, *contact(rec), str(shown)], fmt["cell"])
         ws.write_number(n, 5, rec.days_late, fmt["late"] if rec.days_late else fmt["cell"])
         ws.write(n, 6, "是" if rec.must_join else "", fmt["late"] if rec.must_join else fmt["cell"])
@@ -304,8 +305,8 @@ def write_png_charts(p: Progress, out_dir: Path) -> tuple[list[Path], str]:
     stages = [s.stage.name for s in p.stages]
     charts = [
         ("各党总支提交进度", "党总支进度.png", groups, {
-            "已提交": [p.groups[g].submitted for g in groups],
-            "未提交": [p.groups[g].missing for g in groups]}),
+            Receipt.SUBMITTED: [p.groups[g].submitted for g in groups],
+            NOT_SUBMITTED: [p.groups[g].missing for g in groups]}),
         ("各阶段进展", "阶段进展.png", stages, {
             **{zh: [s.counts[k] for s in p.stages] for k, zh in KIND_ZH.items()},
             "未盖章": [s.counts["unstamped"] for s in p.stages]}),

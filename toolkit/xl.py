@@ -30,12 +30,10 @@ from toolkit.master_template import (
     YES,
 )
 from toolkit.readers.grid import Grid
+from toolkit.vocabulary import OUTCOME_ZH, VERDICT_ZH
 
 CONSOLE_SEARCH_ROWS = 40
 MAX_DETAILS = 500  # lines listed under 明细; the rest is summarised in one line
-ACTION_ZH = {"added": "新增", "updated": "更新", "unchanged": "未变化", "rejected": "退回", "held": "待确认",
-             "superseded": "旧版本"}
-STATUS_ZH = {"ok": "通过", "warning": "有警告", "error": "有错误", "unreadable": "无法读取"}
 
 
 @dataclass
@@ -143,16 +141,16 @@ def _validate(ctx: _Context) -> Outcome:
         raise UsageProblem(f"文件夹 {inbox} 中没有可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
     checked = check_all(read_all(files, snap.profile, origins=origins_for([inbox])), snap.profile,
                         snap.roster or None)
-    counts = {k: sum(c.status == k for c in checked) for k in STATUS_ZH}
+    counts = {k: sum(c.status == k for c in checked) for k in VERDICT_ZH}
     details = []
     for c in checked:
         where = Path(c.submission.provenance.path).name
         if c.submission.provenance.sheet:
             where += f"（{c.submission.provenance.sheet}）"
-        details.append((where, f"{STATUS_ZH[c.status]}：{c.branch or '（未识别支部）'}"))
+        details.append((where, f"{VERDICT_ZH[c.status]}：{c.branch or '（未识别支部）'}"))
         details += [("", " ".join(x for x in ("错误" if f.severity == "error" else "警告", f.cell, f.message) if x))
                     for f in c.findings]
-    summary = "，".join(f"{STATUS_ZH[k]} {n} 份" for k, n in counts.items() if n)
+    summary = "，".join(f"{VERDICT_ZH[k]} {n} 份" for k, n in counts.items() if n)
     return Outcome(f"校验完成：共 {len(checked)} 份，{summary}。台账未改动；详见下方明细", details)
 
 
@@ -166,9 +164,9 @@ def _merge(ctx: _Context) -> Outcome:
         _apply(ctx, lambda: apply_live(ctx.book, result.changes))
 
     finish(result, write if result.changes else None)
-    details = [(o.branch or Path(o.path).name, "；".join([ACTION_ZH[o.action], *o.reasons]))
+    details = [(o.branch or Path(o.path).name, "；".join([OUTCOME_ZH[o.action], *o.reasons]))
                for o in result.outcomes]
-    counts = "，".join(f"{zh} {len(result.names(k))} 个" for k, zh in ACTION_ZH.items() if result.names(k))
+    counts = "，".join(f"{zh} {len(result.names(k))} 个" for k, zh in OUTCOME_ZH.items() if result.names(k))
     saved = "台账已保存" if result.changes else "台账没有需要改动的内容"
     return Outcome(f"合并完成：{counts or '没有申报表'}。{saved}", details)
 

@@ -1,0 +1,62 @@
+"""The words brandkit says, defined once: the CLI, the Excel buttons, the reports and the log sheet use
+these names for the same things, and what is written to a master is parsed back through the same names.
+
+Keys (Verdict, Outcome) are the stable English ids of the JSON output; the Chinese is what people read.
+Log actions and receipt statuses are stored in masters in Chinese, so their values are the Chinese words.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """A file's validation result (the `status` of `validate --json`)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+    UNREADABLE = "unreadable"
+
+
+VERDICT_ZH: dict[str, str] = {Verdict.OK: "通过", Verdict.WARNING: "有警告", Verdict.ERROR: "不通过", Verdict.UNREADABLE: "无法读取"}
+
+
+class Outcome(StrEnum):
+    """What a merge did with one submission (the keys of `merge --json`)."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+    HELD = "held"  # warnings to confirm (--accept-warnings)
+    SUPERSEDED = "superseded"  # an older copy of a branch that sent a newer one
+
+
+OUTCOME_ZH: dict[str, str] = {Outcome.ADDED: "新增", Outcome.UPDATED: "更新", Outcome.UNCHANGED: "未变", Outcome.REJECTED: "退回",
+              Outcome.HELD: "暂缓", Outcome.SUPERSEDED: "旧版本"}
+
+
+class LogAction(StrEnum):
+    """The 操作 column of the 操作记录 sheet: written by every apply, read back to know what was merged."""
+
+    INIT = "初始化"
+    ADDED = "新增"
+    UPDATED = "更新"
+    RETURNED = "退回"
+    SUPERSEDED = "旧版本"
+    STAMPED = "盖章"
+
+
+
+class Receipt(StrEnum):
+    """The submission stage's statuses a merge stamps (a profile lists them among its stage statuses)."""
+
+    SUBMITTED = "已提交"
+    LATE = "逾期提交"
+    RETURNED = "退回"
+
+
+# Progress kinds a profile sorts its statuses into, as status and the summary show them.
+KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
+NOT_SUBMITTED = "未提交"  # a branch on the roster without an accepted form (status, the summary's 未提交名单)
