@@ -15,7 +15,7 @@ from typing import Any
 
 from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewRow, PicturePlacement, RowHeight
 from toolkit.check import Checked
-from toolkit.ledger import SOURCE_FILE, SUBMITTED_AT, Ledger, MasterSnapshot, TableSheet
+from toolkit.ledger import SOURCE_FILE, SUBMITTED_AT, Ledger, LedgerRow, MasterSnapshot, TableSheet
 from toolkit.log import LogEntry, append_log
 from toolkit.logos import ROW_HEIGHT_PT, Logo
 from toolkit.model import CHINA_TZ, Submission, oldest_first, parse_instant
@@ -155,110 +155,155 @@ def roster_values(snap: MasterSnapshot, branch: str) -> dict[str, Any]:
     return {k: v for k, v in known.items() if v and k in profile.ledger.columns}
 
 
-def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool, operator: str,
-               now: dt.datetime) -> MergePlan:
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of one submission, decided before anything is written."""
+
+    item: Incoming
+    branch: str  # as the ledger writes it (else as the form does)
+    action: str  # an Outcome
+    received: dt.datetime
+    existing: LedgerRow | None
+    reasons: tuple[str, ...] = ()
+    record: bool = False  # a superseded or returned copy the log does not name yet
+
+
+def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool,
+           now: dt.datetime) -> list[Decision]:
+    """Each submission's outcome, newest first. The newest copy of a branch claims it whatever becomes of
+    it (merged, returned or held), so every older copy, and any copy older than the ledger's, is
+    superseded; a file the log already names is unchanged, and not logged again."""
     profile, ledger = snap.profile, snap.ledger
     if ledger is None:
         raise ValueError("master has no ledger")
-    changes = ChangeSet()
-    cols = _Columns(ledger, changes)
-    outcomes: list[BranchOutcome] = []
-    log: list[LogEntry] = []
-    logos: dict[str, Logo] = {}
     rows = ledger.by_branch()
-    next_row = ledger.last_row + 1
-    first_stage = submission_stage(profile)
-    from toolkit.plan_tables import TablePlanner  # it builds on this module's helpers
-
-    tables = TablePlanner(snap, changes, now)
-
-    def entry(action: str, branch: str, item: Checked, old: str = "", new: str = "", stage: str = "") -> None:
-        log.append(LogEntry(now, operator, action, branch, stage, old, new,
-                            Path(item.submission.provenance.path).name, item.submission.provenance.sha256))
-
-    # Newest first: the newest copy of a branch claims it, whatever becomes of it (merged, returned or
-    # held), and every older copy is superseded.
     taken: set[str] = set()
+    out: list[Decision] = []
     for item in _newest_first(incoming, profile, now):
         c = item.checked
-        path = c.submission.provenance.path
-        received = _received(item, now)
-        branch = _branch(c, profile)
+        received, branch = _received(item, now), _branch(c, profile)
         key = normalize_branch(branch)
         existing = rows.get(key)
+        sha = c.submission.provenance.sha256
         ledger_time = parse_instant(existing.values.get(SUBMITTED_AT)) if existing else None
+
+        reasons: list[str] = []
+        record = False
         if key in taken or (ledger_time and ledger_time > received.replace(second=0, microsecond=0)):
-            outcomes.append(BranchOutcome(branch, "superseded", path))
-            if (key, c.submission.provenance.sha256) not in snap.merged | snap.superseded:  # logged once
-                entry(LogAction.SUPERSEDED, branch, c, new="已有更新的提交，本文件未合并")
-            continue
-        if key:
-            taken.add(key)
-        blocking = c.errors + ([] if accept_warnings else
-                               [f for f in c.warnings if f.rule in profile.confirm_rules])
-        if c.status == "unreadable" or c.errors or not branch:
-            outcomes.append(BranchOutcome(branch, "rejected", path, reasons=[f.message for f in c.errors]))
-            if key in rows and branch and (key, c.submission.provenance.sha256) not in snap.rejected:  # once
-                stamp = stamp_text(Receipt.RETURNED, now.date(), operator)
-                cell = (rows[key].row, cols.get(first_stage.column))
-                changes.writes.append(CellWrite(ledger.sheet, *cell, stamp, fill=status_fill(profile.statuses, Receipt.RETURNED)))
-                entry(LogAction.RETURNED, branch, c, new="；".join(f.message for f in c.errors), stage=first_stage.name)
-            continue
-        if blocking:
-            outcomes.append(BranchOutcome(branch, "held", path, reasons=[f.message for f in blocking]))
-            continue
-        if (key, c.submission.provenance.sha256) in snap.merged:
-            outcomes.append(BranchOutcome(branch, "unchanged", path))
-            continue
+            action, record = Outcome.SUPERSEDED, (key, sha) not in snap.merged | snap.superseded
+        else:
+            if key:
+                taken.add(key)
+            blocking = c.errors + ([] if accept_warnings else
+                                   [f for f in c.warnings if f.rule in profile.confirm_rules])
+            if c.status == "unreadable" or c.errors or not branch:
+                action, reasons = Outcome.REJECTED, [f.message for f in c.errors]
+                record = existing is not None and bool(branch) and (key, sha) not in snap.rejected
+            elif blocking:
+                action, reasons = Outcome.HELD, [f.message for f in blocking]
+            elif (key, sha) in snap.merged:
+                action = Outcome.UNCHANGED
+            else:
+                action = Outcome.ADDED if existing is None else Outcome.UPDATED
+        out.append(Decision(item, branch, action, received, existing, tuple(reasons), record))
+    return out
+
+
+def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool, operator: str,
+               now: dt.datetime) -> MergePlan:
+    """The merge as a ChangeSet: `decide`, then write what each decision needs."""
+    decisions = decide(snap, incoming, accept_warnings=accept_warnings, now=now)  # refuses a master without ledger
+    writer = _MergeWriter(snap, operator, now)
+    outcomes = [writer.write(d) for d in decisions]
+    append_log(writer.changes, snap.profile.ledger.log_sheet, snap.log_rows, writer.log)
+    return MergePlan(writer.changes, outcomes, writer.logos)
+
+
+class _MergeWriter:
+    """Turns decisions into cell writes, new rows, pictures, table rows and log entries."""
+
+    def __init__(self, snap: MasterSnapshot, operator: str, now: dt.datetime) -> None:
+        from toolkit.plan_tables import TablePlanner  # it builds on this module's helpers
+
+        assert snap.ledger is not None
+        self.snap, self.profile, self.ledger = snap, snap.profile, snap.ledger
+        self.operator, self.now = operator, now
+        self.changes = ChangeSet()
+        self.cols = _Columns(self.ledger, self.changes)
+        self.log: list[LogEntry] = []
+        self.logos: dict[str, Logo] = {}
+        self.next_row = self.ledger.last_row + 1
+        self.stage = self.profile.submission_stage
+        self.tables = TablePlanner(snap, self.changes, now)
+
+    def entry(self, action: str, d: Decision, old: str = "", new: str = "", stage: str = "") -> None:
+        prov = d.item.checked.submission.provenance
+        self.log.append(LogEntry(self.now, self.operator, action, d.branch, stage, old, new,
+                                 Path(prov.path).name, prov.sha256))
+
+    def write(self, d: Decision) -> BranchOutcome:
+        path = d.item.checked.submission.provenance.path
+        if d.action == Outcome.SUPERSEDED and d.record:
+            self.entry(LogAction.SUPERSEDED, d, new="已有更新的提交，本文件未合并")
+        elif d.action == Outcome.REJECTED and d.record and d.existing is not None:
+            cell = (d.existing.row, self.cols.get(self.stage.column))
+            self.changes.writes.append(CellWrite(self.ledger.sheet, *cell,
+                                                 stamp_text(Receipt.RETURNED, self.now.date(), self.operator),
+                                                 fill=status_fill(self.profile.statuses, Receipt.RETURNED)))
+            self.entry(LogAction.RETURNED, d, new="；".join(d.reasons), stage=self.stage.name)
+        elif d.action in (Outcome.ADDED, Outcome.UPDATED):
+            return self.merge(d)
+        return BranchOutcome(d.branch, d.action, path, reasons=list(d.reasons))
+
+    def merge(self, d: Decision) -> BranchOutcome:
+        profile, ledger, c = self.profile, self.ledger, d.item.checked
+        path = c.submission.provenance.path
         values = ledger_values(profile, c)
         values.update(part_values(profile, c, ledger))
-        for name, known in roster_values(snap, branch).items():  # the form left it blank: the roster knows
-            if values.get(name) in (None, "") and (existing is None or profile.field(name)):
+        for name, known in roster_values(self.snap, d.branch).items():  # the form left it blank
+            if values.get(name) in (None, "") and (d.existing is None or profile.field(name)):
                 values[name] = known
-        if existing is None:
-            row = next_row
-            next_row += 1
+        if d.existing is None:
+            row = self.next_row
+            self.next_row += 1
             if ledger.last_row > ledger.header_row:
-                changes.new_rows.append(NewRow(ledger.sheet, row, ledger.last_row))
-            values[profile.key] = branch
+                self.changes.new_rows.append(NewRow(ledger.sheet, row, ledger.last_row))
+            values[profile.key] = d.branch
             if SERIAL in ledger.columns:
                 values[SERIAL] = len(ledger.rows) + (row - ledger.last_row)
             diffs = [(k, None, v) for k, v in values.items() if v not in (None, "")]
-            action = "added"
+            writes = diffs
         else:
-            row = existing.row
-            diffs = [(k, existing.values.get(k), v) for k, v in values.items()
-                     if k not in (SUBMITTED_AT, SOURCE_FILE) and not _same(existing.values.get(k), v)]
-            action = "updated"
-        for name, _before, after in ([(k, None, v) for k, v in values.items()] if existing is None else
-                                     diffs + [(k, None, values[k]) for k in (SUBMITTED_AT, SOURCE_FILE)
-                                              if k in values]):
-            if after in (None, "") and existing is None:
-                continue
-            changes.writes.append(CellWrite(ledger.sheet, row, cols.get(name), after))
-        day = received.astimezone(CHINA_TZ).date()
-        status = Receipt.LATE if first_stage.due and day > first_stage.due else Receipt.SUBMITTED
-        stamp = stamp_text(status, day, operator)
-        changes.writes.append(CellWrite(ledger.sheet, row, cols.get(first_stage.column), stamp,
-                                        fill=status_fill(profile.statuses, status)))
-        if item.logo is not None and profile.ledger.logo_column:
-            logos[branch] = item.logo
-            col = cols.get(profile.ledger.logo_column, LOGO_COLUMN_WIDTH)
-            changes.pictures.append(PicturePlacement(ledger.sheet, row, col, item.logo.data, item.logo.format,
-                                                     item.logo.width, item.logo.height, f"brandkit:{branch}"))
-            changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
+            row = d.existing.row
+            diffs = [(k, d.existing.values.get(k), v) for k, v in values.items()
+                     if k not in (SUBMITTED_AT, SOURCE_FILE) and not _same(d.existing.values.get(k), v)]
+            writes = diffs + [(k, None, values[k]) for k in (SUBMITTED_AT, SOURCE_FILE) if k in values]
+        for name, _before, after in writes:
+            self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(name), after))
+        day = d.received.astimezone(CHINA_TZ).date()
+        status = Receipt.LATE if self.stage.due and day > self.stage.due else Receipt.SUBMITTED
+        self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(self.stage.column),
+                                             stamp_text(status, day, self.operator),
+                                             fill=status_fill(profile.statuses, status)))
+        logo = d.item.logo
+        if logo is not None and profile.ledger.logo_column:
+            self.logos[d.branch] = logo
+            col = self.cols.get(profile.ledger.logo_column, LOGO_COLUMN_WIDTH)
+            self.changes.pictures.append(PicturePlacement(ledger.sheet, row, col, logo.data, logo.format,
+                                                          logo.width, logo.height, f"brandkit:{d.branch}"))
+            self.changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
             diffs.append((profile.ledger.logo_column, None, f"图片（{Path(path).name}）"))
-        outcomes.append(BranchOutcome(branch, action, path, diffs))
-        entry(LogAction.ADDED if action == Outcome.ADDED else LogAction.UPDATED, branch, c,
-              old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
-              new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{first_stage.name}：{status}")
-        for t in tables.plan(branch, c.submission):  # one log row per table whose items were replaced
-            outcomes[-1].changes.append((t.table, f"{t.before} 项" if t.before else None, f"{t.after} 项"))
-            entry(LogAction.UPDATED if t.before else LogAction.ADDED, branch, c, old=f"{t.table}：{t.before} 项" if t.before else "",
-                  new=f"{t.table}：{t.after} 项" + (f"（原 {t.before} 项移至“{t.history}”）" if t.before else ""),
-                  stage=first_stage.name)
-    append_log(changes, profile.ledger.log_sheet, snap.log_rows, log)
-    return MergePlan(changes, outcomes, logos)
+        outcome = BranchOutcome(d.branch, d.action, path, diffs)
+        self.entry(LogAction.ADDED if d.action == Outcome.ADDED else LogAction.UPDATED, d,
+                   old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
+                   new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{self.stage.name}：{status}")
+        for t in self.tables.plan(d.branch, c.submission):  # one log row per table whose items were replaced
+            outcome.changes.append((t.table, f"{t.before} 项" if t.before else None, f"{t.after} 项"))
+            self.entry(LogAction.UPDATED if t.before else LogAction.ADDED, d,
+                       old=f"{t.table}：{t.before} 项" if t.before else "",
+                       new=f"{t.table}：{t.after} 项" + (f"（原 {t.before} 项移至“{t.history}”）" if t.before else ""),
+                       stage=self.stage.name)
+        return outcome
 
 
 def submission_stage(profile: Profile) -> Stage:
