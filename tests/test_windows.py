@@ -335,3 +335,17 @@ def test_job_object_structures_match_the_windows_headers() -> None:
     wide = ctypes.sizeof(ctypes.c_void_p) == 8
     assert ctypes.sizeof(JobExtendedLimits) == (144 if wide else 112)
     assert JobExtendedLimits.ProcessMemoryLimit.offset == (112 if wide else 96)
+
+
+def test_a_build_without_resource_still_reads_forms(tmp_path: Path) -> None:
+    """A Python whose `resource` module is missing (Windows, a trimmed build), with nothing imported
+    before it is hidden: the memory watch must not need psutil's Linux backend (which imports it)."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import os, sys\nsys.modules['resource'] = None\nsys.modules['fcntl'] = None\n"
+        "if hasattr(os, 'posix_fadvise'):\n    del os.posix_fadvise\n", encoding="utf-8")
+    sample = next((ROOT / "samples" / "hospital-brand").glob("01_*.xlsx"))
+    proc = subprocess.run([sys.executable, "-m", "toolkit", "--json", "validate", str(sample), "--profile",
+                           "hospital-brand"], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [f["status"] for f in json.loads(proc.stdout)["files"]] == ["ok"]

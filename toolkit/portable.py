@@ -30,6 +30,23 @@ def memory_cap_enforced() -> bool:
     return True
 
 
+def resident_bytes(pid: int) -> int | None:
+    """A process's resident memory in bytes; None when it is gone or cannot be measured. Linux reads
+    /proc (psutil's Linux backend imports `resource`, which a trimmed build may lack); elsewhere psutil."""
+    if sys.platform == "linux":
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return None
+    import psutil
+
+    try:
+        return int(psutil.Process(pid).memory_info().rss)
+    except psutil.Error:
+        return None
+
+
 def cap_memory(max_bytes: int) -> None:
     """Cap this process's memory: RLIMIT_AS on Linux, a job object's process-memory limit on Windows."""
     if sys.platform == "linux":

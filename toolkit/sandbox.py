@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from toolkit.portable import cap_memory, memory_cap_enforced
+from toolkit.portable import cap_memory, memory_cap_enforced, resident_bytes
 
 WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
 
@@ -73,18 +73,12 @@ class _Slot:
         self.proc.start()
         child.close()
         self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
-        self.watched: Any = None  # psutil.Process, made at the first memory check
 
     def over_budget(self, max_bytes: int) -> bool:
         """Whether the worker's resident memory is over `max_bytes` (False once it is gone: the sentinel
         reports that)."""
-        import psutil
-
-        try:
-            self.watched = self.watched or psutil.Process(self.proc.pid)
-            return bool(self.watched.memory_info().rss > max_bytes)
-        except psutil.Error:
-            return False
+        rss = resident_bytes(self.proc.pid) if self.proc.pid is not None else None
+        return rss is not None and rss > max_bytes
 
     def ask_to_stop(self) -> None:
         try:
