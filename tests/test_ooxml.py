@@ -218,8 +218,8 @@ def test_new_rows_fill_formulas_down_and_grow_ranges(tmp_path):
 def test_shared_formula_is_expanded_for_the_new_row(tmp_path):
     src = ledger(rows=3)
     sheet = part(src, SHEET).decode()
-    sheet = sheet.replace('<f>ROW()-1</f><v>1</v>', '<f t="shared" ref="A2:A4" si="0">B2&amp;"-"&amp;ROW()</f><v>1</v>', 1)
-    sheet = re.sub(r'<f>ROW\(\)-1</f>', '<f t="shared" si="0"/>', sheet)
+    sheet = sheet.replace('<f>ROW()-1</f><v>1</v>', "<f t='shared' ref=\"A2:A4\" si=\"0\">B2&amp;\"-\"&amp;ROW()</f><v>1</v>", 1)
+    sheet = re.sub(r'<f>ROW\(\)-1</f>', "<f t='shared' si=\"0\"/>", sheet)  # t in single quotes: valid XML too
     src = _rewrite(src, {SHEET: sheet.encode()})
     out = apply_changeset(src, ChangeSet(new_rows=[NewRow("台账", 4, 3)], writes=[CellWrite("台账", 4, 1, "新")]))
     assert '<c r="A5" s="2"><f>B5&amp;"-"&amp;ROW()</f></c>' in part(out, SHEET).decode()

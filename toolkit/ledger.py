@@ -111,11 +111,7 @@ def read_table_sheet(grid: Grid, profile: Profile, spec: TableSpec, history: boo
         for label in col.all_labels:
             lookup.setdefault(normalize_label(label), col.name)
     for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
-        columns: dict[str, int] = {}
-        for c, value in enumerate(row):
-            found = lookup.get(normalize_label(value)) if isinstance(value, str) else None
-            if found and found not in columns:
-                columns[found] = c
+        columns = header_columns(row, lookup)
         if profile.key in columns and spec.item_column in columns:
             return _table_sheet(grid, r, columns, profile.key)
     return None
@@ -161,6 +157,16 @@ class MasterSnapshot:
     sha256: str = ""  # of the bytes the snapshot was taken from (the journal re-plans when they changed)
 
 
+def header_columns(row: list[Any], lookup: dict[str, str]) -> dict[str, int]:
+    """A candidate header row's known columns: canonical name -> index (the first cell of each name)."""
+    columns: dict[str, int] = {}
+    for c, value in enumerate(row):
+        name = lookup.get(normalize_label(value)) if isinstance(value, str) else None
+        if name and name not in columns:
+            columns[name] = c
+    return columns
+
+
 def canonical_columns(profile: Profile) -> dict[str, str]:
     """normalised header label -> canonical column name (profile columns, aliases, stage columns, and
     the parts of a split box, which a master made before the box was one column may have)."""
@@ -185,11 +191,7 @@ def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
         if grid.name in skipped:
             continue
         for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
-            columns: dict[str, int] = {}
-            for c, value in enumerate(row):
-                name = lookup.get(normalize_label(value)) if isinstance(value, str) else None
-                if name and name not in columns:
-                    columns[name] = c
+            columns = header_columns(row, lookup)
             if profile.key in columns and len(columns) >= 3:
                 score = len(columns) * 2 + (grid.name == profile.ledger.sheet)
                 if best is None or score > best[0]:
