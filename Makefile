@@ -18,6 +18,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	@$(PY) -m ruff check toolkit tests benchmarks scripts
+	@$(VENV)/bin/lint-imports --no-cache
 	@rc=0; for p in linux win32 darwin; do echo "mypy --platform $$p"; $(PY) -m mypy --platform $$p --cache-dir .mypy_cache/$$p toolkit || rc=1; done; exit $$rc
 
 test: $(STAMP) system-deps lint

@@ -7,8 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from toolkit.master_template import template_files
-from toolkit.profile import builtin_profiles, load_profile
+from toolkit.core.profile import builtin_profiles, load_profile
+from toolkit.excel.master_template import template_files
 
 OUT = Path(__file__).resolve().parents[1] / "workbook_templates"
 

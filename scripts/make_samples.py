@@ -35,9 +35,15 @@ from sample_texts import (  # noqa: E402
     plans,
 )
 
-from toolkit.model import parse_a1  # noqa: E402
-from toolkit.profile import Profile, load_profile  # noqa: E402
-from toolkit.templates import FORM_SHEET, META_SHEET, build_form, template_field_cells, template_table_cells  # noqa: E402
+from toolkit.core.model import parse_a1  # noqa: E402
+from toolkit.core.profile import Profile, load_profile  # noqa: E402
+from toolkit.files.templates import (  # noqa: E402
+    FORM_SHEET,
+    META_SHEET,
+    build_form,
+    template_field_cells,
+    template_table_cells,
+)
 
 FIXED = dt.datetime(2024, 7, 25, 9, 30, 0)
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"

@@ -11,8 +11,8 @@ from typing import Any
 
 from make_samples import Writer, fill, fill_table, repack, template, to_bytes
 
-from toolkit.profile import load_profile
-from toolkit.templates import FORM_SHEET
+from toolkit.core.profile import load_profile
+from toolkit.files.templates import FORM_SHEET
 
 D = dt.date
 

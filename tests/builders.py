@@ -14,12 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from toolkit.check import Checked
-from toolkit.ledger import Ledger, LedgerRow, MasterSnapshot
-from toolkit.logos import Logo
-from toolkit.model import Finding, Provenance, Submission, Value
-from toolkit.plan import SOURCE_FILE, SUBMITTED_AT, Incoming, submission_stage
-from toolkit.profile import Profile, load_profile
+from toolkit.core.master import Ledger, LedgerRow, MasterSnapshot
+from toolkit.core.model import Checked, Finding, Logo, Provenance, Submission, Value
+from toolkit.core.plan import SOURCE_FILE, SUBMITTED_AT, Incoming, submission_stage
+from toolkit.core.profile import Profile, load_profile
 
 SNAPSHOT_PATH = Path("台账.xlsx")  # a name only: the planner never opens the master
 
@@ -147,7 +145,7 @@ def snapshot(p: Profile, rows: Iterable[Mapping[str, Any]] = (), *, led: Ledger 
              groups: Mapping[str, str] | None = None) -> MasterSnapshot:
     """A master snapshot: the ledger from `rows` (or `led`), `log_rows` rows in 操作记录 (None: no log
     sheet yet), (normalised branch, sha256) pairs the log says were merged, and branch -> 党总支."""
-    from toolkit.text import normalize_branch
+    from toolkit.core.text import normalize_branch
 
     led = led if led is not None else ledger(p, rows)
     sheets = [led.sheet] + ([p.ledger.log_sheet] if log_rows is not None else [])

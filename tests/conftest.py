@@ -117,7 +117,7 @@ def make_form(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def new_master(tmp_path: Path) -> Callable[..., Path]:
     """`new_master(roster=None)`: a fresh hospital-brand master made by `init` in process."""
-    from toolkit.masters import init_master
+    from toolkit.commands.init import init_master
 
     def make(roster: Path | None = None, name: str = "台账.xlsx", operator: str = "党办") -> Path:
         path = tmp_path / name

@@ -38,8 +38,8 @@ def write_filled_form(path: Path, values: dict[str, Any], profile_id: str = "hos
     import openpyxl
     from openpyxl.drawing.image import Image as XlImage
 
-    from toolkit.profile import load_profile
-    from toolkit.templates import template_field_cells, write_form
+    from toolkit.core.profile import load_profile
+    from toolkit.files.templates import template_field_cells, write_form
 
     profile = load_profile(profile_id)
     write_form(profile, path)

@@ -59,8 +59,8 @@ def test_exit_codes_and_json_shape(tmp_path, make_form):
     assert set(entry) >= {"path", "sheet", "branch", "status", "fields", "pictures", "findings"}
     assert entry["status"] == "warning"  # blank signatures in the e-copy only
     assert entry["fields"]["党员总数"] == 20 and entry["fields"]["联系方式"] == "13812345670"
-    from toolkit.profile import load_profile
-    from toolkit.templates import template_field_cells
+    from toolkit.core.profile import load_profile
+    from toolkit.files.templates import template_field_cells
 
     logo_cell = template_field_cells(load_profile("hospital-brand"))["品牌标识"]
     assert entry["pictures"][0]["scheme"] == "drawing" and entry["pictures"][0]["cell"] == logo_cell

@@ -32,7 +32,7 @@ def test_demo_runs_the_whole_flow(tmp_path):
 @pytest.mark.parametrize("profile_id", ["hospital-annual", "college-feature", "university-project", "dangjian-plus"])
 def test_demo_runs_for_every_campaign(tmp_path, profile_id):
     """`brandkit demo --profile X`: the same flow on any campaign's samples, its tables in their sheets."""
-    from toolkit.profile import load_profile
+    from toolkit.core.profile import load_profile
 
     profile = load_profile(profile_id)
     out = tmp_path / "demo"

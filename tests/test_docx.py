@@ -17,8 +17,8 @@ import pytest
 from tests.forms import BRANDS, PLAN, form_values, logo_bytes
 from tests.libreoffice import SOFFICE, convert
 from tests.test_hostile import _rezip
-from toolkit.model import Provenance
-from toolkit.profile import load_profile
+from toolkit.core.model import Provenance
+from toolkit.core.profile import load_profile
 from toolkit.readers.docx import read_docx
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.sniff import sniff

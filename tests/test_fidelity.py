@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures_masters import CORPUS, HEADER, ledger, members, part, png, row_texts
 from tests.libreoffice import require_soffice
 from tests.paths import corpus_files
-from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewRow, NewSheet, PicturePlacement
+from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewRow, NewSheet, PicturePlacement
 from toolkit.ooxml import PackageError, apply_changeset, sheet_names
 from toolkit.ooxml.package import Package
 from toolkit.ooxml.workbook import Workbook

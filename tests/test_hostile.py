@@ -98,7 +98,7 @@ def test_hostile_batch(tmp_path):
 @pytest.mark.slow  # waits out a 2 s worker timeout
 def test_a_crashing_reader_does_not_stop_the_batch(tmp_path):
     """The sandbox survives a worker that dies outright (as calamine aborts on hostile input)."""
-    from toolkit.sandbox import Failure, run_isolated
+    from toolkit.files.sandbox import Failure, run_isolated
 
     results = dict(run_isolated(os._exit, [(1, (3,)), (2, (4,))], timeout_s=10, memory_bytes=0, workers=1))
     assert results == {1: Failure("crashed"), 2: Failure("crashed")}
@@ -117,7 +117,7 @@ def _sleep_or_echo(seconds: int) -> int:
 @pytest.mark.slow  # 200 items through the sandbox, one batch split and retried item by item
 def test_a_crash_inside_a_batch_fails_only_that_item():
     """Large runs are batched; the batch holding a crashing item is split and retried item by item."""
-    from toolkit.sandbox import Failure, run_isolated
+    from toolkit.files.sandbox import Failure, run_isolated
 
     jobs = [(n, (3 if n == 37 else 0,)) for n in range(200)]
     results = dict(run_isolated(_exit_on_three, jobs, timeout_s=20, memory_bytes=0, workers=2))
@@ -132,9 +132,9 @@ def _exit_on_three(code: int) -> int:
 
 
 def test_a_reader_exception_keeps_its_detail_for_the_maintainer(tmp_path):
-    from toolkit.batch import failed_submission
+    from toolkit.commands.batch import failed_submission
+    from toolkit.files.sandbox import Failure
     from toolkit.readers.limits import DEFAULT_LIMITS
-    from toolkit.sandbox import Failure
 
     sub = failed_submission(tmp_path / "表.xlsx", Failure("error", "AttributeError: boom"), DEFAULT_LIMITS)
     (finding,) = sub.findings

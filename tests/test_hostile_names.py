@@ -21,7 +21,7 @@ from python_calamine import CalamineWorkbook
 
 from tests import mailfixtures as fx
 from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
-from toolkit.filenames import MAX_UNITS, safe_name
+from toolkit.files.filenames import MAX_UNITS, safe_name
 
 # Linux allows 255 bytes a name; a temp-file prefix or " (2)" must still fit beside ours.
 ROOM = 255 - 40
@@ -300,8 +300,8 @@ def test_cell_over_excels_limit_is_an_error_whatever_the_count(cli, tmp_path: Pa
 
 
 def test_cell_too_long_is_in_the_catalogue_and_the_readme() -> None:
-    from toolkit.messages import RULES, message, title
-    from toolkit.report import rule_name
+    from toolkit.core.messages import RULES, message, title
+    from toolkit.files.report import rule_name
 
     assert "cell_too_long" in RULES and rule_name("cell_too_long") == title("cell_too_long")
     assert title("cell_too_long") and "32767" in message("cell_too_long", field="品牌内涵", count=40000,
@@ -447,7 +447,7 @@ def test_escape_literals_in_values_reach_the_master_as_typed(cli, tmp_path: Path
 def test_shared_strings_index_reads_escaped_entries_as_their_text() -> None:
     """An entry Excel wrote as `_x005F_x0041_` is the text `_x0041_`: writing that text reuses it."""
     from tests.fixtures_masters import ledger, part
-    from toolkit.changeset import CellWrite, ChangeSet
+    from toolkit.core.changeset import CellWrite, ChangeSet
     from toolkit.ooxml import apply_changeset
 
     once = apply_changeset(ledger(), ChangeSet(writes=[CellWrite("台账", 1, 2, "_x0041_")]))

@@ -1,4 +1,4 @@
-"""The live backend (toolkit.live) against the file backend: the same ChangeSet applied through xlwings'
+"""The live backend (toolkit.excel.live) against the file backend: the same ChangeSet applied through xlwings'
 remote engine (the actions Excel would run, replayed) and through the OOXML patcher (read back by
 LibreOffice) gives the same cells; fills, row heights, pictures and hidden sheets come out as actions."""
 
@@ -15,7 +15,15 @@ from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
 from tests.libreoffice import roundtrip_values
 from tests.test_merge import cli
 from tests.xlremote import Replay, remote_book
-from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewRow, NewSheet, PicturePlacement, RowHeight
+from toolkit.core.changeset import (
+    CellWrite,
+    ChangeSet,
+    NewColumn,
+    NewRow,
+    NewSheet,
+    PicturePlacement,
+    RowHeight,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = "品牌台账"
@@ -68,7 +76,7 @@ def _changes(logo: bytes) -> ChangeSet:
 
 
 def test_live_and_file_backends_give_the_same_cells(master: Path, tmp_path: Path) -> None:
-    from toolkit.live import apply_live
+    from toolkit.excel.live import apply_live
     from toolkit.ooxml import apply_changeset
 
     logo = logo_bytes((80, 60), (30, 120, 200))
@@ -96,7 +104,7 @@ def test_live_and_file_backends_give_the_same_cells(master: Path, tmp_path: Path
 
 
 def test_new_row_copies_the_like_rows_format_and_clears_its_constants(master: Path) -> None:
-    from toolkit.live import apply_live
+    from toolkit.excel.live import apply_live
 
     book = remote_book(master)
     apply_live(book, ChangeSet(new_rows=[NewRow(LEDGER, 2, 1)]))
@@ -109,7 +117,7 @@ def test_new_row_copies_the_like_rows_format_and_clears_its_constants(master: Pa
 
 def test_a_replaced_logo_is_deleted_before_the_new_one_is_added(master: Path) -> None:
     """Re-merging a branch replaces its logo instead of stacking a second picture on the cell."""
-    from toolkit.live import apply_live
+    from toolkit.excel.live import apply_live
 
     book = remote_book(master)
     [existing] = [p.name for p in book.sheets[LEDGER].pictures]

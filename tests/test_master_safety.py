@@ -102,10 +102,10 @@ def test_undo_and_pruning_touch_only_their_own_master(new_master: Callable[..., 
     """Two masters in one folder whose names glob into each other: the other's backups are never
     undone into this one, never pruned by this one's stamps, and a name with brackets finds its own.
     (Three backups kept instead of ten: the same pruning, in fewer stamps.)"""
-    import toolkit.journal
+    import toolkit.files.transaction
 
     keep = 3
-    monkeypatch.setattr(toolkit.journal, "KEEP_BACKUPS", keep)
+    monkeypatch.setattr(toolkit.files.transaction, "KEEP_BACKUPS", keep)
     master, other = new_master(), new_master(name=sibling)
     fresh, other_fresh = master.read_bytes(), other.read_bytes()
     assert cli("merge", other, form(tmp_path / "in0", 0)).returncode == 0
@@ -118,7 +118,7 @@ def test_undo_and_pruning_touch_only_their_own_master(new_master: Callable[..., 
     for n in range(keep + 2):  # more stamps than backups kept: this master's oldest are pruned
         assert cli("stamp", master, *STAMP, BRANDS[1][0], "--status", ("已通过", "退回")[n % 2]).returncode == 0
         states.append(master.read_bytes())
-    assert len(toolkit.journal.backups_of(master)) == keep
+    assert len(toolkit.files.transaction.backups_of(master)) == keep
     assert cli("undo", master).returncode == 0 and master.read_bytes() == states[-2]
     assert other.read_bytes() == other_merged
     assert cli("undo", other).returncode == 0 and other.read_bytes() == other_fresh  # its backup survived
@@ -148,11 +148,11 @@ def test_a_change_made_while_a_merge_reads_its_inbox_is_kept(merged: Path, cli: 
                                                             meanwhile: str) -> None:
     """Another command changes the master after the merge took its snapshot: the merge plans again
     against the master as it is under the lock, so neither change is lost and no log row is blank."""
-    import toolkit.ledger
+    import toolkit.files.masterfile
 
     master = merged
     assert cli("stamp", master, *STAMP, BRANDS[1][0], "--status", "已通过").returncode == 0
-    real = toolkit.ledger.load_master
+    real = toolkit.files.masterfile.load_master
     done: list[str] = []
 
     def load_then_interfere(path: Path, *args: Any, **kw: Any) -> Any:
@@ -164,7 +164,7 @@ def test_a_change_made_while_a_merge_reads_its_inbox_is_kept(merged: Path, cli: 
             assert other.returncode == 0, other.stderr
         return snap
 
-    monkeypatch.setattr(toolkit.ledger, "load_master", load_then_interfere)
+    monkeypatch.setattr(toolkit.files.masterfile, "load_master", load_then_interfere)
     assert cli("merge", master, form(tmp_path / "in", 0)).returncode == 0
     assert done
     log = log_rows(master)
@@ -182,12 +182,12 @@ def test_a_second_run_waits_for_the_lock_then_gives_up(merged: Path, cli: Callab
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from filelock import FileLock
 
-    import toolkit.journal
+    import toolkit.files.transaction
 
-    assert toolkit.journal.LOCK_WAIT_S == 60
-    monkeypatch.setattr(toolkit.journal, "LOCK_WAIT_S", 1.0)
+    assert toolkit.files.transaction.LOCK_WAIT_S == 60
+    monkeypatch.setattr(toolkit.files.transaction, "LOCK_WAIT_S", 1.0)
     before = merged.read_bytes()
-    with FileLock(str(toolkit.journal.lock_path(merged))):
+    with FileLock(str(toolkit.files.transaction.lock_path(merged))):
         started = time.monotonic()
         result = cli("stamp", merged, *STAMP, BRANDS[1][0], "--status", "已通过")
         waited = time.monotonic() - started
@@ -199,8 +199,8 @@ def test_a_second_run_waits_for_the_lock_then_gives_up(merged: Path, cli: Callab
 def test_two_merges_keep_their_own_staged_originals(new_master: Callable[..., Path], tmp_path: Path) -> None:
     """Staged logo originals are per run: one run finishing (and clearing its staging) never takes
     another's."""
-    from toolkit.ledger import load_master
-    from toolkit.merging import finish, logo_dir, plan_inbox
+    from toolkit.commands.merge import finish, logo_dir, plan_inbox
+    from toolkit.files.masterfile import load_master
 
     master = new_master()
     snap = load_master(master)
@@ -250,7 +250,7 @@ def test_two_merges_and_a_stamp_at_once_lose_nothing(new_master: Callable[..., P
 # -- 3. a merge that changes nothing writes nothing ----------------------------------------------------------
 
 def test_a_rejected_form_merged_again_writes_nothing(merged: Path, cli: Callable[..., Any], tmp_path: Path) -> None:
-    from toolkit.journal import backups_of
+    from toolkit.files.transaction import backups_of
 
     master = merged
     before_rejection = master.read_bytes()
@@ -432,7 +432,7 @@ def test_write_failures_are_clear_and_leave_the_master(merged: Path, cli: Callab
                                                         words: str) -> None:
     """The disk refuses the backup or the new master (simulated at fsync, where a full disk shows on
     delayed allocation): a clear message, exit 2, the master as it was and no backup of it left."""
-    from toolkit.journal import backups_of
+    from toolkit.files.transaction import backups_of
 
     before, backups = merged.read_bytes(), backups_of(merged)
     real = os.fsync
@@ -490,7 +490,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 def test_a_full_or_read_only_disk_is_a_clear_message(merged: Path, cli: Callable[..., Any], tiny_disk: Path) -> None:
     """A real full file system (ENOSPC), then the same one mounted read-only (EROFS)."""
-    from toolkit.journal import backups_of
+    from toolkit.files.transaction import backups_of
 
     master = tiny_disk / merged.name
     shutil.copyfile(merged, master)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.libreoffice import roundtrip_values
-from toolkit.master_template import (
+from toolkit.core.profile import PROFILE_SHEET, builtin_profiles, load_profile
+from toolkit.excel.master_template import (
     BUTTONS,
     CONF_SHEET,
     CONSOLE_SHEET,
@@ -22,7 +23,6 @@ from toolkit.master_template import (
     template_files,
     write_master_template,
 )
-from toolkit.profile import PROFILE_SHEET, builtin_profiles, load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "workbook_templates"
@@ -124,7 +124,7 @@ def test_package_is_macro_enabled_with_console_ledger_log_rules_and_hidden_conf(
 
 
 def test_write_master_template_refuses_a_name_that_would_drop_the_macros(tmp_path: Path) -> None:
-    from toolkit.errors import UsageProblem
+    from toolkit.core.errors import UsageProblem
 
     with pytest.raises(UsageProblem, match=r"\.xlsm"):
         write_master_template(load_profile("hospital-brand"), tmp_path / "台账.xlsx")
@@ -133,7 +133,7 @@ def test_write_master_template_refuses_a_name_that_would_drop_the_macros(tmp_pat
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_libreoffice_opens_each_committed_template(name: str) -> None:
-    from toolkit.masters import ledger_header
+    from toolkit.core.adoption import ledger_header
 
     profile = load_profile(name)
     master = roundtrip_values(TEMPLATES / name / "台账.xlsm")

@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -187,7 +186,13 @@ def test_fidelity_of_every_corpus_workbook_as_master(tmp_path, original):
     assert {b for b, _, _ in BRANDS[:3]} <= set(rows)
 
 
-def test_sigkill_during_merge_leaves_old_or_complete_master(tmp_path):
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and process groups are POSIX; Windows has no such kill")
+def test_sigkill_at_each_phase_leaves_the_old_or_the_complete_master(tmp_path):
+    """The merge is killed (SIGKILL, with its reader workers) at each phase of the transaction, reached
+    through its test hook: before the replace the master is the old one, after it the complete one;
+    both outcomes occur, and the next merge after any kill succeeds."""
+    from toolkit.files.transaction import PAUSE_AT, PHASES
+
     inbox = make_inbox(tmp_path / "in", 3)
     master = tmp_path / "m.xlsx"
     cli("init", str(master), "--profile", "hospital-brand")
@@ -196,22 +201,35 @@ def test_sigkill_during_merge_leaves_old_or_complete_master(tmp_path):
     shutil.copy(master, reference)
     cli("merge", str(reference), str(inbox))
     intended = ledger_rows(roundtrip_values(reference))
-    outcomes = set()
-    for delay in (0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0):
+    outcomes: dict[str, str] = {}
+    for phase in PHASES:
         master.write_bytes(before)
-        proc = subprocess.Popen([sys.executable, "-m", "toolkit", "merge", str(master), str(inbox)],
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(delay)
-        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its reader workers
-        proc.wait()
+        proc = subprocess.Popen([sys.executable, "-m", "toolkit", "merge", str(master), str(inbox)], cwd=ROOT,
+                                env={**os.environ, PAUSE_AT: phase}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        said = []
+        try:
+            for line in iter(proc.stderr.readline, ""):  # "" when the merge ended without pausing
+                if line.startswith("BRANDKIT_PHASE"):
+                    said.append(line.strip())
+                    break
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its reader workers
+            proc.wait()
+            proc.stderr.close()
+        assert said == [f"BRANDKIT_PHASE {phase}"], f"the merge never reached {phase}"
         if master.read_bytes() == before:
-            outcomes.add("old")
-            continue
-        rows = ledger_rows(roundtrip_values(master))
-        for branch, row in intended.items():
-            assert row["品牌名称"] == rows[branch]["品牌名称"]
-        outcomes.add("complete")
-    assert outcomes, "no run observed"
+            outcomes[phase] = "old"
+        else:
+            rows = ledger_rows(roundtrip_values(master))
+            assert {b: r["品牌名称"] for b, r in rows.items() if b in intended} == \
+                {b: r["品牌名称"] for b, r in intended.items()}, phase
+            outcomes[phase] = "complete"
+        again = subprocess.run([sys.executable, "-m", "toolkit", "merge", str(master), str(inbox)], cwd=ROOT,
+                               capture_output=True, text=True)
+        assert again.returncode == 0, (phase, again.stderr)
+    assert outcomes == {"locked": "old", "patched": "old", "backed-up": "old", "temp-written": "old",
+                        "replaced": "complete"}
 
 
 def test_new_xlsm_master_keeps_its_vba_through_merges(tmp_path):
@@ -229,8 +247,8 @@ def test_new_xlsm_master_keeps_its_vba_through_merges(tmp_path):
 
 
 def test_an_original_that_could_not_be_staged_is_reported(tmp_path):
-    from toolkit.logos import Logo
-    from toolkit.merging import MergeResult, finish, logo_dir
+    from toolkit.commands.merge import MergeResult, finish, logo_dir
+    from toolkit.core.model import Logo
     from toolkit.render import render_merge
 
     master = tmp_path / "台账.xlsx"

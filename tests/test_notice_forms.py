@@ -14,7 +14,7 @@ import pytest
 from tests.libreoffice import roundtrip_values
 from tests.notice_forms import BUILDERS, NoticeForm, hospital_brand, write_docx, write_xlsx
 from tests.test_merge import cli, ledger_rows, logo_anchors
-from toolkit.profile import load_profile
+from toolkit.core.profile import load_profile
 
 pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]
 

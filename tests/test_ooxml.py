@@ -13,7 +13,15 @@ from python_calamine import CalamineWorkbook
 
 from tests.fixtures_masters import CORPUS, inline_master, ledger, members, part, png, row_texts
 from tests.libreoffice import convert, roundtrip_values
-from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewRow, NewSheet, PicturePlacement, RowHeight
+from toolkit.core.changeset import (
+    CellWrite,
+    ChangeSet,
+    NewColumn,
+    NewRow,
+    NewSheet,
+    PicturePlacement,
+    RowHeight,
+)
 from toolkit.ooxml import PackageError, apply_changeset, sheet_names
 from toolkit.ooxml.refs import grow_defined_name, grow_sqref, shift_formula
 

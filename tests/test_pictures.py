@@ -14,7 +14,7 @@ import pytest
 
 from tests.libreoffice import convert
 from tests.paths import CORPUS, corpus_files
-from toolkit.model import Picture
+from toolkit.core.model import Picture
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.imageinfo import image_info
 from toolkit.readers.pictures import MAX_MEDIA_BYTES, MediaBudget, choose_logo, find_pictures
@@ -505,7 +505,7 @@ def test_dib_becomes_a_bmp_file() -> None:
 # --- choosing the logo ---------------------------------------------------------------------------
 
 def pic_at(sheet: str, cell: str, name: str) -> Picture:
-    from toolkit.model import parse_a1
+    from toolkit.core.model import parse_a1
 
     row, col = parse_a1(cell)
     return Picture(sheet=sheet, row=row, col=col, scheme="drawing", format="png", width=1, height=1,

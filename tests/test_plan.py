@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from tests import builders as b
-from toolkit.changeset import CellWrite, NewColumn, NewRow, NewSheet, PicturePlacement, RowHeight
-from toolkit.ledger import Ledger, MasterSnapshot
-from toolkit.log import LOG_COLUMNS
-from toolkit.logos import ROW_HEIGHT_PT
-from toolkit.plan import (
+from toolkit.core.changeset import CellWrite, NewColumn, NewRow, NewSheet, PicturePlacement, RowHeight
+from toolkit.core.logsheet import LOG_COLUMNS
+from toolkit.core.master import Ledger, MasterSnapshot
+from toolkit.core.model import ROW_HEIGHT_PT
+from toolkit.core.plan import (
     LOGO_COLUMN_WIDTH,
     SERIAL,
     SOURCE_FILE,
@@ -31,8 +31,8 @@ from toolkit.plan import (
     plan_merge,
     submission_stage,
 )
-from toolkit.profile import Profile, builtin_profiles
-from toolkit.stages import status_fill
+from toolkit.core.profile import Profile, builtin_profiles
+from toolkit.core.stages import status_fill
 
 NOW = dt.datetime(2024, 9, 1, 9, 30)
 OPERATOR = "王五"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.libreoffice import roundtrip_values
-from toolkit.model import Provenance, Submission, Value
-from toolkit.profile import (
+from toolkit.core.model import Provenance, Submission, Value
+from toolkit.core.profile import (
     PROFILE_DIR,
     RULES_SHEET,
     ProfileError,
@@ -20,8 +20,9 @@ from toolkit.profile import (
     load_profile,
     parse_profile,
 )
-from toolkit.rules import coerce, validate
-from toolkit.text import normalize_label
+from toolkit.core.text import normalize_label
+from toolkit.core.values import coerce
+from toolkit.validation.rules import validate
 
 ALL = ["college-feature", "dangjian-plus", "hospital-annual", "hospital-brand", "university-project"]
 

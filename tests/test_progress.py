@@ -22,7 +22,7 @@ import pytest
 from tests.builders import profile, sample_value, submission
 from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
 from tests.mailfixtures import message, part, pct
-from toolkit.model import Picture, Submission, Value
+from toolkit.core.model import Picture, Submission, Value
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,8 @@ def _cli(*args: str, exit_code: int = 0) -> Any:
 @pytest.fixture(scope="module", params=CAMPAIGNS, ids=lambda c: c.profile)
 def campaign(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Campaign, Path]:
     """init --roster, then two branches' forms merged and a third rejected (退回)."""
-    from toolkit.masters import init_master
-    from toolkit.merging import merge
+    from toolkit.commands.init import init_master
+    from toolkit.commands.merge import merge
 
     c: Campaign = request.param
     folder = tmp_path_factory.mktemp(c.profile)
@@ -150,7 +150,7 @@ def test_status_json_lists_exactly_the_others(campaign: tuple[Campaign, Path]) -
     late = _cli("--json", "status", str(master), "--date", c.after.isoformat())
     assert sorted(late["late"]) == sorted(_others(c))
     assert all(d["days_late"] == (c.after - stage.due).days for d in late["missing_details"])
-    from toolkit.status import status
+    from toolkit.commands.status import status
 
     issues = status(master, today=c.after).issues  # the summary's 问题汇总: must-join and past due
     assert {i.branch for i in issues if "必须参与" in i.text} == c.must
@@ -199,8 +199,8 @@ def test_the_master_keeps_the_roster_and_stamps_only_the_form_stage(campaign: tu
 def test_adopting_again_appends_the_new_branches_to_the_kept_roster(tmp_path: Path) -> None:
     import openpyxl
 
-    from toolkit.ledger import load_master
-    from toolkit.masters import init_master
+    from toolkit.commands.init import init_master
+    from toolkit.files.masterfile import load_master
 
     c = CAMPAIGNS[1]
     master = tmp_path / "台账.xlsx"
@@ -227,7 +227,7 @@ def test_terminal_status_shows_the_stage_requirements_and_flags(campaign: tuple[
 
 
 def test_current_stages_and_campaign_year() -> None:
-    from toolkit.stages import campaign_year, current_stages
+    from toolkit.core.stages import campaign_year, current_stages
 
     up, plus = profile("university-project"), profile("dangjian-plus")
     names = lambda p, day: [s.name for s in current_stages(p, day)]  # noqa: E731
@@ -240,7 +240,7 @@ def test_current_stages_and_campaign_year() -> None:
 
 
 def test_must_join_categories_are_the_notices() -> None:
-    from toolkit.check import check_all
+    from toolkit.validation.check import check_all
 
     p = profile("university-project")
     spec = p.field("支部类别")
@@ -254,7 +254,7 @@ def test_must_join_categories_are_the_notices() -> None:
 # -- values as people write them ---------------------------------------------------------------------
 
 def _check(sub: Submission, profile_id: str) -> list[Any]:
-    from toolkit.check import check_all
+    from toolkit.validation.check import check_all
 
     return check_all([sub], profile(profile_id))[0]
 
@@ -291,7 +291,7 @@ def test_signature_lines_dates_and_names() -> None:
 
 
 def test_a_local_number_without_area_code_is_a_warning() -> None:
-    from toolkit.rules import check_value
+    from toolkit.validation.rules import check_value
 
     p = profile("university-project")
     spec = p.field("联系方式")
@@ -321,7 +321,7 @@ def _manifest(*files: tuple[str, str, str]) -> dict[str, dict[str, Any]]:
 
 
 def test_pairing_pictures_within_one_mail() -> None:
-    from toolkit.attachments import pair_pictures
+    from toolkit.commands.attachments import pair_pictures
 
     p = profile("hospital-brand")
     one = _sub("/inbox/m1/申报表.xlsx", "内科第一党支部")
@@ -400,8 +400,8 @@ def test_a_picture_sent_beside_the_form_is_its_logo(mailed: Path) -> None:
 def test_merge_places_the_sent_picture_and_keeps_its_original(mailed: Path, tmp_path: Path) -> None:
     import zipfile
 
-    from toolkit.masters import init_master
-    from toolkit.merging import merge
+    from toolkit.commands.init import init_master
+    from toolkit.commands.merge import merge
 
     master = tmp_path / "台账.xlsx"
     init_master(master, "hospital-brand", None, operator="党办干事")
@@ -415,7 +415,7 @@ def test_merge_places_the_sent_picture_and_keeps_its_original(mailed: Path, tmp_
 
 
 def test_no_pairing_without_the_intake_manifest(tmp_path: Path) -> None:
-    from toolkit.batch import read_all
+    from toolkit.commands.batch import read_all
 
     write_filled_form(tmp_path / "申报表.xlsx", form_values(*BRANDS[0], 0))
     (tmp_path / "标识.png").write_bytes(logo_bytes())

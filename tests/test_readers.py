@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.paths import corpus_files
-from toolkit.model import Provenance
-from toolkit.profile import load_profile
+from toolkit.core.grid import Grid
+from toolkit.core.model import Provenance
+from toolkit.core.profile import load_profile
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.grid import Grid
 from toolkit.readers.sniff import sniff
 from toolkit.readers.submission import read_bytes, submissions_from_grids
 

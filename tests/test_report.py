@@ -12,10 +12,10 @@ import pytest
 from tests.forms import PLAN
 from tests.libreoffice import roundtrip_values
 from tests.paths import CORPUS
-from toolkit.model import Finding, Provenance, Submission, parse_a1
-from toolkit.profile import load_profile
-from toolkit.readers.grid import Grid, read_grids
-from toolkit.report import (
+from toolkit.core.grid import Grid
+from toolkit.core.model import Finding, Provenance, Submission, parse_a1
+from toolkit.core.profile import load_profile
+from toolkit.files.report import (
     ISSUES_SHEET,
     SEVERITY_FILLS,
     SEVERITY_NAMES,
@@ -27,7 +27,8 @@ from toolkit.report import (
     write_file_report,
     write_office_summary,
 )
-from toolkit.templates import FORM_SHEET, build_form, template_field_cells
+from toolkit.files.templates import FORM_SHEET, build_form, template_field_cells
+from toolkit.readers.grid import read_grids
 
 INJECTION = '=HYPERLINK("http://evil.example/x","点我")'
 CHECKED = dt.datetime(2024, 8, 1, 9, 5)

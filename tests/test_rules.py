@@ -15,20 +15,20 @@ from hypothesis import strategies as st
 
 from tests.forms import PLAN as PLAN_BOX
 from tests.libreoffice import convert
-from toolkit.messages import CATALOGUE, RULES, UNREADABLE_REASONS, message, title, unreadable_reason
-from toolkit.model import Finding, Picture, Provenance, Submission, Value
-from toolkit.profile import FieldSpec, Profile, load_profile
-from toolkit.rules import (
+from toolkit.core.messages import CATALOGUE, RULES, UNREADABLE_REASONS, message, title, unreadable_reason
+from toolkit.core.model import Finding, Picture, Provenance, Submission, Value
+from toolkit.core.profile import FieldSpec, Profile, load_profile
+from toolkit.core.text import text_similarity
+from toolkit.core.values import coerce
+from toolkit.validation.rules import (
     branch_findings,
     check_value,
-    coerce,
     cross_check,
     match_branch,
     similar_pairs,
     suggest_branches,
     validate,
 )
-from toolkit.text import text_similarity
 
 HB = load_profile("hospital-brand")
 SHEET = "申报表"

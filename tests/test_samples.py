@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.libreoffice import roundtrip_values
-from toolkit.model import split_cell_ref
-from toolkit.profile import load_profile
-from toolkit.templates import template_field_cells
-from toolkit.text import count_chars
+from toolkit.core.model import split_cell_ref
+from toolkit.core.profile import load_profile
+from toolkit.core.text import count_chars
+from toolkit.files.templates import template_field_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -198,7 +198,7 @@ def test_libreoffice_opens_the_hand_built_files(name, sheet, ref, value):
     """The zip-patched WPS file, the BIFF8 export, the hand layout and the multi-sheet workbook are real
     workbooks: LibreOffice loads them and sees the branch's values where the validator read them (a
     field name: its cell in brandkit's template)."""
-    from toolkit.model import parse_a1
+    from toolkit.core.model import parse_a1
 
     rows = roundtrip_values(SAMPLES / HB / name)[sheet]
     r, c = parse_a1(template_field_cells(load_profile(HB)).get(ref, ref))

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.paths import ROOT
-from toolkit.profile import PROFILE_DIR
+from toolkit.core.profile import PROFILE_DIR
 
 HOSPITAL = PROFILE_DIR / "hospital-brand.toml"
 ROSTER = ROOT / "samples" / "rosters" / "hospital-brand_支部名单.xlsx"
@@ -84,7 +84,7 @@ def _sheet_xml(master: Path, name: str) -> str:
 
 
 def _stored_text(master: Path) -> str | None:
-    from toolkit.profile import stored_profile_text
+    from toolkit.core.profile import stored_profile_text
     from toolkit.readers.grid import read_grids
 
     return stored_profile_text(read_grids(master.read_bytes(), "xlsx"))
@@ -144,7 +144,7 @@ def _office_workbook(path: Path) -> Path:
 
 def test_the_stored_profile_is_in_a_hidden_protected_sheet_of_a_new_and_an_adopted_master(tmp_path: Path,
                                                                                             cli) -> None:
-    from toolkit.profile import PROFILE_SHEET
+    from toolkit.core.profile import PROFILE_SHEET
 
     toml = custom_toml(tmp_path)
     text = toml.read_text(encoding="utf-8")
@@ -171,7 +171,7 @@ def test_the_stored_profile_wins_over_the_builtin_and_the_rules_sheet_over_both(
     whatever the installed brandkit's hospital-brand says; the officers' 填报规则 edits still win."""
     import openpyxl
 
-    from toolkit.profile import RULES_SHEET
+    from toolkit.core.profile import RULES_SHEET
 
     toml = custom_toml(tmp_path, profile_id="hospital-brand", title="一支部一品牌（本院）", brand_limit=10,
                        due="2024-09-30")
@@ -203,7 +203,7 @@ def test_a_master_without_a_stored_profile_uses_the_builtin_and_init_stores_it(t
     the built-in, and `init` on it again stores that profile."""
     import openpyxl
 
-    from toolkit.profile import PROFILE_SHEET
+    from toolkit.core.profile import PROFILE_SHEET
 
     master = new_master()
     wb = openpyxl.load_workbook(master)
@@ -221,7 +221,7 @@ def test_an_explicit_profile_still_wins_unless_it_names_the_stored_one(tmp_path:
     master = tmp_path / "台账.xlsx"
     assert cli("init", master, "--profile", toml).returncode == 0
     toml.unlink()
-    from toolkit.ledger import load_master
+    from toolkit.files.masterfile import load_master
 
     assert load_master(master).profile.title == CUSTOM_TITLE
     assert load_master(master, "my-brand").profile.title == CUSTOM_TITLE  # no such built-in: the stored one
@@ -245,7 +245,7 @@ def test_init_refuses_to_switch_a_master_to_another_profile_silently(tmp_path: P
 def test_a_broken_stored_profile_is_a_clear_message(tmp_path: Path, cli) -> None:
     import openpyxl
 
-    from toolkit.profile import PROFILE_SHEET
+    from toolkit.core.profile import PROFILE_SHEET
 
     toml = custom_toml(tmp_path)
     master = tmp_path / "台账.xlsx"
@@ -275,8 +275,8 @@ def _long_profile_text() -> str:
 def test_the_stored_text_survives_both_writers_cell_by_cell(tmp_path: Path, writer: str) -> None:
     """A new master is written by xlsxwriter, an adopted one patched by the file backend: either way each
     cell holds at most 32,767 UTF-16 units and the cells read back give the very text stored."""
-    from toolkit.changeset import ChangeSet
-    from toolkit.profile import CELL_LIMIT, PROFILE_SHEET, parse_profile, profile_sheet
+    from toolkit.core.changeset import ChangeSet
+    from toolkit.core.profile import CELL_LIMIT, PROFILE_SHEET, parse_profile, profile_sheet
     from toolkit.readers.grid import read_grids
 
     text = _long_profile_text()
@@ -289,8 +289,8 @@ def test_the_stored_text_survives_both_writers_cell_by_cell(tmp_path: Path, writ
 
     path = tmp_path / "台账.xlsx"
     if writer == "xlsxwriter":
-        from toolkit.changeset import NewSheet
-        from toolkit.masters import _write_new_master
+        from toolkit.commands.init import _write_new_master
+        from toolkit.core.changeset import NewSheet
 
         _write_new_master(path, ChangeSet(new_sheets=[NewSheet("台账", [["党支部名称"]]), sheet]))
     else:
@@ -304,7 +304,7 @@ def test_the_stored_text_survives_both_writers_cell_by_cell(tmp_path: Path, writ
         path.write_bytes(apply_changeset(path.read_bytes(), ChangeSet(new_sheets=[sheet])))
     assert _sheet_states(path)[PROFILE_SHEET] == "hidden"
     assert "<sheetProtection" in _sheet_xml(path, PROFILE_SHEET)
-    from toolkit.profile import stored_profile_text
+    from toolkit.core.profile import stored_profile_text
 
     assert stored_profile_text(read_grids(path.read_bytes(), "xlsx")) == text
 
@@ -313,7 +313,7 @@ def test_the_master_opens_in_libreoffice_and_its_copy_keeps_the_profile(tmp_path
     """LibreOffice reads the stored sheet of a new master (xlsxwriter) and of an adopted one (the file
     backend), and a master LibreOffice saved (the office edited it there) still carries the campaign."""
     from tests.libreoffice import convert, roundtrip_values
-    from toolkit.profile import PROFILE_SHEET
+    from toolkit.core.profile import PROFILE_SHEET
 
     toml = custom_toml(tmp_path)
     text = toml.read_text(encoding="utf-8")
@@ -336,7 +336,7 @@ def test_the_buttons_find_a_custom_profile_in_the_master(tmp_path: Path, cli, ma
     validate with its limit after the TOML file is gone."""
     import toolkit.xl
     from tests.xlremote import Replay, remote_book
-    from toolkit.master_template import CONSOLE_SHEET, DETAILS, INBOX, RESULT
+    from toolkit.excel.master_template import CONSOLE_SHEET, DETAILS, INBOX, RESULT
 
     toml = custom_toml(tmp_path)
     master = tmp_path / "台账.xlsm"
@@ -371,7 +371,7 @@ def test_every_subpackage_and_the_samples_are_declared() -> None:
 
 
 def test_the_demo_finds_its_samples_through_the_package() -> None:
-    from toolkit.demo import sample_path
+    from toolkit.commands.demo import sample_path
 
     with sample_path("hospital-brand") as forms, sample_path("rosters", "hospital-brand_支部名单.xlsx") as roster:
         assert forms.is_dir() and len(list(forms.glob("*.xlsx"))) >= 10

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from toolkit.profile import Constraint, Stage, load_profile
-from toolkit.stages import (
+from toolkit.core.profile import Constraint, Stage, load_profile
+from toolkit.core.stages import (
     CalendarRangeError,
     add_workdays,
     branch_statuses,

@@ -10,12 +10,12 @@ import pytest
 
 from tests.libreoffice import roundtrip_values
 from tests.paths import corpus_files
-from toolkit.errors import UsageProblem
-from toolkit.ledger import load_master
-from toolkit.log import LOG_COLUMNS
-from toolkit.profile import Profile, builtin_profiles, load_profile
-from toolkit.stages import parse_stamp
-from toolkit.stamp import plan_stamps, stamp
+from toolkit.commands.stamp import plan_stamps, stamp
+from toolkit.core.errors import UsageProblem
+from toolkit.core.logsheet import LOG_COLUMNS
+from toolkit.core.profile import Profile, builtin_profiles, load_profile
+from toolkit.core.stages import parse_stamp
+from toolkit.files.masterfile import load_master
 
 DAY = dt.date(2024, 8, 9)
 NOW = dt.datetime(2024, 8, 9, 10, 30, 5)
@@ -287,7 +287,7 @@ def test_stamping_leaves_untouched_parts_byte_identical(tmp_path: Path, original
     import xlsxwriter
 
     from tests.fixtures_masters import members
-    from toolkit.masters import init_master
+    from toolkit.commands.init import init_master
 
     roster = tmp_path / "名单.xlsx"
     wb = xlsxwriter.Workbook(str(roster))
@@ -358,7 +358,7 @@ def test_must_join_participants(tmp_path: Path) -> None:
     refused for them only, and one that has not submitted by the due date is listed as a problem."""
     import dataclasses
 
-    from toolkit.status import progress
+    from toolkit.commands.status import progress
 
     profile = load_profile("university-project")
     rows = [("机械学院党委", "教工第一党支部", "", ""), ("机械学院党委", "教工第二党支部", "", ""),

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.libreoffice import roundtrip_values
-from toolkit.profile import load_profile
+from toolkit.core.profile import load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2024, 8, 20)
@@ -40,9 +40,9 @@ def stamped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     office's stamps: 党总支审批 for four branches, one returned with a reason, one creation late."""
     import xlsxwriter
 
-    from toolkit.masters import init_master
-    from toolkit.merging import merge
-    from toolkit.stamp import stamp
+    from toolkit.commands.init import init_master
+    from toolkit.commands.merge import merge
+    from toolkit.commands.stamp import stamp
 
     folder = tmp_path_factory.mktemp("summary")
     roster = folder / "名单.xlsx"
@@ -74,7 +74,7 @@ def stamped(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def summary_out(stamped: Path, tmp_path_factory: pytest.TempPathFactory):
-    from toolkit.summary import summary
+    from toolkit.commands.summary import summary
 
     out = tmp_path_factory.mktemp("out")
     with warnings.catch_warnings(record=True) as caught:
@@ -210,15 +210,15 @@ def test_png_charts_use_a_cjk_font(summary_out) -> None:
 
 
 def test_summary_refuses_to_overwrite_the_master(stamped: Path) -> None:
-    from toolkit.errors import UsageProblem
-    from toolkit.summary import summary
+    from toolkit.commands.summary import summary
+    from toolkit.core.errors import UsageProblem
 
     with pytest.raises(UsageProblem, match="不能写到台账"):
         summary(stamped, stamped)
 
 
 def test_terminal_status(stamped: Path) -> None:
-    from toolkit.status import render_status, status
+    from toolkit.commands.status import render_status, status
 
     p = status(stamped, today=TODAY)
     expected = recount(stamped)
@@ -240,9 +240,9 @@ def test_status_uses_workday_due_dates_and_reports_calendar_gaps(tmp_path: Path)
     import dataclasses
 
     from tests.test_stamp import make_master
-    from toolkit.ledger import load_master
-    from toolkit.profile import Stage
-    from toolkit.status import progress
+    from toolkit.commands.status import progress
+    from toolkit.core.profile import Stage
+    from toolkit.files.masterfile import load_master
 
     profile = load_profile("hospital-brand")
     master = make_master(tmp_path / "台账.xlsx", profile)
@@ -259,8 +259,8 @@ def test_status_uses_workday_due_dates_and_reports_calendar_gaps(tmp_path: Path)
 
 
 def test_summary_and_status_of_a_master_with_no_branches_yet(tmp_path: Path, new_master) -> None:
-    from toolkit.status import render_status, status
-    from toolkit.summary import summary
+    from toolkit.commands.status import render_status, status
+    from toolkit.commands.summary import summary
 
     master = new_master(name="空台账.xlsx", operator="张三")
     result = summary(master, tmp_path / "汇总.xlsx")

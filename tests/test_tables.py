@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.libreoffice import roundtrip_values
-from toolkit.ledger import table_header
-from toolkit.profile import (
+from toolkit.core.master import table_header
+from toolkit.core.profile import (
     PROFILE_DIR,
     ProfileError,
     builtin_profiles,
@@ -204,8 +204,8 @@ def test_a_master_made_before_tables_gets_its_sheet_at_merge_and_at_init(tmp_pat
 # -- the planner over plain data: first fit, new rows, clearing, nothing for the same items ----------------
 
 def _snapshot(table_rows: list[list[Any]]):
-    from toolkit.ledger import snapshot
-    from toolkit.readers.grid import Grid
+    from toolkit.core.grid import Grid
+    from toolkit.core.master import snapshot
 
     p = load_profile("hospital-annual")
     header = table_header(p, p.tables[0])
@@ -219,9 +219,8 @@ def _snapshot(table_rows: list[list[Any]]):
 
 
 def _incoming(branch: str, names: list[str], sha: str):
-    from toolkit.check import Checked
-    from toolkit.model import Provenance, Submission, Value
-    from toolkit.plan import Incoming
+    from toolkit.core.model import Checked, Provenance, Submission, Value
+    from toolkit.core.plan import Incoming
 
     def val(name: str, v: Any) -> Value:
         return Value(name, v, v, None)
@@ -240,7 +239,7 @@ def _row(branch: str, n: int, name: str) -> list[Any]:
 
 
 def _plan(snap, *items):
-    from toolkit.plan import plan_merge
+    from toolkit.core.plan import plan_merge
 
     return plan_merge(snap, list(items), accept_warnings=False, operator="党办",
                       now=dt.datetime(2025, 3, 21, 8, 0)).changes
@@ -251,7 +250,7 @@ def _cells(changes, sheet: str) -> dict[tuple[int, int], Any]:
 
 
 def test_surplus_items_fill_blank_rows_first_then_new_rows_like_the_last() -> None:
-    from toolkit.changeset import NewRow
+    from toolkit.core.changeset import NewRow
 
     snap = _snapshot([_row("甲党支部", 1, "甲一"), _row("乙党支部", 1, "乙一"), _row("甲党支部", 2, "甲二"),
                       [None] * 10, _row("乙党支部", 2, "乙二")])

@@ -11,10 +11,9 @@ from python_calamine import CalamineWorkbook
 
 from tests.forms import PLAN
 from tests.libreoffice import convert
-from toolkit.model import parse_a1
-from toolkit.profile import PROFILE_DIR, Profile, builtin_profiles, load_profile, parse_profile
-from toolkit.readers.form import label_lookup, lookup_label
-from toolkit.templates import (
+from toolkit.core.model import parse_a1
+from toolkit.core.profile import PROFILE_DIR, Profile, builtin_profiles, load_profile, parse_profile
+from toolkit.files.templates import (
     FORM_SHEET,
     META_SHEET,
     form_layout,
@@ -24,6 +23,7 @@ from toolkit.templates import (
     template_table_cells,
     write_form,
 )
+from toolkit.readers.form import label_lookup, lookup_label
 
 
 def _extended_profile() -> Profile:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.paths import CORPUS
-from toolkit.text import (
+from toolkit.core.text import (
     bigrams,
     count_chars,
     is_formula_like,

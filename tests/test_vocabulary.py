@@ -1,4 +1,4 @@
-"""One vocabulary: statuses, outcomes and log actions are written in toolkit/vocabulary.py only, and the
+"""One vocabulary: statuses, outcomes and log actions are written in toolkit/core/vocabulary.py only, and the
 CLI, the buttons and the reports say the same Chinese words for the same thing."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from toolkit import vocabulary as v
+from toolkit.core import vocabulary as v
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = {*v.VERDICT_ZH.values(), *v.OUTCOME_ZH.values(), *v.LogAction, *v.Receipt, *v.KIND_ZH.values(),
@@ -27,7 +27,8 @@ def test_no_status_outcome_or_log_word_is_written_outside_the_vocabulary() -> No
 
 
 def test_cli_buttons_and_reports_share_the_words() -> None:
-    from toolkit import render, report, xl
+    from toolkit import render, xl
+    from toolkit.files import report
 
     assert render.VERDICT_ZH is report.VERDICT_ZH is xl.VERDICT_ZH is v.VERDICT_ZH
     assert render.OUTCOME_ZH is xl.OUTCOME_ZH is v.OUTCOME_ZH

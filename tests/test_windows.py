@@ -27,8 +27,8 @@ import pytest
 
 from tests.forms import form_values, logo_bytes, write_filled_form
 from tests.paths import ROOT
-from toolkit.filenames import MAX_BYTES, MAX_UNITS, safe_name
-from toolkit.journal import backups_of
+from toolkit.files.filenames import MAX_BYTES, MAX_UNITS, safe_name
+from toolkit.files.transaction import backups_of
 
 WINDOWSLIKE = ROOT / "tests" / "windowslike"
 MB = 1024 * 1024
@@ -171,8 +171,8 @@ def eat_memory(mb: int) -> int:
 WATCHED = """
 import json, sys
 from tests.test_windows import eat_memory
-from toolkit.portable import memory_cap_enforced
-from toolkit.sandbox import run_isolated
+from toolkit.files.portable import memory_cap_enforced
+from toolkit.files.sandbox import run_isolated
 results = dict(run_isolated(eat_memory, [("greedy", (4000,)), ("modest", (32,))], timeout_s=120,
                             memory_bytes=400 * 1024 * 1024, workers=2))
 print(json.dumps({"capped_by_os": memory_cap_enforced(), **{k: repr(v) for k, v in results.items()}}))
@@ -199,7 +199,7 @@ BUTTON = """
 import json, sys
 from pathlib import Path
 from tests.xlremote import remote_book
-from toolkit.master_template import INBOX
+from toolkit.excel.master_template import INBOX
 import toolkit.xl
 book = remote_book(Path(sys.argv[1]), {INBOX: sys.argv[2]})
 toolkit.xl.merge_inbox()
@@ -213,7 +213,7 @@ def test_the_merge_button_works_under_pythonw(tmp_path: Path) -> None:
     sandbox worker it starts. The merge still reads the inbox in workers, writes the ledger and reports."""
     from tests.test_xl import _console, _master
     from tests.xlremote import Replay
-    from toolkit.app import write_template
+    from toolkit.commands.template import write_template
 
     master, inbox = _master(tmp_path)
     write_template("hospital-brand", master, as_master=True)  # as the profile is now
@@ -315,7 +315,7 @@ def test_two_long_names_never_end_alike() -> None:
 def test_our_suffix_is_kept_whole() -> None:
     """Report and logo names end in brandkit's own suffix: it is never cut (a report named after a long
     form still ends in _校验结果.xlsx, so the next validate skips it)."""
-    from toolkit.batch import REPORT_SUFFIX
+    from toolkit.commands.batch import REPORT_SUFFIX
 
     long_stem = "某某医院党委关于开展一支部一品牌创建活动的申报表（修改稿）" * 4
     name = safe_name(long_stem, suffix=f"{REPORT_SUFFIX}.xlsx")
@@ -330,7 +330,7 @@ def test_our_suffix_is_kept_whole() -> None:
 def test_job_object_structures_match_the_windows_headers() -> None:
     """The ctypes layout of JOBOBJECT_EXTENDED_LIMIT_INFORMATION (winnt.h): 144 bytes on 64-bit Windows
     with ProcessMemoryLimit at offset 112; 112 bytes and offset 96 on 32-bit."""
-    from toolkit.portable import JobExtendedLimits
+    from toolkit.files.portable import JobExtendedLimits
 
     wide = ctypes.sizeof(ctypes.c_void_p) == 8
     assert ctypes.sizeof(JobExtendedLimits) == (144 if wide else 112)

@@ -14,7 +14,8 @@ from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
 from tests.libreoffice import roundtrip_values
 from tests.test_merge import cli, ledger_rows
 from tests.xlremote import Replay, remote_book
-from toolkit.master_template import (
+from toolkit.core.stages import stamp_text
+from toolkit.excel.master_template import (
     CONSOLE_SHEET,
     DETAILS,
     INBOX,
@@ -24,7 +25,6 @@ from toolkit.master_template import (
     STATUS,
     SUMMARY_FILE,
 )
-from toolkit.stages import stamp_text
 
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER, LOG = "品牌台账", "操作记录"
@@ -50,8 +50,9 @@ def _console(replay: Replay) -> dict[str, object]:
 
 
 def test_merge_button_and_cli_plan_the_same_changeset(tmp_path: Path) -> None:
-    from toolkit.ledger import load_master, snapshot
-    from toolkit.merging import plan_inbox
+    from toolkit.commands.merge import plan_inbox
+    from toolkit.core.master import snapshot
+    from toolkit.files.masterfile import load_master
     from toolkit.xl import grids_from_book
 
     master, inbox = _master(tmp_path)

@@ -12,11 +12,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from toolkit import cli_text
+
+if TYPE_CHECKING:
+    from toolkit.commands.merge import MergeResult
+
 
 cli_text.install()  # click's own messages ("Usage:", "No such option") in the language chosen
 
@@ -39,7 +43,7 @@ class Context:
         """The JSON document on stdout, as UTF-8 whatever the console's code page (none under pythonw)."""
         if sys.stdout is None:
             return
-        from toolkit.render import json_text
+        from toolkit.core.display import json_text
 
         text = json_text(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default)) + "\n"
         sys.stdout.flush()
@@ -59,7 +63,7 @@ class Context:
 
 
 def _printable(text: str) -> str:
-    from toolkit.render import printable
+    from toolkit.core.display import printable
 
     return printable(text)
 
@@ -127,7 +131,7 @@ class BrandkitGroup(click.Group):
         super().format_help(ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from toolkit.errors import UsageProblem
+        from toolkit.core.errors import UsageProblem
 
         try:
             return super().invoke(ctx)
@@ -170,10 +174,10 @@ def main(ctx: click.Context, as_json: bool, lang: str | None, debug: bool, quiet
 @click.pass_obj
 def profiles(obj: Context, profile_name: str | None) -> None:
     """List the built-in campaigns (活动方案)."""
-    from toolkit import app
+    from toolkit.commands import profiles as profiles_cmd
 
     if profile_name:
-        detail = app.describe_profile(profile_name)
+        detail = profiles_cmd.describe_profile(profile_name)
         if obj.as_json:
             obj.emit(detail)
         else:
@@ -181,7 +185,7 @@ def profiles(obj: Context, profile_name: str | None) -> None:
 
             render_profile(detail, obj.say)
         return
-    listing = app.list_profiles()
+    listing = profiles_cmd.list_profiles()
     if obj.as_json:
         obj.emit({"profiles": listing})
         return
@@ -196,9 +200,9 @@ def profiles(obj: Context, profile_name: str | None) -> None:
 @click.pass_obj
 def template(obj: Context, profile_name: str, output: Path, as_master: bool) -> None:
     """Write the branch form (申报表), or with --master the macro-enabled master with buttons."""
-    from toolkit import app
+    from toolkit.commands import template as template_cmd
 
-    path = app.write_template(profile_name, output, as_master=as_master)
+    path = template_cmd.write_template(profile_name, output, as_master=as_master)
     what = "带按钮的台账" if as_master else "申报表模板"
     obj.emit({"template": str(path)}) if obj.as_json else obj.say(f"已生成{what}：{path}")
 
@@ -212,10 +216,10 @@ def template(obj: Context, profile_name: str, output: Path, as_master: bool) -> 
 def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, master: Path | None,
              report_dir: Path | None) -> None:
     """Check branch forms against the campaign's rules."""
-    from toolkit import app
+    from toolkit.commands import validate as validate_cmd
     from toolkit.render import render_validation
 
-    result = app.validate(list(paths), profile_name=profile_name, master=master, report_dir=report_dir,
+    result = validate_cmd.validate(list(paths), profile_name=profile_name, master=master, report_dir=report_dir,
                           progress=obj.progress("校验"))
     if obj.as_json:
         obj.emit(result.to_json())
@@ -233,7 +237,7 @@ def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, ma
 @click.pass_obj
 def init(obj: Context, master: Path, profile_name: str | None, roster: Path | None, operator: str | None) -> None:
     """Create a master, or adopt an existing workbook as one."""
-    from toolkit.masters import init_master
+    from toolkit.commands.init import init_master
     from toolkit.render import render_init
 
     result = init_master(master, profile_name, roster, operator)
@@ -250,7 +254,7 @@ def init(obj: Context, master: Path, profile_name: str | None, roster: Path | No
 def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, operator: str | None,
           accept_warnings: bool) -> None:
     """Merge accepted branch forms into the master."""
-    from toolkit.merging import merge as run_merge
+    from toolkit.commands.merge import merge as run_merge
     from toolkit.render import render_merge
 
     result = run_merge(master, list(inputs), dry_run=dry_run, operator=operator,
@@ -270,7 +274,7 @@ def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, o
 def intake(obj: Context, sources: tuple[str, ...], inbox: Path, since, subject: str | None,
            move_to: str | None) -> None:
     """Collect attachments from .eml/.msg/mbox/Maildir/IMAP into an inbox folder."""
-    from toolkit.errors import UsageProblem
+    from toolkit.core.errors import UsageProblem
     from toolkit.mail import IntakeError, MissingPassword
     from toolkit.mail import intake as run_intake
     from toolkit.render import render_intake
@@ -298,8 +302,8 @@ def intake(obj: Context, sources: tuple[str, ...], inbox: Path, since, subject: 
 def stamp(obj: Context, master: Path, stage: str, status_: str, branches: tuple[str, ...], all_: bool,
           operator: str | None, note: str | None, date, force: bool) -> None:
     """Stamp a stage's status for branches."""
-    from toolkit.stamp import render_stamp
-    from toolkit.stamp import stamp as run_stamp
+    from toolkit.commands.stamp import render_stamp
+    from toolkit.commands.stamp import stamp as run_stamp
 
     result = run_stamp(master, stage, status_, branches, all_, by=operator, note=note,
                        date=date.date() if date else None, force=force)
@@ -313,8 +317,8 @@ def stamp(obj: Context, master: Path, stage: str, status_: str, branches: tuple[
 @click.pass_obj
 def status(obj: Context, master: Path, date) -> None:
     """Progress per 党总支 and stage: submitted, passed, returned, late, missing."""
-    from toolkit.status import render_status, status_json
-    from toolkit.status import status as run_status
+    from toolkit.commands.status import render_status, status_json
+    from toolkit.commands.status import status as run_status
 
     progress = run_status(master, today=date.date() if date else None)
     obj.emit(status_json(progress)) if obj.as_json else obj.say(render_status(progress))
@@ -328,7 +332,7 @@ def status(obj: Context, master: Path, date) -> None:
 @click.pass_obj
 def summary(obj: Context, master: Path, output: Path, png_dir: Path | None, date) -> None:
     """Write the leaders' summary workbook (and PNG charts)."""
-    from toolkit.summary import summary as run_summary
+    from toolkit.commands.summary import summary as run_summary
 
     result = run_summary(master, output, png_dir, today=date.date() if date else None)
     obj.emit(result.to_json()) if obj.as_json else obj.say(f"已生成汇总：{result.path}" + (
@@ -342,9 +346,13 @@ def summary(obj: Context, master: Path, output: Path, png_dir: Path | None, date
 @click.pass_obj
 def demo(obj: Context, folder: Path, profile_name: str) -> None:
     """Run the whole flow on the bundled samples."""
-    from toolkit.demo import run_demo
+    from toolkit.commands.demo import run_demo
+    from toolkit.render import render_merge
 
-    sys.exit(run_demo(folder, obj.say, profile_name))
+    def show_merge(merged: MergeResult) -> None:
+        render_merge(merged, lambda line="", problem=False: obj.say("   " + line))
+
+    sys.exit(run_demo(folder, obj.say, show_merge, profile_name))
 
 
 @main.command()
@@ -352,7 +360,7 @@ def demo(obj: Context, folder: Path, profile_name: str) -> None:
 @click.pass_obj
 def undo(obj: Context, master: Path) -> None:
     """Restore the master as it was before the last apply."""
-    from toolkit.journal import undo as run_undo
+    from toolkit.files.transaction import undo as run_undo
 
     restored = run_undo(master)
     obj.emit({"master": str(master), "restored": str(restored)}) if obj.as_json else \

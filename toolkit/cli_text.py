@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from toolkit.messages import current_lang
+from toolkit.core.messages import current_lang
 
 # Our help texts: command docstrings and option help, English -> Chinese.
 HELP = {

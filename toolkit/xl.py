@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import UsageProblem
-from toolkit.master_template import (
+from toolkit.core.errors import UsageProblem
+from toolkit.core.grid import Grid
+from toolkit.core.vocabulary import OUTCOME_ZH, VERDICT_ZH
+from toolkit.excel.master_template import (
     ACCEPT,
     CONSOLE_SHEET,
     DETAILS,
@@ -29,8 +31,6 @@ from toolkit.master_template import (
     SUMMARY_FILE,
     YES,
 )
-from toolkit.readers.grid import Grid
-from toolkit.vocabulary import OUTCOME_ZH, VERDICT_ZH
 
 CONSOLE_SEARCH_ROWS = 40
 MAX_DETAILS = 500  # lines listed under 明细; the rest is summarised in one line
@@ -93,8 +93,8 @@ class _Context:
             value = int(value)
         return "" if value is None else str(value).strip()
 
-    def snapshot(self) -> Any:  # -> toolkit.ledger.MasterSnapshot
-        from toolkit.ledger import snapshot
+    def snapshot(self) -> Any:  # -> toolkit.core.master.MasterSnapshot
+        from toolkit.core.master import snapshot
 
         return snapshot(self.path, self.grids, None)
 
@@ -131,8 +131,8 @@ def _book_path(book: Any) -> Path:
 # -- the buttons' work -----------------------------------------------------------------------------------
 
 def _validate(ctx: _Context) -> Outcome:
-    from toolkit.batch import collect_paths, origins_for, read_all
-    from toolkit.check import check_all
+    from toolkit.commands.batch import collect_paths, origins_for, read_all
+    from toolkit.validation.check import check_all
 
     snap = ctx.snapshot()
     inbox = ctx.folder(INBOX)
@@ -155,8 +155,8 @@ def _validate(ctx: _Context) -> Outcome:
 
 
 def _merge(ctx: _Context) -> Outcome:
-    from toolkit.live import apply_live
-    from toolkit.merging import finish, plan_inbox
+    from toolkit.commands.merge import finish, plan_inbox
+    from toolkit.excel.live import apply_live
 
     result = plan_inbox(ctx.snapshot(), [ctx.folder(INBOX)], operator=ctx.setting(OPERATOR) or None,
                         accept_warnings=ctx.setting(ACCEPT) == YES)
@@ -172,8 +172,8 @@ def _merge(ctx: _Context) -> Outcome:
 
 
 def _stamp(ctx: _Context) -> Outcome:
-    from toolkit.live import apply_live
-    from toolkit.stamp import default_operator, plan_stamps
+    from toolkit.commands.stamp import default_operator, plan_stamps
+    from toolkit.excel.live import apply_live
 
     snap = ctx.snapshot()
     stage, status = ctx.setting(STAGE), ctx.setting(STATUS)
@@ -197,7 +197,7 @@ def _stamp(ctx: _Context) -> Outcome:
 
 def _selected_branches(book: Any, ledger: Any) -> list[str]:
     """Branches of the ledger rows the officer selected (every area of a multi-area selection)."""
-    from toolkit.model import parse_a1
+    from toolkit.core.model import parse_a1
 
     selection = book.selection
     if selection is None or selection.sheet.name != ledger.sheet:
@@ -220,7 +220,7 @@ def _cell_of(ref: str) -> str:
 
 
 def _summary(ctx: _Context) -> Outcome:
-    from toolkit.summary import write_summary
+    from toolkit.commands.summary import write_summary
 
     snap = ctx.snapshot()
     out = ctx.resolve(ctx.setting(SUMMARY_FILE) or f"{ctx.path.stem}_汇总.xlsx")
@@ -239,7 +239,7 @@ class _ApplyFailed(Exception):
 def _apply(ctx: _Context, write: Callable[[], None]) -> None:
     """Write through the live backend, keep a backup of the file as last saved, and let Excel save."""
     if ctx.path.exists():  # `brandkit undo` then works after a button as after the CLI
-        from toolkit.journal import back_up
+        from toolkit.files.transaction import back_up
 
         back_up(ctx.path, ctx.path.read_bytes())
     try:
@@ -280,7 +280,7 @@ def _log_error() -> Path:
 
 def _report(book: Any, grids: dict[str, Grid], outcome: Outcome) -> None:
     """运行结果 gets the time and the message; 明细 is replaced by this run's lines."""
-    from toolkit.live import as_text_safe
+    from toolkit.excel.live import as_text_safe
 
     if CONSOLE_SHEET not in [s.name for s in book.sheets]:  # a master made before the buttons existed
         sheet = book.sheets.add(CONSOLE_SHEET, before=book.sheets[0])

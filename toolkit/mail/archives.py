@@ -17,7 +17,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from toolkit.portable import file_size_cap
+from toolkit.files.portable import file_size_cap
 
 from .kinds import FORM, PICTURE, skip_reason, sniff
 from .names import decode_bytes

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
 
-from toolkit.render import one_line
+from toolkit.core.display import one_line
 
 from .sources import SourceError
 

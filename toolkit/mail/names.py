@@ -16,7 +16,7 @@ import quopri
 import re
 from urllib.parse import unquote_to_bytes
 
-from toolkit.filenames import safe_name
+from toolkit.files.filenames import safe_name
 
 from .kinds import missing_suffix
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.atomic import write_atomic
-from toolkit.filenames import safe_name
+from toolkit.files.atomic import write_atomic
+from toolkit.files.filenames import safe_name
 
 from .names import attachment_name
 from .types import ParsedMessage, Skipped

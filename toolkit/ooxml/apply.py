@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..changeset import ChangeSet
+from toolkit.core.changeset import ChangeSet
+
 from .cells import write_cell
 from .context import Context
 from .drawing import place_picture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from ..changeset import CellValue
+from toolkit.core.changeset import CellValue
+
 from .context import Context
 from .errors import PackageError
 from .sheet import Sheet

@@ -11,7 +11,8 @@ import hashlib
 import posixpath
 import re
 
-from ..changeset import PicturePlacement
+from toolkit.core.changeset import PicturePlacement
+
 from .context import Context
 from .errors import PackageError
 from .package import Package

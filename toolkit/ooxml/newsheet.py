@@ -3,7 +3,8 @@ asked, sheet protection."""
 
 from __future__ import annotations
 
-from ..changeset import NewSheet
+from toolkit.core.changeset import NewSheet
+
 from .cells import cell_xml, write_cell
 from .context import Context
 from .xmltools import MAIN, R

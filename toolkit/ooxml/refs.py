@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import col_letter
+from toolkit.core.model import col_letter
 
 MAX_ROW, MAX_COL = 1048576, 16384
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ..changeset import NewColumn, NewRow, RowHeight
+from toolkit.core.changeset import NewColumn, NewRow, RowHeight
+
 from .cells import base_style, cell_xml, formula_xml, write_cell
 from .context import Context
 from .refs import grow_defined_name, grow_range_cols, grow_sqref, shift_formula

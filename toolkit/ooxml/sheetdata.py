@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..model import col_letter
+from toolkit.core.model import col_letter
+
 from .refs import col_index
 from .xmltools import StartTag
 

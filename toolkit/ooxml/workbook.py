@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..changeset import sheet_name_problem
+from toolkit.core.changeset import sheet_name_problem
+
 from .errors import PackageError
 from .package import Package, resolve
 from .xmltools import MAIN, PKG_RELS, STRICT_MAIN, R, insert_in_order, local, parse, serialize

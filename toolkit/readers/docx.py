@@ -29,15 +29,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.model import Picture, PictureScheme
+from toolkit.core.grid import Grid, Merge
+from toolkit.core.model import Picture, PictureScheme
+from toolkit.core.text import normalize_label
 from toolkit.readers import xmlsafe
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.grid import Grid, Merge, clean_value
+from toolkit.readers.grid import clean_value
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_area, check_size, check_zip
 from toolkit.readers.pictures import MediaBudget, make_picture
 from toolkit.readers.pictures_xlsx import _Package, attr, local
 from toolkit.readers.zipparts import open_zip, read_member
-from toolkit.text import normalize_label
 
 DOCUMENT = "word/document.xml"
 SHEET_PREFIX = "表格"

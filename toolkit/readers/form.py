@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from toolkit.model import Value, cell_ref
-from toolkit.profile import FieldSpec
-from toolkit.readers.grid import Grid, Merge
-from toolkit.rules import coerce
-from toolkit.text import SIGNATURE_FILLER, normalize_label
+from toolkit.core.grid import Grid, Merge
+from toolkit.core.model import Value, cell_ref
+from toolkit.core.profile import FieldSpec
+from toolkit.core.text import SIGNATURE_FILLER, normalize_label
+from toolkit.core.values import coerce
 
 _COLON = re.compile(r"[:：]")
 _MAX_RIGHT_GAP = 3  # empty cells a value may sit behind (labels padded with blank columns)

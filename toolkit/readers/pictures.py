@@ -8,7 +8,7 @@ lxml/olefile, which the CLI must not pay for at start-up.
 
 from __future__ import annotations
 
-from toolkit.model import Picture, PictureScheme
+from toolkit.core.model import Picture, PictureScheme
 from toolkit.readers.imageinfo import image_info
 
 MAX_MEDIA_BYTES = 64 * 1024 * 1024  # total picture bytes read from one file; beyond this, skip

@@ -13,7 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from toolkit.model import Picture
+from toolkit.core.model import Picture
 from toolkit.readers.pictures import MediaBudget, make_picture
 from toolkit.readers.pictures_xlsx import iter_xml, local
 from toolkit.readers.zipparts import open_zip, read_member

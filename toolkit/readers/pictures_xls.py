@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import olefile
 
-from toolkit.model import Picture
+from toolkit.core.model import Picture
 from toolkit.readers.pictures import MediaBudget, make_picture
 
 _BOF, _EOF, _BOUNDSHEET, _FILEPASS, _CONTINUE = 0x0809, 0x000A, 0x0085, 0x002F, 0x003C

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from toolkit.model import Picture, parse_a1
+from toolkit.core.model import Picture, parse_a1
 from toolkit.readers import xmlsafe
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.pictures import MediaBudget, make_picture

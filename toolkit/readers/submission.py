@@ -7,12 +7,13 @@ import hashlib
 import os
 from dataclasses import replace
 
-from toolkit.messages import message, unreadable_reason
-from toolkit.model import Finding, Picture, Provenance, Submission, cell_ref
-from toolkit.profile import Profile
+from toolkit.core.grid import Grid
+from toolkit.core.messages import message, unreadable_reason
+from toolkit.core.model import Finding, Picture, Provenance, Submission, cell_ref
+from toolkit.core.profile import Profile
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.form import FormFields, extract_form, label_lookup
-from toolkit.readers.grid import Grid, read_grids
+from toolkit.readers.grid import read_grids
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_size, check_zip
 from toolkit.readers.sniff import WORD_KINDS, sniff
 from toolkit.readers.table import TableRows, extract_table

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from toolkit.model import Value, cell_ref
-from toolkit.profile import TableSpec
+from toolkit.core.grid import Grid
+from toolkit.core.model import Value, cell_ref
+from toolkit.core.profile import TableSpec
+from toolkit.core.values import coerce
 from toolkit.readers.form import NOTE_PREFIXES, label_lookup, lookup_label
-from toolkit.readers.grid import Grid
-from toolkit.rules import coerce
 
 _HEADER_SEARCH_ROWS = 60
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolkit.core.grid import Grid
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.grid import Grid
 from toolkit.readers.xmlsafe import parse_xml
 
 SS = "{urn:schemas-microsoft-com:office:spreadsheet}"

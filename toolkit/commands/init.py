@@ -1,0 +1,87 @@
+"""`brandkit init`: create a master for a campaign, or adopt the officers' existing workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import io
+from pathlib import Path
+from typing import Any
+
+from toolkit.core.adoption import InitResult, plan_adoption
+from toolkit.core.changeset import ChangeSet
+from toolkit.core.errors import UsageProblem
+from toolkit.core.master import MasterSnapshot, read_roster
+from toolkit.excel.master_template import write_new_sheets
+from toolkit.files.atomic import write_atomic
+
+
+def roster_rows(path: Path | None) -> list[dict[str, Any]]:
+    if path is None:
+        return []
+    from toolkit.readers.errors import Unreadable
+    from toolkit.readers.grid import read_grids
+    from toolkit.readers.sniff import sniff
+
+    try:
+        data = path.read_bytes()
+        grids = read_grids(data, sniff(data))
+    except (OSError, Unreadable) as exc:
+        raise UsageProblem(f"名单文件 {path.name} 无法读取：{exc}") from exc
+    for grid in grids.values():
+        rows = read_roster(grid)
+        if rows:
+            return rows
+    raise UsageProblem(f"名单文件 {path.name} 中没有找到“党支部名称”列")
+
+
+def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
+                operator: str | None = None) -> InitResult:
+    from toolkit.files.masterfile import load_master
+    from toolkit.files.transaction import update
+
+    operator = operator or getpass.getuser()
+    now = dt.datetime.now().replace(microsecond=0)
+    roster = roster_rows(roster_file)
+    if not path.exists():
+        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise UsageProblem(f"台账文件名应以 .xlsx 结尾：{path.name}")
+        from toolkit.commands.profiles import resolve_profile
+
+        profile = resolve_profile(profile_name)
+        if path.suffix.lower() == ".xlsm":  # the master with buttons; then adopt it like any workbook
+            from toolkit.excel.master_template import write_master_template
+
+            write_master_template(profile, path)
+            snap = load_master(path, profile.id)
+            changes, result = plan_adoption(snap, roster, operator, now)
+            result.backup = None
+            write_atomic(path, _patched(path.read_bytes(), changes))
+            result.created = True
+            return result
+        changes, result = plan_adoption(MasterSnapshot(path, profile, [], None, None), roster, operator, now)
+        _write_new_master(path, changes)
+        result.created = True
+        return result
+    (_, result), backup = update(path, lambda snap: plan_adoption(snap, roster, operator, now),
+                                 lambda planned: planned[0], profile_name=profile_name)
+    result.backup = backup
+    return result
+
+
+def _patched(data: bytes, changes: ChangeSet) -> bytes:
+    from toolkit.ooxml import apply_changeset
+
+    return apply_changeset(data, changes)
+
+
+def _write_new_master(path: Path, changes: ChangeSet) -> None:
+    """A fresh master holds only what plan_adoption would add, written by xlsxwriter."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
+    write_new_sheets(wb, changes)
+    wb.close()
+    write_atomic(path, buf.getvalue())

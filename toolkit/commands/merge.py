@@ -1,0 +1,327 @@
+"""`brandkit merge`: read the inbox on all cores, check, plan, apply through the transaction, keep logos.
+
+The read workers also decode each logo to its ledger thumbnail (draft mode) and stage the original
+beside the master, so no 1 MB photo ever crosses back to the parent process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from toolkit.commands.attachments import attach_pictures, load_picture, picture_key
+from toolkit.core.errors import UsageProblem
+from toolkit.core.master import MasterSnapshot
+from toolkit.core.model import Finding, Logo, Picture, Submission
+from toolkit.core.plan import BranchOutcome, Incoming, plan_merge
+from toolkit.core.profile import Profile
+from toolkit.files.atomic import sync_dir, write_atomic
+from toolkit.files.filenames import safe_name
+from toolkit.readers.limits import DEFAULT_LIMITS, Limits
+from toolkit.readers.logos import ORIGINAL_SUFFIX, LogoError, normalize_logo
+from toolkit.readers.submission import read_path
+from toolkit.validation.check import check_all
+
+STAGING = ".staging"
+STALE_STAGING_S = 24 * 3600  # a run's staging folder this old was left by a killed run
+
+
+def logo_dir(master: Path) -> Path:
+    return master.with_name(f"{master.stem}_标识")
+
+
+def read_for_merge(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
+                   staging: str | None) -> list[tuple[Submission, Logo | None]]:
+    """Worker: submissions with picture bytes dropped, each with its ledger-ready logo; each logo's
+    original is staged (unless `staging` is None: a dry run)."""
+    out = []
+    for n, sub in enumerate(read_path(path, profile, sender, received, limits)):
+        logo = None
+        if sub.logo is not None and sub.logo.data:
+            try:  # the original is named by its file's sha256 and sheet: no second 1 MB hash
+                logo = _ledger_logo(sub.logo.data, f"{sub.provenance.sha256}-{n}", limits, staging)
+            except LogoError as exc:
+                sub.findings.append(Finding("image_format", "error", str(exc),
+                                            field=profile.logo_field.name if profile.logo_field else None,
+                                            cell=f"{sub.logo.sheet}!{sub.logo.cell}"))
+            sub.logo = replace(sub.logo, data=b"")
+        sub.pictures = [replace(p, data=b"") for p in sub.pictures]
+        out.append((sub, logo))
+    return out
+
+
+def read_sent_logo(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
+                   staging: str | None) -> tuple[Picture, Logo | str]:
+    """Worker: a picture sent beside a form in its mail (toolkit.commands.attachments), as its ledger-ready logo
+    with the original staged like an embedded one's, or the reason it cannot be used."""
+    picture = load_picture(path, limits)
+    try:
+        logo: Logo | str = _ledger_logo(picture.data, picture_key(picture.data), limits, staging)
+    except LogoError as exc:
+        logo = str(exc)
+    return replace(picture, data=b""), logo
+
+
+def _ledger_logo(data: bytes, key: str, limits: Limits, staging: str | None) -> Logo:
+    """A logo's ledger thumbnail; its original is staged beside the master (unless `staging` is None)."""
+    logo = normalize_logo(data, limits.max_picture_pixels, key)
+    if staging is not None:
+        _stage_original(Path(staging), data, logo)
+    return logo
+
+
+def _sent_logos(pairs: list[tuple[Submission, Logo | None]], profile: Profile, origins: dict[str, dict],
+                limits: Limits, staging: str | None) -> list[tuple[Submission, Logo | None]]:
+    """Forms without a logo take a picture sent in the same mail (toolkit.commands.attachments), decoded and kept
+    like an embedded logo; one that cannot be decoded is an image_format error at the logo cell."""
+    subs, logos = attach_pictures([s for s, _ in pairs], profile, origins, limits, read_sent_logo, (staging,),
+                                  finish_staging)
+    out = []
+    for n, (sub, (_, logo)) in enumerate(zip(subs, pairs, strict=True)):
+        got = logos.get(n, logo)
+        if isinstance(got, str):
+            spec = profile.logo_field
+            v = sub.fields.get(spec.name) if spec else None
+            bad = Finding("image_format", "error", got, field=spec.name if spec else None, cell=v.cell if v else None)
+            sub = replace(sub, findings=[*sub.findings, bad])
+            got = None
+        out.append((sub, got))
+    return out
+
+
+_writer: ThreadPoolExecutor | None = None
+_writes: list[Future[None]] = []
+
+
+def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
+    """Write the original in the worker's writer thread (even its existence check: the staging folder is
+    busy), so waiting on the disk overlaps decoding the next file. It goes straight to disk, not into
+    the page cache the inbox is read from."""
+    global _writer
+    _writer = _writer or ThreadPoolExecutor(1, thread_name_prefix="brandkit-originals")
+    _writes.append(_writer.submit(_write_original, staging / (logo.key + _original_suffix(logo)), data))
+
+
+def _original_suffix(logo: Logo) -> str:
+    return ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
+
+
+def _write_original(target: Path, data: bytes) -> None:
+    try:
+        if not target.exists():
+            write_atomic(target, data, keep_cached=False, sync_folder=False)  # scratch names
+    except OSError:
+        pass  # keep_originals names the branches whose original is missing
+
+
+def finish_staging() -> None:
+    """Worker, after each batch: every original staged so far is on disk before the results go back."""
+    while _writes:
+        _writes.pop().result()
+
+
+@dataclass
+class MergeResult:
+    master: Path
+    backup: Path | None
+    outcomes: list[BranchOutcome]
+    dry_run: bool
+    changes: Any = None
+    findings: dict[str, list[Finding]] = field(default_factory=dict)  # path -> findings of rejected
+    logos: dict[str, Logo] = field(default_factory=dict)  # branch -> logo placed
+    missing_originals: list[str] = field(default_factory=list)  # branches whose original was not kept
+    staging: Path | None = None  # this run's staged originals (None: a dry run)
+    # the forms as read, before checks, so the merge can be planned again on a master changed meanwhile
+    read: list[tuple[Submission, Logo | None]] = field(default_factory=list, repr=False)
+
+    def names(self, action: str) -> list[str]:
+        return [o.branch for o in self.outcomes if o.action == action]
+
+    @property
+    def rejected(self) -> list[BranchOutcome]:
+        return [o for o in self.outcomes if o.action in ("rejected", "held")]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "master": str(self.master), "backup": str(self.backup) if self.backup else None,
+            "dry_run": self.dry_run,
+            "added": self.names("added"), "updated": self.names("updated"),
+            "unchanged": self.names("unchanged"), "superseded": self.names("superseded"),
+            "rejected": [{"path": o.path, "branch": o.branch or None, "held": o.action == "held",
+                          "findings": [f.to_json() for f in self.findings.get(o.path, [])]}
+                         for o in self.rejected],
+            "changes": {o.branch: [{"field": k, "before": b, "after": a} for k, b, a in o.changes]
+                        for o in self.outcomes if o.changes},
+            "missing_originals": self.missing_originals,
+        }
+
+
+def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
+          accept_warnings: bool = False, limits: Limits = DEFAULT_LIMITS,
+          progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
+    """`brandkit merge`: read the inbox on a snapshot taken without the lock (reading may take minutes),
+    then apply through the transaction, which plans again under its lock when the master changed
+    meanwhile (another merge, a stamp, an undo): nothing another run wrote is lost."""
+    from toolkit.files.masterfile import load_master
+    from toolkit.files.transaction import master_path, refuse_if_open, update
+
+    master = master_path(master)
+    refuse_if_open(master)
+    snap = load_master(master)
+    operator = operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser()
+    now = now or dt.datetime.now().replace(microsecond=0)
+    result = plan_inbox(snap, inputs, dry_run=dry_run, operator=operator, accept_warnings=accept_warnings,
+                        limits=limits, progress=progress, now=now)
+
+    def plan(current: MasterSnapshot) -> MergeResult:
+        if current is snap:
+            return result
+        if current.profile.id != snap.profile.id:
+            raise UsageProblem(f"{master.name} 的活动方案在合并期间被改动（{snap.profile.id} → {current.profile.id}），"
+                               "请重新运行合并；台账未改动")
+        return plan_read(current, result.read, result.staging, accept_warnings=accept_warnings, operator=operator,
+                         now=now)
+
+    def keep(planned: MergeResult) -> None:  # under the lock, so the originals match the ledger's logos
+        vars(result).update(vars(planned))
+        keep_originals(result)
+
+    try:
+        if not dry_run:
+            result.backup = update(master, plan, lambda r: r.changes, snap=snap, then=keep)[1]
+    finally:
+        clear_staging(result.staging)
+    return result
+
+
+def finish(result: MergeResult, apply: Callable[[], Path | None] | None) -> None:
+    """Apply a planned merge with `apply` (None: do not apply), keep the placed logos' originals, and
+    always clear the originals staged for it: the Excel button's (the workbook open in Excel is the
+    lock there). The CLI's `merge` does the same through the transaction's lock."""
+    try:
+        if apply is not None:
+            result.backup = apply()
+            keep_originals(result)
+    finally:
+        clear_staging(result.staging)
+
+
+def new_staging(master: Path) -> Path:
+    """A staging folder for one run's logo originals (`<台账>_标识/.staging/<run>/`): runs at the same
+    time never clear each other's. Folders a killed run left over a day ago are removed."""
+    import shutil
+    import time
+    import uuid
+
+    shared = logo_dir(master) / STAGING
+    folder = shared / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    for attempt in range(3):
+        try:
+            folder.mkdir(parents=True)
+            break
+        except FileNotFoundError:  # another run removed the shared folder as it emptied it
+            if attempt == 2:
+                raise
+    for old in shared.iterdir():
+        try:
+            if old != folder and time.time() - old.stat().st_mtime > STALE_STAGING_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return folder
+
+
+def clear_staging(staging: Path | None) -> None:
+    """Remove one run's staging folder, and the shared one once no run uses it."""
+    import shutil
+
+    if staging is None:
+        return
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.parent.rmdir()
+    except OSError:  # another run's folder is in it
+        pass
+
+
+def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
+               accept_warnings: bool = False, limits: Limits = DEFAULT_LIMITS,
+               progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
+    """Read, check and plan a merge of `inputs` into the master `snap` describes; nothing is applied.
+    Shared by the CLI (file backend) and the Excel buttons (live backend)."""
+    from toolkit.commands.batch import collect_paths, failed_submission, origins_for, read_each
+    from toolkit.files.sandbox import Failure
+
+    master = snap.path
+    if snap.ledger is None:
+        raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
+                           f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
+    files = [f for f in collect_paths(inputs) if f.resolve() != snap.path.resolve()]
+    if not files:
+        raise UsageProblem("没有找到要合并的申报表文件")
+    staging = None if dry_run else new_staging(master)
+    try:  # the staged originals belong to this merge: gone if planning fails; `finish` removes them otherwise
+        origins = origins_for(inputs)
+        results = read_each(files, read_for_merge, snap.profile, str(staging) if staging else None,
+                            origins=origins, limits=limits, progress=progress, after_batch=finish_staging)
+        pairs = [pair for path, result in zip(files, results, strict=True)
+                 for pair in ([(failed_submission(path, result, limits), None)] if isinstance(result, Failure)
+                              else result)]
+        pairs = _sent_logos(pairs, snap.profile, origins, limits, str(staging) if staging else None)
+        result = plan_read(snap, pairs, staging, accept_warnings=accept_warnings,
+                           operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser(),
+                           now=now or dt.datetime.now().replace(microsecond=0))
+        result.dry_run = dry_run
+        return result
+    except BaseException:
+        clear_staging(staging)
+        raise
+
+
+def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]], staging: Path | None, *,
+              accept_warnings: bool, operator: str, now: dt.datetime) -> MergeResult:
+    """Pure: check the forms as read against the master `snap` describes (its rules and roster) and plan
+    the merge. `staging`: where their originals are staged (None only in a dry run)."""
+    checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
+    incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
+    plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now, operator=operator)
+    return MergeResult(snap.path, None, plan.outcomes, staging is None, plan.changes,  # no staging: a dry run
+                       {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos,
+                       staging=staging, read=pairs)
+
+
+def keep_originals(result: MergeResult) -> None:
+    """Once the merge is applied: name each placed logo's original after its branch, beside the master
+    (the same content is never written twice); branches whose staged original is missing are noted
+    in `result.missing_originals`."""
+    import filecmp
+    import shutil
+
+    folder = logo_dir(result.master)
+    for branch, logo in result.logos.items():
+        staged = result.staging / (logo.key + _original_suffix(logo)) if result.staging else None
+        target = folder / safe_name(branch, suffix=_original_suffix(logo))
+        if staged is None or not staged.exists():
+            result.missing_originals.append(branch)
+            continue
+        if target.exists() and filecmp.cmp(staged, target, shallow=False):
+            continue
+        tmp = target.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed afterwards
+        except OSError:
+            shutil.copyfile(staged, tmp)
+        try:
+            os.replace(tmp, target)
+        except PermissionError:  # Windows: a picture viewer holds the previous original open
+            tmp.unlink(missing_ok=True)
+            result.missing_originals.append(branch)
+    if result.logos:
+        sync_dir(folder)

@@ -1,0 +1,189 @@
+"""Stamping a stage's status on branches: a pure plan (`plan_stamps`) and the command (`stamp`).
+
+The plan is a ChangeSet like a merge's: one CellWrite (text + fill) per stamped branch on the stage's
+status column of the ledger, a NewColumn when the master has no such column yet, and one 操作记录 row per
+stamp. Refusals never stop the batch; each carries its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn
+from toolkit.core.errors import UsageProblem
+from toolkit.core.logsheet import LogEntry, append_log
+from toolkit.core.master import Ledger, LedgerRow, MasterSnapshot
+from toolkit.core.stages import (
+    branch_statuses,
+    check_constraint,
+    check_transition,
+    late_variant,
+    resolve_stage,
+    stage_due,
+    stamp_text,
+    status_fill,
+)
+from toolkit.core.text import normalize_branch
+from toolkit.core.vocabulary import LogAction
+
+STATUS_COLUMN_WIDTH = 26.0
+
+
+@dataclass
+class StampPlan:
+    changes: ChangeSet
+    stamped: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (branch, reason)
+    unchanged: list[str] = field(default_factory=list)  # already held this status
+    notes: list[str] = field(default_factory=list)  # said to the user (e.g. 已提交 became 逾期提交)
+
+
+def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequence[str] | None, *,
+                by: str, date: dt.date, note: str | None = None, force: bool = False,
+                now: dt.datetime | None = None) -> StampPlan:
+    """Plan stamping `status` on `stage` for `branches` (None: every branch in the ledger).
+
+    Branches are taken in the order given; a per-党总支 quota is filled first come, first served.
+    A branch that already holds the status is left alone unless `force` (then re-stamped).
+    """
+    profile = snap.profile
+    target = resolve_stage(profile, stage, status)
+    ledger = snap.ledger
+    if ledger is None:
+        raise UsageProblem(f"台账 {snap.path.name} 中找不到“{profile.ledger.sheet}”工作表（含“{profile.key}”列的表头）")
+    rows = _requested_rows(ledger, branches)
+    state = {row.branch: branch_statuses(profile, row.values) for row in ledger.rows}
+    group_of = {row.branch: snap.groups.get(row.branch) for row in ledger.rows}
+    members: dict[str | None, list[str]] = {}
+    for branch, group in group_of.items():
+        members.setdefault(group, []).append(branch)
+    new_status = late_variant(profile.statuses, target, status, date)
+    plan = StampPlan(ChangeSet())
+    if new_status != status:
+        due = stage_due(target)
+        plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {due}，按“{new_status}”盖章")
+    col = ledger.columns.get(target.column)
+    entries: list[LogEntry] = []
+    now = now or dt.datetime.now().replace(microsecond=0)
+    for name, row in rows:
+        if row is None:
+            plan.refused.append((name, _unknown_branch(name, snap)))
+            continue
+        current = state[row.branch]
+        reason = check_transition(profile, target, new_status, current, force)
+        if reason is None and target.constraints:
+            group = group_of[row.branch]
+            after = {b: (new_status if b == row.branch else state[b][target.name])
+                     for b in (members[group] if group is not None else [])}
+            category = snap.categories.get(row.branch)
+            reason = next((r for c in target.constraints
+                           if (r := check_constraint(c, target, new_status, row.branch, group, after,
+                                                     _category(c, row, category), profile.statuses))), None)
+        if reason:
+            plan.refused.append((row.branch, reason))
+            continue
+        if current[target.name] == new_status and not force:
+            plan.unchanged.append(row.branch)
+            continue
+        if col is None:
+            col = ledger.width
+            plan.changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, target.column,
+                                                      width=STATUS_COLUMN_WIDTH))
+        text = stamp_text(new_status, date, by, note)
+        plan.changes.writes.append(CellWrite(ledger.sheet, row.row, col, text,
+                                             fill=status_fill(profile.statuses, new_status)))
+        old = row.values.get(target.column)
+        entries.append(LogEntry(now, by, LogAction.STAMPED, row.branch, target.name, "" if old is None else str(old), text))
+        current[target.name] = new_status
+        plan.stamped.append(row.branch)
+    append_log(plan.changes, profile.ledger.log_sheet, snap.log_rows, entries)
+    return plan
+
+
+def _requested_rows(ledger: Ledger, branches: Sequence[str] | None) -> list[tuple[str, LedgerRow | None]]:
+    if branches is None:
+        return [(row.branch, row) for row in ledger.rows]
+    index = ledger.by_branch()
+    seen: set[str] = set()
+    out = []
+    for name in branches:
+        key = normalize_branch(name)
+        if key not in seen:
+            seen.add(key)
+            out.append((name, index.get(key)))
+    return out
+
+
+def _category(c: Any, row: LedgerRow, roster_category: str | None) -> str | None:
+    """A branch's 类别 for a must_join constraint: the roster's, else the ledger column the constraint names."""
+    value = roster_category or (row.values.get(c.field) if c.field else None)
+    return str(value).strip() if value not in (None, "") else None
+
+
+def _unknown_branch(name: str, snap: MasterSnapshot) -> str:
+    from toolkit.validation.rules import suggest_branches
+
+    close = suggest_branches(name, [r.branch for r in snap.ledger.rows] if snap.ledger else [])
+    hint = f"您是否指的是 {'、'.join(close)}？" if close else "请核对名称，或先合并该支部的申报表"
+    return f"台账“{snap.ledger.sheet if snap.ledger else ''}”中没有“{name}”。{hint}"
+
+
+# -- the command -----------------------------------------------------------------------------------
+
+@dataclass
+class StampResult:
+    master: Path
+    backup: Path | None
+    plan: StampPlan
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.plan.refused)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"master": str(self.master), "backup": str(self.backup) if self.backup else None,
+                "stamped": self.plan.stamped, "unchanged": self.plan.unchanged,
+                "refused": [{"branch": b, "reason": r} for b, r in self.plan.refused]}
+
+
+def stamp(master: Path, stage: str, status: str, branches: Sequence[str] = (), all_: bool = False, *,
+          by: str | None = None, note: str | None = None, date: dt.date | None = None, force: bool = False,
+          profile_name: str | None = None) -> StampResult:
+    """`brandkit stamp`: plan on the master as it is under the transaction's lock, then apply (backup,
+    atomic replace) before the lock is let go."""
+    from toolkit.files.transaction import update
+
+    if bool(branches) == all_:
+        raise UsageProblem("请用 --branch 指定要盖章的支部（可写多次），或用 --all 表示台账中全部支部（二者选一）")
+    by, date = by or default_operator(), date or dt.date.today()
+
+    def plan(snap: MasterSnapshot) -> StampPlan:
+        return plan_stamps(snap, stage, status, None if all_ else list(branches), by=by, note=note, date=date,
+                           force=force)
+
+    planned, backup = update(master, plan, lambda p: p.changes, profile_name=profile_name)
+    return StampResult(master, backup, planned)
+
+
+def default_operator() -> str:
+    """Who is stamping when --by is not given: BRANDKIT_OPERATOR, else the login name."""
+    import getpass
+    import os
+
+    return os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser()
+
+
+def render_stamp(result: StampResult) -> str:
+    plan = result.plan
+    lines = [f"说明  {n}" for n in plan.notes]
+    lines += [f"已盖章  {b}" for b in plan.stamped]
+    lines += [f"未变化  {b}（已是该状态）" for b in plan.unchanged]
+    lines += [f"未盖章  {b}：{r}" for b, r in plan.refused]
+    lines.append(f"\n共盖章 {len(plan.stamped)} 个支部，拒绝 {len(plan.refused)} 个，未变化 {len(plan.unchanged)} 个。")
+    if result.backup:
+        lines.append(f"台账：{result.master}\n备份：{result.backup}")
+    return "\n".join(lines)

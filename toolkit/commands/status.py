@@ -1,0 +1,377 @@
+"""Where a campaign stands (pure): one record per branch read from the ledger's stamps, counted per
+党总支 and per stage, with the next due date. `render_status` is the terminal view; the summary
+workbook is built from the same records.
+
+Definitions (the summary's leaders read these, so they are fixed here):
+- 支部数: every branch the master knows (ledger rows and the 名单 sheet).
+- 已提交: the submission stage (`Profile.submission_stage`: the form's own stage, not the office's
+  宣传发动 or 品牌酝酿 before it) holds a passed or late status (逾期提交 still arrived); 未提交 = the
+  rest, a returned form (退回) included. Only that stage's due date makes a branch late.
+- 必须参与: the roster marks the branch so, or its 类别 is one the campaign's must_join names.
+- 通过 / 待办 / 退回 / 逾期: the kind of the branch's current status, i.e. the status of the latest stage
+  that carries a stamp. A branch counts in at most one of them (未推荐 and other kind-less statuses
+  in none).
+- per stage: each stamp's kind; 未盖章 = branches with nothing stamped on that stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.core.master import MasterSnapshot
+from toolkit.core.profile import Profile, Stage
+from toolkit.core.roster import must_join, must_join_categories
+from toolkit.core.stages import (
+    CalendarRangeError,
+    branch_statuses,
+    current_stages,
+    days_late,
+    stage_due,
+    stamp_note,
+)
+from toolkit.core.text import normalize_branch, normalize_choice
+from toolkit.core.vocabulary import KIND_ZH, NOT_SUBMITTED, LogAction, Receipt
+
+UNGROUPED = "（未填党总支）"
+MUST_JOIN_MARK = "【必须参与】"
+LEDGER_CONTACTS = ("填表人", "联系人", "负责人", "品牌实施负责人")  # ledger columns naming whom to ask
+LEDGER_PHONES = ("联系方式", "联系电话", "电话")
+KINDS = ("passed", "pending", "returned", "late")
+
+
+@dataclass(frozen=True)
+class BranchRecord:
+    branch: str
+    group: str
+    values: dict[str, Any]  # ledger values by canonical column ({} for a roster-only branch)
+    statuses: dict[str, str | None]  # stage name -> status
+    kinds: dict[str, str | None]  # stage name -> passed/pending/returned/late/None
+    current: str | None  # kind of the latest stamped stage's status
+    submitted: bool
+    days_late: int  # past the submission stage's due date and not submitted
+    category: str | None = None  # 类别 from the 名单 sheet (must_join constraints)
+    must_join: bool = False  # 必须参与 (the roster's flag, or a must-join 类别)
+    contacts: dict[str, str] = field(default_factory=dict)  # the roster's 支部书记/联系人/电话/邮箱
+
+
+@dataclass
+class Counts:
+    branches: int = 0
+    submitted: int = 0
+    passed: int = 0
+    pending: int = 0
+    returned: int = 0
+    late: int = 0
+    stages: dict[str, int] = field(default_factory=dict)  # stage -> branches done (passed or late) there
+
+    @property
+    def missing(self) -> int:
+        return self.branches - self.submitted
+
+
+@dataclass
+class StageProgress:
+    stage: Stage
+    due: dt.date | None
+    days_left: int | None
+    counts: dict[str, int]  # kind (KINDS, plus "other" and "unstamped") -> branches
+
+
+@dataclass(frozen=True)
+class Issue:
+    group: str
+    branch: str
+    stage: str
+    status: str
+    text: str
+
+
+@dataclass
+class Progress:
+    profile: Profile
+    today: dt.date
+    records: list[BranchRecord]
+    groups: dict[str, Counts]
+    total: Counts
+    stages: list[StageProgress]
+    issues: list[Issue]
+    warnings: list[str] = field(default_factory=list)
+    stage: Stage | None = None  # the submission stage
+    current: list[Stage] = field(default_factory=list)  # the stages under way today (本阶段要求)
+
+    @property
+    def missing(self) -> list[BranchRecord]:
+        """Not submitted yet (催报), by 党总支 then roster order."""
+        order = list(self.groups)
+        return sorted((r for r in self.records if not r.submitted), key=lambda r: order.index(r.group))
+
+    @property
+    def must_join_missing(self) -> list[BranchRecord]:
+        """必须参与 branches that have not submitted."""
+        return [r for r in self.missing if r.must_join]
+
+    @property
+    def submission_due(self) -> StageProgress | None:
+        return next((s for s in self.stages if s.stage == self.stage), None)
+
+    @property
+    def next_due(self) -> StageProgress | None:
+        upcoming = [s for s in self.stages if s.days_left is not None and s.days_left >= 0]
+        return min(upcoming, key=lambda s: s.days_left or 0) if upcoming else None
+
+
+def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
+    profile = snap.profile
+    first = profile.submission_stage if profile.stages else None
+    rows = snap.ledger.by_branch() if snap.ledger else {}
+    categories = must_join_categories(profile)
+    fields = [c.field for s in profile.stages for c in s.constraints if c.kind == "must_join" and c.field]
+    records = []
+    for branch in snap.roster:
+        row = rows.get(normalize_branch(branch))
+        values = dict(row.values) if row else {}
+        statuses = branch_statuses(profile, values)
+        kinds = {s: (profile.statuses.kind_of(v) if v else None) for s, v in statuses.items()}
+        stamped = [s.name for s in profile.stages if statuses[s.name]]
+        current = kinds[stamped[-1]] if stamped else None
+        submitted = first is not None and kinds[first.name] in ("passed", "late")
+        late = 0 if submitted or first is None else _days_late(first, today)
+        entry = snap.roster_entries.get(branch)
+        category = snap.categories.get(branch) or next((_text(values.get(f)) for f in fields if values.get(f)), None)
+        records.append(BranchRecord(branch, snap.groups.get(branch) or UNGROUPED, values, statuses, kinds,
+                                    current, submitted, late, snap.categories.get(branch),
+                                    must_join(entry, category, categories), dict(entry.contacts) if entry else {}))
+    return records
+
+
+def _days_late(stage: Stage, today: dt.date) -> int:
+    try:
+        return days_late(stage, today)
+    except CalendarRangeError:
+        return 0  # the stage's own due date cannot be computed; progress() says so once
+
+
+def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | None = None) -> Progress:
+    """Count the ledger's stamps; `log_rows` (the 操作记录 sheet, header first) give returned forms' reasons."""
+    profile = snap.profile
+    records = branch_records(snap, today)
+    groups: dict[str, Counts] = {}
+    total = Counts()
+    for rec in records:
+        for counts in (groups.setdefault(rec.group, Counts()), total):
+            counts.branches += 1
+            counts.submitted += rec.submitted
+            if rec.current in KINDS:
+                setattr(counts, rec.current, getattr(counts, rec.current) + 1)
+            for stage in profile.stages:
+                done = rec.kinds[stage.name] in ("passed", "late")
+                counts.stages[stage.name] = counts.stages.get(stage.name, 0) + done
+    warnings: list[str] = []
+    stages = []
+    for stage in profile.stages:
+        try:
+            due = stage_due(stage)
+        except CalendarRangeError as exc:
+            due = None
+            warnings.append(f"“{stage.name}”截止日期无法计算：{exc}")
+        by_kind = dict.fromkeys((*KINDS, "other", "unstamped"), 0)
+        for rec in records:
+            kind = rec.kinds[stage.name] or ("other" if rec.statuses[stage.name] else "unstamped")
+            by_kind[kind] += 1
+        stages.append(StageProgress(stage, due, (due - today).days if due else None, by_kind))
+    overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
+    issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
+    return Progress(profile, today, records, groups, total, stages, issues, warnings,
+                    profile.submission_stage if profile.stages else None, current_stages(profile, today))
+
+
+def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
+    """(normalised branch, stage) -> the reasons the latest 退回 row of the 操作记录 gave (a merge writes
+    a rejected form's findings there, while the ledger cell only says 退回)."""
+    if not log_rows:
+        return {}
+    header = [str(h).strip() if h is not None else "" for h in log_rows[0]]
+    try:
+        act, branch, stage, new = (header.index(h) for h in ("操作", "党支部", "阶段", "新值"))
+    except ValueError:
+        return {}  # not brandkit's log layout: no reasons rather than wrong ones
+    out = {}
+    for row in log_rows[1:]:
+        cells = [row[i] if i < len(row) else None for i in (act, branch, stage, new)]
+        if cells[0] == LogAction.RETURNED and cells[1] and cells[3]:
+            out[(normalize_branch(str(cells[1])), str(cells[2] or "").split("：")[0])] = str(cells[3])
+    return out
+
+
+def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tuple[str, str], str] | None = None,
+                overdue: set[str] | frozenset[str] = frozenset()) -> list[Issue]:
+    """Open problems for 问题汇总: returned and late stamps (with the stamp's note, else the reason the
+    log gave), statuses a stage does not know (hand-typed cells), broken 党总支 quotas, and branches that
+    must take part (must_join) with nothing done on a stage past its due date (`overdue` stage names)."""
+    issues = []
+    for rec in records:
+        for stage in profile.stages:
+            status = rec.statuses[stage.name]
+            if not status:
+                continue
+            note = stamp_note(rec.values.get(stage.column)) or \
+                (reasons or {}).get((normalize_branch(rec.branch), stage.name), "")
+            if status not in stage.statuses:
+                issues.append(Issue(rec.group, rec.branch, stage.name, status,
+                                    f"“{status}”不是“{stage.name}”阶段的状态（可用：{'、'.join(stage.statuses)}），请改正"))
+            elif rec.kinds[stage.name] in ("returned", "late"):
+                issues.append(Issue(rec.group, rec.branch, stage.name, status, note or "—"))
+    for stage in profile.stages:
+        for c in stage.constraints:
+            if c.kind == "must_join" and stage.name in overdue:
+                named = {normalize_choice(v) for v in c.values}
+                for r in records:
+                    cat = r.category or _text(r.values.get(c.field) if c.field else None)
+                    if normalize_choice(cat) in named and r.kinds[stage.name] not in ("passed", "late"):
+                        issues.append(Issue(r.group, r.branch, stage.name, r.statuses[stage.name] or "未盖章",
+                                            f"属于“{cat}”，必须参与“{stage.name}”，已过截止日期仍未完成"))
+            if c.kind != "per_group":
+                continue
+            for group in dict.fromkeys(r.group for r in records):
+                members = [r for r in records if r.group == group]
+                chosen = [r.branch for r in members if r.statuses[stage.name] == c.status]
+                decided = all(r.statuses[stage.name] for r in members)
+                if c.max is not None and len(chosen) > c.max:
+                    text = f"{len(chosen)} 个支部为“{c.status}”（{'、'.join(chosen)}），每个党总支最多 {c.max} 个"
+                elif c.min is not None and decided and len(chosen) < c.min:
+                    text = f"没有足够的“{c.status}”支部（{len(chosen)} 个），每个党总支至少 {c.min} 个"
+                else:
+                    continue
+                issues.append(Issue(group, "", stage.name, c.status or "", text))
+    form = profile.submission_stage if profile.stages else None
+    if form is not None and form.name in overdue:  # marked 必须参与 in the roster itself
+        listed = {(i.branch, i.stage) for i in issues}
+        issues += [Issue(r.group, r.branch, form.name, r.statuses[form.name] or NOT_SUBMITTED,
+                         f"名单中标为必须参与，“{form.name}”已过截止日期仍未提交")
+                   for r in records if r.must_join and not r.submitted and (r.branch, form.name) not in listed]
+    return issues
+
+
+def _text(value: Any) -> str:
+    return str(value).strip() if value is not None else ""
+
+
+# -- the terminal view -------------------------------------------------------------------------------
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    from toolkit.files.report import display_width
+
+    cells = [[str(v) for v in row] for row in [header, *rows]]
+    widths = [max(display_width(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(row, widths, strict=True)).rstrip()
+
+    return [line(cells[0]), "  ".join("─" * w for w in widths), *map(line, cells[1:])]
+
+
+def group_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
+    """Per 党总支 (and 合计): the 总体进度 figures. Shared by the terminal and the summary workbook."""
+    header = ["党总支", "支部数", Receipt.SUBMITTED, NOT_SUBMITTED, *KIND_ZH.values(), *(s.name for s in p.profile.stages)]
+    rows = [[name, c.branches, c.submitted, c.missing, c.passed, c.pending, c.returned, c.late,
+             *(c.stages.get(s.name, 0) for s in p.profile.stages)]
+            for name, c in [*p.groups.items(), ("合计", p.total)]]
+    return header, rows
+
+
+def stage_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
+    header = ["阶段", "截止日期", "剩余天数", *KIND_ZH.values(), "其他", "未盖章"]
+    rows = [[s.stage.name, s.due.isoformat() if s.due else "—", "—" if s.days_left is None else s.days_left,
+             *(s.counts[k] for k in (*KINDS, "other", "unstamped"))] for s in p.stages]
+    return header, rows
+
+
+def contact(rec: BranchRecord) -> tuple[str, str]:
+    """(who, how) to chase a branch: the form's 填表人/负责人 and 联系方式 in the ledger, else the
+    roster's 联系人 (or 支部书记) and 电话 (or 邮箱)."""
+    def first(values: dict[str, Any], names: tuple[str, ...]) -> str:
+        return next((text for n in names if (text := _text(_digits(values.get(n))))), "")
+
+    who = first(rec.values, LEDGER_CONTACTS) or first(rec.contacts, ("联系人", "支部书记"))
+    how = first(rec.values, LEDGER_PHONES) or first(rec.contacts, ("电话", "邮箱"))
+    return who, how
+
+
+def _digits(value: Any) -> Any:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else value  # a phone typed as a number
+
+
+def stage_line(p: Progress) -> list[str]:
+    """The form's stage and its due date, then what the stages under way ask (本阶段要求)."""
+    lines = []
+    due = p.submission_due
+    if due is not None:
+        left = due.days_left
+        when = "" if left is None else (f"，截止 {due.due}（还有 {left} 天）" if left >= 0
+                                        else f"，截止 {due.due}（已过 {-left} 天）")
+        lines.append(f"申报表所属阶段：“{due.stage.name}”{when}")
+    if p.current:
+        lines.append(f"当前阶段：{'、'.join(s.name for s in p.current)}")
+        lines += [f"本阶段要求（{s.name}）：{s.note}" for s in p.current if s.note]
+    return lines
+
+
+def render_status(p: Progress) -> str:
+    lines = [f"{p.profile.title}（{p.profile.id}） {p.today.isoformat()}", *stage_line(p), ""]
+    lines += ["按党总支：", *_table(*group_table(p)), "", "按阶段：", *_table(*stage_table(p))]
+    nxt = p.next_due
+    if nxt:
+        lines += ["", f"下一个截止：“{nxt.stage.name}” {nxt.due}，还有 {nxt.days_left} 天"]
+    if p.missing:
+        lines += ["", f"未提交 {len(p.missing)} 个支部" + (f"（其中必须参与 {len(p.must_join_missing)} 个）"
+                                                       if p.must_join_missing else "") + "："]
+        for r in p.missing:
+            state = f"（{r.statuses[p.stage.name]}）" if p.stage and r.statuses.get(p.stage.name) else ""
+            late = f"，已逾期 {r.days_late} 天" if r.days_late else ""
+            lines.append(f"  {r.group}  {r.branch}{MUST_JOIN_MARK if r.must_join else ''}{state}{late}")
+    if p.must_join_missing:
+        lines += ["", f"必须参与但未提交：{'、'.join(r.branch for r in p.must_join_missing)}"]
+    if p.issues:
+        lines += ["", f"待处理问题 {len(p.issues)} 条（详见 brandkit summary 的“问题汇总”）"]
+    lines += [f"注意：{w}" for w in p.warnings]
+    return "\n".join(lines)
+
+
+def status_json(p: Progress) -> dict[str, Any]:
+    """`brandkit status --json`: the tables, then who has not submitted (names, and each with its state)."""
+    tables = {name: [dict(zip(header, row, strict=False)) for row in rows]
+              for name, (header, rows) in (("groups", group_table(p)), ("stages", stage_table(p)))}
+    due = p.submission_due
+    return {
+        "date": p.today.isoformat(), **tables,
+        "submission_stage": None if due is None else {
+            "name": due.stage.name, "due": due.due.isoformat() if due.due else None, "days_left": due.days_left},
+        "current_stages": [{"name": s.name, "note": s.note} for s in p.current],
+        "missing": [r.branch for r in p.missing],
+        "must_join_missing": [r.branch for r in p.must_join_missing],
+        "late": [r.branch for r in p.missing if r.days_late],
+        "missing_details": [{"branch": r.branch, "group": r.group, "category": r.category, "must_join": r.must_join,
+                             "status": r.statuses.get(p.stage.name) if p.stage else None, "days_late": r.days_late,
+                             "contact": contact(r)[0] or None, "phone": contact(r)[1] or None}
+                            for r in p.missing],
+    }
+
+
+def status(master: Path, profile_name: str | None = None, today: dt.date | None = None) -> Progress:
+    """`brandkit status MASTER`: read the master and count."""
+    from toolkit.files.masterfile import load_master
+
+    snap = load_master(master, profile_name)
+    return progress(snap, today or dt.date.today(), read_log(snap))
+
+
+def read_log(snap: MasterSnapshot) -> list[list[Any]]:
+    """The 操作记录 sheet's rows (header first); [] when the master has none."""
+    if snap.log_rows is None:
+        return []
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(snap.path)).get_sheet_by_name(snap.profile.ledger.log_sheet).to_python()

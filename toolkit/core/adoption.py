@@ -1,0 +1,136 @@
+"""The plan that turns a workbook into a brandkit master (adopting it) or builds a new one: the
+ledger header, the roster kept or pasted, the sheets to add. Pure: a ChangeSet from a snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
+from toolkit.core.errors import UsageProblem
+from toolkit.core.logsheet import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
+from toolkit.core.master import MasterSnapshot
+from toolkit.core.plan_tables import adopt_tables
+from toolkit.core.profile import (
+    PROFILE_SHEET,
+    RULES_SHEET,
+    Profile,
+    profile_sheet,
+    rules_sheet_rows,
+    stored_profile_id,
+    stored_text,
+)
+from toolkit.core.roster import ROSTER_SHEET, roster_heading, roster_table
+from toolkit.core.text import normalize_branch
+from toolkit.core.vocabulary import LogAction
+
+
+def ledger_header(profile: Profile) -> list[str]:
+    stage_columns = [s.column for s in profile.stages if s.column not in profile.ledger.columns]
+    return [*profile.ledger.columns, *stage_columns]
+
+
+def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: str,
+                  now: dt.datetime) -> tuple[ChangeSet, InitResult]:
+    """Pure: what an existing workbook needs to become a master (ledger, status columns, log, rules, and
+    the profile's own text)."""
+    profile = snap.profile
+    if snap.stored_profile is not None and snap.stored_profile != stored_text(profile):
+        raise UsageProblem(f"台账 {snap.path.name} 已存有建台账时的活动方案“{stored_profile_id(snap.stored_profile) or '?'}”"
+                           f"（隐藏的“{PROFILE_SHEET}”工作表），之后的操作都按它运行；这次指定的活动方案 {profile.id} "
+                           f"与它内容不同，台账未作改动。如确要改用新方案：在 Excel 中取消隐藏并删除“{PROFILE_SHEET}”"
+                           f"工作表后，再运行 brandkit init")
+    changes = ChangeSet()
+    result = InitResult(snap.path, False, [], [], [])
+    header = ledger_header(profile)
+    known = {normalize_branch(b) for b in snap.roster}
+    new_branches = [r for r in roster if normalize_branch(str(r["党支部名称"])) not in known]
+    if snap.ledger is None:
+        body = [_roster_line(header, r, profile, n) for n, r in enumerate(new_branches, start=1)]
+        changes.new_sheets.append(NewSheet(profile.ledger.sheet, [header, *body], _widths(header)))
+        result.added_sheets.append(profile.ledger.sheet)
+    else:
+        ledger = snap.ledger
+        wanted = [s.column for s in profile.stages]
+        if profile.ledger.logo_column:
+            wanted.append(profile.ledger.logo_column)
+        col = ledger.width
+        for name in wanted:
+            if name not in ledger.columns:
+                changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, name, 14))
+                ledger.columns[name] = col
+                result.added_columns.append(name)
+                col += 1
+        for n, r in enumerate(new_branches, start=ledger.last_row + 1):
+            for name in (profile.group, profile.key, "类别"):
+                value = r.get("党支部名称" if name == profile.key else name)
+                if name in ledger.columns and value not in (None, ""):
+                    changes.writes.append(CellWrite(ledger.sheet, n, ledger.columns[name], str(value).strip()))
+    result.added_branches = [str(r["党支部名称"]).strip() for r in new_branches]
+    result.added_sheets += _keep_roster(snap, roster, changes)
+    sheets, columns = adopt_tables(snap, changes)  # a sheet of its own per table (申报工程, 活动台帐)
+    result.added_sheets += sheets
+    result.added_columns += columns
+    if not snap.has_rules_sheet:
+        changes.new_sheets.append(NewSheet(RULES_SHEET, rules_sheet_rows(profile), [14, 8, 10, 10, 8, 8, 30, 14, 30]))
+        result.added_sheets.append(RULES_SHEET)
+    if snap.log_rows is None:
+        changes.new_sheets.append(NewSheet(profile.ledger.log_sheet, [list(LOG_COLUMNS)], LOG_WIDTHS))
+        result.added_sheets.append(profile.ledger.log_sheet)
+    stored = profile_sheet(profile) if snap.stored_profile is None else None
+    if stored is not None:  # the campaign travels with the master (hidden; 填报规则 still wins)
+        changes.new_sheets.append(stored)
+        result.added_sheets.append(stored.name)
+    append_log(changes, profile.ledger.log_sheet, snap.log_rows if snap.log_rows is not None else 0,
+               [LogEntry(now, operator, LogAction.INIT, new=f"活动方案 {profile.id}；新增 {len(new_branches)} 个支部")])
+    return changes, result
+
+
+def _keep_roster(snap: MasterSnapshot, roster: list[dict[str, Any]], changes: ChangeSet) -> list[str]:
+    """The roster stays in the master, as the office gave it (类别, 必须参与, contacts): a 支部名单
+    sheet of its own, so a merge never overwrites it and its headings never meet the ledger's (类别,
+    联系人 and 电话 are aliases of form columns in several campaigns). A master that already has a
+    roster sheet gets the branches it lacks appended. Returns the sheets added."""
+    if not roster:
+        return []
+    columns, rows = roster_table(roster, snap.profile)
+    sheet = snap.roster_sheet
+    if sheet is None:
+        header = [roster_heading(c, snap.profile) for c in columns]
+        widths = [24 if c in ("党总支", "党支部名称", "类别", "邮箱") else 10 if c == "必须参与" else 14 for c in columns]
+        changes.new_sheets.append(NewSheet(ROSTER_SHEET, [header, *rows], widths))
+        return [ROSTER_SHEET]
+    r = sheet.last_row
+    for row in rows:
+        if normalize_branch(str(row[1])) in sheet.branches:
+            continue
+        r += 1
+        changes.writes += [CellWrite(sheet.name, r, sheet.columns[c], v) for c, v in zip(columns, row, strict=True)
+                           if c in sheet.columns and v is not None]
+    return []
+
+
+def _roster_line(header: list[str], r: dict[str, Any], profile: Profile, n: int) -> list[Any]:
+    values = {"序号": n, profile.key: str(r["党支部名称"]).strip(), profile.group: r.get("党总支")}
+    return [values.get(name) for name in header]
+
+
+def _widths(header: list[str]) -> list[float]:
+    return [6 if h == "序号" else 24 if h in ("党支部名称", "党总支") else 30 if len(h) > 3 else 14 for h in header]
+
+
+@dataclass
+class InitResult:
+    master: Path
+    created: bool
+    added_sheets: list[str]
+    added_columns: list[str]
+    added_branches: list[str]
+    backup: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"master": str(self.master), "created": self.created, "added_sheets": self.added_sheets,
+                "added_columns": self.added_columns, "added_branches": self.added_branches,
+                "backup": str(self.backup) if self.backup else None}

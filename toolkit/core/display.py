@@ -1,0 +1,35 @@
+"""Text as a terminal should show it: what would act on the terminal (escape sequences, bidi overrides,
+lone surrogates) written as escapes, so a hostile subject or file name is shown, not obeyed."""
+
+from __future__ import annotations
+
+import re
+
+# What acts on a terminal instead of showing: C0 controls but tab and line feed (ESC starts the CSI and
+# OSC sequences that clear the screen, set the title or forge a hyperlink; CR overwrites the line), DEL,
+# C1 controls (U+009B is CSI on its own) and the format characters that reorder or hide text (U+202E …);
+# and lone surrogates (a Linux file name that is not UTF-8), which no encoder can write.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                          "\u2066-\u206f\ufeff\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` as a terminal should show it: every character that would act on the terminal written as
+    its escape (`\\x1b`, `\\u202e`), so a hostile subject or file name is shown, not obeyed. Line feeds
+    and tabs stay; use `one_line` for a single value."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def json_text(text: str) -> str:
+    """A JSON document whose strings hold no character `printable` escapes, written as JSON escapes
+    (`\\u001b`): the same data, harmless on a terminal. (json.dumps escapes C0 itself, not the rest.)"""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+def one_line(text: str) -> str:
+    """One value (a subject, a name) on one line: `printable`, line feeds shown as `\\n`."""
+    return printable(text).replace("\n", "\\n")

@@ -1,0 +1,332 @@
+"""The master as data: which sheet is the ledger, where its header is, which column is which, which
+branches it lists. Adopt, don't impose: everything is found by label, nothing by position."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.core.errors import UsageProblem
+from toolkit.core.grid import Grid
+from toolkit.core.profile import (
+    PROFILE_SHEET,
+    RULES_SHEET,
+    Profile,
+    ProfileError,
+    TableSpec,
+    apply_rule_overrides,
+    history_sheet,
+    load_profile,
+    profile_from_text,
+    stored_profile_id,
+    stored_profile_text,
+)
+from toolkit.core.roster import (
+    HEADER_SEARCH_ROWS,
+    ROSTER_SHEETS,
+    RosterEntry,
+    RosterSheet,
+    read_roster,
+    roster_entry,
+    roster_header,
+)
+from toolkit.core.text import normalize_branch, normalize_label
+from toolkit.core.vocabulary import LogAction
+
+PROFILE_LABEL = "活动方案"
+SUBMITTED_AT, SOURCE_FILE, REPLACED_AT = "提交时间", "来源文件", "替换时间"
+
+
+@dataclass
+class LedgerRow:
+    row: int  # 0-based sheet row
+    branch: str  # as written in the ledger
+    values: dict[str, Any]  # canonical column -> value
+
+
+@dataclass
+class Ledger:
+    sheet: str
+    header_row: int
+    columns: dict[str, int]  # canonical column name (profile column, stage status column) -> index
+    rows: list[LedgerRow]
+    last_row: int  # last used row (the header when empty)
+    width: int  # columns used in the header row
+
+    def by_branch(self) -> dict[str, LedgerRow]:
+        return {normalize_branch(r.branch): r for r in self.rows}
+
+
+@dataclass
+class TableRow:
+    row: int  # 0-based sheet row
+    branch: str  # as written
+    values: dict[str, Any]  # canonical column -> value
+
+
+@dataclass
+class TableSheet:
+    """A table's own sheet (or its 历史 sheet): one row per item, keyed by branch and item number.
+    Shaped like a Ledger (sheet, header_row, columns, width) so the planner adds columns the same way."""
+
+    sheet: str
+    header_row: int
+    columns: dict[str, int]  # canonical column name -> index
+    rows: list[TableRow]
+    blank_rows: list[int]  # empty rows between the header and the last used row (left by replacements)
+    last_row: int  # last used row (the header when empty)
+    width: int
+
+    def of_branch(self, branch: str, number: str) -> list[TableRow]:
+        """The branch's rows, by item number (`number` names that column), then by sheet row."""
+        key = normalize_branch(branch)
+        rows = [r for r in self.rows if normalize_branch(r.branch) == key]
+        return sorted(rows, key=lambda r: (_number(r.values.get(number)), r.row))
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def table_header(profile: Profile, spec: TableSpec, history: bool = False) -> list[str]:
+    """A table sheet's columns: branch, item number, the table's stored columns, time and source file
+    (the 历史 sheet adds when the rows were replaced)."""
+    cols = [c.name for c in spec.columns if c.store]
+    return [profile.key, spec.item_column, *cols, SUBMITTED_AT, SOURCE_FILE, *([REPLACED_AT] if history else [])]
+
+
+def read_table_sheet(grid: Grid, profile: Profile, spec: TableSpec, history: bool = False) -> TableSheet | None:
+    """The table sheet's header (found by label in the first rows: the branch and item-number columns
+    at least), its rows per branch and the blank rows between them; None without such a header."""
+    lookup: dict[str, str] = {}
+    for name in table_header(profile, spec, history):
+        lookup.setdefault(normalize_label(name), name)
+    for alias in profile.ledger.aliases.get(profile.key, ()):
+        lookup.setdefault(normalize_label(alias), profile.key)
+    for col in spec.columns:
+        for label in col.all_labels:
+            lookup.setdefault(normalize_label(label), col.name)
+    for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
+        columns = header_columns(row, lookup)
+        if profile.key in columns and spec.item_column in columns:
+            return _table_sheet(grid, r, columns, profile.key)
+    return None
+
+
+def _table_sheet(grid: Grid, header_row: int, columns: dict[str, int], key: str) -> TableSheet:
+    rows, used = [], []
+    for r in range(header_row + 1, len(grid.rows)):
+        row = grid.rows[r]
+        if not any(v not in (None, "") for v in row):
+            continue
+        used.append(r)
+        branch = row[columns[key]] if columns[key] < len(row) else None
+        if isinstance(branch, str) and branch.strip():
+            rows.append(TableRow(r, branch.strip(), {n: (row[c] if c < len(row) else None) for n, c in columns.items()}))
+    last = used[-1] if used else header_row
+    blank = sorted(set(range(header_row + 1, last)) - set(used))
+    width = max((c for c, v in enumerate(grid.rows[header_row]) if v not in (None, "")), default=-1) + 1
+    return TableSheet(grid.name, header_row, columns, rows, blank, last, width)
+
+
+@dataclass
+class MasterSnapshot:
+    path: Path
+    profile: Profile
+    sheets: list[str]
+    ledger: Ledger | None
+    log_rows: int | None  # data rows in 操作记录 (None: no log sheet yet)
+    roster: list[str] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # branch -> 党总支
+    categories: dict[str, str] = field(default_factory=dict)  # branch -> 类别
+    roster_entries: dict[str, RosterEntry] = field(default_factory=dict)  # branch -> the roster's row
+    roster_sheet: RosterSheet | None = None
+    has_rules_sheet: bool = False
+    stored_profile: str | None = None  # the profile text the master carries (活动方案文件), None without one
+    merged: set[tuple[str, str]] = field(default_factory=set)  # (normalised branch, sha256) already merged
+    # ... and those the log already names as an older version (旧版本), so a re-merge does not log them again
+    superseded: set[tuple[str, str]] = field(default_factory=set)
+    # ... and those already returned (退回), so merging a rejected form again writes nothing
+    rejected: set[tuple[str, str]] = field(default_factory=set)
+    tables: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its sheet in the master
+    histories: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its 历史 sheet
+    sha256: str = ""  # of the bytes the snapshot was taken from (the transaction re-plans when they changed)
+
+
+def header_columns(row: list[Any], lookup: dict[str, str]) -> dict[str, int]:
+    """A candidate header row's known columns: canonical name -> index (the first cell of each name)."""
+    columns: dict[str, int] = {}
+    for c, value in enumerate(row):
+        name = lookup.get(normalize_label(value)) if isinstance(value, str) else None
+        if name and name not in columns:
+            columns[name] = c
+    return columns
+
+
+def canonical_columns(profile: Profile) -> dict[str, str]:
+    """normalised header label -> canonical column name (profile columns, aliases, stage columns, and
+    the parts of a split box, which a master made before the box was one column may have)."""
+    lookup: dict[str, str] = {}
+    parts = [part for f in profile.fields for part in f.parts]
+    names = list(profile.ledger.columns) + [s.column for s in profile.stages] + parts
+    for name in names:
+        lookup.setdefault(normalize_label(name), name)
+    for name, aliases in profile.ledger.aliases.items():
+        for alias in aliases:
+            lookup.setdefault(normalize_label(alias), name)
+    return lookup
+
+
+def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
+    """The sheet whose header row (in the first rows, under merged titles) holds the key column and
+    at least two other known columns. The profile's own ledger sheet name wins a tie."""
+    lookup = canonical_columns(profile)
+    best: tuple[int, Ledger] | None = None
+    skipped = {RULES_SHEET, PROFILE_SHEET, profile.ledger.log_sheet, *table_sheets(profile)}
+    for grid in grids.values():
+        if grid.name in skipped:
+            continue
+        for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
+            columns = header_columns(row, lookup)
+            if profile.key in columns and len(columns) >= 3:
+                score = len(columns) * 2 + (grid.name == profile.ledger.sheet)
+                if best is None or score > best[0]:
+                    best = (score, _ledger(grid, r, columns, profile.key))
+                break
+    return best[1] if best else None
+
+
+def table_sheets(profile: Profile) -> list[str]:
+    """Sheets brandkit keeps for the profile's tables: each table's own and its 历史 sheet."""
+    return [name for t in profile.tables for name in (t.sheet_name, history_sheet(t))]
+
+
+def _ledger(grid: Grid, header_row: int, columns: dict[str, int], key: str) -> Ledger:
+    rows = []
+    last = header_row
+    for r in range(header_row + 1, len(grid.rows)):
+        row = grid.rows[r]
+        if any(v not in (None, "") for v in row):
+            last = r
+        branch = row[columns[key]] if columns[key] < len(row) else None
+        if isinstance(branch, str) and branch.strip():
+            values = {name: (row[c] if c < len(row) else None) for name, c in columns.items()}
+            rows.append(LedgerRow(r, branch.strip(), values))
+    width = max((c for c, v in enumerate(grid.rows[header_row]) if v not in (None, "")), default=-1) + 1
+    return Ledger(grid.name, header_row, columns, rows, last, width)
+
+
+def profile_id_in(grids: dict[str, Grid]) -> str | None:
+    grid = grids.get(RULES_SHEET)
+    if grid is None:
+        return None
+    for row in grid.rows[:5]:
+        for c, value in enumerate(row[:-1]):
+            if isinstance(value, str) and normalize_label(value) == PROFILE_LABEL and row[c + 1]:
+                return str(row[c + 1]).strip()
+    return None
+
+
+def rule_rows(grids: dict[str, Grid]) -> list[list[Any]]:
+    """The 填报规则 table: from its header row (the one starting with 字段) down."""
+    grid = grids.get(RULES_SHEET)
+    if grid is None:
+        return []
+    for r, row in enumerate(grid.rows):
+        if row and isinstance(row[0], str) and row[0].strip() == "字段":
+            return grid.rows[r:]
+    return []
+
+
+def master_profile(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Profile:
+    """The campaign a master runs, before its 填报规则 overrides: the profile it stores (the text it was
+    set up with, which wins over a built-in of the same id and needs no file), else the built-in its
+    填报规则 names (a master from before profiles were stored). A profile named explicitly (validate
+    --profile P --master M) wins unless it is the stored profile's own id."""
+    text = stored_profile_text(grids)
+    if profile_name and (text is None or stored_profile_id(text) != profile_name):
+        return load_profile(profile_name)
+    if text is not None:
+        return profile_from_text(text, where=f"“{PROFILE_SHEET}”工作表")
+    recorded = profile_id_in(grids)
+    if not recorded:
+        raise UsageProblem(f"台账 {path.name} 中没有“{RULES_SHEET}”工作表记录活动方案，请加 --profile 指定"
+                           f"（或先运行 brandkit init {path.name} --profile …）")
+    return load_profile(recorded)
+
+
+def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> MasterSnapshot:
+    """Pure: the master's grids -> what brandkit needs to know about it."""
+    try:
+        profile = apply_rule_overrides(master_profile(path, grids, profile_name), rule_rows(grids))
+    except ProfileError as exc:
+        raise UsageProblem(f"{path.name}：{exc}") from exc
+    ledger = find_ledger(grids, profile)
+    log = grids.get(profile.ledger.log_sheet)
+    snap = MasterSnapshot(path, profile, list(grids), ledger,
+                          log_rows=(max(len(log.rows) - 1, 0) if log else None),
+                          has_rules_sheet=RULES_SHEET in grids, stored_profile=stored_profile_text(grids))
+    if log is not None:
+        snap.merged = merged_files(log)
+        snap.superseded = merged_files(log, (LogAction.SUPERSEDED,))
+        snap.rejected = merged_files(log, (LogAction.RETURNED,))
+    for spec in profile.tables:
+        for target, name, history in ((snap.tables, spec.sheet_name, False),
+                                      (snap.histories, history_sheet(spec), True)):
+            sheet = read_table_sheet(grids[name], profile, spec, history) if name in grids else None
+            if sheet is not None:
+                target[spec.name] = sheet
+    seen: dict[str, str] = {}
+    for row in ledger.rows if ledger else []:
+        _add_branch(snap, seen, row.branch, row.values.get(profile.group))
+    for grid in grids.values():
+        own = (RULES_SHEET, PROFILE_SHEET, profile.ledger.log_sheet, *table_sheets(profile))
+        if ledger and grid.name == ledger.sheet or grid.name in own:
+            continue
+        if normalize_label(grid.name) in ROSTER_SHEETS and (header := roster_header(grid)) is not None:
+            items = read_roster(grid)
+            for item in items:
+                _add_branch(snap, seen, item["党支部名称"], item.get("党总支"), item)
+            if snap.roster_sheet is None:
+                last = max((r for r, row in enumerate(grid.rows) if any(v not in (None, "") for v in row)),
+                           default=header[0])
+                snap.roster_sheet = RosterSheet(grid.name, header[0], header[1], max(last, header[0]),
+                                                {normalize_branch(str(i["党支部名称"])) for i in items})
+    return snap
+
+
+def merged_files(log: Grid, actions: tuple[str, ...] = (LogAction.ADDED, LogAction.UPDATED)) -> set[tuple[str, str]]:
+    """(branch, sha256) pairs the 操作记录 says were merged (新增/更新), for idempotent re-merges; or
+    that took any of the other `actions`."""
+    if not log.rows:
+        return set()
+    header = {str(v).strip(): c for c, v in enumerate(log.rows[0]) if v}
+    b, s, a = header.get("党支部"), header.get("SHA256"), header.get("操作")
+    if b is None or s is None or a is None:
+        return set()
+    return {(normalize_branch(str(row[b])), str(row[s])) for row in log.rows[1:]
+            if len(row) > max(a, b, s) and row[a] in actions and row[b] and row[s]}
+
+
+def _add_branch(snap: MasterSnapshot, seen: dict[str, str], branch: str, group: Any,
+                item: dict[str, Any] | None = None) -> None:
+    """Add a branch once (by normalised name); what any source says of it is kept under the name
+    the master first lists it by, so the ledger row, the roster and a merge all find it."""
+    branch = branch.strip()
+    key = normalize_branch(branch)
+    if key not in seen:
+        seen[key] = branch
+        snap.roster.append(branch)
+    name = seen[key]
+    if group not in (None, ""):
+        snap.groups.setdefault(name, str(group).strip())
+    if item is not None:
+        entry = snap.roster_entries.setdefault(name, roster_entry(item))
+        if entry.category:
+            snap.categories.setdefault(name, entry.category)
+
+

@@ -1,0 +1,310 @@
+"""Plan a merge: (master snapshot, checked submissions with their logos) -> ChangeSet + outcomes. Pure.
+
+Per branch the newest submission wins (received time from the intake manifest, else file time); the
+older ones, and any older than what the ledger already holds, are only recorded. A submission whose
+sha256 the log says was already merged is unchanged, and one it already returned (退回) is not returned
+again, so merging the same inbox twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewRow, PicturePlacement, RowHeight
+from toolkit.core.logsheet import LogEntry, append_log
+from toolkit.core.master import SOURCE_FILE, SUBMITTED_AT, Ledger, LedgerRow, MasterSnapshot, TableSheet
+from toolkit.core.model import CHINA_TZ, ROW_HEIGHT_PT, Checked, Logo, Submission, oldest_first, parse_instant
+from toolkit.core.profile import Profile, Stage
+from toolkit.core.roster import CATEGORY_LABELS
+from toolkit.core.stages import stamp_text, status_fill
+from toolkit.core.text import normalize_branch, normalize_label
+from toolkit.core.vocabulary import LogAction, Outcome, Receipt
+
+SERIAL = "序号"
+LOGO_COLUMN_WIDTH = 14.0
+
+
+@dataclass
+class Incoming:
+    checked: Checked
+    logo: Logo | None = None
+
+
+@dataclass
+class BranchOutcome:
+    branch: str
+    action: str  # added | updated | unchanged | rejected | held | superseded
+    path: str
+    changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field, before, after)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MergePlan:
+    changes: ChangeSet
+    outcomes: list[BranchOutcome]
+    logos: dict[str, Logo]  # branch -> logo placed (its original is kept beside the master)
+
+
+@dataclass
+class _Columns:
+    """Column positions of the ledger (or a table's sheet), growing as the plan adds missing columns."""
+
+    ledger: Ledger | TableSheet
+    changes: ChangeSet
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.positions = dict(self.ledger.columns)
+        self.next = self.ledger.width
+
+    def get(self, name: str, width: float | None = None) -> int:
+        if name not in self.positions:
+            self.positions[name] = self.next
+            self.changes.new_columns.append(NewColumn(self.ledger.sheet, self.next, self.ledger.header_row,
+                                                      name, width))
+            self.next += 1
+        return self.positions[name]
+
+
+def _received(item: Incoming, now: dt.datetime) -> dt.datetime:
+    """When it came, as an instant (a submission without a received time counts as arriving now)."""
+    return item.checked.submission.provenance.received_at or (now if now.tzinfo else now.replace(tzinfo=CHINA_TZ))
+
+
+def _branch(c: Checked, profile: Profile) -> str:
+    return c.branch or str(c.submission.value(profile.key) or "")
+
+
+def _newest_first(incoming: list[Incoming], profile: Profile, now: dt.datetime) -> list[Incoming]:
+    """Newest first by received time, a later one in the list first among equal times; a branch's own
+    copies in the order validation gives them (toolkit.core.model.oldest_first, which goes by the list when
+    one has no time), so the copy validation calls the newest is the one merged."""
+    def key(item: Incoming) -> str:
+        return normalize_branch(_branch(item.checked, profile))
+
+    copies: dict[str, list[Incoming]] = {}
+    for item in incoming:
+        copies.setdefault(key(item), []).append(item)
+    newest = {k: iter([items[i] for i in reversed(oldest_first([i.checked.submission.provenance for i in items]))])
+              for k, items in copies.items()}
+    by_time = sorted(range(len(incoming)), key=lambda n: (_received(incoming[n], now), n), reverse=True)
+    return [next(newest[key(incoming[n])]) for n in by_time]
+
+
+def provenance_values(sub: Submission) -> dict[str, Any]:
+    """When the submission came (Beijing time, to the minute) and from which file: written beside its values."""
+    when = sub.provenance.received_at
+    return {SUBMITTED_AT: when.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if when else None,
+            SOURCE_FILE: Path(sub.provenance.path).name}
+
+
+def _same(before: Any, after: Any) -> bool:
+    if before in (None, "") and after in (None, ""):
+        return True
+    if isinstance(before, int | float) and isinstance(after, int | float):
+        return float(before) == float(after)
+    if isinstance(before, dt.datetime) and isinstance(after, dt.date):
+        before = before.date()
+    return str(before).strip() == str(after).strip()
+
+
+def carries(sub: Submission, table: str) -> bool:
+    """The form has the table (its header was found): only then do its rows replace the branch's."""
+    return table in sub.tables and not any(f.rule == "template_mismatch" and f.field == table for f in sub.findings)
+
+
+def ledger_values(profile: Profile, c: Checked) -> dict[str, Any]:
+    """What the submission puts in each ledger column (fields by name, plus time and source)."""
+    sub = c.submission
+    values = {name: sub.value(name) for name in profile.ledger.columns
+              if (spec := profile.field(name)) and spec.type != "image"}
+    values[profile.key] = c.branch
+    values.update(provenance_values(sub))
+    for table in profile.tables:
+        if table.count_column and carries(sub, table.name):
+            values[table.count_column] = len(sub.tables[table.name])
+    return {k: v for k, v in values.items() if k in profile.ledger.columns or k == profile.key}
+
+
+def part_values(profile: Profile, c: Checked, ledger: Ledger) -> dict[str, Any]:
+    """A master adopted with separate 创建计划/创建举措/预期成效 columns keeps them filled beside the
+    one combined column: each part's text goes to its own column where the ledger has one."""
+    out: dict[str, Any] = {}
+    for spec in profile.fields:
+        v = c.submission.fields.get(spec.name)
+        texts = {name: text for name, text, _ in v.parts} if v is not None else {}
+        out.update({part: texts.get(part) for part in spec.parts if part in ledger.columns})
+    return out
+
+
+def roster_values(snap: MasterSnapshot, branch: str) -> dict[str, Any]:
+    """What the roster knows of a branch, by ledger column: its group (党总支, 所属基层党委, …) and its 类别
+    under the column the profile gives it (college-feature's 支部类型, which its printed form lacks)."""
+    profile = snap.profile
+    known = {profile.group: snap.groups.get(branch)}
+    category = snap.categories.get(branch)
+    for spec in profile.fields:
+        if category and normalize_label(spec.name) in CATEGORY_LABELS:
+            known[spec.name] = category
+    return {k: v for k, v in known.items() if v and k in profile.ledger.columns}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of one submission, decided before anything is written."""
+
+    item: Incoming
+    branch: str  # as the ledger writes it (else as the form does)
+    action: str  # an Outcome
+    received: dt.datetime
+    existing: LedgerRow | None
+    reasons: tuple[str, ...] = ()
+    record: bool = False  # a superseded or returned copy the log does not name yet
+
+
+def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool,
+           now: dt.datetime) -> list[Decision]:
+    """Each submission's outcome, newest first. The newest copy of a branch claims it whatever becomes of
+    it (merged, returned or held), so every older copy, and any copy older than the ledger's, is
+    superseded; a file the log already names is unchanged, and not logged again."""
+    profile, ledger = snap.profile, snap.ledger
+    if ledger is None:
+        raise ValueError("master has no ledger")
+    rows = ledger.by_branch()
+    taken: set[str] = set()
+    out: list[Decision] = []
+    for item in _newest_first(incoming, profile, now):
+        c = item.checked
+        received, branch = _received(item, now), _branch(c, profile)
+        key = normalize_branch(branch)
+        existing = rows.get(key)
+        sha = c.submission.provenance.sha256
+        ledger_time = parse_instant(existing.values.get(SUBMITTED_AT)) if existing else None
+
+        reasons: list[str] = []
+        record = False
+        if key in taken or (ledger_time and ledger_time > received.replace(second=0, microsecond=0)):
+            action, record = Outcome.SUPERSEDED, (key, sha) not in snap.merged | snap.superseded
+        else:
+            if key:
+                taken.add(key)
+            blocking = c.errors + ([] if accept_warnings else
+                                   [f for f in c.warnings if f.rule in profile.confirm_rules])
+            if c.status == "unreadable" or c.errors or not branch:
+                action, reasons = Outcome.REJECTED, [f.message for f in c.errors]
+                record = existing is not None and bool(branch) and (key, sha) not in snap.rejected
+            elif blocking:
+                action, reasons = Outcome.HELD, [f.message for f in blocking]
+            elif (key, sha) in snap.merged:
+                action = Outcome.UNCHANGED
+            else:
+                action = Outcome.ADDED if existing is None else Outcome.UPDATED
+        out.append(Decision(item, branch, action, received, existing, tuple(reasons), record))
+    return out
+
+
+def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool, operator: str,
+               now: dt.datetime) -> MergePlan:
+    """The merge as a ChangeSet: `decide`, then write what each decision needs."""
+    decisions = decide(snap, incoming, accept_warnings=accept_warnings, now=now)  # refuses a master without ledger
+    writer = _MergeWriter(snap, operator, now)
+    outcomes = [writer.write(d) for d in decisions]
+    append_log(writer.changes, snap.profile.ledger.log_sheet, snap.log_rows, writer.log)
+    return MergePlan(writer.changes, outcomes, writer.logos)
+
+
+class _MergeWriter:
+    """Turns decisions into cell writes, new rows, pictures, table rows and log entries."""
+
+    def __init__(self, snap: MasterSnapshot, operator: str, now: dt.datetime) -> None:
+        from toolkit.core.plan_tables import TablePlanner  # it builds on this module's helpers
+
+        assert snap.ledger is not None
+        self.snap, self.profile, self.ledger = snap, snap.profile, snap.ledger
+        self.operator, self.now = operator, now
+        self.changes = ChangeSet()
+        self.cols = _Columns(self.ledger, self.changes)
+        self.log: list[LogEntry] = []
+        self.logos: dict[str, Logo] = {}
+        self.next_row = self.ledger.last_row + 1
+        self.stage = self.profile.submission_stage
+        self.tables = TablePlanner(snap, self.changes, now)
+
+    def entry(self, action: str, d: Decision, old: str = "", new: str = "", stage: str = "") -> None:
+        prov = d.item.checked.submission.provenance
+        self.log.append(LogEntry(self.now, self.operator, action, d.branch, stage, old, new,
+                                 Path(prov.path).name, prov.sha256))
+
+    def write(self, d: Decision) -> BranchOutcome:
+        path = d.item.checked.submission.provenance.path
+        if d.action == Outcome.SUPERSEDED and d.record:
+            self.entry(LogAction.SUPERSEDED, d, new="已有更新的提交，本文件未合并")
+        elif d.action == Outcome.REJECTED and d.record and d.existing is not None:
+            cell = (d.existing.row, self.cols.get(self.stage.column))
+            self.changes.writes.append(CellWrite(self.ledger.sheet, *cell,
+                                                 stamp_text(Receipt.RETURNED, self.now.date(), self.operator),
+                                                 fill=status_fill(self.profile.statuses, Receipt.RETURNED)))
+            self.entry(LogAction.RETURNED, d, new="；".join(d.reasons), stage=self.stage.name)
+        elif d.action in (Outcome.ADDED, Outcome.UPDATED):
+            return self.merge(d)
+        return BranchOutcome(d.branch, d.action, path, reasons=list(d.reasons))
+
+    def merge(self, d: Decision) -> BranchOutcome:
+        profile, ledger, c = self.profile, self.ledger, d.item.checked
+        path = c.submission.provenance.path
+        values = ledger_values(profile, c)
+        values.update(part_values(profile, c, ledger))
+        for name, known in roster_values(self.snap, d.branch).items():  # the form left it blank
+            if values.get(name) in (None, "") and (d.existing is None or profile.field(name)):
+                values[name] = known
+        if d.existing is None:
+            row = self.next_row
+            self.next_row += 1
+            if ledger.last_row > ledger.header_row:
+                self.changes.new_rows.append(NewRow(ledger.sheet, row, ledger.last_row))
+            values[profile.key] = d.branch
+            if SERIAL in ledger.columns:
+                values[SERIAL] = len(ledger.rows) + (row - ledger.last_row)
+            diffs = [(k, None, v) for k, v in values.items() if v not in (None, "")]
+            writes = diffs
+        else:
+            row = d.existing.row
+            diffs = [(k, d.existing.values.get(k), v) for k, v in values.items()
+                     if k not in (SUBMITTED_AT, SOURCE_FILE) and not _same(d.existing.values.get(k), v)]
+            writes = diffs + [(k, None, values[k]) for k in (SUBMITTED_AT, SOURCE_FILE) if k in values]
+        for name, _before, after in writes:
+            self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(name), after))
+        day = d.received.astimezone(CHINA_TZ).date()
+        status = Receipt.LATE if self.stage.due and day > self.stage.due else Receipt.SUBMITTED
+        self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(self.stage.column),
+                                             stamp_text(status, day, self.operator),
+                                             fill=status_fill(profile.statuses, status)))
+        logo = d.item.logo
+        if logo is not None and profile.ledger.logo_column:
+            self.logos[d.branch] = logo
+            col = self.cols.get(profile.ledger.logo_column, LOGO_COLUMN_WIDTH)
+            self.changes.pictures.append(PicturePlacement(ledger.sheet, row, col, logo.data, logo.format,
+                                                          logo.width, logo.height, f"brandkit:{d.branch}"))
+            self.changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
+            diffs.append((profile.ledger.logo_column, None, f"图片（{Path(path).name}）"))
+        outcome = BranchOutcome(d.branch, d.action, path, diffs)
+        self.entry(LogAction.ADDED if d.action == Outcome.ADDED else LogAction.UPDATED, d,
+                   old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
+                   new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{self.stage.name}：{status}")
+        for t in self.tables.plan(d.branch, c.submission):  # one log row per table whose items were replaced
+            outcome.changes.append((t.table, f"{t.before} 项" if t.before else None, f"{t.after} 项"))
+            self.entry(LogAction.UPDATED if t.before else LogAction.ADDED, d,
+                       old=f"{t.table}：{t.before} 项" if t.before else "",
+                       new=f"{t.table}：{t.after} 项" + (f"（原 {t.before} 项移至“{t.history}”）" if t.before else ""),
+                       stage=self.stage.name)
+        return outcome
+
+
+def submission_stage(profile: Profile) -> Stage:
+    """The stage a merge stamps (see `Profile.submission_stage`)."""
+    return profile.submission_stage
+

@@ -1,0 +1,1 @@
+"""Excel itself: the xlwings live backend and the macro-enabled master template (buttons' workbook)."""

@@ -1,0 +1,172 @@
+"""Run a function over untrusted inputs in worker processes with memory and time limits.
+
+A hostile file can abort the Rust reader outright (a 5 KB sheet declaring XFD1048576) or eat memory;
+so each file is handled by a long-lived worker process with a memory cap, and the parent watches a
+deadline. The cap is the OS's where it enforces one (RLIMIT_AS on Linux); elsewhere (macOS, Windows,
+where a job object is also set) the parent polls each busy worker's resident memory and kills a worker
+over its budget. A worker that dies, overruns or is killed is replaced and only that item fails; the
+batch goes on.
+
+Workers are spawned (not forked) so they start lean, whatever the parent has imported. multiprocessing
+starts them with `sys.executable`: under xlwings on Windows that is pythonw.exe, so the workers of a
+button click open no console window either (no `multiprocessing.set_executable` needed). They never
+print: under pythonw sys.stdout and sys.stderr are None.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_bytes
+
+WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an item produced no result: "timeout", "crashed" (killed, aborted, out of memory) or
+    "error" with the exception text (a bug in our code, not the input)."""
+
+    reason: str
+    detail: str = ""
+
+
+def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
+            after_batch: Callable[[], None] | None) -> None:
+    if memory_bytes:
+        cap_memory(memory_bytes)
+    while True:
+        try:
+            batch = conn.recv()
+        except EOFError:
+            return
+        if batch is None:
+            return
+        results = []
+        for key, args in batch:
+            try:
+                result: Any = func(*args)
+            except MemoryError:
+                result = Failure("crashed", "MemoryError")
+            except Exception as exc:  # reported to the parent as this item's failure
+                result = Failure("error", f"{type(exc).__name__}: {exc}")
+            results.append((key, result))
+        if after_batch is not None:
+            after_batch()
+        try:
+            conn.send(results)
+        except MemoryError:
+            conn.send([(key, Failure("crashed", "MemoryError")) for key, _ in batch])
+
+
+class _Slot:
+    def __init__(self, ctx: Any, func: Callable[..., Any], memory_bytes: int,
+                 after_batch: Callable[[], None] | None) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child, func, memory_bytes, after_batch), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
+
+    def over_budget(self, max_bytes: int) -> bool:
+        """Whether the worker's resident memory is over `max_bytes` (False once it is gone: the sentinel
+        reports that)."""
+        rss = resident_bytes(self.proc.pid) if self.proc.pid is not None else None
+        return rss is not None and rss > max_bytes
+
+    def ask_to_stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            self.ask_to_stop()
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, ...]]], *,
+                 timeout_s: float, memory_bytes: int, workers: int | None = None,
+                 after_batch: Callable[[], None] | None = None) -> Iterator[tuple[Any, Any]]:
+    """Yield (key, result or Failure) for each (key, args) job, in completion order.
+    `func` (and `after_batch`, run in the worker before a batch's results are sent: to finish
+    background work those results depend on) must be importable by name.
+
+    Large runs send jobs in batches (fewer round trips) that shrink as the queue empties, so the
+    workers finish together; a batch that crashes or overruns is split and its jobs retried one by
+    one, so only the hostile file fails. A worker over `memory_bytes` fails its item as "crashed",
+    whether the OS stopped it (RLIMIT_AS) or the parent's watchdog killed it."""
+    queue = deque(jobs)
+    if not queue:
+        return
+    ctx = mp.get_context("spawn")
+    n = max(1, min(workers or os.cpu_count() or 1, len(queue)))
+    retry: list[tuple[Any, Any]] = []  # jobs of a failed batch, each to be sent alone
+    watch = memory_bytes if memory_bytes and not memory_cap_enforced() else 0
+
+    def next_batch() -> list[tuple[Any, Any]]:
+        if retry:
+            return [retry.pop()]
+        size = max(1, min(8, len(queue) // (n * 4)))
+        return [queue.popleft() for _ in range(min(size, len(queue)))]
+
+    slots = [_Slot(ctx, func, memory_bytes, after_batch) for _ in range(n)]
+    try:
+        while queue or retry or any(s.job for s in slots):
+            for i, slot in enumerate(slots):
+                if slot.job is None and (queue or retry):
+                    batch = next_batch()
+                    try:
+                        slot.conn.send(batch)
+                    except (OSError, ValueError):  # worker died between jobs
+                        slot.stop(kill=True)
+                        slots[i] = slot = _Slot(ctx, func, memory_bytes, after_batch)
+                        slot.conn.send(batch)
+                    slot.job = (batch, time.monotonic() + timeout_s)
+            busy = [s for s in slots if s.job]
+            wake = min(s.job[1] for s in busy if s.job)
+            if watch:
+                wake = min(wake, time.monotonic() + WATCH_INTERVAL_S)
+            ready = wait([s.conn for s in busy] + [s.proc.sentinel for s in busy],
+                         timeout=max(0.0, wake - time.monotonic()))
+            for i, slot in enumerate(slots):
+                if slot.job is None:
+                    continue
+                batch, deadline = slot.job
+                died = slot.proc.sentinel in ready
+                if slot.conn in ready:
+                    try:
+                        results = slot.conn.recv()
+                    except (EOFError, OSError):
+                        results, died = None, True
+                    if results is not None:
+                        slot.job = None
+                        yield from results
+                        continue
+                over = bool(watch) and not died and slot.over_budget(watch)
+                if died or over or time.monotonic() >= deadline:
+                    reason = "crashed" if died or over or not slot.proc.is_alive() else "timeout"
+                    slot.stop(kill=True)
+                    slots[i] = _Slot(ctx, func, memory_bytes, after_batch)
+                    if len(batch) > 1:
+                        retry.extend(reversed(batch))
+                    else:
+                        yield batch[0][0], Failure(reason)
+    finally:
+        for slot in slots:  # all at once: the workers wind down in parallel
+            slot.ask_to_stop()
+        for slot in slots:
+            slot.stop()

@@ -1,0 +1,1 @@
+"""Checks over Submissions: the rule library (rules), date completion (dates) and the batch check (check)."""
