@@ -10,8 +10,10 @@ stable rule ids (`max_chars`, `missing_section`, `photo_count`, `photo_size`, `l
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -218,3 +220,50 @@ def _judge_links(j: Judgement, texts: list[Received]) -> None:
     if spec.min_count is not None and len(links) < spec.min_count:
         j.findings.append(Finding("link_count", "error", message(
             "link_count", field=spec.name, count=len(links), min=spec.min_count), field=spec.name))
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A deliverable a branch still owes: nothing handed in (未交), 缺, or 不合格 with the reasons."""
+
+    deliverable: str
+    stage: str
+    branch: str
+    group: str
+    state: str
+
+
+def begun_stages(profile: Profile, today: dt.date) -> set[str]:
+    """Stages under way or past on `today`: started (a stage without a start opens the day after the
+    previous one's due date; the first without dates is open from the outset)."""
+    out: set[str] = set()
+    prev_due: dt.date | None = None
+    for s in profile.stages:
+        start = s.start or (prev_due + dt.timedelta(days=1) if prev_due else None)
+        if start is None or start <= today:
+            out.add(s.name)
+        prev_due = s.due or prev_due
+    return out
+
+
+def owed(profile: Profile, rows: Iterable[tuple[str, str, Mapping[str, Any]]], today: dt.date) -> list[Owed]:
+    """What each branch in the ledger (branch, group, ledger values) still owes, for the deliverables of
+    the stages begun by `today` (and of any stage a branch has handed something in for already)."""
+    from toolkit.stages import parse_stamp, stamp_note
+    from toolkit.vocabulary import NOT_HANDED_IN, Mark
+
+    rows = list(rows)
+    begun = begun_stages(profile, today)
+    out = []
+    for d in profile.deliverables:
+        if d.stage not in begun and not any(parse_stamp(values.get(d.column)) for _, _, values in rows):
+            continue
+        for branch, group, values in rows:
+            mark = parse_stamp(values.get(d.column))
+            if mark == Mark.DONE:
+                continue
+            state = NOT_HANDED_IN if mark is None else mark
+            if note := stamp_note(values.get(d.column)):
+                state = f"{state}（{note}）"
+            out.append(Owed(d.name, d.stage, branch, group, state))
+    return out

@@ -71,4 +71,5 @@ class Mark(StrEnum):
     FAILED = "不合格"
 
 
+NOT_HANDED_IN = "未交"  # a deliverable's blank cell, as status and the summary list what a branch owes
 MARK_KINDS = {Mark.DONE: "passed", Mark.MISSING: "pending", Mark.FAILED: "returned"}  # the cell's colour
