@@ -173,7 +173,7 @@ def test_intake_keeps_every_attachment_and_lists_it(tmp_path: Path) -> None:
     from toolkit.mail import intake, read_manifest
 
     files = {"申报表.xlsx": _form(tmp_path, 0), "成果报告.docx": report_docx(1500), "通知回执.pdf": b"%PDF-1.4\n%x\n",
-             "照片1.jpg": photo(1), "照片2.jpg": photo(2), "新闻链接.txt": "https://a.example/1".encode()}
+             "照片1.jpg": photo(1), "照片2.jpg": photo(2), "新闻链接.txt": b"https://a.example/1"}
     mail = tmp_path / "1.eml"
     mail.write_bytes(eml("材料", b"one@bjut.test", files, "one@test"))
     report = intake([str(mail)], tmp_path / "inbox")
@@ -198,7 +198,7 @@ def test_ledger_marks_read_back_in_libreoffice(tmp_path: Path) -> None:
         college_feature(BRANCHES[0], 0), tmp_path / "f.docx").read_bytes()}, day=15)
     merge(master, [tmp_path / "inbox"], operator="组织员", now=now)
     _inbox_mail(tmp_path, BRANCHES[0], 1, {"成果报告.docx": report_docx(2800, photos=3),
-                                           "新闻.txt": "https://news.example.edu.cn/1 https://news.example.edu.cn/2".encode()})
+                                           "新闻.txt": b"https://news.example.edu.cn/1 https://news.example.edu.cn/2"})
     merge(master, [tmp_path / "inbox"], operator="组织员", now=now)
     sheet = load_profile(PROFILE).ledger.sheet
     values = roundtrip_values(master)

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from toolkit.messages import message
@@ -65,18 +65,12 @@ class DeliverableSpec:
 
 def parse_deliverables(items: list[dict[str, Any]], where: str) -> tuple[DeliverableSpec, ...]:
     """The profile's `[[deliverables]]`, every key checked (unknown keys and kinds are named)."""
-    from toolkit.profile import ProfileError
+    from toolkit.profile import ProfileError, _take
 
-    known = {f.name for f in fields(DeliverableSpec)}
     out = []
     for i, item in enumerate(items):
         here = f"{where}: deliverables[{i}]"
-        if unknown := set(item) - known:
-            raise ProfileError(f"{here}: 未知的键 {sorted(unknown)}（可用：{sorted(known)}）")
-        try:
-            spec = DeliverableSpec(**{k: tuple(v) if k in ("words", "sections") else v for k, v in item.items()})
-        except TypeError as exc:
-            raise ProfileError(f"{here}: {exc}") from exc
+        spec = _take(item, DeliverableSpec, here, {"words": tuple, "sections": tuple})
         if spec.kind not in KINDS:
             raise ProfileError(f"{here}.kind: 未知类型 {spec.kind!r}（可用：{list(KINDS)}）")
         out.append(spec)

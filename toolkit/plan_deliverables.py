@@ -94,16 +94,16 @@ def match_branches(items: list[Received], checked: list[Checked], delivered: Del
             by_mail.setdefault(mail, set()).add(c.branch)
         if c.submission.provenance.sender:
             by_sender.setdefault(_address(c.submission.provenance.sender), set()).add(c.branch)
-    for branch, entry in snap.roster_entries.items():
+    for name, entry in snap.roster_entries.items():
         for value in entry.contacts.values():
             if "@" in value:
-                by_sender.setdefault(_address(value), set()).add(branch)
+                by_sender.setdefault(_address(value), set()).add(name)
     out: dict[str, list[Received]] = {}
     unmatched: list[str] = []
     for item in items:
         same_mail = by_mail.get(item.mail or "", set())
         senders = by_sender.get(_address(item.sender or ""), set()) if item.sender else set()
-        branch = (next(iter(same_mail)) if len(same_mail) == 1 else None) or _named(Path(item.name).stem, branches) \
+        branch: str | None = (next(iter(same_mail)) if len(same_mail) == 1 else None) or _named(Path(item.name).stem, branches) \
             or _named("\n".join(item.paragraphs[:_HEAD_LINES]), branches) \
             or (next(iter(senders)) if len(senders) == 1 else None)
         if branch is None:
@@ -126,7 +126,8 @@ def assign(item: Received, specs: Iterable[DeliverableSpec], marks: dict[str, st
         worded = [d for d in candidates if any(_key(w) in head for w in d.words)]
         candidates = worded or candidates
     owed = [d for d in candidates if marks.get(d.name) != Mark.DONE]
-    return (owed or candidates or [None])[0]
+    pool = owed or candidates
+    return pool[0] if pool else None
 
 
 def judge_branch(profile_specs: tuple[DeliverableSpec, ...], files: list[Received], marks: dict[str, str | None],
