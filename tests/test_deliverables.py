@@ -163,6 +163,14 @@ def test_merge_marks_the_ledger_and_status_lists_who_owes(tmp_path: Path) -> Non
     doc = json.loads(json.dumps(status_json(p), ensure_ascii=False))
     assert {d["branch"] for d in doc["owed"] if d["deliverable"] == "成果报告"} == {BRANCHES[0], BRANCHES[2]}
 
+    from toolkit.summary import write_summary
+
+    book = write_summary(snap, tmp_path / "汇总.xlsx", today=dt.date(2024, 1, 20), log_rows=read_log(snap)).path
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("待交材料").to_python()
+    assert {(r[1], r[3]) for r in rows[4:]} >= {(BRANCHES[0], "成果报告"), (BRANCHES[2], "成果报告")}
+
     again = merge(master, [inbox], operator="组织员", now=now)  # the same inbox again changes nothing
     assert not again.changes
 
