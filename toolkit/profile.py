@@ -436,6 +436,9 @@ def profile_details(p: Profile) -> dict[str, Any]:
                        for t in p.tables],
             "stages": [{"name": s.name, "start": s.start, "due": s.due, "workdays": s.workdays,
                         "note": s.note, "submission": s is p.submission_stage} for s in p.stages],
+            "deliverables": [{"name": d.name, "stage": d.stage, "kind": d.kind, "max_chars": d.max_chars,
+                              "sections": list(d.sections), "min_count": d.min_count, "max_count": d.max_count,
+                              "note": d.note} for d in p.deliverables],
             "notes": list(p.notes)}
 
 
