@@ -188,7 +188,7 @@ def name_cases() -> list[Case]:
         [part(b'attachment; filename="' + word("GBK", "第十四党支部材料.zip".encode("gbk")) + b'"',
               raw_zip({"第十四党支部/申报表.xlsx": form14, "第十四党支部/品牌标识.png": logo14,
                        "第十四党支部/说明.txt": "请审阅".encode("gbk")}))],
-        {"申报表.xlsx": form14, "品牌标识.png": logo14}, ["第十四党支部材料.zip/第十四党支部/说明.txt"])
+        {"申报表.xlsx": form14, "品牌标识.png": logo14, "说明.txt": "请审阅".encode("gbk")})
     logo15 = png(15, (64, 48))
     add("picture", 15, [part(b'attachment; filename="' + word("UTF-8", "品牌标识.png".encode()) + b'"', logo15,
                              b"image/png")], {"品牌标识.png": logo15})
@@ -201,10 +201,10 @@ def name_cases() -> list[Case]:
         [part(b'attachment; filename="' + word("UTF-8", "C:\\Users\\张三\\Desktop\\第十八党支部申报表".encode())
               + b'"', data18)], {"第十八党支部申报表.xlsx": data18})
     data19 = form_xlsx("第十九党支部")
-    add("pdf_skipped", 19, [part(b'attachment; filename="' + word("UTF-8", "通知.pdf".encode()) + b'"',
-                                 b"%PDF-1.4\n%test\n"),
-                            part(b'attachment; filename="' + word("UTF-8", "第十九党支部.dat".encode()) + b'"', data19)],
-        {"第十九党支部.dat.xlsx": data19}, ["通知.pdf"])
+    add("pdf_kept", 19, [part(b'attachment; filename="' + word("UTF-8", "通知.pdf".encode()) + b'"',
+                              b"%PDF-1.4\n%test\n"),
+                         part(b'attachment; filename="' + word("UTF-8", "第十九党支部.dat".encode()) + b'"', data19)],
+        {"第十九党支部.dat.xlsx": data19, "通知.pdf": b"%PDF-1.4\n%test\n"})
     add("resent_duplicate", 20, [part(b'attachment; filename="' + word("UTF-8", "重发.xlsx".encode()) + b'"', data19)],
         {}, ["重发.xlsx"])
     return cases

@@ -324,8 +324,9 @@ def test_attachments_past_the_part_caps_are_named(tmp_path: Path) -> None:
     by_subject = {m.subject: m for m in report.messages}
     for subject, expected, cap in (("many", names, "1000"), ("many-msg", msg_names, "500")):
         skipped = {s.name: s.reason for s in by_subject[subject].skipped}
-        assert set(expected) <= set(skipped), sorted(set(expected) - set(skipped))[:5]
-        over = [n for n in expected if cap in skipped[n]]
+        kept = {a["name"] for a in by_subject[subject].attachments}  # every file is kept: the first "note" is
+        assert len(kept) <= 1 and set(expected) <= set(skipped) | kept, sorted(set(expected) - set(skipped))[:5]
+        over = [n for n in expected if cap in skipped.get(n, "")]
         assert over and all("上限" in skipped[n] for n in over), subject
     assert report.has_rejections
 

@@ -49,7 +49,7 @@ def test_every_broken_name_is_decoded_and_saved(tmp_path: Path, cases: list[fx.C
         if case.folder:
             assert {Path(a["path"]).parent.name for a in msg.attachments} == {case.folder}
 
-    # harmless skips (a re-sent identical file) do not count as rejections; the PDF does
+    # harmless skips (a re-sent identical file) do not count as rejections; a big-attachment link does
     dup = by_subject["resent_duplicate 申报材料"].skipped[0]
     assert not dup.rejected and "内容完全相同" in dup.reason
     big = by_subject["big_attachment_link 申报材料"].skipped[0]

@@ -417,7 +417,7 @@ def test_cross_check_1000_submissions_is_fast() -> None:
 # -- the catalogue --------------------------------------------------------------------------------
 
 def test_every_rule_id_has_a_title_and_both_languages() -> None:
-    assert len(RULES) == 21 and len(set(RULES)) == 21
+    assert len(RULES) == 25 and len(set(RULES)) == 25
     for rule in RULES:
         assert title(rule, "zh") and title(rule, "en") and title(rule, "zh") != title(rule, "en")
     for key, entry in CATALOGUE.items():
@@ -445,7 +445,20 @@ def test_validation_produces_every_rule_id_except_the_readers_own() -> None:
     subs = [submission(path="a", **{PLAN_BOX: PLAN}), submission(path="b", **{PLAN_BOX: PLAN}),
             submission(path="c", 党支部名称="外科党支部", **{PLAN_BOX: PLAN})]
     produced |= {f.rule for fs in cross_check(subs, HB).values() for f in fs}
+    produced |= deliverable_rules()
     assert produced == set(RULES) - {"template_mismatch", "unreadable"}
+
+
+def deliverable_rules() -> set[str]:
+    """The rules a deliverable's files produce (tests/test_deliverables.py reads them from real files)."""
+    from toolkit.core.deliverables import Received, judge
+    from toolkit.core.profile import load_profile
+
+    report, photos, news = load_profile("college-feature").deliverables
+    bad = Received("r.docx", "r.docx", "docx", "", paragraphs=("一、品牌名称", "字" * 3001))
+    small = Received("p.jpg", "p.jpg", "jpeg", "", pictures=((100, 80),))
+    return {f.rule for spec, files in ((report, [bad]), (photos, [small]), (news, [bad]))
+            for f in judge(spec, files, "word").findings}
 
 
 def test_messages_in_english(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,25 +20,27 @@ _SKIP_NAMES = {"inbox.jsonl", "校验汇总.xlsx", "desktop.ini", "thumbs.db"}
 _PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 
 
-def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
+def collect_paths(inputs: Iterable[str | Path], *, pictures: bool = False) -> list[Path]:
     """Files named, and every file under folders named (sorted), minus brandkit's own outputs, Office
-    owner files (~$x.xlsx), hidden files and loose pictures (those are logo fallbacks, not forms)."""
+    owner files (~$x.xlsx), hidden files and loose pictures (those are logo fallbacks or photos, not
+    forms; `pictures` keeps them)."""
     found: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / f for f in sorted(files) if _wanted(f))
+                found.extend(Path(root) / f for f in sorted(files) if _wanted(f, pictures))
         else:
             found.append(path)
     return found
 
 
-def _wanted(name: str) -> bool:
+def _wanted(name: str, pictures: bool = False) -> bool:
     low = name.lower()
     return not (name.startswith((".", "~$")) or low in _SKIP_NAMES or Path(name).stem.endswith(REPORT_SUFFIX)
-                or Path(low).suffix in _PICTURE_SUFFIXES or low.endswith((".sqlite", ".jsonl", ".eml")))
+                or (Path(low).suffix in _PICTURE_SUFFIXES and not pictures)
+                or low.endswith((".sqlite", ".jsonl", ".eml")))
 
 
 def read_all(paths: list[Path], profile: Profile, *, origins: dict[str, dict] | None = None,

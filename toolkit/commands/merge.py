@@ -15,11 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.commands.attachments import attach_pictures, load_picture, picture_key
+from toolkit.commands.attachments import PICTURE_SUFFIXES, attach_pictures, load_picture, picture_key
+from toolkit.core.deliverables import Received
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.model import Finding, Logo, Picture, Submission
 from toolkit.core.plan import BranchOutcome, Incoming, plan_merge
+from toolkit.core.plan_deliverables import DeliverablePlan, Delivered, not_a_form, plan_deliverables
 from toolkit.core.profile import Profile
 from toolkit.files.atomic import sync_dir, write_atomic
 from toolkit.files.filenames import safe_name
@@ -29,6 +31,8 @@ from toolkit.readers.submission import read_path
 from toolkit.validation.check import check_all
 
 STAGING = ".staging"
+# Files never read as forms when the campaign asks for deliverables: they are reports, lists of links …
+NOT_FORM_SUFFIXES = frozenset({".pdf", ".txt", ".ppt", ".pptx", ".md"})
 STALE_STAGING_S = 24 * 3600  # a run's staging folder this old was left by a killed run
 
 
@@ -139,6 +143,9 @@ class MergeResult:
     staging: Path | None = None  # this run's staged originals (None: a dry run)
     # the forms as read, before checks, so the merge can be planned again on a master changed meanwhile
     read: list[tuple[Submission, Logo | None]] = field(default_factory=list, repr=False)
+    # files that are not forms (reports, photos, news links): as read, and what became of them
+    delivered: Delivered = field(default_factory=Delivered, repr=False)
+    deliverables: DeliverablePlan = field(default_factory=lambda: DeliverablePlan([], []))
 
     def names(self, action: str) -> list[str]:
         return [o.branch for o in self.outcomes if o.action == action]
@@ -159,6 +166,8 @@ class MergeResult:
             "changes": {o.branch: [{"field": k, "before": b, "after": a} for k, b, a in o.changes]
                         for o in self.outcomes if o.changes},
             "missing_originals": self.missing_originals,
+            "deliverables": [o.to_json() for o in self.deliverables.outcomes],
+            "unmatched_files": self.deliverables.unmatched,
         }
 
 
@@ -186,7 +195,7 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
             raise UsageProblem(f"{master.name} 的活动方案在合并期间被改动（{snap.profile.id} → {current.profile.id}），"
                                "请重新运行合并；台账未改动")
         return plan_read(current, result.read, result.staging, accept_warnings=accept_warnings, operator=operator,
-                         now=now)
+                         now=now, delivered=result.delivered)
 
     def keep(planned: MergeResult) -> None:  # under the lock, so the originals match the ledger's logos
         vars(result).update(vars(planned))
@@ -263,7 +272,9 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
         raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
                            f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
     files = [f for f in collect_paths(inputs) if f.resolve() != snap.path.resolve()]
-    if not files:
+    others = [f for f in files if snap.profile.deliverables and f.suffix.lower() in NOT_FORM_SUFFIXES]
+    files = [f for f in files if f not in others]
+    if not files and not others:
         raise UsageProblem("没有找到要合并的申报表文件")
     staging = None if dry_run else new_staging(master)
     try:  # the staged originals belong to this merge: gone if planning fails; `finish` removes them otherwise
@@ -274,9 +285,10 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
                  for pair in ([(failed_submission(path, result, limits), None)] if isinstance(result, Failure)
                               else result)]
         pairs = _sent_logos(pairs, snap.profile, origins, limits, str(staging) if staging else None)
+        pairs, delivered = read_deliverables(inputs, pairs, others, snap.profile, origins, limits)
         result = plan_read(snap, pairs, staging, accept_warnings=accept_warnings,
                            operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser(),
-                           now=now or dt.datetime.now().replace(microsecond=0))
+                           now=now or dt.datetime.now().replace(microsecond=0), delivered=delivered)
         result.dry_run = dry_run
         return result
     except BaseException:
@@ -285,15 +297,55 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
 
 
 def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]], staging: Path | None, *,
-              accept_warnings: bool, operator: str, now: dt.datetime) -> MergeResult:
+              accept_warnings: bool, operator: str, now: dt.datetime, delivered: Delivered | None = None,
+              ) -> MergeResult:
     """Pure: check the forms as read against the master `snap` describes (its rules and roster) and plan
-    the merge. `staging`: where their originals are staged (None only in a dry run)."""
+    the merge, then mark the deliverables (`delivered`: the files that are not forms, as read).
+    `staging`: where the logos' originals are staged (None only in a dry run)."""
     checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
     incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
     plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now, operator=operator)
+    delivered = delivered or Delivered()
+    marks = plan_deliverables(snap, checked, delivered, plan.changes, operator=operator, now=now)
     return MergeResult(snap.path, None, plan.outcomes, staging is None, plan.changes,  # no staging: a dry run
                        {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos,
-                       staging=staging, read=pairs)
+                       staging=staging, read=pairs, delivered=delivered, deliverables=marks)
+
+
+def read_deliverables(inputs: list[Path], pairs: list[tuple[Submission, Logo | None]], others: list[Path],
+                      profile: Profile, origins: dict[str, dict], limits: Limits,
+                      ) -> tuple[list[tuple[Submission, Logo | None]], Delivered]:
+    """The files that are not forms, read in the sandbox: `others` (PDF, text, …), the Word files the form
+    reader found no form in (taken out of `pairs`), and, when a deliverable wants photos, the pictures
+    of the inbox no form took as its logo. Each is named as sent and knows its mail."""
+    from toolkit.commands.attachments import mail_of
+    from toolkit.commands.batch import collect_paths, read_each
+    from toolkit.files.sandbox import Failure
+    from toolkit.readers.deliverable import read_deliverable
+
+    if not profile.deliverables:
+        return pairs, Delivered()
+    words = [Path(s.provenance.path) for s, _ in pairs if not_a_form(s)]
+    pairs = [(s, logo) for s, logo in pairs if not not_a_form(s)]
+    pictures: list[Path] = []
+    if any(d.kind == "photos" for d in profile.deliverables):
+        logos = {(mail_of(origins.get(str(Path(s.provenance.path).resolve()))), s.logo.name) for s, _ in pairs
+                 if s.logo is not None and s.logo.scheme == "attachment"}  # pictures a form took as its logo
+        pictures = [p for p in collect_paths(inputs, pictures=True) if p.suffix.lower() in PICTURE_SUFFIXES
+                    and (mail_of(r := origins.get(str(p.resolve()), {})), r.get("name") or p.name) not in logos]
+    paths = list(dict.fromkeys([*others, *words, *pictures]))
+    items = []
+    for path, got in zip(paths, read_each(paths, read_deliverable, profile, origins=origins, limits=limits),
+                         strict=True):
+        record = origins.get(str(path.resolve()), {})
+        if isinstance(got, Failure):
+            got = Received(str(path), path.name, "unreadable", "", problem=f"读取失败（{got.reason}）")
+        mail = mail_of(record)
+        items.append(replace(got, name=record.get("name") or path.name,
+                             mail="|".join(map(str, mail)) if mail else None))
+    form_mails = {s.provenance.path: "|".join(map(str, m)) for s, _ in pairs
+                  if (m := mail_of(origins.get(str(Path(s.provenance.path).resolve())))) is not None}
+    return pairs, Delivered(items, form_mails)
 
 
 def keep_originals(result: MergeResult) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.core.deliverables import Owed, owed
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import must_join, must_join_categories
@@ -101,6 +102,7 @@ class Progress:
     warnings: list[str] = field(default_factory=list)
     stage: Stage | None = None  # the submission stage
     current: list[Stage] = field(default_factory=list)  # the stages under way today (本阶段要求)
+    owed: list[Owed] = field(default_factory=list)  # deliverables branches in the ledger still owe
 
     @property
     def missing(self) -> list[BranchRecord]:
@@ -185,7 +187,8 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
     overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
     return Progress(profile, today, records, groups, total, stages, issues, warnings,
-                    profile.submission_stage if profile.stages else None, current_stages(profile, today))
+                    profile.submission_stage if profile.stages else None, current_stages(profile, today),
+                    owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today))
 
 
 def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
@@ -334,6 +337,9 @@ def render_status(p: Progress) -> str:
             lines.append(f"  {r.group}  {r.branch}{MUST_JOIN_MARK if r.must_join else ''}{state}{late}")
     if p.must_join_missing:
         lines += ["", f"必须参与但未提交：{'、'.join(r.branch for r in p.must_join_missing)}"]
+    if p.owed:
+        lines += ["", f"待交材料 {len(p.owed)} 项："]
+        lines += [f"  {o.group}  {o.branch}  {o.deliverable}（{o.stage}）：{o.state}" for o in p.owed]
     if p.issues:
         lines += ["", f"待处理问题 {len(p.issues)} 条（详见 brandkit summary 的“问题汇总”）"]
     lines += [f"注意：{w}" for w in p.warnings]
@@ -352,6 +358,8 @@ def status_json(p: Progress) -> dict[str, Any]:
         "current_stages": [{"name": s.name, "note": s.note} for s in p.current],
         "missing": [r.branch for r in p.missing],
         "must_join_missing": [r.branch for r in p.must_join_missing],
+        "owed": [{"deliverable": o.deliverable, "stage": o.stage, "branch": o.branch, "group": o.group,
+                  "state": o.state} for o in p.owed],
         "late": [r.branch for r in p.missing if r.days_late],
         "missing_details": [{"branch": r.branch, "group": r.group, "category": r.category, "must_join": r.must_join,
                              "status": r.statuses.get(p.stage.name) if p.stage else None, "days_late": r.days_late,

@@ -70,6 +70,8 @@ def write_summary(snap: MasterSnapshot, out_path: Path, png_dir: Path | None = N
         result.charts, result.font = write_png_charts(p, png_dir)
     return result
 
+OWED_SHEET = "待交材料"  # only for a campaign with deliverables
+
 
 # -- the workbook ------------------------------------------------------------------------------------
 
@@ -84,6 +86,8 @@ def _write_workbook(snap: MasterSnapshot, p: Progress, path: Path) -> None:
     _missing_sheet(wb, fmt, p)
     _brand_sheet(wb, fmt, snap, p)
     _issue_sheet(wb, fmt, p)
+    if p.profile.deliverables:
+        _owed_sheet(wb, fmt, p)
     wb.close()
 
 
@@ -259,6 +263,16 @@ def _issue_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
         ws.write_row(n, 0, [issue.group, issue.branch or "—", issue.stage, issue.status], fmt["cell"])
         ws.write(n, 4, issue.text, fmt["wrap"])
     ws.autofilter(3, 0, 3 + len(p.issues), len(header) - 1)
+
+
+def _owed_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
+    """待交材料: the deliverables (reports, photos, news links) each branch still owes, with the reasons."""
+    header = ["党总支", "党支部", "阶段", "材料", "情况"]
+    ws = _sheet(wb, OWED_SHEET, OWED_SHEET, f"{_as_of(p)}；共 {len(p.owed)} 项", header, [16, 24, 12, 14, 70], fmt)
+    for n, o in enumerate(p.owed, start=4):
+        ws.write_row(n, 0, [o.group, o.branch, o.stage, o.deliverable], fmt["cell"])
+        ws.write(n, 4, o.state, fmt["wrap"])
+    ws.autofilter(3, 0, 3 + len(p.owed), len(header) - 1)
 
 
 # -- PNG charts ----------------------------------------------------------------------------------------

@@ -173,6 +173,7 @@ def canonical_columns(profile: Profile) -> dict[str, str]:
     lookup: dict[str, str] = {}
     parts = [part for f in profile.fields for part in f.parts]
     names = list(profile.ledger.columns) + [s.column for s in profile.stages] + parts
+    names += [d.column for d in profile.deliverables]
     for name in names:
         lookup.setdefault(normalize_label(name), name)
     for name, aliases in profile.ledger.aliases.items():

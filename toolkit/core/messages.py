@@ -247,6 +247,34 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "'{field}' has {count} characters, more than the {limit} an Excel cell holds; it would be cut "
               "in the master, please shorten it",
     },
+    "missing_section": {
+        "title": ("缺少规定部分", "Required section missing"),
+        "zh": "“{field}”缺少“{section}”部分：通知要求按“{sections}”撰写，请补上这一部分（以它为标题）后重新提交",
+        "en": "'{field}' lacks the section '{section}': the notice asks for '{sections}'; add it under that "
+              "heading and resubmit",
+    },
+    "photo_count": {
+        "title": ("照片数量不符", "Wrong number of photos"),
+        "zh": "“{field}”收到 {count} 张照片，通知要求 {wanted} 张，请补充后重新提交",
+        "en": "'{field}': {count} photo(s) received, the notice asks for {wanted}; send the rest",
+    },
+    "photo_count.max": {
+        "zh": "“{field}”收到 {count} 张照片，通知要求 {wanted} 张，请挑选后只保留要求的张数",
+        "en": "'{field}': {count} photos received, the notice asks for {wanted}; keep only that many",
+    },
+    "photo_size": {
+        "title": ("照片不够清晰", "Photo too small"),
+        "zh": "“{field}”中的照片“{file}”只有 {width}×{height} 像素，长边不足 {min_side} 像素，请换用原图后重新提交",
+        "en": "The '{field}' photo '{file}' is only {width}×{height} px, under {min_side} px on its long side; "
+              "send the original",
+    },
+    "link_count": {
+        "title": ("新闻稿件不足", "Too few news links"),
+        "zh": "“{field}”只找到 {count} 个新闻链接，通知要求至少 {min} 篇；请把已刊发新闻稿件的网址写在报告中"
+              "或 .txt 文件里发送",
+        "en": "'{field}': only {count} news link(s) found, the notice asks for at least {min}; put the "
+              "published articles' addresses in the report or a .txt file",
+    },
     "unreadable": {
         "title": ("文件无法读取", "File unreadable"),
         # The text comes from UNREADABLE_REASONS: message("unreadable", reason="encrypted", file=...).
@@ -257,7 +285,7 @@ RULES: tuple[str, ...] = (
     "required", "max_chars", "min_chars", "integer", "range", "phone", "email", "date", "enum", "pattern",
     "image_missing", "image_format", "image_size", "unknown_branch", "duplicate_submission",
     "duplicate_brand_name", "similar_text", "template_mismatch", "formula_injection", "unreadable",
-    "cell_too_long",
+    "cell_too_long", "missing_section", "photo_count", "photo_size", "link_count",
 )
 
 # Why a file is unreadable, keyed by toolkit.readers.errors.Unreadable.reason. A reason may have several

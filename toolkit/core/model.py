@@ -58,6 +58,8 @@ def split_cell_ref(ref: str) -> tuple[str | None, int, int]:
     return (sheet or None), row, col
 
 
+WORD_KINDS = ("docx", "doc", "wps", "rtf")  # Provenance.kind of a Word file (read by readers.docx)
+
 @dataclass(frozen=True)
 class Finding:
     """One problem found in a submission: a stable rule id, where, and a message for people."""

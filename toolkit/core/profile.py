@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.changeset import NewSheet
+from toolkit.core.deliverables import DeliverableSpec, check_deliverables, parse_deliverables
 from toolkit.core.model import Severity
 from toolkit.core.text import CharCount
 from toolkit.core.vocabulary import Receipt
@@ -185,6 +186,8 @@ class Profile:
     # The printed form's rows, top to bottom: one or two field names each (label | value | label |
     # value), as the notice lays them out. Fields not listed follow, laid out by kind.
     form_rows: tuple[tuple[str, ...], ...] = ()
+    # What each stage must receive after the form (reports, photos, news links): toolkit.core.deliverables.
+    deliverables: tuple[DeliverableSpec, ...] = ()
     # The TOML text the profile was read from ("" when built from data): what a master stores. Not a key.
     text: str = field(default="", repr=False, compare=False, metadata={"internal": True})
 
@@ -304,6 +307,7 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "") 
     statuses = _take(data.pop("statuses", {}), StatusKinds, f"{where}: statuses",
                      {k: tuple for k in ("passed", "pending", "returned", "late")})
     similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})
+    data["deliverables"] = parse_deliverables(data.pop("deliverables", []), where)
     profile = _take({**data, "fields": fields, "tables": tables, "ledger": ledger_spec, "stages": stages,
                      "statuses": statuses, "similarity": similarity}, Profile, where,
                     {"notes": tuple, "confirm_rules": tuple, "form_rows": lambda rows: tuple(map(tuple, rows))})
@@ -332,6 +336,7 @@ def _check_references(p: Profile, where: str) -> None:
     if len(placed) != len(set(placed)):
         raise ProfileError(f"{where}: form_rows 中有字段出现了不止一次")
     _check_destinations(p, where)
+    check_deliverables(p, where)
 
 
 def _check_destinations(p: Profile, where: str) -> None:
@@ -431,6 +436,9 @@ def profile_details(p: Profile) -> dict[str, Any]:
                        for t in p.tables],
             "stages": [{"name": s.name, "start": s.start, "due": s.due, "workdays": s.workdays,
                         "note": s.note, "submission": s is p.submission_stage} for s in p.stages],
+            "deliverables": [{"name": d.name, "stage": d.stage, "kind": d.kind, "max_chars": d.max_chars,
+                              "sections": list(d.sections), "min_count": d.min_count, "max_count": d.max_count,
+                              "note": d.note} for d in p.deliverables],
             "notes": list(p.notes)}
 
 

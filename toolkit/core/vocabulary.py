@@ -46,6 +46,7 @@ class LogAction(StrEnum):
     RETURNED = "退回"
     SUPERSEDED = "旧版本"
     STAMPED = "盖章"
+    DELIVERED = "交材料"  # a deliverable (report, photos, links) received and marked
 
 
 
@@ -60,3 +61,15 @@ class Receipt(StrEnum):
 # Progress kinds a profile sorts its statuses into, as status and the summary show them.
 KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
 NOT_SUBMITTED = "未提交"  # a branch on the roster without an accepted form (status, the summary's 未提交名单)
+
+
+class Mark(StrEnum):
+    """A deliverable's ledger cell (toolkit.core.deliverables): received and fine, owed, or not acceptable."""
+
+    DONE = "已交"
+    MISSING = "缺"
+    FAILED = "不合格"
+
+
+NOT_HANDED_IN = "未交"  # a deliverable's blank cell, as status and the summary list what a branch owes
+MARK_KINDS = {Mark.DONE: "passed", Mark.MISSING: "pending", Mark.FAILED: "returned"}  # the cell's colour

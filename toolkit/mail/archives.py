@@ -1,4 +1,5 @@
-"""Judge one attached file: keep it (spreadsheet, picture), unpack it (zip, rar) or skip it with a reason.
+"""Judge one attached file: keep it (a form, a picture, a report, any material), unpack it (zip, rar) or
+skip it with a reason (an empty file, a 7z).
 
 Archives from Chinese Windows tools carry GBK member names without the UTF-8 flag; names are recovered
 from the raw bytes (UTF-8 if valid, else GB18030). Limits on member count, sizes and compression ratio
@@ -18,8 +19,8 @@ import zipfile
 from pathlib import Path
 
 from toolkit.files.portable import file_size_cap
+from toolkit.readers.kinds import skip_reason, sniff
 
-from .kinds import FORM, PICTURE, skip_reason, sniff
 from .names import decode_bytes
 from .types import MB, Found, Limits, Skipped
 
@@ -27,20 +28,20 @@ Collected = tuple[list[Found], list[Skipped]]
 
 
 def collect(name: str, data: bytes, limits: Limits, depth: int = 0) -> Collected:
-    """What to take from one file: forms and pictures kept, archives unpacked, the rest skipped."""
+    """What to take from one file: every file kept, archives unpacked, empty files and 7z skipped."""
     if len(data) > limits.attachment_bytes:
         return [], [Skipped(name, f"文件大小 {len(data) / MB:.1f} MB，超过 {limits.attachment_bytes / MB:.0f} MB "
                                   "上限，未收取；请对方压缩图片或拆分后重新发送")]
     kind = sniff(data, name)
-    if kind in FORM or kind in PICTURE:
-        return [Found(name, data, kind)], []
     if kind in ("zip", "rar"):
         if depth >= limits.archive_depth:
             return [], [Skipped(name, "压缩包内又嵌套了多层压缩包，未解开；请对方把表格直接作为附件发送")]
         return _unzip(name, data, limits, depth) if kind == "zip" else _unrar(name, data, limits, depth)
     if kind == "7z":
         return [], [Skipped(name, "7z 压缩包暂不支持，请对方改用 zip 重新发送")]
-    return [], [Skipped(name, skip_reason(kind))]
+    if kind == "empty":
+        return [], [Skipped(name, skip_reason(kind))]
+    return [Found(name, data, kind)], []  # forms, pictures and every other material (reports, PDF, text)
 
 
 def zip_member_name(info: zipfile.ZipInfo) -> str:

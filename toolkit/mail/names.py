@@ -17,8 +17,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from toolkit.files.filenames import safe_name
-
-from .kinds import missing_suffix
+from toolkit.readers.kinds import missing_suffix
 
 _GB_LABELS = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936", "euc-cn", "csgb2312",
               "chinese", "iso-ir-58", "windows-936", "gb18030", "hz-gb-2312"}

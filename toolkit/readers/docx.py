@@ -318,3 +318,25 @@ def _place(pkg: _Package, content: WordContent, sheet: str, row: int, col: int, 
         content.linked.append(Picture(sheet=sheet, row=row, col=col, scheme=scheme, format="link",
                                       width=None, height=None, data=b"", name=outside))
 
+
+
+def read_document(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[list[str], list[Picture]]:
+    """A Word report's text, every block in document order (a paragraph's pieces and a table's cells one
+    line each), and its embedded pictures: all of the body, where `read_docx` keeps only the forms."""
+    check_zip(data, limits)
+    zf = open_zip(data)
+    if zf is None:
+        raise Unreadable("corrupt")
+    with zf:
+        xml = read_member(zf, DOCUMENT, limits.max_document_bytes)
+        if xml is None:
+            raise Unreadable("corrupt", detail=DOCUMENT)
+        body = next((c for c in xmlsafe.parse_xml(xml) if _wname(c) == "body"), None)
+        lines: list[str] = []
+        content = WordContent()
+        pkg = _Package(zf, MediaBudget())
+        for block in _flatten(list(_body_items(body, limits))) if body is not None else []:
+            lines.extend(str(v) for row in block.rows for v in row if v not in (None, ""))
+            for _row, _col, scheme, embed, link in block.refs:
+                _place(pkg, content, "", 0, 0, scheme, embed, link)
+        return lines, content.pictures

@@ -14,8 +14,9 @@ import io
 from typing import Any
 
 from toolkit.core.grid import Grid
+from toolkit.core.model import WORD_KINDS
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.sniff import WORD_KINDS, decode_text
+from toolkit.readers.sniff import decode_text
 
 
 def read_grids(data: bytes, kind: str) -> dict[str, Grid]:

@@ -17,7 +17,6 @@ import zipfile
 
 from toolkit.readers.errors import Unreadable
 
-WORD_KINDS = ("docx", "doc", "wps", "rtf")  # read by toolkit.readers.docx
 WORD_NAMES = {"docx": "Word 文档（.docx）", "doc": "Word 97-2003 或 WPS 文字文档（.doc/.wps）",
               "wps": "Works 文字处理文档（.wps）", "rtf": "RTF 文档（.rtf）"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -9,13 +9,13 @@ from dataclasses import replace
 
 from toolkit.core.grid import Grid
 from toolkit.core.messages import message, unreadable_reason
-from toolkit.core.model import Finding, Picture, Provenance, Submission, cell_ref
+from toolkit.core.model import WORD_KINDS, Finding, Picture, Provenance, Submission, cell_ref
 from toolkit.core.profile import Profile
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.form import FormFields, extract_form, label_lookup
 from toolkit.readers.grid import read_grids
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_size, check_zip
-from toolkit.readers.sniff import WORD_KINDS, sniff
+from toolkit.readers.sniff import sniff
 from toolkit.readers.table import TableRows, extract_table
 
 TEMPLATE_SHEET = "_brandkit"  # hidden sheet of brandkit's own templates: profile id, version, cells

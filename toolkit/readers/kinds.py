@@ -1,8 +1,8 @@
 """What an attachment is, judged from its bytes (the name is only a hint for plain text).
 
-Intake keeps forms (spreadsheets, and Word files: many notices attach the form as a Word table) and
-pictures, unpacks archives and skips the rest; the readers sniff again
-in detail, so this only needs to sort files into those bins and give the saved file a fitting suffix.
+Intake keeps every file (forms, pictures, and the reports, PDF and text files a stage asks for), unpacks
+archives and skips only empty files; the readers sniff again in detail, so this only needs to tell
+archives apart and give the saved file a fitting suffix.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ import io
 import re
 import zipfile
 
-SPREADSHEET = {"xlsx", "xlsm", "xlsb", "xls", "encrypted", "ods", "csv", "html"}
-FORM = SPREADSHEET | {"docx", "doc"}
-PICTURE = {"png", "jpeg", "gif", "bmp", "webp"}
 ARCHIVE = {"zip", "rar", "7z"}
 
 # Suffixes a saved file may keep for each kind; the first is added when the name has none of them.
@@ -132,6 +129,6 @@ KIND_LABELS = {
 
 
 def skip_reason(kind: str) -> str:
-    """Chinese reason for not keeping a file of this kind."""
+    """Chinese reason for not keeping a file of this kind (only an empty file is not kept)."""
     label = KIND_LABELS.get(kind, "无法识别的文件")
-    return f"{label}，不是表格或图片，未收取；如为申报材料，请对方以 Excel/WPS 表格（.xlsx/.xls）或图片重新发送"
+    return f"{label}，没有内容，未收取；请对方确认附件后重新发送"

@@ -1,0 +1,211 @@
+"""Plan the deliverables of a merge (pure): files that are not forms -> branches -> deliverables -> ledger marks.
+
+A file belongs to a branch by, in order: a form of the same mail (its sender sent both), a branch named in
+its file name, a branch named in its first lines, the sender of a form in this run. Within the branch it
+is the deliverable whose kind takes its format (a report takes documents, photos take pictures); among
+several, the one whose words its name holds, else the one of the branch's current stage (the earliest it
+has not handed in). Each deliverable of a stage the branch sent something for is judged and marked in
+its ledger column: 已交, 不合格 (with the reasons) or, when nothing came for it, 缺 (only in a blank cell:
+a mark already there is never taken back by a mail that did not carry that deliverable). Marks go in as
+ChangeSet cell writes with a 操作记录 row each, like a merge's; a mark already in place is not written again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn
+from toolkit.core.deliverables import DeliverableSpec, Judgement, Received, judge
+from toolkit.core.logsheet import LogEntry, append_log
+from toolkit.core.master import MasterSnapshot
+from toolkit.core.model import CHINA_TZ, WORD_KINDS, Checked, Submission
+from toolkit.core.stages import KIND_FILLS, parse_stamp, stamp_note, stamp_text
+from toolkit.core.text import CharCount, normalize_branch
+from toolkit.core.vocabulary import MARK_KINDS, LogAction, Mark
+
+_HEAD_LINES = 5  # the first lines of a document that may name its branch
+
+
+def not_a_form(sub: Submission) -> bool:
+    """A Word file read as a form that holds none: a report or other material, not a returned form."""
+    return (sub.provenance.kind in WORD_KINDS and not sub.fields and not sub.tables
+            and any(f.rule == "template_mismatch" for f in sub.findings))
+
+
+@dataclass
+class Delivered:
+    """A merge's deliverable files as read, and which mail each form of the run came in (path -> mail)."""
+
+    items: list[Received] = field(default_factory=list)
+    form_mails: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DeliverableOutcome:
+    """One branch's deliverable after the merge: its mark, the files, what was found."""
+
+    branch: str
+    name: str
+    stage: str
+    mark: str  # a Mark
+    files: list[str]
+    findings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    written: bool = False  # the ledger cell changed
+
+    def to_json(self) -> dict[str, object]:
+        return {"branch": self.branch, "deliverable": self.name, "stage": self.stage, "mark": self.mark,
+                "files": self.files, "findings": self.findings, "notes": self.notes, "written": self.written}
+
+
+@dataclass
+class DeliverablePlan:
+    outcomes: list[DeliverableOutcome]
+    unmatched: list[str]  # files no branch could be found for (said, never dropped silently)
+
+
+def _key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).lower()
+
+
+def _named(text: str, branches: dict[str, str]) -> str | None:
+    """The branch (longest name first) that `text` names: by its full name, or the name without 党支部."""
+    key = _key(text)
+    hits = [b for b in branches if _key(b) in key] or [b for b, n in branches.items() if len(n) > 1 and n in key]
+    return max(hits, key=len) if hits else None
+
+
+def match_branches(items: list[Received], checked: list[Checked], delivered: Delivered, snap: MasterSnapshot,
+                   ) -> tuple[dict[str, list[Received]], list[str]]:
+    """Branch (as the master writes it) -> its files, and the names of files no branch was found for."""
+    branches = {b: normalize_branch(b) for b in snap.roster}
+    by_mail: dict[str, set[str]] = {}
+    by_sender: dict[str, set[str]] = {}
+    for c in checked:
+        if not c.branch:
+            continue
+        if (mail := delivered.form_mails.get(c.submission.provenance.path)) is not None:
+            by_mail.setdefault(mail, set()).add(c.branch)
+        if c.submission.provenance.sender:
+            by_sender.setdefault(_address(c.submission.provenance.sender), set()).add(c.branch)
+    for name, entry in snap.roster_entries.items():
+        for value in entry.contacts.values():
+            if "@" in value:
+                by_sender.setdefault(_address(value), set()).add(name)
+    out: dict[str, list[Received]] = {}
+    unmatched: list[str] = []
+    for item in items:
+        same_mail = by_mail.get(item.mail or "", set())
+        senders = by_sender.get(_address(item.sender or ""), set()) if item.sender else set()
+        branch: str | None = (next(iter(same_mail)) if len(same_mail) == 1 else None) or _named(Path(item.name).stem, branches) \
+            or _named("\n".join(item.paragraphs[:_HEAD_LINES]), branches) \
+            or (next(iter(senders)) if len(senders) == 1 else None)
+        if branch is None:
+            unmatched.append(item.name)
+        else:
+            out.setdefault(branch, []).append(item)
+    return out, unmatched
+
+
+def _address(sender: str) -> str:
+    return sender.rsplit("<", 1)[-1].rstrip(">").strip().lower()
+
+
+def assign(item: Received, specs: Iterable[DeliverableSpec], marks: dict[str, str | None]) -> DeliverableSpec | None:
+    """The deliverable a branch's file is: by kind, then the words of its name, then the current stage
+    (the earliest whose deliverable the branch has not handed in). `marks`: deliverable -> its mark."""
+    candidates = [d for d in specs if d.kind != "links" and d.accepts(item.format)]
+    if len(candidates) > 1:
+        head = _key(" ".join([Path(item.name).stem, *item.paragraphs[:2]]))
+        worded = [d for d in candidates if any(_key(w) in head for w in d.words)]
+        candidates = worded or candidates
+    owed = [d for d in candidates if marks.get(d.name) != Mark.DONE]
+    pool = owed or candidates
+    return pool[0] if pool else None
+
+
+def judge_branch(profile_specs: tuple[DeliverableSpec, ...], files: list[Received], marks: dict[str, str | None],
+                 char_count: CharCount) -> list[Judgement]:
+    """Each deliverable of every stage the branch sent something for, judged on its files."""
+    assigned: dict[str, list[Received]] = {d.name: [] for d in profile_specs}
+    for item in sorted(files, key=lambda f: f.received or ""):
+        spec = assign(item, profile_specs, marks)
+        if spec is not None:
+            assigned[spec.name].append(item)
+    texts = [f for f in files if f.links]
+    links = [d for d in profile_specs if d.kind == "links"]
+    touched = {d.stage for d in profile_specs if assigned[d.name]} | ({d.stage for d in links} if texts else set())
+    out = []
+    for spec in profile_specs:
+        if spec.stage not in touched:
+            continue
+        stage_files = [f for d in profile_specs if d.stage == spec.stage for f in assigned[d.name]]
+        photos = [f for f in stage_files if f.pictures]  # picture files and reports with pictures inside
+        mine = {"links": texts, "photos": photos}.get(spec.kind, assigned[spec.name])
+        out.append(judge(spec, mine, char_count, photos=photos, texts=texts))
+    return out
+
+
+def plan_deliverables(snap: MasterSnapshot, checked: list[Checked], delivered: Delivered, changes: ChangeSet, *,
+                      operator: str, now: dt.datetime) -> DeliverablePlan:
+    """Mark the ledger for the deliverables in `delivered`, adding to `changes` (after the merge's own
+    writes and log rows)."""
+    profile, ledger = snap.profile, snap.ledger
+    specs = profile.deliverables
+    if not specs or ledger is None or not delivered.items:
+        return DeliverablePlan([], [])
+    by_branch, unmatched = match_branches(delivered.items, checked, delivered, snap)
+    rows = ledger.by_branch()
+    columns = dict(ledger.columns)
+    width = max(ledger.width, max((c.col + 1 for c in changes.new_columns if c.sheet == ledger.sheet), default=0))
+    log: list[LogEntry] = []
+    outcomes: list[DeliverableOutcome] = []
+    for branch, files in by_branch.items():
+        row = rows.get(normalize_branch(branch))
+        cells = row.values if row else {}
+        marks = {d.name: parse_stamp(cells.get(d.column)) for d in specs}
+        for j in judge_branch(specs, files, marks, profile.char_count):
+            spec = j.spec
+            mark = Mark.MISSING if not j.files else (Mark.FAILED if j.errors else Mark.DONE)
+            note = "；".join(f.message for f in j.errors) if mark == Mark.FAILED else \
+                "；".join([*(f.message for f in j.findings), *j.notes])
+            outcome = DeliverableOutcome(branch, spec.name, spec.stage, mark, [f.name for f in j.files],
+                                         [f.message for f in j.findings], j.notes)
+            outcomes.append(outcome)
+            if row is None:
+                outcome.notes.append("台账中还没有该支部（申报表尚未合并），材料情况未记入台账")
+                continue
+            old = cells.get(spec.column)
+            same = parse_stamp(old) == mark and stamp_note(old) == note
+            if same or (mark == Mark.MISSING and parse_stamp(old)):
+                continue
+            if spec.column not in columns:
+                columns[spec.column] = width
+                changes.new_columns.append(NewColumn(ledger.sheet, width, ledger.header_row, spec.column, 24.0))
+                width += 1
+            day = _day(j.files, now)
+            text = stamp_text(mark, day, operator, note)
+            changes.writes.append(CellWrite(ledger.sheet, row.row, columns[spec.column], text,
+                                            fill=KIND_FILLS[MARK_KINDS[mark]]))
+            outcome.written = True
+            first = j.files[-1] if j.files else None
+            log.append(LogEntry(now, operator, LogAction.DELIVERED, branch, spec.stage, str(old or ""),
+                                f"{spec.name}：{text}", "、".join(outcome.files)[:200],
+                                first.sha256 if first else ""))
+    if log:
+        sheet = profile.ledger.log_sheet
+        used = max((w.row for w in changes.writes if w.sheet == sheet), default=snap.log_rows)  # the merge's rows
+        append_log(changes, sheet, used, log)
+    return DeliverablePlan(outcomes, unmatched)
+
+
+def _day(files: list[Received], now: dt.datetime) -> dt.date:
+    """The day the newest file came (Beijing time), else today."""
+    from toolkit.core.model import parse_instant
+
+    times = [t for f in files if (t := parse_instant(f.received)) is not None]
+    return max(times).astimezone(CHINA_TZ).date() if times else now.date()
