@@ -46,7 +46,7 @@ class LogAction(StrEnum):
     RETURNED = "退回"
     SUPERSEDED = "旧版本"
     STAMPED = "盖章"
-
+    QUOTA_EXCEPTION = "名额例外"  # a per-党总支 minimum left unmet on purpose, with the officer's reason
 
 
 class Receipt(StrEnum):
@@ -55,8 +55,18 @@ class Receipt(StrEnum):
     SUBMITTED = "已提交"
     LATE = "逾期提交"
     RETURNED = "退回"
+    FINAL = "定稿"  # a form replacing one already received or decided on (never late)
 
 
 # Progress kinds a profile sorts its statuses into, as status and the summary show them.
 KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
 NOT_SUBMITTED = "未提交"  # a branch on the roster without an accepted form (status, the summary's 未提交名单)
+
+
+# Paper copies (纸质版): the ledger's columns, the stamp's 阶段 in the log, and what `status` says.
+PAPER = "纸质版"
+PAPER_COLUMNS = ("纸质版收到日期", "纸质版份数", "纸质版盖章")
+SEALED = {True: "是", False: "否"}
+PAPER_MISSING = "电子版已交，纸质版未交"
+PAPER_SHORT = "纸质版不合要求"  # fewer copies than the notice asks, or no seal where it asks for one
+PUBLICITY_OVER = "公示期满"  # a 公示 period has ended (nothing is stamped by itself: the office decides)
