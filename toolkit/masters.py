@@ -26,7 +26,7 @@ from toolkit.profile import (
 )
 from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.text import normalize_branch
-from toolkit.vocabulary import LogAction
+from toolkit.vocabulary import PAPER_COLUMNS, LogAction
 
 
 @dataclass
@@ -46,7 +46,7 @@ class InitResult:
 
 def ledger_header(profile: Profile) -> list[str]:
     stage_columns = [s.column for s in profile.stages if s.column not in profile.ledger.columns]
-    return [*profile.ledger.columns, *stage_columns]
+    return [*profile.ledger.columns, *stage_columns, *(PAPER_COLUMNS if profile.paper else ())]
 
 
 def roster_rows(path: Path | None) -> list[dict[str, Any]]:
@@ -89,7 +89,7 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
         result.added_sheets.append(profile.ledger.sheet)
     else:
         ledger = snap.ledger
-        wanted = [s.column for s in profile.stages]
+        wanted = [s.column for s in profile.stages] + list(PAPER_COLUMNS if profile.paper else ())
         if profile.ledger.logo_column:
             wanted.append(profile.ledger.logo_column)
         col = ledger.width
