@@ -117,19 +117,25 @@ def _current(**stamps: str) -> dict[str, str | None]:
 
 def test_transitions() -> None:
     approve, declare = HOSPITAL.stage("党总支审批"), HOSPITAL.stage("申报")
-    assert check_transition(HOSPITAL, approve, "已通过", _current(declare="已提交")) is None
-    assert check_transition(HOSPITAL, approve, "已通过", _current(declare="逾期提交")) is None  # late still arrived
-    assert "须先完成“申报”" in check_transition(HOSPITAL, approve, "已通过", _current())
-    assert "目前是“退回”" in check_transition(HOSPITAL, approve, "已通过", _current(declare="退回"), force=True)
+    build = HOSPITAL.stage("创建")
+    both = {"declare": "已提交", "approve": "已通过"}
+    assert check_transition(HOSPITAL, build, "创建中", _current(**both)) is None
+    assert check_transition(HOSPITAL, build, "创建中", _current(**{**both, "declare": "逾期提交"})) is None  # late still arrived
+    assert "须先完成“申报”" in check_transition(HOSPITAL, build, "创建中", _current(approve="已通过"))
+    assert "须先完成“党总支审批”" in check_transition(HOSPITAL, build, "创建中", _current(declare="已提交"))
+    assert "目前是“退回”" in check_transition(HOSPITAL, build, "创建中", _current(**{**both, "declare": "退回"}),
+                                             force=True)
+    # the 党总支 approves the form before it is sent up: 申报 and 党总支审批 in either order
+    assert check_transition(HOSPITAL, approve, "已通过", _current()) is None
+    assert check_transition(HOSPITAL, declare, "已提交", _current(approve="已通过")) is None
     # backwards within a stage and into an earlier stage
     assert "回退" in check_transition(HOSPITAL, declare, "退回", _current(declare="已提交"))
     assert check_transition(HOSPITAL, declare, "退回", _current(declare="已提交"), force=True) is None
     assert "后续阶段" in check_transition(HOSPITAL, declare, "已提交",
-                                         _current(declare="退回", approve="待审"))
+                                         _current(declare="退回", approve="待审", build="创建中"))
     # forward moves within a stage
     assert check_transition(HOSPITAL, declare, "已提交", _current(declare="退回")) is None
     assert check_transition(HOSPITAL, approve, "已通过", _current(declare="已提交", approve="待审")) is None
-    build = HOSPITAL.stage("创建")
     assert check_transition(HOSPITAL, build, "已完成",
                             _current(declare="已提交", approve="已通过", build="逾期")) is None
 
@@ -137,11 +143,11 @@ def test_transitions() -> None:
 def test_branch_statuses_reads_stamps() -> None:
     values = {"申报状态": "已提交 2024-08-09 张三", "党总支审批状态": None}
     assert branch_statuses(HOSPITAL, values) == {"申报": "已提交", "党总支审批": None, "创建": None,
-                                                 "评选": None, "推广": None}
+                                                 "推荐": None, "评选": None, "推广": None}
 
 
 def test_per_group_constraint() -> None:
-    select = HOSPITAL.stage("评选")
+    select = HOSPITAL.stage("推荐")
     quota = select.constraints[0]
     kinds = HOSPITAL.statuses
     ok = {"甲": "已推荐", "乙": None, "丙": None}

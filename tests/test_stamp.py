@@ -176,27 +176,28 @@ def test_late_submission_is_stamped_late(tmp_path: Path, hospital: Profile) -> N
 # -- refusals ------------------------------------------------------------------------------------------
 
 def test_skipping_a_required_stage_is_refused_and_the_batch_goes_on(tmp_path: Path, hospital: Profile) -> None:
-    master = make_master(tmp_path / "台账.xlsx", hospital, stamps={"心内科党支部": {"申报": "已提交"},
-                                                                  "骨科党支部": {"申报": "退回"}})
-    plan = stamp_file(master, "党总支审批", "已通过", ["心内科", "普外科", "骨科", "不存在党支部"])
+    done = {"申报": "已提交", "党总支审批": "已通过"}
+    master = make_master(tmp_path / "台账.xlsx", hospital, stamps={"心内科党支部": done,
+                                                                  "骨科党支部": {**done, "申报": "退回"}})
+    plan = stamp_file(master, "创建", "创建中", ["心内科", "普外科", "骨科", "不存在党支部"])
     assert plan.stamped == ["心内科党支部"]
     reasons = dict(plan.refused)
     assert "须先完成“申报”阶段（尚未盖章）" in reasons["普外科党支部"]
     assert "目前是“退回”" in reasons["骨科党支部"]
     assert "台账“品牌台账”中没有“不存在党支部”" in reasons["不存在党支部"]
     # --force never skips a stage
-    plan = stamp_file(master, "党总支审批", "已通过", ["普外科"], force=True)
+    plan = stamp_file(master, "创建", "创建中", ["普外科"], force=True)
     assert plan.refused and not plan.stamped
-    assert ledger_cells(master, hospital)["普外科党支部"]["党总支审批状态"] is None
+    assert ledger_cells(master, hospital)["普外科党支部"]["创建状态"] is None
 
 
 def test_going_backwards_needs_force(tmp_path: Path, hospital: Profile) -> None:
     master = make_master(tmp_path / "台账.xlsx", hospital,
-                         stamps={"心内科党支部": {"申报": "已提交", "党总支审批": "已通过"}})
+                         stamps={"心内科党支部": {"申报": "已提交", "党总支审批": "已通过", "创建": "创建中"}})
     plan = stamp_file(master, "党总支审批", "待审", ["心内科"])
-    assert "回退" in plan.refused[0][1] and "--force" in plan.refused[0][1]
+    assert "已进入后续阶段“创建”" in plan.refused[0][1] and "--force" in plan.refused[0][1]
     plan = stamp_file(master, "申报", "退回", ["心内科"])
-    assert "已进入后续阶段“党总支审批”" in plan.refused[0][1]
+    assert "已进入后续阶段“创建”" in plan.refused[0][1]
     assert not plan.changes
     plan = stamp_file(master, "党总支审批", "待审", ["心内科"], force=True)
     assert plan.stamped == ["心内科党支部"]
@@ -225,23 +226,23 @@ def _through_creation(branches: list[tuple[str, str, str, str]]) -> dict[str, di
 
 def test_one_to_two_recommended_per_group(tmp_path: Path, hospital: Profile) -> None:
     master = make_master(tmp_path / "台账.xlsx", hospital, stamps=_through_creation(BRANCHES))
-    plan = stamp_file(master, "评选", "已推荐", ["心内科", "消化内科", "呼吸内科", "普外科"])
+    plan = stamp_file(master, "推荐", "已推荐", ["心内科", "消化内科", "呼吸内科", "普外科"])
     assert plan.stamped == ["心内科党支部", "消化内科党支部", "普外科党支部"]
     assert plan.refused == [("呼吸内科党支部", "党总支“内科党总支”已有 2 个支部为“已推荐”（心内科党支部、消化内科党支部），"
                                                "每个党总支最多 2 个")]
     # 外科: 普外科 recommended, so 骨科 may be 未推荐; 机关's only branch may not
-    plan = stamp_file(master, "评选", "未推荐", ["骨科", "党办"])
+    plan = stamp_file(master, "推荐", "未推荐", ["骨科", "党办"])
     assert plan.stamped == ["骨科党支部"]
     assert plan.refused[0][0] == "党办党支部" and "至少需 1 个“已推荐”" in plan.refused[0][1]
     # un-recommending 普外科 would leave 外科党总支 with none
-    plan = stamp_file(master, "评选", "未推荐", ["普外科"], force=True)
+    plan = stamp_file(master, "推荐", "未推荐", ["普外科"], force=True)
     assert plan.refused and "外科党总支" in plan.refused[0][1]
 
 
 def test_quota_needs_the_group_column(tmp_path: Path, hospital: Profile) -> None:
     rows = [("", "心内科党支部", "王芳", "13800000001")]
     master = make_master(tmp_path / "台账.xlsx", hospital, rows, stamps=_through_creation(rows))
-    plan = stamp_file(master, "评选", "已推荐", None)
+    plan = stamp_file(master, "推荐", "已推荐", None)
     assert "没有填写“心内科党支部”所属的党总支" in plan.refused[0][1]
 
 
@@ -343,12 +344,19 @@ def _sheet_parts(data: bytes, names: list[str]) -> list[str]:
 def test_stamp_command_backs_up_and_reports(tmp_path: Path, hospital: Profile) -> None:
     master = make_master(tmp_path / "台账.xlsx", hospital, stamps={"心内科党支部": {"申报": "已提交"}})
     original = master.read_bytes()
+    result = stamp(master, "推广", "推广中", ["心内科", "普外科"], by="张三", date=DAY,
+                   profile_name="hospital-brand")
+    assert result.to_json()["stamped"] == []
+    assert result.to_json()["refused"][0]["branch"] == "心内科党支部"  # 党总支审批 not stamped yet
+    assert result.backup is None and master.read_bytes() == original
     result = stamp(master, "党总支审批", "已通过", ["心内科", "普外科"], by="张三", date=DAY,
                    profile_name="hospital-brand")
-    assert result.to_json()["stamped"] == ["心内科党支部"]
-    assert result.to_json()["refused"][0]["branch"] == "普外科党支部"
-    assert result.rejected and result.backup is not None and result.backup.read_bytes() == original
+    assert result.to_json()["stamped"] == ["心内科党支部", "普外科党支部"]  # before or after the e-copy
+    assert result.backup is not None and result.backup.read_bytes() == original
     assert ledger_cells(master, hospital)["心内科党支部"]["党总支审批状态"] == "已通过 2024-08-09 张三"
+    result = stamp(master, "创建", "创建中", ["心内科", "普外科"], by="张三", date=DAY, profile_name="hospital-brand")
+    assert result.to_json()["stamped"] == ["心内科党支部"] and result.rejected
+    assert "须先完成“申报”" in result.to_json()["refused"][0]["reason"]
     with pytest.raises(UsageProblem, match="--branch"):
         stamp(master, "申报", "已提交", [], profile_name="hospital-brand")
 

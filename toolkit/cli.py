@@ -290,23 +290,41 @@ def intake(obj: Context, sources: tuple[str, ...], inbox: Path, since, subject: 
 
 @main.command()
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--stage", required=True, help="Stage name, e.g. 党总支审批.")
-@click.option("--status", "status_", required=True, help="Status, e.g. 已通过.")
+@click.option("--stage", help="Stage name, e.g. 党总支审批.")
+@click.option("--status", "status_", help="Status, e.g. 已通过.")
 @click.option("--branch", "branches", multiple=True, help="Branch to stamp (repeatable).")
 @click.option("--all", "all_", is_flag=True, help="Every branch in the ledger.")
 @click.option("--by", "operator", help="Who stamps (default: login name).")
 @click.option("--note", help="A note for the log.")
 @click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Stamp date (default: today).")
 @click.option("--force", is_flag=True, help="Allow going back to an earlier status.")
+@click.option("--quota-reason", help="Leave a group below its quota's minimum, for this reason (logged).")
+@click.option("--paper", is_flag=True, help="Record paper copies received (instead of --stage/--status).")
+@click.option("--copies", type=click.IntRange(min=1), help="With --paper: copies received (default: as the notice asks).")
+@click.option("--sealed/--unsealed", default=None, help="With --paper: sealed or not (default: as the notice asks).")
 @click.pass_obj
-def stamp(obj: Context, master: Path, stage: str, status_: str, branches: tuple[str, ...], all_: bool,
-          operator: str | None, note: str | None, date, force: bool) -> None:
-    """Stamp a stage's status for branches."""
+def stamp(obj: Context, master: Path, stage: str | None, status_: str | None, branches: tuple[str, ...], all_: bool,
+          operator: str | None, note: str | None, date, force: bool, quota_reason: str | None, paper: bool,
+          copies: int | None, sealed: bool | None) -> None:
+    """Stamp a stage's status for branches, or (--paper) record their paper copies."""
     from toolkit.commands.stamp import render_stamp
     from toolkit.commands.stamp import stamp as run_stamp
+    from toolkit.core.errors import UsageProblem
 
-    result = run_stamp(master, stage, status_, branches, all_, by=operator, note=note,
-                       date=date.date() if date else None, force=force)
+    day = date.date() if date else None
+    if paper:
+        from toolkit.commands.paper import stamp_paper
+
+        if stage or status_ or quota_reason:
+            raise UsageProblem("--paper 登记纸质版，不能同时使用 --stage、--status 或 --quota-reason")
+        result = stamp_paper(master, branches, all_, by=operator, date=day, copies=copies, sealed=sealed)
+    elif not (stage and status_):
+        raise UsageProblem("请用 --stage 和 --status 指明要盖的阶段和状态（登记纸质版请用 --paper）")
+    elif copies is not None or sealed is not None:
+        raise UsageProblem("--copies 和 --sealed/--unsealed 只能与 --paper 一起使用")
+    else:
+        result = run_stamp(master, stage, status_, branches, all_, by=operator, note=note, date=day, force=force,
+                           quota_reason=quota_reason)
     obj.emit(result.to_json()) if obj.as_json else obj.say(render_stamp(result))
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
 

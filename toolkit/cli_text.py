@@ -44,7 +44,8 @@ HELP = {
     "Only mail received on or after this day.": "只收这一天及以后收到的邮件。",
     "Only mail whose subject contains this text.": "只收主题中含有这段文字的邮件。",
     "IMAP: move handled mail to this folder.": "IMAP：处理完的邮件移到这个文件夹。",
-    "Stamp a stage's status for branches.": "为支部盖某一阶段的状态章（如 党总支审批：已通过）。",
+    "Stamp a stage's status for branches, or (--paper) record their paper copies.":
+        "为支部盖某一阶段的状态章（如 党总支审批：已通过），或用 --paper 登记收到的纸质版。",
     "Stage name, e.g. 党总支审批.": "阶段名称，如 党总支审批。",
     "Status, e.g. 已通过.": "状态，如 已通过。",
     "Branch to stamp (repeatable).": "要盖章的支部（可写多次）。",
@@ -53,6 +54,11 @@ HELP = {
     "A note for the log.": "记入“操作记录”的备注。",
     "Stamp date (default: today).": "盖章日期（默认：今天）。",
     "Allow going back to an earlier status.": "允许退回到更早的状态。",
+    "Leave a group below its quota's minimum, for this reason (logged).":
+        "确需让某党总支低于名额下限时，写明理由（记入“操作记录”）。",
+    "Record paper copies received (instead of --stage/--status).": "登记收到的纸质版（不与 --stage/--status 同用）。",
+    "With --paper: copies received (default: as the notice asks).": "与 --paper 同用：收到的份数（默认：按通知要求）。",
+    "With --paper: sealed or not (default: as the notice asks).": "与 --paper 同用：是否盖章（默认：按通知要求）。",
     "Progress per 党总支 and stage: submitted, passed, returned, late, missing.":
         "查看进度：各党总支、各阶段的已交、通过、退回、逾期、未交。",
     "Count as of this day (default: today).": "按这一天统计（默认：今天）。",
@@ -75,7 +81,8 @@ EXAMPLES = {
     "merge": ["brandkit merge 品牌台账.xlsx 收件箱/ --dry-run", "brandkit merge 品牌台账.xlsx 收件箱/ --by 王干事"],
     "intake": ["brandkit intake 邮件导出/ -o 收件箱/",
                "brandkit intake imaps://dangban@163.com/INBOX -o 收件箱/ --move-to 已处理"],
-    "stamp": ["brandkit stamp 品牌台账.xlsx --stage 党总支审批 --status 已通过 --branch 护理部党支部 --by 张三"],
+    "stamp": ["brandkit stamp 品牌台账.xlsx --stage 党总支审批 --status 已通过 --branch 护理部党支部 --by 张三",
+              "brandkit stamp 品牌台账.xlsx --paper --branch 护理部党支部 --date 2024-08-09 --copies 1"],
     "status": ["brandkit status 品牌台账.xlsx", "brandkit --json status 品牌台账.xlsx --date 2024-08-15"],
     "summary": ["brandkit summary 品牌台账.xlsx -o 汇总.xlsx --png 图表/"],
     "undo": ["brandkit undo 品牌台账.xlsx"],

@@ -18,6 +18,7 @@ from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import Ledger, LedgerRow, MasterSnapshot
 from toolkit.core.stages import (
+    below_min,
     branch_statuses,
     check_constraint,
     check_transition,
@@ -44,18 +45,19 @@ class StampPlan:
 
 def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequence[str] | None, *,
                 by: str, date: dt.date, note: str | None = None, force: bool = False,
-                now: dt.datetime | None = None) -> StampPlan:
+                quota_reason: str | None = None, now: dt.datetime | None = None) -> StampPlan:
     """Plan stamping `status` on `stage` for `branches` (None: every branch in the ledger).
 
     Branches are taken in the order given; a per-党总支 quota is filled first come, first served.
     A branch that already holds the status is left alone unless `force` (then re-stamped).
+    `quota_reason` lets a stamp leave a 党总支 below a quota's minimum; the reason goes into the log.
     """
     profile = snap.profile
     target = resolve_stage(profile, stage, status)
     ledger = snap.ledger
     if ledger is None:
         raise UsageProblem(f"台账 {snap.path.name} 中找不到“{profile.ledger.sheet}”工作表（含“{profile.key}”列的表头）")
-    rows = _requested_rows(ledger, branches)
+    rows = requested_rows(ledger, branches)
     state = {row.branch: branch_statuses(profile, row.values) for row in ledger.rows}
     group_of = {row.branch: snap.groups.get(row.branch) for row in ledger.rows}
     members: dict[str | None, list[str]] = {}
@@ -69,20 +71,22 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     col = ledger.columns.get(target.column)
     entries: list[LogEntry] = []
     now = now or dt.datetime.now().replace(microsecond=0)
+    quota_reason = (quota_reason or "").strip() or None
     for name, row in rows:
         if row is None:
-            plan.refused.append((name, _unknown_branch(name, snap)))
+            plan.refused.append((name, unknown_branch(name, snap)))
             continue
         current = state[row.branch]
         reason = check_transition(profile, target, new_status, current, force)
+        group = group_of[row.branch]
+        after = {b: (new_status if b == row.branch else state[b][target.name])
+                 for b in (members[group] if group is not None else [])}
         if reason is None and target.constraints:
-            group = group_of[row.branch]
-            after = {b: (new_status if b == row.branch else state[b][target.name])
-                     for b in (members[group] if group is not None else [])}
             category = snap.categories.get(row.branch)
             reason = next((r for c in target.constraints
                            if (r := check_constraint(c, target, new_status, row.branch, group, after,
-                                                     _category(c, row, category), profile.statuses))), None)
+                                                     _category(c, row, category), profile.statuses,
+                                                     allow_below_min=quota_reason is not None))), None)
         if reason:
             plan.refused.append((row.branch, reason))
             continue
@@ -98,13 +102,19 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
                                              fill=status_fill(profile.statuses, new_status)))
         old = row.values.get(target.column)
         entries.append(LogEntry(now, by, LogAction.STAMPED, row.branch, target.name, "" if old is None else str(old), text))
+        for c in target.constraints:
+            if c.kind == "per_group" and quota_reason and below_min(c, after):
+                chosen = sum(s == c.status for s in after.values())
+                exception = f"党总支“{group}”有 {chosen} 个“{c.status}”，少于每个党总支至少 {c.min} 个。理由：{quota_reason}"
+                entries.append(LogEntry(now, by, LogAction.QUOTA_EXCEPTION, row.branch, target.name, "", exception))
+                plan.notes.append(exception)
         current[target.name] = new_status
         plan.stamped.append(row.branch)
     append_log(plan.changes, profile.ledger.log_sheet, snap.log_rows, entries)
     return plan
 
 
-def _requested_rows(ledger: Ledger, branches: Sequence[str] | None) -> list[tuple[str, LedgerRow | None]]:
+def requested_rows(ledger: Ledger, branches: Sequence[str] | None) -> list[tuple[str, LedgerRow | None]]:
     if branches is None:
         return [(row.branch, row) for row in ledger.rows]
     index = ledger.by_branch()
@@ -124,7 +134,7 @@ def _category(c: Any, row: LedgerRow, roster_category: str | None) -> str | None
     return str(value).strip() if value not in (None, "") else None
 
 
-def _unknown_branch(name: str, snap: MasterSnapshot) -> str:
+def unknown_branch(name: str, snap: MasterSnapshot) -> str:
     from toolkit.validation.rules import suggest_branches
 
     close = suggest_branches(name, [r.branch for r in snap.ledger.rows] if snap.ledger else [])
@@ -152,7 +162,7 @@ class StampResult:
 
 def stamp(master: Path, stage: str, status: str, branches: Sequence[str] = (), all_: bool = False, *,
           by: str | None = None, note: str | None = None, date: dt.date | None = None, force: bool = False,
-          profile_name: str | None = None) -> StampResult:
+          quota_reason: str | None = None, profile_name: str | None = None) -> StampResult:
     """`brandkit stamp`: plan on the master as it is under the transaction's lock, then apply (backup,
     atomic replace) before the lock is let go."""
     from toolkit.files.transaction import update
@@ -163,7 +173,7 @@ def stamp(master: Path, stage: str, status: str, branches: Sequence[str] = (), a
 
     def plan(snap: MasterSnapshot) -> StampPlan:
         return plan_stamps(snap, stage, status, None if all_ else list(branches), by=by, note=note, date=date,
-                           force=force)
+                           force=force, quota_reason=quota_reason)
 
     planned, backup = update(master, plan, lambda p: p.changes, profile_name=profile_name)
     return StampResult(master, backup, planned)

@@ -21,20 +21,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.commands.paper import paper_followups, paper_lines
 from toolkit.core.deliverables import Owed, owed
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import must_join, must_join_categories
 from toolkit.core.stages import (
     CalendarRangeError,
+    Publicity,
     branch_statuses,
     current_stages,
     days_late,
+    publicities,
     stage_due,
     stamp_note,
 )
 from toolkit.core.text import normalize_branch, normalize_choice
-from toolkit.core.vocabulary import KIND_ZH, NOT_SUBMITTED, LogAction, Receipt
+from toolkit.core.vocabulary import KIND_ZH, NOT_SUBMITTED, PUBLICITY_OVER, LogAction, Receipt
 
 UNGROUPED = "（未填党总支）"
 MUST_JOIN_MARK = "【必须参与】"
@@ -103,6 +106,8 @@ class Progress:
     stage: Stage | None = None  # the submission stage
     current: list[Stage] = field(default_factory=list)  # the stages under way today (本阶段要求)
     owed: list[Owed] = field(default_factory=list)  # deliverables branches in the ledger still owe
+    paper: list[tuple[BranchRecord, str]] = field(default_factory=list)  # paper copies to chase (toolkit.commands.paper)
+    publicity: list[Publicity] = field(default_factory=list)  # 公示 under way or ended
 
     @property
     def missing(self) -> list[BranchRecord]:
@@ -186,9 +191,15 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
         stages.append(StageProgress(stage, due, (due - today).days if due else None, by_kind))
     overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
+    try:
+        public = publicities(profile, {r.branch: r.values for r in records}, today)
+    except CalendarRangeError as exc:
+        public = []
+        warnings.append(f"公示期满日期无法计算：{exc}")
     return Progress(profile, today, records, groups, total, stages, issues, warnings,
                     profile.submission_stage if profile.stages else None, current_stages(profile, today),
-                    owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today))
+                    owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today),
+                    paper_followups(profile, records), public)
 
 
 def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
@@ -340,6 +351,13 @@ def render_status(p: Progress) -> str:
     if p.owed:
         lines += ["", f"待交材料 {len(p.owed)} 项："]
         lines += [f"  {o.group}  {o.branch}  {o.deliverable}（{o.stage}）：{o.state}" for o in p.owed]
+
+    if p.publicity:
+        lines += ["", *(f"{x.branch}（{x.stage}）{x.start} 起公示，" + (f"{PUBLICITY_OVER}（{x.end}），请盖章确定结果"
+                                                                    if x.over else f"至 {x.end} 止")
+                        for x in p.publicity)]
+    if p.paper:
+        lines += ["", *paper_lines(p.paper)]
     if p.issues:
         lines += ["", f"待处理问题 {len(p.issues)} 条（详见 brandkit summary 的“问题汇总”）"]
     lines += [f"注意：{w}" for w in p.warnings]
@@ -361,6 +379,9 @@ def status_json(p: Progress) -> dict[str, Any]:
         "owed": [{"deliverable": o.deliverable, "stage": o.stage, "branch": o.branch, "group": o.group,
                   "state": o.state} for o in p.owed],
         "late": [r.branch for r in p.missing if r.days_late],
+        "paper": [{"branch": r.branch, "group": r.group, "problem": why} for r, why in p.paper],
+        "publicity": [{"branch": x.branch, "stage": x.stage, "start": x.start.isoformat(), "end": x.end.isoformat(),
+                       "over": x.over} for x in p.publicity],
         "missing_details": [{"branch": r.branch, "group": r.group, "category": r.category, "must_join": r.must_join,
                              "status": r.statuses.get(p.stage.name) if p.stage else None, "days_late": r.days_late,
                              "contact": contact(r)[0] or None, "phone": contact(r)[1] or None}

@@ -24,12 +24,12 @@ from toolkit.core.profile import (
 )
 from toolkit.core.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.core.text import normalize_branch
-from toolkit.core.vocabulary import LogAction
+from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
 
 
 def ledger_header(profile: Profile) -> list[str]:
     stage_columns = [s.column for s in profile.stages if s.column not in profile.ledger.columns]
-    return [*profile.ledger.columns, *stage_columns]
+    return [*profile.ledger.columns, *stage_columns, *(PAPER_COLUMNS if profile.paper else ())]
 
 
 def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: str,
@@ -53,7 +53,7 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
         result.added_sheets.append(profile.ledger.sheet)
     else:
         ledger = snap.ledger
-        wanted = [s.column for s in profile.stages]
+        wanted = [s.column for s in profile.stages] + list(PAPER_COLUMNS if profile.paper else ())
         if profile.ledger.logo_column:
             wanted.append(profile.ledger.logo_column)
         col = ledger.width

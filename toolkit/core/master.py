@@ -32,7 +32,7 @@ from toolkit.core.roster import (
     roster_header,
 )
 from toolkit.core.text import normalize_branch, normalize_label
-from toolkit.core.vocabulary import LogAction
+from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
 
 PROFILE_LABEL = "活动方案"
 SUBMITTED_AT, SOURCE_FILE, REPLACED_AT = "提交时间", "来源文件", "替换时间"
@@ -174,6 +174,7 @@ def canonical_columns(profile: Profile) -> dict[str, str]:
     parts = [part for f in profile.fields for part in f.parts]
     names = list(profile.ledger.columns) + [s.column for s in profile.stages] + parts
     names += [d.column for d in profile.deliverables]
+    names += list(PAPER_COLUMNS) if profile.paper else []
     for name in names:
         lookup.setdefault(normalize_label(name), name)
     for name, aliases in profile.ledger.aliases.items():

@@ -19,7 +19,7 @@ from toolkit.core.master import SOURCE_FILE, SUBMITTED_AT, Ledger, LedgerRow, Ma
 from toolkit.core.model import CHINA_TZ, ROW_HEIGHT_PT, Checked, Logo, Submission, oldest_first, parse_instant
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import CATEGORY_LABELS
-from toolkit.core.stages import stamp_text, status_fill
+from toolkit.core.stages import merge_receipt, parse_stamp, stamp_text, status_fill
 from toolkit.core.text import normalize_branch, normalize_label
 from toolkit.core.vocabulary import LogAction, Outcome, Receipt
 
@@ -164,6 +164,7 @@ class Decision:
     existing: LedgerRow | None
     reasons: tuple[str, ...] = ()
     record: bool = False  # a superseded or returned copy the log does not name yet
+    receipt: str | None = None  # merged: what its stage's cell becomes (None: left as it is)
 
 
 def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool,
@@ -203,7 +204,12 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
                 action = Outcome.UNCHANGED
             else:
                 action = Outcome.ADDED if existing is None else Outcome.UPDATED
-        out.append(Decision(item, branch, action, received, existing, tuple(reasons), record))
+        receipt = None
+        if action in (Outcome.ADDED, Outcome.UPDATED):
+            stage = profile.submission_stage
+            current = parse_stamp(existing.values.get(stage.column)) if existing else None
+            receipt = merge_receipt(profile.statuses, stage, current, received.astimezone(CHINA_TZ).date())
+        out.append(Decision(item, branch, action, received, existing, tuple(reasons), record, receipt))
     return out
 
 
@@ -278,11 +284,11 @@ class _MergeWriter:
             writes = diffs + [(k, None, values[k]) for k in (SUBMITTED_AT, SOURCE_FILE) if k in values]
         for name, _before, after in writes:
             self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(name), after))
-        day = d.received.astimezone(CHINA_TZ).date()
-        status = Receipt.LATE if self.stage.due and day > self.stage.due else Receipt.SUBMITTED
-        self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(self.stage.column),
-                                             stamp_text(status, day, self.operator),
-                                             fill=status_fill(profile.statuses, status)))
+        if d.receipt is not None:
+            self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(self.stage.column),
+                                                 stamp_text(d.receipt, d.received.astimezone(CHINA_TZ).date(),
+                                                            self.operator),
+                                                 fill=status_fill(profile.statuses, d.receipt)))
         logo = d.item.logo
         if logo is not None and profile.ledger.logo_column:
             self.logos[d.branch] = logo
@@ -294,7 +300,8 @@ class _MergeWriter:
         outcome = BranchOutcome(d.branch, d.action, path, diffs)
         self.entry(LogAction.ADDED if d.action == Outcome.ADDED else LogAction.UPDATED, d,
                    old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
-                   new="；".join(f"{k}：{a}" for k, _, a in diffs), stage=f"{self.stage.name}：{status}")
+                   new="；".join(f"{k}：{a}" for k, _, a in diffs),
+                   stage=f"{self.stage.name}：{d.receipt}" if d.receipt else self.stage.name)
         for t in self.tables.plan(d.branch, c.submission):  # one log row per table whose items were replaced
             outcome.changes.append((t.table, f"{t.before} 项" if t.before else None, f"{t.after} 项"))
             self.entry(LogAction.UPDATED if t.before else LogAction.ADDED, d,

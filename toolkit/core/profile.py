@@ -119,6 +119,9 @@ class Stage:
     due: dt.date | None = None
     workdays: int | None = None  # e.g. 公示 5 个工作日
     count_start_day: bool = False
+    # The status whose stamp opens a 公示 of `workdays` working days (公示中): it ends that many working
+    # days after the stamp's date; `status` says 公示期满 then, and the office stamps the outcome.
+    publicity: str | None = None
     constraints: tuple[Constraint, ...] = ()
     note: str | None = None
 
@@ -149,12 +152,27 @@ class StatusKinds:
     pending: tuple[str, ...] = ()
     returned: tuple[str, ...] = ()
     late: tuple[str, ...] = ()
+    # Statuses that record something arriving from a branch (已提交): only these become the stage's late
+    # status when stamped after its due date. Every other status is a decision (审核通过, 已推荐, 优秀),
+    # kept as stamped whatever the date.
+    receipts: tuple[str, ...] = (Receipt.SUBMITTED,)
 
     def kind_of(self, status: str) -> str | None:
         for kind in ("passed", "pending", "returned", "late"):
             if status in getattr(self, kind):
                 return kind
         return None
+
+
+@dataclass(frozen=True)
+class PaperSpec:
+    """The paper copies a notice asks for (纸质版一式五份、盖章): `stamp --paper` records their arrival."""
+
+    copies: int = 1
+    sealed: bool = False
+    # The notice asks for the paper form only: forms are typed in (or scanned) by the office, a branch
+    # has submitted when its paper is in, and no e-copy is chased.
+    only: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,7 @@ class Profile:
     form_rows: tuple[tuple[str, ...], ...] = ()
     # What each stage must receive after the form (reports, photos, news links): toolkit.core.deliverables.
     deliverables: tuple[DeliverableSpec, ...] = ()
+    paper: PaperSpec | None = None  # None: the notice asks for no paper copies
     # The TOML text the profile was read from ("" when built from data): what a master stores. Not a key.
     text: str = field(default="", repr=False, compare=False, metadata={"internal": True})
 
@@ -305,11 +324,12 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "") 
     ledger_spec = _take({**ledger, "aliases": aliases}, LedgerSpec, f"{where}: ledger", {"columns": tuple})
     stages = tuple(_parse_stage(s, f"{where}: stages[{i}]") for i, s in enumerate(stages_raw))
     statuses = _take(data.pop("statuses", {}), StatusKinds, f"{where}: statuses",
-                     {k: tuple for k in ("passed", "pending", "returned", "late")})
+                     {k: tuple for k in ("passed", "pending", "returned", "late", "receipts")})
+    paper = _take(data.pop("paper"), PaperSpec, f"{where}: paper") if "paper" in data else None
     similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})
     data["deliverables"] = parse_deliverables(data.pop("deliverables", []), where)
     profile = _take({**data, "fields": fields, "tables": tables, "ledger": ledger_spec, "stages": stages,
-                     "statuses": statuses, "similarity": similarity}, Profile, where,
+                     "statuses": statuses, "similarity": similarity, "paper": paper}, Profile, where,
                     {"notes": tuple, "confirm_rules": tuple, "form_rows": lambda rows: tuple(map(tuple, rows))})
     _check_references(profile, where)
     return dataclasses.replace(profile, text=text)
@@ -326,6 +346,11 @@ def _check_references(p: Profile, where: str) -> None:
         for r in s.requires:
             if r not in stage_names[: stage_names.index(s.name)]:
                 raise ProfileError(f"{where}: stages[{s.name}].requires 引用了未在其前定义的阶段 {r!r}")
+        if s.publicity is not None and (s.publicity not in s.statuses or not s.workdays):
+            raise ProfileError(f"{where}: stages[{s.name}].publicity 须是该阶段的状态之一，并用 workdays 写明公示几个工作日")
+    for r in p.statuses.receipts:
+        if p.statuses.kind_of(r) not in (None, "passed"):
+            raise ProfileError(f"{where}: statuses.receipts 中的 {r!r} 是收到材料的状态，应列在 statuses.passed 中")
     for name in p.similarity.fields:
         if name not in names:
             raise ProfileError(f"{where}: similarity.fields 中的 {name!r} 不是已定义的字段")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from toolkit.core.errors import UsageProblem
 from toolkit.core.profile import Constraint, Profile, Stage, StatusKinds
 from toolkit.core.text import normalize_choice
+from toolkit.core.vocabulary import Receipt
 
 KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFC7CE"}
 NEUTRAL_FILL = "F2F2F2"  # a status with no kind (e.g. 未推荐): overwrite the previous colour, stay quiet
@@ -44,6 +46,15 @@ def parse_stamp(value: Any) -> str | None:
     if not text:
         return None
     return text.split()[0].split("（")[0]
+
+
+def stamp_date(value: Any) -> dt.date | None:
+    """The date of a stamp cell ('公示中 2027-11-12 张三' -> 2027-11-12); None when it carries none."""
+    words = str(value or "").split("（")[0].split()
+    try:
+        return dt.date.fromisoformat(words[1]) if len(words) > 1 else None
+    except ValueError:
+        return None
 
 
 def stamp_note(value: Any) -> str:
@@ -166,12 +177,63 @@ def days_late(stage: Stage, when: dt.date) -> int:
 
 
 def late_variant(kinds: StatusKinds, stage: Stage, status: str, when: dt.date) -> str:
-    """A passed-kind status stamped after the due date becomes the stage's late status (已提交 -> 逾期提交);
-    unchanged when on time, when the stage has no late status, or for other kinds."""
-    if kinds.kind_of(status) != "passed" or not days_late(stage, when):
+    """A receipt (`StatusKinds.receipts`: 已提交) stamped after the due date becomes the stage's late status
+    (逾期提交); unchanged when on time, when the stage has no late status, and always for a decision
+    (审核通过, 已推荐): a decision is kept as stamped whatever the date."""
+    if status not in kinds.receipts or kinds.kind_of(status) != "passed" or not days_late(stage, when):
         return status
     late = [s for s in stage.statuses if kinds.kind_of(s) == "late"]
     return late[0] if late else status
+
+
+def merge_receipt(kinds: StatusKinds, stage: Stage, current: str | None, day: dt.date) -> str | None:
+    """What a merge stamps on the form's stage for a copy received on `day` when the branch's cell there
+    holds `current`; None leaves the cell as it is.
+
+    A first copy (nothing stamped, 退回, or a word the stage does not know) is 已提交, or the late receipt
+    after the due date. A copy replacing one already received leaves that receipt as stamped: the first
+    copy settled the lateness, a revision is never late. A copy after a decision (审核通过, 待审核) is the
+    branch's 定稿: stamped so where the stage knows 定稿, else the decision stays."""
+    if current is None or current not in stage.statuses or kinds.kind_of(current) == "returned":
+        return late_variant(kinds, stage, Receipt.SUBMITTED, day)
+    if current in kinds.receipts or kinds.kind_of(current) == "late" or Receipt.FINAL not in stage.statuses:
+        return None
+    return Receipt.FINAL
+
+
+def publicity_end(stage: Stage, stamped: dt.date) -> dt.date:
+    """The last day of the 公示 opened by stamping `stage.publicity` on `stamped`: `stage.workdays`
+    working days later (the stamp's own day counted only with `count_start_day`)."""
+    if not stage.workdays:
+        raise ValueError(f"stage {stage.name!r} has no workdays")
+    return add_workdays(stamped, stage.workdays, stage.count_start_day)
+
+
+@dataclass(frozen=True)
+class Publicity:
+    """A branch's 公示 on a stage: stamped `start`, ending `end` (`over` once that day has passed)."""
+
+    branch: str
+    stage: str
+    start: dt.date
+    end: dt.date
+    over: bool
+
+
+def publicities(profile: Profile, rows: Mapping[str, Mapping[str, Any]], today: dt.date) -> list[Publicity]:
+    """Every 公示 under way or ended on `today`: branches (branch -> ledger values) whose cell on a stage
+    with `publicity` still holds that status. Nothing is stamped by itself: the office decides the end."""
+    out = []
+    for stage in profile.stages:
+        if stage.publicity is None:
+            continue
+        for branch, values in rows.items():
+            cell = values.get(stage.column)
+            start = stamp_date(cell)
+            if parse_stamp(cell) == stage.publicity and start is not None:
+                end = publicity_end(stage, start)
+                out.append(Publicity(branch, stage.name, start, end, today > end))
+    return out
 
 
 # -- transitions -----------------------------------------------------------------------------------
@@ -200,8 +262,7 @@ def check_transition(profile: Profile, stage: Stage, status: str, current: Mappi
             return f"须先完成“{name}”阶段（{shown}），不能跳过"
     if force:
         return None
-    names = [s.name for s in profile.stages]
-    later = [n for n in names[names.index(stage.name) + 1:] if current.get(n)]
+    later = [n for n in dependents(profile, stage) if current.get(n)]
     if later:
         return (f"已进入后续阶段“{later[-1]}”（{current[later[-1]]}），回改“{stage.name}”需加 --force")
     old = current.get(stage.name)
@@ -210,15 +271,33 @@ def check_transition(profile: Profile, stage: Stage, status: str, current: Mappi
     return None
 
 
+def dependents(profile: Profile, stage: Stage) -> list[str]:
+    """The stages that need `stage` done first, directly or through others (`requires`): stamping
+    `stage` again once one of them is stamped goes back. Stages the notice runs side by side (000: 申报
+    and 党总支审批, in either order) do not depend on each other."""
+    out: list[str] = []
+    for s in profile.stages:  # `requires` names earlier stages only, so one pass finds them all
+        if stage.name in s.requires or any(r in out for r in s.requires):
+            out.append(s.name)
+    return out
+
+
+def below_min(c: Constraint, group_after: Mapping[str, str | None]) -> bool:
+    """A per-group quota's minimum is unmet: every branch of the group is decided, too few `c.status`."""
+    chosen = [b for b, s in group_after.items() if s == c.status]
+    return c.min is not None and all(group_after.values()) and len(chosen) < c.min
+
+
 def check_constraint(c: Constraint, stage: Stage, status: str, branch: str, group: str | None,
                      group_after: Mapping[str, str | None], category: str | None,
-                     kinds: StatusKinds) -> str | None:
+                     kinds: StatusKinds, allow_below_min: bool = False) -> str | None:
     """Why one constraint refuses the stamp; None when it holds.
 
     `group_after`: every branch of the same 党总支 -> its status on this stage once this stamp is made.
     per_group: the count of `c.status` in the group stays <= max, and a group whose branches are all
-    decided keeps >= min. must_join: branches of the listed categories (类别) must take part, so they
-    cannot be stamped `c.status` (when given) or a status with no kind (未推荐, 放弃 …).
+    decided keeps >= min (unless `allow_below_min`: the officer gave a reason). must_join: branches of
+    the listed categories (类别) must take part, so they cannot be stamped `c.status` (when given) or a
+    status with no kind (未推荐, 放弃 …).
     """
     if c.kind == "per_group":
         if group is None:
@@ -228,10 +307,9 @@ def check_constraint(c: Constraint, stage: Stage, status: str, branch: str, grou
             others = "、".join(b for b in chosen if b != branch)
             return (f"党总支“{group}”已有 {len(chosen) - 1} 个支部为“{c.status}”（{others}），"
                     f"每个党总支最多 {c.max} 个")
-        undecided = [b for b, s in group_after.items() if not s]
-        if c.min is not None and not undecided and len(chosen) < c.min:
+        if below_min(c, group_after) and not allow_below_min:
             return (f"党总支“{group}”的支部将全部定为非“{c.status}”，每个党总支至少需 {c.min} 个"
-                    f"“{c.status}”")
+                    f"“{c.status}”；确需如此，请加 --quota-reason 写明理由（记入操作记录）")
         return None
     if c.kind == "must_join":
         refused = status == c.status if c.status else kinds.kind_of(status) is None

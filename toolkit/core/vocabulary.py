@@ -47,7 +47,7 @@ class LogAction(StrEnum):
     SUPERSEDED = "旧版本"
     STAMPED = "盖章"
     DELIVERED = "交材料"  # a deliverable (report, photos, links) received and marked
-
+    QUOTA_EXCEPTION = "名额例外"  # a per-党总支 minimum left unmet on purpose, with the officer's reason
 
 
 class Receipt(StrEnum):
@@ -56,6 +56,7 @@ class Receipt(StrEnum):
     SUBMITTED = "已提交"
     LATE = "逾期提交"
     RETURNED = "退回"
+    FINAL = "定稿"  # a form replacing one already received or decided on (never late)
 
 
 # Progress kinds a profile sorts its statuses into, as status and the summary show them.
@@ -73,3 +74,11 @@ class Mark(StrEnum):
 
 NOT_HANDED_IN = "未交"  # a deliverable's blank cell, as status and the summary list what a branch owes
 MARK_KINDS = {Mark.DONE: "passed", Mark.MISSING: "pending", Mark.FAILED: "returned"}  # the cell's colour
+
+# Paper copies (纸质版): the ledger's columns, the stamp's 阶段 in the log, and what `status` says.
+PAPER = "纸质版"
+PAPER_COLUMNS = ("纸质版收到日期", "纸质版份数", "纸质版盖章")
+SEALED = {True: "是", False: "否"}
+PAPER_MISSING = "电子版已交，纸质版未交"
+PAPER_SHORT = "纸质版不合要求"  # fewer copies than the notice asks, or no seal where it asks for one
+PUBLICITY_OVER = "公示期满"  # a 公示 period has ended (nothing is stamped by itself: the office decides)
