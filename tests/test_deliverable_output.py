@@ -68,16 +68,20 @@ def test_validate_returns_a_report_like_a_forms(tmp_path: Path, cli) -> None:  #
 
 
 def test_validate_counts_a_folders_photos_together_and_reads_forms_as_forms(tmp_path: Path, cli) -> None:  # noqa: ANN001
-    """Loose photos are one set (two of 3–5, one too small); a form beside them is still a form."""
+    """Loose photos are one set (two of 3–5, one too small); a text file of links is 新闻稿件; a form beside
+    them is still a form."""
     folder = tmp_path / "材料"
     folder.mkdir()
     (folder / "照片1.jpg").write_bytes(photo(1))
     (folder / "照片2.jpg").write_bytes(photo(2, (640, 480)))
     (folder / "申报表.xlsx").write_bytes(_form(tmp_path, 0))
+    (folder / "新闻.txt").write_text("https://news.example.edu.cn/1\n", encoding="utf-8")
     docs = {Path(d["path"]).name: d for d in json.loads(cli("--json", "validate", folder, "--profile", PROFILE).stdout)["files"]}
     assert docs["申报表.xlsx"]["status"] == "ok" and "deliverables" not in docs["申报表.xlsx"]
     assert [f["rule"] for f in docs["照片1.jpg"]["findings"]] == ["photo_count"]  # its own size is fine
     assert [f["rule"] for f in docs["照片2.jpg"]["findings"]] == ["photo_count", "photo_size"]
+    assert docs["新闻.txt"]["deliverables"] == ["新闻稿件"]  # a list of links, not a 成果报告
+    assert [f["rule"] for f in docs["新闻.txt"]["findings"]] == ["link_count"]
 
 
 def test_merge_says_which_marks_it_made(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
