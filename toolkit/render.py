@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.display import one_line
-from toolkit.core.vocabulary import OUTCOME_ZH, VERDICT_ZH
+from toolkit.core.vocabulary import OUTCOME_ZH, VERDICT_ZH, Mark
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
     from toolkit.commands.validate import ValidationResult
     from toolkit.core.adoption import InitResult
+    from toolkit.core.plan_deliverables import DeliverableOutcome
     from toolkit.mail import IntakeReport
 
 Say = Callable[..., None]  # say(text, problem=False): problem lines are the ones `-q` still prints
@@ -44,14 +45,15 @@ def progress_callback(label: str) -> Callable[[int, int], None]:
 
 
 def render_validation(result: ValidationResult, say: Say) -> None:
-    counts = {k: 0 for k in VERDICT_ZH}
+    counts: dict[bool, dict[str, int]] = {False: {k: 0 for k in VERDICT_ZH}, True: {k: 0 for k in VERDICT_ZH}}
     for n, c in enumerate(result.checked):
         sub = c.submission
-        counts[c.status] += 1
+        counts[n in result.materials][c.status] += 1
         bad = c.status in ("error", "unreadable")
         where = one_line(Path(sub.provenance.path).name + (f"［{sub.provenance.sheet}］" if sub.provenance.sheet else ""))
         branch = f"  {one_line(c.branch)}" if c.branch else ""
-        say(f"{VERDICT_ZH[c.status]}  {where}{branch}", problem=bad)
+        what = f"  〔{'、'.join(result.materials[n])}〕" if result.materials.get(n) else ""
+        say(f"{VERDICT_ZH[c.status]}  {where}{branch}{what}", problem=bad)
         for f in c.findings:
             cell = f"{f.cell}  " if f.cell else ""
             say(f"    {SEVERITY_ZH[f.severity]}  {cell}{f.message}", problem=f.severity == "error")
@@ -61,8 +63,12 @@ def render_validation(result: ValidationResult, say: Say) -> None:
             say(f"    校验结果：{result.report_paths[n]}", problem=bad)
         elif n in result.report_errors:
             say(f"    未能生成校验结果：{result.report_errors[n]}", problem=True)
-    summary = "，".join(f"{VERDICT_ZH[k]} {v} 份" for k, v in counts.items() if v)
-    say(f"\n共 {len(result.checked)} 份申报表：{summary}。")
+    totals = [f"共 {sum(got.values())} 份{what}：" + "，".join(f"{VERDICT_ZH[k]} {v} 份" for k, v in got.items() if v)
+              + "。" for what, got in (("申报表", counts[False]), ("材料", counts[True])) if any(got.values())]
+    say("\n" + "\n".join(totals))
+    if result.deliverables:
+        say("\n各支部材料（合并时将这样记入台账）：")
+        render_deliverables(result.deliverables, say)
     if result.report_errors:
         files = dict.fromkeys(Path(result.checked[n].submission.provenance.path).name for n in result.report_errors)
         say(f"有 {len(files)} 个文件未能生成校验结果：{'、'.join(map(one_line, files))}（原因见上）", problem=True)
@@ -105,9 +111,31 @@ def render_merge(result: MergeResult, say: Say) -> None:
     if result.missing_originals:
         say(f"未能保存标识原图：{'、'.join(result.missing_originals)}（标识已放入台账；原图请从其申报表中另存，"
             f"或检查 {result.master.stem}_标识 文件夹所在磁盘的空间与权限）", problem=True)
+    marks = result.deliverables
+    if marks.outcomes or marks.unmatched:
+        shown = [o for o in marks.outcomes if o.written or o.notes]  # notes: why a mark was not written
+        kept = len(marks.outcomes) - len(shown)
+        say(f"\n材料：记入台账 {sum(o.written for o in shown)} 项"
+            + (f"（另有 {kept} 项台账中已有记录，未改动）" if kept else "") + "。")
+        render_deliverables(shown, say)
+        if marks.unmatched:
+            say(f"未找到所属支部的文件：{'、'.join(map(one_line, marks.unmatched))}（未记入台账；请在文件名中写明支部名称，"
+                "或由该支部的邮箱发送）", problem=True)
     if any(o.action == "held" for o in result.outcomes):
         say("有需确认的警告（如内容雷同、品牌重名）的申报表暂缓合并；核对后可加 --accept-warnings 合并。",
             problem=True)
+
+
+def render_deliverables(outcomes: list[DeliverableOutcome], say: Say) -> None:
+    """Each branch's deliverable: 已交, 不合格 with its reasons, or 缺; the files and any notes."""
+    for o in outcomes:
+        bad = o.mark != Mark.DONE
+        files = f"  ← {'、'.join(map(one_line, o.files))}" if o.files else ""
+        say(f"  {one_line(o.branch) if o.branch else '（未识别支部）'}  {o.name}：{o.mark}{files}", problem=bad)
+        for finding in o.findings:
+            say(f"    {'原因' if bad else '提示'}：{finding}", problem=bad)
+        for note in o.notes:
+            say(f"    说明  {note}")
 
 
 def _short(value: object, limit: int = 40) -> str:

@@ -272,7 +272,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
         raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
                            f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
     files = [f for f in collect_paths(inputs) if f.resolve() != snap.path.resolve()]
-    others = [f for f in files if snap.profile.deliverables and f.suffix.lower() in NOT_FORM_SUFFIXES]
+    others = not_forms(files, snap.profile)
     files = [f for f in files if f not in others]
     if not files and not others:
         raise UsageProblem("没有找到要合并的申报表文件")
@@ -310,6 +310,12 @@ def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]],
     return MergeResult(snap.path, None, plan.outcomes, staging is None, plan.changes,  # no staging: a dry run
                        {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos,
                        staging=staging, read=pairs, delivered=delivered, deliverables=marks)
+
+
+def not_forms(files: list[Path], profile: Profile) -> list[Path]:
+    """The files never read as forms when the campaign asks for deliverables: PDFs, text, slides, pictures
+    named one by one (a folder's pictures are never taken for forms)."""
+    return [f for f in files if profile.deliverables and f.suffix.lower() in NOT_FORM_SUFFIXES | PICTURE_SUFFIXES]
 
 
 def read_deliverables(inputs: list[Path], pairs: list[tuple[Submission, Logo | None]], others: list[Path],

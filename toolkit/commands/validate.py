@@ -15,6 +15,7 @@ from typing import Any
 from toolkit.commands.profiles import resolve_profile
 from toolkit.core.errors import UsageProblem
 from toolkit.core.model import Checked
+from toolkit.core.plan_deliverables import DeliverableOutcome
 from toolkit.core.profile import Profile
 from toolkit.validation.check import check_all
 
@@ -37,6 +38,10 @@ class ValidationResult:
     report_errors: dict[int, str] = field(default_factory=dict)  # index into checked -> why it has none
     overview: Path | None = None
     overview_error: str | None = None  # why 校验汇总.xlsx could not be written
+    # files that are not forms (reports, photos, news links): index into checked -> the deliverables it
+    # was judged as, and each branch's deliverables as a merge would mark them
+    materials: dict[int, list[str]] = field(default_factory=dict)
+    deliverables: list[DeliverableOutcome] = field(default_factory=list)
 
     @property
     def rejected(self) -> bool:
@@ -45,11 +50,16 @@ class ValidationResult:
     def to_json(self) -> dict[str, Any]:
         files = [file_json(c) for c in self.checked]
         for n, doc in enumerate(files):  # with --report-dir: where each report went, or why it did not
+            if n in self.materials:
+                doc["deliverables"] = self.materials[n]
             if n in self.report_paths:
                 doc["report"] = str(self.report_paths[n])
             elif n in self.report_errors:
                 doc["report_error"] = self.report_errors[n]
-        return {"files": files}
+        out = {"files": files}
+        if self.profile.deliverables:
+            out["deliverables"] = [o.to_json() for o in self.deliverables]
+        return out
 
 
 def file_json(c: Checked) -> dict[str, Any]:
@@ -76,8 +86,11 @@ def _plain(value: Any) -> Any:
 def validate(paths: list[Path], *, profile_name: str | None, master: Path | None,
              report_dir: Path | None, progress: Progress = None) -> ValidationResult:
     from toolkit.commands.batch import collect_paths, origins_for, read_all
+    from toolkit.commands.merge import not_forms, read_deliverables
+    from toolkit.core.plan_deliverables import judge_received
+    from toolkit.readers.limits import DEFAULT_LIMITS
 
-    roster = None
+    roster, snapshot = None, None
     if master is not None:
         from toolkit.files.masterfile import load_master
 
@@ -91,8 +104,17 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
         raise UsageProblem(f"找不到文件或文件夹：{'、'.join(map(str, missing))}")
     if not files:
         raise UsageProblem("没有找到可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
-    checked = check_all(read_all(files, profile, origins=origins_for(paths), progress=progress), profile, roster)
+    origins = origins_for(paths)
+    others = not_forms(files, profile)
+    subs = read_all([f for f in files if f not in others], profile, origins=origins, progress=progress)
+    # reports, photos and news links: read as a merge reads them and judged as the branch's deliverables
+    pairs, delivered = read_deliverables(paths, [(s, None) for s in subs], others, profile, origins, DEFAULT_LIMITS)
+    checked = check_all([s for s, _ in pairs], profile, roster)
     result = ValidationResult(profile, checked)
+    if delivered.items:
+        verdicts, result.deliverables = judge_received(profile, delivered, checked, snapshot)
+        result.materials = {len(checked) + n: v.deliverables for n, v in enumerate(verdicts)}
+        result.checked = [*checked, *(v.checked() for v in verdicts)]
     if report_dir is not None:
         write_reports(result, report_dir)
     return result
@@ -122,7 +144,8 @@ def write_reports(result: ValidationResult, report_dir: Path) -> None:
         path: Path | None = None
         error = None
         try:
-            path = write_file_report(items, report_dir, name=report_name(items[0][0], taken))
+            path = write_file_report(items, report_dir, name=report_name(items[0][0], taken),
+                                     copy_file=indexes[0] not in result.materials)  # a report: the list alone
         except ReportError as exc:
             error = str(exc)
         for n in indexes:

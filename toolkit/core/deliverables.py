@@ -134,16 +134,28 @@ def missing_sections(paragraphs: tuple[str, ...], sections: tuple[str, ...]) -> 
 
 @dataclass
 class Judgement:
-    """What one deliverable of one branch came to: its files, findings (errors make it 不合格), notes."""
+    """What one deliverable of one branch came to: its files, findings (errors make it 不合格), notes.
+    `about`: a finding about one file (its text, a picture's size, unreadable) -> that file's path; the
+    others (a count of photos or links) are about every file."""
 
     spec: DeliverableSpec
     files: list[Received]
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    about: dict[Finding, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
+
+    def findings_about(self, path: str) -> list[Finding]:
+        """The findings that concern the file at `path`: its own, and those about every file."""
+        return [f for f in self.findings if self.about.get(f, path) == path]
+
+    def add(self, finding: Finding, path: str | None = None) -> None:
+        self.findings.append(finding)
+        if path is not None:
+            self.about[finding] = path
 
 
 def judge(spec: DeliverableSpec, files: list[Received], char_count: CharCount,
@@ -157,12 +169,11 @@ def judge(spec: DeliverableSpec, files: list[Received], char_count: CharCount,
         _judge_photos(j, photos if photos is not None else files)
     elif spec.kind == "links":
         _judge_links(j, texts if texts is not None else files)
-    j.findings = [*(_unreadable(f, spec) for f in files if f.problem), *j.findings]
+    unreadable = [(Finding("unreadable", "error", f"{f.name}：{f.problem}", field=spec.name), f.path)
+                  for f in files if f.problem]
+    j.findings = [*(u for u, _ in unreadable), *j.findings]
+    j.about.update(unreadable)
     return j
-
-
-def _unreadable(f: Received, spec: DeliverableSpec) -> Finding:
-    return Finding("unreadable", "error", f"{f.name}：{f.problem}", field=spec.name)
 
 
 def _judge_report(j: Judgement, char_count: CharCount) -> None:
@@ -176,18 +187,17 @@ def _judge_report(j: Judgement, char_count: CharCount) -> None:
         return
     count = count_chars(report.text, char_count)
     if spec.max_chars is not None and count > spec.max_chars:
-        j.findings.append(Finding("max_chars", "error",
-                                  message("max_chars", field=spec.name, count=count, limit=spec.max_chars),
-                                  field=spec.name))
+        j.add(Finding("max_chars", "error", message("max_chars", field=spec.name, count=count,
+                                                     limit=spec.max_chars), field=spec.name), report.path)
     for section in missing_sections(report.paragraphs, spec.sections):
-        j.findings.append(Finding("missing_section", "error",
-                                  message("missing_section", field=spec.name, section=section,
-                                          sections="、".join(spec.sections)), field=spec.name))
+        j.add(Finding("missing_section", "error", message("missing_section", field=spec.name, section=section,
+                                                           sections="、".join(spec.sections)), field=spec.name),
+               report.path)
 
 
 def _judge_photos(j: Judgement, photos: list[Received]) -> None:
     spec = j.spec
-    sizes = [(f.name, size) for f in photos if not f.problem for size in f.pictures]
+    sizes = [(f, size) for f in photos if not f.problem for size in f.pictures]
     count = len(sizes)
     if spec.min_count is not None and count < spec.min_count:
         j.findings.append(Finding("photo_count", "error", message(
@@ -195,11 +205,11 @@ def _judge_photos(j: Judgement, photos: list[Received]) -> None:
     elif spec.max_count is not None and count > spec.max_count:
         j.findings.append(Finding("photo_count", "warning", message(
             "photo_count.max", field=spec.name, count=count, wanted=_wanted(spec)), field=spec.name))
-    for name, (width, height) in sizes:
+    for f, (width, height) in sizes:
         if width is not None and height is not None and max(width, height) < spec.min_side:
-            j.findings.append(Finding("photo_size", "error", message(
-                "photo_size", field=spec.name, file=name, width=width, height=height, min_side=spec.min_side),
-                field=spec.name))
+            j.add(Finding("photo_size", "error", message(
+                "photo_size", field=spec.name, file=f.name, width=width, height=height, min_side=spec.min_side),
+                field=spec.name), f.path)
 
 
 def _wanted(spec: DeliverableSpec) -> str:

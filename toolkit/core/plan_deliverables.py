@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,9 @@ from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn
 from toolkit.core.deliverables import DeliverableSpec, Judgement, Received, judge
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import MasterSnapshot
-from toolkit.core.model import CHINA_TZ, WORD_KINDS, Checked, Submission
+from toolkit.core.model import CHINA_TZ, WORD_KINDS, Checked, Finding, Provenance, Submission
+from toolkit.core.profile import Profile
+from toolkit.core.roster import RosterEntry
 from toolkit.core.stages import KIND_FILLS, parse_stamp, stamp_note, stamp_text
 from toolkit.core.text import CharCount, normalize_branch
 from toolkit.core.vocabulary import MARK_KINDS, LogAction, Mark
@@ -46,12 +48,13 @@ class Delivered:
 
 @dataclass
 class DeliverableOutcome:
-    """One branch's deliverable after the merge: its mark, the files, what was found."""
+    """One branch's deliverable after the merge (or as `validate` judged it): its mark, the files, what
+    was found. `branch` None: files no branch was found for (validate only)."""
 
-    branch: str
+    branch: str | None
     name: str
     stage: str
-    mark: str  # a Mark
+    mark: Mark
     files: list[str]
     findings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -79,10 +82,11 @@ def _named(text: str, branches: dict[str, str]) -> str | None:
     return max(hits, key=len) if hits else None
 
 
-def match_branches(items: list[Received], checked: list[Checked], delivered: Delivered, snap: MasterSnapshot,
-                   ) -> tuple[dict[str, list[Received]], list[str]]:
-    """Branch (as the master writes it) -> its files, and the names of files no branch was found for."""
-    branches = {b: normalize_branch(b) for b in snap.roster}
+def match_branches(items: list[Received], checked: list[Checked], delivered: Delivered, roster: Iterable[str],
+                   entries: Mapping[str, RosterEntry]) -> tuple[dict[str, list[Received]], list[Received]]:
+    """Branch (as `roster` writes it) -> its files, and the files no branch was found for. `entries`: the
+    roster's rows, whose e-mail addresses name a sender's branch."""
+    branches = {b: normalize_branch(b) for b in roster}
     by_mail: dict[str, set[str]] = {}
     by_sender: dict[str, set[str]] = {}
     for c in checked:
@@ -92,12 +96,12 @@ def match_branches(items: list[Received], checked: list[Checked], delivered: Del
             by_mail.setdefault(mail, set()).add(c.branch)
         if c.submission.provenance.sender:
             by_sender.setdefault(_address(c.submission.provenance.sender), set()).add(c.branch)
-    for name, entry in snap.roster_entries.items():
+    for name, entry in entries.items():
         for value in entry.contacts.values():
             if "@" in value:
                 by_sender.setdefault(_address(value), set()).add(name)
     out: dict[str, list[Received]] = {}
-    unmatched: list[str] = []
+    unmatched: list[Received] = []
     for item in items:
         same_mail = by_mail.get(item.mail or "", set())
         senders = by_sender.get(_address(item.sender or ""), set()) if item.sender else set()
@@ -105,7 +109,7 @@ def match_branches(items: list[Received], checked: list[Checked], delivered: Del
             or _named("\n".join(item.paragraphs[:_HEAD_LINES]), branches) \
             or (next(iter(senders)) if len(senders) == 1 else None)
         if branch is None:
-            unmatched.append(item.name)
+            unmatched.append(item)
         else:
             out.setdefault(branch, []).append(item)
     return out, unmatched
@@ -115,9 +119,11 @@ def _address(sender: str) -> str:
     return sender.rsplit("<", 1)[-1].rstrip(">").strip().lower()
 
 
-def assign(item: Received, specs: Iterable[DeliverableSpec], marks: dict[str, str | None]) -> DeliverableSpec | None:
+def assign(item: Received, specs: Sequence[DeliverableSpec], marks: dict[str, str | None]) -> DeliverableSpec | None:
     """The deliverable a branch's file is: by kind, then the words of its name, then the current stage
     (the earliest whose deliverable the branch has not handed in). `marks`: deliverable -> its mark."""
+    if item.format == "text" and item.links and any(d.kind == "links" for d in specs):
+        return None  # a list of news links: the links deliverable counts it, it is no report
     candidates = [d for d in specs if d.kind != "links" and d.accepts(item.format)]
     if len(candidates) > 1:
         head = _key(" ".join([Path(item.name).stem, *item.paragraphs[:2]]))
@@ -150,6 +156,58 @@ def judge_branch(profile_specs: tuple[DeliverableSpec, ...], files: list[Receive
     return out
 
 
+@dataclass
+class FileVerdict:
+    """`validate`: one file that is not a form, judged as the deliverables of its branch (those it was
+    counted for: a report with photos inside is both), with the findings about it."""
+
+    item: Received
+    branch: str | None
+    deliverables: list[str]
+    findings: list[Finding]
+    notes: list[str]
+
+    def checked(self) -> Checked:
+        """As a checked submission with no fields, so the returned report and 校验汇总 list it like a form."""
+        item = self.item
+        provenance = Provenance(item.path, item.sha256, sender=item.sender, received=item.received, kind=item.format)
+        unreadable = [f for f in self.findings if f.rule == "unreadable"]
+        return Checked(Submission(provenance, findings=unreadable, notes=list(self.notes)), self.findings, self.branch)
+
+
+def judge_received(profile: Profile, delivered: Delivered, checked: list[Checked], snap: MasterSnapshot | None = None,
+                   ) -> tuple[list[FileVerdict], list[DeliverableOutcome]]:
+    """`validate` (pure): each file that is not a form, matched to a branch as a merge matches it (with no
+    master, the branches are the forms' of this run) and judged with the branch's other files, as a merge
+    would mark them; files no branch was found for are judged together by mail, and the files named
+    outside any mail together. Each report is judged on its own text (a merge takes a branch's newest)."""
+    specs = profile.deliverables
+    roster = snap.roster if snap else sorted({c.branch for c in checked if c.branch})
+    by_branch, unmatched = match_branches(delivered.items, checked, delivered, roster,
+                                          snap.roster_entries if snap else {})
+    rows = snap.ledger.by_branch() if snap and snap.ledger else {}
+    groups: list[tuple[str | None, list[Received], dict[str, str | None]]] = [
+        (b, files, _marks(specs, row.values if (row := rows.get(normalize_branch(b))) else {}))
+        for b, files in by_branch.items()]
+    loose: dict[str, list[Received]] = {}
+    for item in unmatched:
+        loose.setdefault(item.mail or "", []).append(item)
+    groups += [(None, files, {}) for files in loose.values()]
+    verdicts, outcomes = [], []
+    for branch, files, marks in groups:
+        judgements = judge_branch(specs, files, marks, profile.char_count)
+        outcomes += [outcome_of(branch, j)[0] for j in judgements]
+        for item in files:
+            concern = [j if j.spec.kind != "report" else judge(j.spec, [item], profile.char_count)
+                       for j in judgements if any(f is item for f in j.files)]
+            found = [f for j in concern for f in j.findings_about(item.path)]
+            notes = [n for j in concern for n in j.notes] or \
+                ([] if concern else ["不是本活动要求提交的材料（格式或名称与各项材料都不符），未核对"])
+            verdicts.append(FileVerdict(item, branch, [j.spec.name for j in concern], list(dict.fromkeys(found)),
+                                        notes))
+    return verdicts, outcomes
+
+
 def plan_deliverables(snap: MasterSnapshot, checked: list[Checked], delivered: Delivered, changes: ChangeSet, *,
                       operator: str, now: dt.datetime) -> DeliverablePlan:
     """Mark the ledger for the deliverables in `delivered`, adding to `changes` (after the merge's own
@@ -158,25 +216,25 @@ def plan_deliverables(snap: MasterSnapshot, checked: list[Checked], delivered: D
     specs = profile.deliverables
     if not specs or ledger is None or not delivered.items:
         return DeliverablePlan([], [])
-    by_branch, unmatched = match_branches(delivered.items, checked, delivered, snap)
+    by_branch, unmatched = match_branches(delivered.items, checked, delivered, snap.roster, snap.roster_entries)
     rows = ledger.by_branch()
     columns = dict(ledger.columns)
     width = max(ledger.width, max((c.col + 1 for c in changes.new_columns if c.sheet == ledger.sheet), default=0))
+    key = ledger.columns.get(profile.key)
+    added = {normalize_branch(str(w.value)): w.row for w in changes.writes  # the rows this merge adds
+             if w.sheet == ledger.sheet and w.col == key and w.row > ledger.last_row}
     log: list[LogEntry] = []
     outcomes: list[DeliverableOutcome] = []
     for branch, files in by_branch.items():
         row = rows.get(normalize_branch(branch))
+        row_no = row.row if row else added.get(normalize_branch(branch))
         cells = row.values if row else {}
-        marks = {d.name: parse_stamp(cells.get(d.column)) for d in specs}
-        for j in judge_branch(specs, files, marks, profile.char_count):
+        for j in judge_branch(specs, files, _marks(specs, cells), profile.char_count):
             spec = j.spec
-            mark = Mark.MISSING if not j.files else (Mark.FAILED if j.errors else Mark.DONE)
-            note = "；".join(f.message for f in j.errors) if mark == Mark.FAILED else \
-                "；".join([*(f.message for f in j.findings), *j.notes])
-            outcome = DeliverableOutcome(branch, spec.name, spec.stage, mark, [f.name for f in j.files],
-                                         [f.message for f in j.findings], j.notes)
+            outcome, note = outcome_of(branch, j)
+            mark = outcome.mark
             outcomes.append(outcome)
-            if row is None:
+            if row_no is None:
                 outcome.notes.append("台账中还没有该支部（申报表尚未合并），材料情况未记入台账")
                 continue
             old = cells.get(spec.column)
@@ -189,7 +247,7 @@ def plan_deliverables(snap: MasterSnapshot, checked: list[Checked], delivered: D
                 width += 1
             day = _day(j.files, now)
             text = stamp_text(mark, day, operator, note)
-            changes.writes.append(CellWrite(ledger.sheet, row.row, columns[spec.column], text,
+            changes.writes.append(CellWrite(ledger.sheet, row_no, columns[spec.column], text,
                                             fill=KIND_FILLS[MARK_KINDS[mark]]))
             outcome.written = True
             first = j.files[-1] if j.files else None
@@ -200,7 +258,22 @@ def plan_deliverables(snap: MasterSnapshot, checked: list[Checked], delivered: D
         sheet = profile.ledger.log_sheet
         used = max((w.row for w in changes.writes if w.sheet == sheet), default=snap.log_rows)  # the merge's rows
         append_log(changes, sheet, used, log)
-    return DeliverablePlan(outcomes, unmatched)
+    return DeliverablePlan(outcomes, [f.name for f in unmatched])
+
+
+def _marks(specs: Iterable[DeliverableSpec], cells: Mapping[str, object]) -> dict[str, str | None]:
+    """Deliverable -> the mark its ledger cell holds (None: blank)."""
+    return {d.name: parse_stamp(cells.get(d.column)) for d in specs}
+
+
+def outcome_of(branch: str | None, j: Judgement) -> tuple[DeliverableOutcome, str]:
+    """A judgement as its mark (缺 when nothing came for it, 不合格 with errors, else 已交) and the note
+    its ledger cell carries (the errors' reasons; for 已交, the warnings and notes)."""
+    mark = Mark.MISSING if not j.files else (Mark.FAILED if j.errors else Mark.DONE)
+    note = "；".join(f.message for f in j.errors) if mark == Mark.FAILED else \
+        "；".join([*(f.message for f in j.findings), *j.notes])
+    return DeliverableOutcome(branch, j.spec.name, j.spec.stage, mark, [f.name for f in j.files],
+                              [f.message for f in j.findings], list(j.notes)), note
 
 
 def _day(files: list[Received], now: dt.datetime) -> dt.date:

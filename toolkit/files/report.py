@@ -128,10 +128,11 @@ def write_branch_report(sub: Submission, findings: list[Finding], out_path: Path
 
 
 def write_file_report(items: list[tuple[Submission, list[Finding]]], out_path: Path,
-                      checked_at: dt.datetime | None = None, *, name: str | None = None) -> Path:
+                      checked_at: dt.datetime | None = None, *, name: str | None = None, copy_file: bool = True) -> Path:
     """One report for a file holding several submissions (a 党总支's workbook, one sheet per branch):
     every sheet marked, one 问题清单 for all. All items must come from the same file. In a folder
-    `out_path`, the report is called `name` (default: report_name).
+    `out_path`, the report is called `name` (default: report_name). `copy_file` False: the 问题清单 alone (a
+    report or photo a branch sent has no cells to mark).
 
     Whatever the branch's file holds, a report is written: when its copy cannot be made (a name, value
     or part openpyxl or Excel refuses), the report is the 问题清单 alone. ReportError (in Chinese) when
@@ -141,7 +142,7 @@ def write_file_report(items: list[tuple[Submission, list[Finding]]], out_path: P
         raise ValueError("write_file_report: submissions from different files")
     target = _target(Path(out_path), name or report_name(first))
     checked_at = checked_at or dt.datetime.now()
-    copies = [True, False] if all(sub.readable for sub, _ in items) else [False]
+    copies = [True, False] if copy_file and all(sub.readable for sub, _ in items) else [False]
     for copy in copies:
         try:
             _save_atomic(target, _report_workbook(items, checked_at, copy).save)
