@@ -79,6 +79,7 @@ class PicturePlacement:
     width_px: int
     height_px: int
     name: str = ""  # shown as the picture's name in Excel (e.g. the branch)
+    alt: str = ""  # alternative text read aloud and printed in place of the picture ("…党支部的品牌标识")
 
 
 @dataclass(frozen=True)
