@@ -61,6 +61,7 @@ class ValidationResult:
     report_errors: dict[int, str] = field(default_factory=dict)  # index into checked -> why it has none
     overview: Path | None = None
     overview_error: str | None = None  # why 校验汇总.xlsx could not be written
+    groups: dict[str, str] = field(default_factory=dict)  # branch -> 党总支, from the master's roster
 
     @property
     def rejected(self) -> bool:
@@ -102,11 +103,12 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
     from toolkit.batch import collect_paths, origins_for, read_all
 
     roster = None
+    groups: dict[str, str] = {}
     if master is not None:
         from toolkit.ledger import load_master
 
         snapshot = load_master(master, profile_name)
-        profile, roster = snapshot.profile, snapshot.roster
+        profile, roster, groups = snapshot.profile, snapshot.roster, snapshot.groups
     else:
         profile = resolve_profile(profile_name)
     files = collect_paths(paths)
@@ -116,7 +118,7 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
     if not files:
         raise UsageProblem("没有找到可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
     checked = check_all(read_all(files, profile, origins=origins_for(paths), progress=progress), profile, roster)
-    result = ValidationResult(profile, checked)
+    result = ValidationResult(profile, checked, groups=groups)
     if report_dir is not None:
         write_reports(result, report_dir)
     return result
@@ -155,10 +157,12 @@ def write_reports(result: ValidationResult, report_dir: Path) -> None:
                 result.report_paths[n] = path
             else:
                 result.report_errors[n] = error or ""
-            rows.append(ReportRow(path=c.submission.provenance.path, sheet=c.submission.provenance.sheet,
-                                  branch=c.branch, status=c.status, findings=c.findings,
-                                  report_path=str(path) if path else None, report_error=error))
+            prov = c.submission.provenance
+            group = result.groups.get(c.branch or "") or c.submission.value(result.profile.group)
+            rows.append(ReportRow(path=prov.path, sheet=prov.sheet, branch=c.branch, status=c.status,
+                                  findings=c.findings, report_path=str(path) if path else None,
+                                  report_error=error, group=str(group) if group else None, sender=prov.sender))
     try:
-        result.overview = write_office_summary(rows, report_dir / SUMMARY_NAME)
+        result.overview = write_office_summary(rows, report_dir / SUMMARY_NAME, result.profile.title)
     except ReportError as exc:
         result.overview_error = str(exc)

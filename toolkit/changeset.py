@@ -100,6 +100,12 @@ class NewSheet:
     widths: Sequence[float] = field(default_factory=list)
     hidden: bool = False
     protected: bool = False
+    # A list to read and print (the ledger): cells wrap, the header is `header_height` points tall and
+    # every row below it `row_height` (even rows: a few lines of a long text, or the logo), an
+    # auto-filter on the header, A4 landscape one page wide with the header on every page and page numbers.
+    printed: bool = False
+    header_height: float | None = None
+    row_height: float | None = None
 
 
 @dataclass

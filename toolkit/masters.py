@@ -12,11 +12,14 @@ from typing import Any
 from toolkit.atomic import write_atomic
 from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
 from toolkit.errors import UsageProblem
-from toolkit.ledger import MasterSnapshot, read_roster
+from toolkit.ledger import RETURN_REASON, SOURCE_FILE, SUBMITTED_AT, MasterSnapshot, read_roster
 from toolkit.log import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
+from toolkit.logos import ROW_HEIGHT_PT
+from toolkit.plan import LOGO_COLUMN_WIDTH, REASON_COLUMN_WIDTH, SERIAL
 from toolkit.plan_tables import adopt_tables
 from toolkit.profile import (
     PROFILE_SHEET,
+    FieldSpec,
     RULES_SHEET,
     Profile,
     profile_sheet,
@@ -25,6 +28,7 @@ from toolkit.profile import (
     stored_text,
 )
 from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
+from toolkit.report import wrapped_height
 from toolkit.text import normalize_branch
 from toolkit.vocabulary import LogAction
 
@@ -44,9 +48,48 @@ class InitResult:
                 "backup": str(self.backup) if self.backup else None}
 
 
+# Ledger column widths (Excel character units) by what the column holds; long texts wrap in even rows.
+STATUS_WIDTH = 18.0  # "已提交 2024-08-12" on one line, who stamped it on the next
+WIDTHS = {SERIAL: 5.0, SUBMITTED_AT: 16.0, SOURCE_FILE: 20.0, RETURN_REASON: REASON_COLUMN_WIDTH}
+TYPE_WIDTHS = {"integer": 8.0, "number": 8.0, "phone": 13.0, "date": 11.0, "email": 22.0, "enum": 12.0,
+               "image": LOGO_COLUMN_WIDTH}
+NAME_WIDTH, SHORT_WIDTH, LONG_WIDTH = 20.0, 12.0, 40.0
+
+
 def ledger_header(profile: Profile) -> list[str]:
+    """The ledger's columns: the profile's, then each stage's status and the 退回原因 beside them."""
     stage_columns = [s.column for s in profile.stages if s.column not in profile.ledger.columns]
-    return [*profile.ledger.columns, *stage_columns]
+    return [*profile.ledger.columns, *stage_columns, RETURN_REASON]
+
+
+def column_width(profile: Profile, name: str) -> float:
+    """A ledger column's width by its field's type: numbers narrow, names medium, the logo as wide as
+    its picture, long texts wide (they wrap)."""
+    if name in WIDTHS:
+        return WIDTHS[name]
+    if name in (profile.key, profile.group):
+        return NAME_WIDTH
+    if name in (s.column for s in profile.stages):
+        return STATUS_WIDTH
+    spec: FieldSpec | None = profile.field(name)
+    if spec is None:
+        return SHORT_WIDTH
+    if spec.type in TYPE_WIDTHS:
+        return TYPE_WIDTHS[spec.type]
+    if spec.long:
+        return LONG_WIDTH
+    if spec.max_chars is not None and spec.max_chars <= 10:  # a name of at most 10 字 (品牌名称) on one line
+        return min(NAME_WIDTH, 2 * spec.max_chars + 1.0)
+    return SHORT_WIDTH
+
+
+def new_ledger(profile: Profile, rows: list[list[Any]]) -> NewSheet:
+    """The ledger sheet of a master brandkit creates: widths by type, a header tall enough for its
+    wrapped titles, even rows (the logo's height), filtered and printed as a list."""
+    header = ledger_header(profile)
+    widths = [column_width(profile, h) for h in header]
+    return NewSheet(profile.ledger.sheet, [header, *rows], widths, printed=True,
+                    header_height=wrapped_height(zip(header, widths, strict=True)), row_height=ROW_HEIGHT_PT)
 
 
 def roster_rows(path: Path | None) -> list[dict[str, Any]]:
@@ -85,17 +128,18 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     new_branches = [r for r in roster if normalize_branch(str(r["党支部名称"])) not in known]
     if snap.ledger is None:
         body = [_roster_line(header, r, profile, n) for n, r in enumerate(new_branches, start=1)]
-        changes.new_sheets.append(NewSheet(profile.ledger.sheet, [header, *body], _widths(header)))
+        changes.new_sheets.append(new_ledger(profile, body))
         result.added_sheets.append(profile.ledger.sheet)
     else:
         ledger = snap.ledger
-        wanted = [s.column for s in profile.stages]
+        wanted = [s.column for s in profile.stages] + [RETURN_REASON]
         if profile.ledger.logo_column:
             wanted.append(profile.ledger.logo_column)
         col = ledger.width
         for name in wanted:
             if name not in ledger.columns:
-                changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, name, 14))
+                changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, name,
+                                                     column_width(profile, name)))
                 ledger.columns[name] = col
                 result.added_columns.append(name)
                 col += 1
@@ -151,10 +195,6 @@ def _keep_roster(snap: MasterSnapshot, roster: list[dict[str, Any]], changes: Ch
 def _roster_line(header: list[str], r: dict[str, Any], profile: Profile, n: int) -> list[Any]:
     values = {"序号": n, profile.key: str(r["党支部名称"]).strip(), profile.group: r.get("党总支")}
     return [values.get(name) for name in header]
-
-
-def _widths(header: list[str]) -> list[float]:
-    return [6 if h == "序号" else 24 if h in ("党支部名称", "党总支") else 30 if len(h) > 3 else 14 for h in header]
 
 
 def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
@@ -215,11 +255,14 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                           "align": "center", "valign": "vcenter"})
     body = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+    column = wb.add_format({"text_wrap": True, "valign": "top"})  # what a merge's new cells start from
     logged = {(w.sheet, w.row, w.col): w.value for w in changes.writes}
     for sheet in changes.new_sheets:
         ws = wb.add_worksheet(sheet.name)
         for c, width in enumerate(sheet.widths):
-            ws.set_column(c, c, width)
+            ws.set_column(c, c, width, column if sheet.printed else None)
+        if sheet.printed:
+            print_as_list(ws, sheet)
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
                 ws.write(r, c, value, head if r == 0 else body)
@@ -231,3 +274,20 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
             ws.hide()
         if sheet.protected:
             ws.protect()
+
+
+def print_as_list(ws: Any, sheet: NewSheet) -> None:
+    """xlsxwriter: even rows, an auto-filter on the header and A4 landscape one page wide, the header
+    on every page, page numbers in the footer (see NewSheet.printed)."""
+    if sheet.row_height:
+        ws.set_default_row(sheet.row_height)
+    if sheet.header_height:
+        ws.set_row(0, sheet.header_height)
+    width = len(sheet.rows[0]) if sheet.rows else len(sheet.widths)
+    ws.autofilter(0, 0, max(len(sheet.rows) - 1, 1), max(width - 1, 0))
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
