@@ -19,16 +19,16 @@ from toolkit.plan import LOGO_COLUMN_WIDTH, REASON_COLUMN_WIDTH, SERIAL
 from toolkit.plan_tables import adopt_tables
 from toolkit.profile import (
     PROFILE_SHEET,
-    FieldSpec,
     RULES_SHEET,
+    FieldSpec,
     Profile,
     profile_sheet,
     rules_sheet_rows,
     stored_profile_id,
     stored_text,
 )
-from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.report import wrapped_height
+from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.text import normalize_branch
 from toolkit.vocabulary import LogAction
 

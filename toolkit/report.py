@@ -499,7 +499,8 @@ def _table(wb: Any, ws: Any, heading: tuple[str, str], headers: list[str], width
     ws.set_footer(f"&C{PAGE_FOOTER}")
 
 
-SUMMARY_WIDTHS = [5, 12, 16, 22, 20, 9, 6, 6, 40, 22]
+SUMMARY_WIDTHS = [5, 12, 16, 22, 22, 9, 6, 6, 40, 14]
+OPEN_REPORT = "打开校验结果"  # the link's text: a file name would not wrap in a link, and is cut
 
 
 def _summary_sheet(wb: Any, rows: list[ReportRow], base: Path, heading: tuple[str, str]) -> None:
@@ -508,24 +509,30 @@ def _summary_sheet(wb: Any, rows: list[ReportRow], base: Path, heading: tuple[st
     data = []
     for n, row in enumerate(rows, start=1):
         errors = sum(f.severity == "error" for f in row.findings)
-        sheet = f"（{row.sheet}）" if row.sheet else ""
-        data.append([n, row.group or "", row.branch or "", Path(row.path).name + sheet, row.sender or "",
+        data.append([n, row.group or "", row.branch or "", Path(row.path).name, _address(row.sender),
                      VERDICT_ZH.get(row.status, row.status), errors, len(row.findings) - errors,
                      _main_problems(row.findings),
                      f"未能生成：{row.report_error}" if row.report_error else
-                     Path(row.report_path).name if row.report_path else ""])
+                     OPEN_REPORT if row.report_path else ""])
     _table(wb, ws, heading, headers, SUMMARY_WIDTHS, data)
     link = wb.add_format({"font_color": "#0563C1", "underline": 1, "border": 1, "text_wrap": True,
                           "valign": "top"})
     for r, row in enumerate(rows, start=TOP + 1):
         if row.report_path:
             rel = os.path.relpath(row.report_path, base)  # relative: the folder can be mailed or moved
-            ws.write_url(r, 9, f"external:{rel}", link, string=Path(row.report_path).name)
+            ws.write_url(r, 9, f"external:{rel}", link, string=OPEN_REPORT, tip=Path(row.report_path).name)
     last = TOP + max(1, len(rows))
     for status, colour in STATUS_FILLS.items():
         ws.conditional_format(TOP + 1, 5, last, 5, {
             "type": "cell", "criteria": "==", "value": f'"{VERDICT_ZH[status]}"',
             "format": wb.add_format({"bg_color": f"#{colour}"})})
+
+
+def _address(sender: str | None) -> str:
+    """The mail address alone ('支部书记 <a@b.cn>' -> 'a@b.cn'): where the report goes back."""
+    from email.utils import parseaddr
+
+    return parseaddr(sender or "")[1] or (sender or "")
 
 
 def _details_sheet(wb: Any, rows: list[ReportRow], heading: tuple[str, str]) -> None:
