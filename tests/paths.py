@@ -7,9 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-# Real files written by Excel, WPS and LibreOffice (SheetJS: Apache-2.0, calamine: MIT; licences beside them).
+# Real files written by Excel, WPS and LibreOffice (SheetJS, Apache POI: Apache-2.0, calamine: MIT; licences beside them).
 CORPUS = ROOT / "tests" / "corpus"
-CORPUS_COUNT = 31
+CORPUS_COUNT = 32
 
 
 def corpus_files(*suffixes: str) -> list[Path]:

@@ -250,9 +250,9 @@ def _validate_batch(cli, tmp_path: Path, make: dict[str, Callable[[Path], object
     # the file whose report could not be written is named, with its reason, in the output and the summary
     assert re.search(r"blocked\.xlsx.*\n(.*\n)*?.*未能生成校验结果", proc.stdout), proc.stdout
     summary = openpyxl.load_workbook(reports / "校验汇总.xlsx")["校验汇总"]
-    rows = {r[1]: r for r in summary.iter_rows(min_row=2, values_only=True)}
+    rows = {r[3]: r for r in summary.iter_rows(min_row=5, values_only=True)}  # under the title and date
     assert set(rows) == {"good.xlsx", "blocked.xlsx", *make}
-    assert "未能生成" in rows["blocked.xlsx"][8] and "无法写入" in rows["blocked.xlsx"][8]
+    assert "未能生成" in rows["blocked.xlsx"][9] and "无法写入" in rows["blocked.xlsx"][9]
     return proc.stdout, reports
 
 
@@ -420,7 +420,7 @@ def test_a_file_name_that_is_not_utf8_is_printed_and_emitted(cli, tmp_path: Path
     text = cli("validate", "--profile", "hospital-brand", folder, "--report-dir", tmp_path / "reports")
     assert "\\udcff\\udcfe\\udcb1.xlsx" in text.stdout and "内部错误" not in text.stderr
     assert "未能生成" not in text.stdout and (tmp_path / "reports" / "未命名_校验结果.xlsx").is_file()
-    assert openpyxl.load_workbook(tmp_path / "reports" / "校验汇总.xlsx")["校验汇总"]["B2"].value == ".xlsx"
+    assert openpyxl.load_workbook(tmp_path / "reports" / "校验汇总.xlsx")["校验汇总"]["D5"].value == ".xlsx"
 
 
 def test_escape_literals_in_values_reach_the_master_as_typed(cli, tmp_path: Path) -> None:

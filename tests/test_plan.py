@@ -23,6 +23,7 @@ from toolkit.core.master import Ledger, MasterSnapshot
 from toolkit.core.model import ROW_HEIGHT_PT
 from toolkit.core.plan import (
     LOGO_COLUMN_WIDTH,
+    RETURN_REASON,
     SERIAL,
     SOURCE_FILE,
     SUBMITTED_AT,
@@ -184,7 +185,7 @@ def test_added_row_below_an_empty_header_gets_every_value_and_the_stamp(p: Profi
     row = snap.ledger.header_row + 1
     written = got.row(row)
     assert written == {**values, p.key: A, p.group: "内科党总支", SERIAL: 1,
-                       SUBMITTED_AT: on_time(p).replace("T", " ")[:16], SOURCE_FILE: f"{A}-3.xlsx",
+                       SUBMITTED_AT: dt.datetime.fromisoformat(on_time(p)[:16]), SOURCE_FILE: f"{A}-3.xlsx",
                        b.stage_column(p): stamp("已提交", due(p) - dt.timedelta(days=3))}
     assert got.fill(row, b.stage_column(p)) == status_fill(p.statuses, "已提交")
     assert got.plan.changes.new_rows == []  # nothing to copy the format from: the header is the last row
@@ -215,7 +216,7 @@ def test_updated_writes_only_the_changed_values_and_lists_them(p: Profile) -> No
     item = b.incoming(p, A, after, received=on_time(p, 10))
     got = view(snap, item)
     row = snap.ledger.rows[0].row
-    assert got.row(row) == {name: after[name], SUBMITTED_AT: on_time(p, 10).replace("T", " ")[:16],
+    assert got.row(row) == {name: after[name], SUBMITTED_AT: dt.datetime.fromisoformat(on_time(p, 10)[:16]),
                             SOURCE_FILE: f"{A}-0.xlsx", b.stage_column(p): stamp("已提交", due(p) - dt.timedelta(days=3))}
     (outcome,) = got.plan.outcomes
     assert (outcome.action, outcome.changes) == ("updated", [(name, before[name], after[name])])
@@ -272,7 +273,8 @@ def test_rejected_branch_in_the_ledger_is_stamped_returned_with_the_reasons(p: P
     errors = [b.finding("required", message="缺少品牌名称"), b.finding("max_chars", message="品牌内涵超过字数")]
     got = view(snap, b.incoming(p, A, findings=[*errors, b.finding("similar_text", "warning")]))
     row = snap.ledger.rows[0].row
-    assert got.row(row) == {b.stage_column(p): stamp("退回", NOW.date())}
+    # the reasons beside the status, where they print and filter (a comment does neither)
+    assert got.row(row) == {b.stage_column(p): stamp("退回", NOW.date()), RETURN_REASON: "缺少品牌名称；品牌内涵超过字数"}
     assert got.fill(row, b.stage_column(p)) == status_fill(p.statuses, "退回")
     (outcome,) = got.plan.outcomes
     assert (outcome.action, outcome.reasons) == ("rejected", ["缺少品牌名称", "品牌内涵超过字数"])
@@ -437,7 +439,8 @@ def test_a_logo_is_placed_in_its_column_and_the_row_made_tall(p: Profile) -> Non
     got = view(snap, b.incoming(p, A, n=1, logo=pic, received=on_time(p)))
     row, col = snap.ledger.rows[0].row, snap.ledger.columns[p.ledger.logo_column]
     assert got.plan.changes.pictures == [PicturePlacement(p.ledger.sheet, row, col, pic.data, pic.format,
-                                                          pic.width, pic.height, f"brandkit:{A}")]
+                                                          pic.width, pic.height, f"brandkit:{A}",
+                                                          alt=f"{A}的品牌标识")]
     assert got.plan.changes.row_heights == [RowHeight(p.ledger.sheet, row, ROW_HEIGHT_PT)]
     assert got.plan.logos == {A: pic}
     assert p.ledger.logo_column not in got.row(row)  # the picture, not a value, fills the cell

@@ -229,22 +229,24 @@ def test_office_summary(tmp_path: Path):
         ReportRow("/in/c.xlsx", "申报表", "药剂科党支部", "warning", [warn]),
         ReportRow("/in/d.xls", None, None, "unreadable", [Finding("unreadable", "error", "文件已损坏")]),
     ]
-    out = write_office_summary(rows, tmp_path)
+    out = write_office_summary(rows, tmp_path, "一支部一品牌", dt.datetime(2024, 8, 12, 9, 5))
     assert out == tmp_path / "校验汇总.xlsx"
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["校验汇总", "问题明细"]
     ws = wb["校验汇总"]
-    table = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert table[0] == ["序号", "文件", "工作表", "党支部", "结论", "错误数", "警告数", "主要问题", "校验结果文件"]
-    assert [r[4] for r in table[1:]] == ["不通过", "通过", "有警告", "无法读取"]
-    assert table[1][5:7] == [2, 1] and INJECTION in table[1][7]
-    assert ws["I2"].hyperlink.target.replace("\\", "/") == "reports/a_校验结果.xlsx"  # Windows-style
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I5"
+    top = [list(r) for r in ws.iter_rows(max_row=2, max_col=1, values_only=True)]
+    assert top == [["“一支部一品牌”申报表校验汇总"], ["校验时间：2024年8月12日 09:05"]]
+    table = [list(r) for r in ws.iter_rows(min_row=4, values_only=True)]
+    assert table[0] == ["序号", "党总支", "党支部", "文件", "发件人", "结论", "错误数", "警告数", "主要问题", "校验结果文件"]
+    assert [r[5] for r in table[1:]] == ["不通过", "通过", "有警告", "无法读取"]
+    assert table[1][3] == "a.xlsx" and table[1][6:8] == [2, 1] and INJECTION in table[1][8]
+    assert ws["J5"].hyperlink.target.replace("\\", "/") == "reports/a_校验结果.xlsx"  # Windows-style
+    assert ws.freeze_panes == "A5" and ws.auto_filter.ref == "A4:J8"
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     assert sorted(rules) == sorted(['"不通过"', '"通过"', '"有警告"', '"无法读取"'])
-    details = [list(r) for r in wb["问题明细"].iter_rows(values_only=True)]
+    details = [list(r) for r in wb["问题明细"].iter_rows(min_row=4, values_only=True)]
     assert len(details) == 1 + 5 and details[1] == ["a.xlsx", "内科第一党支部", "品牌名称", "申报表!D3", rule_name("max_chars"),
                                                     "错误", err.message]
     seen = roundtrip_values(out)
-    assert [r[4] for r in seen["校验汇总"][1:]] == ["不通过", "通过", "有警告", "无法读取"]
-    assert seen["问题明细"][3][6] == INJECTION  # text, not a formula LibreOffice evaluated
+    assert [r[5] for r in seen["校验汇总"][4:]] == ["不通过", "通过", "有警告", "无法读取"]
+    assert seen["问题明细"][6][6] == INJECTION  # text, not a formula LibreOffice evaluated

@@ -89,7 +89,7 @@ def test_merge_button_writes_what_the_cli_writes(tmp_path: Path) -> None:
     rows = {replay.values[(LEDGER, r, header.index("党支部名称"))]: r for r in (1, 2)}
     for r in rows.values():
         assert str(replay.values[(LEDGER, r, status_col)]).startswith(("已提交", "逾期提交"))
-        assert replay.fills[(LEDGER, r, status_col)] in ("C6EFCE", "FFC7CE", "FFEB9C")
+        assert replay.fills[(LEDGER, r, status_col)] in ("C6EFCE", "FFC7CE", "FFEB9C", "FFD8B1")
     pictures = replay.added_pictures(LEDGER)
     assert sorted((p["row"], p["col"], p["name"]) for p in pictures) == \
         sorted((r, logo_col, f"brandkit:{b}") for b, r in rows.items())

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn
+from toolkit.core.changeset import CellWrite, ChangeSet
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LogEntry, append_log
-from toolkit.core.master import Ledger, LedgerRow, MasterSnapshot
+from toolkit.core.master import RETURN_REASON, Ledger, LedgerRow, MasterSnapshot
+from toolkit.core.plan import REASON_COLUMN_WIDTH, _Columns
 from toolkit.core.stages import (
     below_min,
     branch_statuses,
@@ -68,7 +69,9 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     if new_status != status:
         due = stage_due(target)
         plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {due}，按“{new_status}”盖章")
-    col = ledger.columns.get(target.column)
+    cols = _Columns(ledger, plan.changes)
+    returned = profile.statuses.kind_of(new_status) == "returned"
+    reason_text = (note or "").strip()
     entries: list[LogEntry] = []
     now = now or dt.datetime.now().replace(microsecond=0)
     quota_reason = (quota_reason or "").strip() or None
@@ -93,13 +96,12 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         if current[target.name] == new_status and not force:
             plan.unchanged.append(row.branch)
             continue
-        if col is None:
-            col = ledger.width
-            plan.changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, target.column,
-                                                      width=STATUS_COLUMN_WIDTH))
         text = stamp_text(new_status, date, by, note)
-        plan.changes.writes.append(CellWrite(ledger.sheet, row.row, col, text,
-                                             fill=status_fill(profile.statuses, new_status)))
+        plan.changes.writes.append(CellWrite(ledger.sheet, row.row, cols.get(target.column, STATUS_COLUMN_WIDTH),
+                                             text, fill=status_fill(profile.statuses, new_status)))
+        if returned and reason_text:  # where it prints and filters, beside the status
+            plan.changes.writes.append(CellWrite(ledger.sheet, row.row, cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
+                                                 reason_text))
         old = row.values.get(target.column)
         entries.append(LogEntry(now, by, LogAction.STAMPED, row.branch, target.name, "" if old is None else str(old), text))
         for c in target.constraints:

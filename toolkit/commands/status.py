@@ -276,7 +276,7 @@ def _text(value: Any) -> str:
 # -- the terminal view -------------------------------------------------------------------------------
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    from toolkit.files.report import display_width
+    from toolkit.core.display import display_width
 
     cells = [[str(v) for v in row] for row in [header, *rows]]
     widths = [max(display_width(r[i]) for r in cells) for i in range(len(header))]

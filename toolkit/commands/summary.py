@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.commands.status import Progress, contact, group_table, progress, read_log, stage_table
+from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.vocabulary import KIND_ZH, NOT_SUBMITTED, Receipt
@@ -211,7 +212,7 @@ def _brand_sheet(wb: Any, fmt: dict[str, Any], snap: MasterSnapshot, p: Progress
         ws.write_row(n, 0, [str(rec.values["品牌名称"]), rec.branch, rec.group, ""], fmt["cell"])
         text = _text(rec.values.get(text_field)) if text_field else ""
         ws.write(n, 4, text, fmt["wrap"])
-        ws.set_row(n, max(THUMB_PX * 0.75 + 8, _wrapped_lines(text, BRAND_TEXT_WIDTH) * 15 + 4))
+        ws.set_row(n, max(THUMB_PX * 0.75 + 8, wrapped_height([(text, BRAND_TEXT_WIDTH)])))
         logo = logos.get(rec.branch)
         if logo is not None:
             data, width, height = logo
@@ -219,13 +220,6 @@ def _brand_sheet(wb: Any, fmt: dict[str, Any], snap: MasterSnapshot, p: Progress
             ws.insert_image(n, 3, f"{rec.branch}.png", {"image_data": io.BytesIO(data), "x_scale": scale,
                                                         "y_scale": scale, "x_offset": 4, "y_offset": 4,
                                                         "object_position": 1})
-
-
-def _wrapped_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell of `width` character units needs (CJK characters take two units)."""
-    from toolkit.files.report import display_width
-
-    return sum(max(1, -(-display_width(line) // int(width))) for line in text.splitlines() or [""])
 
 
 def _logos(snap: MasterSnapshot) -> dict[str, tuple[bytes, int, int]]:
@@ -257,11 +251,13 @@ def _logos(snap: MasterSnapshot) -> dict[str, tuple[bytes, int, int]]:
 
 def _issue_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
     header = ["党总支", "党支部", "阶段", "状态", "说明"]
-    ws = _sheet(wb, SHEETS[3], "问题汇总", f"{_as_of(p)}；共 {len(p.issues)} 条", header,
-                [16, 24, 12, 10, 70], fmt)
+    widths = [16, 24, 12, 10, 70]
+    ws = _sheet(wb, SHEETS[3], "问题汇总", f"{_as_of(p)}；共 {len(p.issues)} 条", header, widths, fmt)
     for n, issue in enumerate(p.issues, start=4):
-        ws.write_row(n, 0, [issue.group, issue.branch or "—", issue.stage, issue.status], fmt["cell"])
+        values = [issue.group, issue.branch or "—", issue.stage, issue.status, issue.text]
+        ws.write_row(n, 0, values[:4], fmt["wrap"])
         ws.write(n, 4, issue.text, fmt["wrap"])
+        ws.set_row(n, wrapped_height(zip(values, widths, strict=True)))
     ws.autofilter(3, 0, 3 + len(p.issues), len(header) - 1)
 
 

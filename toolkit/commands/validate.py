@@ -42,6 +42,7 @@ class ValidationResult:
     # was judged as, and each branch's deliverables as a merge would mark them
     materials: dict[int, list[str]] = field(default_factory=dict)
     deliverables: list[DeliverableOutcome] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # branch -> 党总支, from the master's roster
 
     @property
     def rejected(self) -> bool:
@@ -91,11 +92,12 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
     from toolkit.readers.limits import DEFAULT_LIMITS
 
     roster, snapshot = None, None
+    groups: dict[str, str] = {}
     if master is not None:
         from toolkit.files.masterfile import load_master
 
         snapshot = load_master(master, profile_name)
-        profile, roster = snapshot.profile, snapshot.roster
+        profile, roster, groups = snapshot.profile, snapshot.roster, snapshot.groups
     else:
         profile = resolve_profile(profile_name)
     files = collect_paths(paths)
@@ -110,7 +112,7 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
     # reports, photos and news links: read as a merge reads them and judged as the branch's deliverables
     pairs, delivered = read_deliverables(paths, [(s, None) for s in subs], others, profile, origins, DEFAULT_LIMITS)
     checked = check_all([s for s, _ in pairs], profile, roster)
-    result = ValidationResult(profile, checked)
+    result = ValidationResult(profile, checked, groups=groups)
     if delivered.items:
         verdicts, result.deliverables = judge_received(profile, delivered, checked, snapshot)
         result.materials = {len(checked) + n: v.deliverables for n, v in enumerate(verdicts)}
@@ -154,10 +156,12 @@ def write_reports(result: ValidationResult, report_dir: Path) -> None:
                 result.report_paths[n] = path
             else:
                 result.report_errors[n] = error or ""
-            rows.append(ReportRow(path=c.submission.provenance.path, sheet=c.submission.provenance.sheet,
-                                  branch=c.branch, status=c.status, findings=c.findings,
-                                  report_path=str(path) if path else None, report_error=error))
+            prov = c.submission.provenance
+            group = result.groups.get(c.branch or "") or c.submission.value(result.profile.group)
+            rows.append(ReportRow(path=prov.path, sheet=prov.sheet, branch=c.branch, status=c.status,
+                                  findings=c.findings, report_path=str(path) if path else None,
+                                  report_error=error, group=str(group) if group else None, sender=prov.sender))
     try:
-        result.overview = write_office_summary(rows, report_dir / SUMMARY_NAME)
+        result.overview = write_office_summary(rows, report_dir / SUMMARY_NAME, result.profile.title)
     except ReportError as exc:
         result.overview_error = str(exc)

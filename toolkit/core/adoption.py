@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
+from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
-from toolkit.core.master import MasterSnapshot
+from toolkit.core.master import RETURN_REASON, SOURCE_FILE, SUBMITTED_AT, MasterSnapshot
+from toolkit.core.model import ROW_HEIGHT_PT
+from toolkit.core.plan import LOGO_COLUMN_WIDTH, REASON_COLUMN_WIDTH, SERIAL
 from toolkit.core.plan_tables import adopt_tables
 from toolkit.core.profile import (
     PROFILE_SHEET,
     RULES_SHEET,
+    FieldSpec,
     Profile,
     profile_sheet,
     rules_sheet_rows,
@@ -26,10 +30,49 @@ from toolkit.core.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.core.text import normalize_branch
 from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
 
+# Ledger column widths (Excel character units) by what the column holds; long texts wrap in even rows.
+STATUS_WIDTH = 18.0  # "已提交 2024-08-12" on one line, who stamped it on the next
+WIDTHS = {SERIAL: 5.0, SUBMITTED_AT: 16.0, SOURCE_FILE: 20.0, RETURN_REASON: REASON_COLUMN_WIDTH}
+TYPE_WIDTHS = {"integer": 8.0, "number": 8.0, "phone": 13.0, "date": 11.0, "email": 22.0, "enum": 12.0,
+               "image": LOGO_COLUMN_WIDTH}
+NAME_WIDTH, SHORT_WIDTH, LONG_WIDTH = 20.0, 12.0, 40.0
+
 
 def ledger_header(profile: Profile) -> list[str]:
+    """The ledger's columns: the profile's, then each stage's status and the 退回原因 beside them, then
+    the paper copies' columns where the notice asks for paper."""
     stage_columns = [s.column for s in profile.stages if s.column not in profile.ledger.columns]
-    return [*profile.ledger.columns, *stage_columns, *(PAPER_COLUMNS if profile.paper else ())]
+    return [*profile.ledger.columns, *stage_columns, RETURN_REASON, *(PAPER_COLUMNS if profile.paper else ())]
+
+
+def column_width(profile: Profile, name: str) -> float:
+    """A ledger column's width by its field's type: numbers narrow, names medium, the logo as wide as
+    its picture, long texts wide (they wrap)."""
+    if name in WIDTHS:
+        return WIDTHS[name]
+    if name in (profile.key, profile.group):
+        return NAME_WIDTH
+    if name in (s.column for s in profile.stages):
+        return STATUS_WIDTH
+    spec: FieldSpec | None = profile.field(name)
+    if spec is None:
+        return SHORT_WIDTH
+    if spec.type in TYPE_WIDTHS:
+        return TYPE_WIDTHS[spec.type]
+    if spec.long:
+        return LONG_WIDTH
+    if spec.max_chars is not None and spec.max_chars <= 10:  # a name of at most 10 字 (品牌名称) on one line
+        return min(NAME_WIDTH, 2 * spec.max_chars + 1.0)
+    return SHORT_WIDTH
+
+
+def new_ledger(profile: Profile, rows: list[list[Any]]) -> NewSheet:
+    """The ledger sheet of a master brandkit creates: widths by type, a header tall enough for its
+    wrapped titles, even rows (the logo's height), filtered and printed as a list."""
+    header = ledger_header(profile)
+    widths = [column_width(profile, h) for h in header]
+    return NewSheet(profile.ledger.sheet, [header, *rows], widths, printed=True,
+                    header_height=wrapped_height(zip(header, widths, strict=True)), row_height=ROW_HEIGHT_PT)
 
 
 def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: str,
@@ -49,17 +92,18 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     new_branches = [r for r in roster if normalize_branch(str(r["党支部名称"])) not in known]
     if snap.ledger is None:
         body = [_roster_line(header, r, profile, n) for n, r in enumerate(new_branches, start=1)]
-        changes.new_sheets.append(NewSheet(profile.ledger.sheet, [header, *body], _widths(header)))
+        changes.new_sheets.append(new_ledger(profile, body))
         result.added_sheets.append(profile.ledger.sheet)
     else:
         ledger = snap.ledger
-        wanted = [s.column for s in profile.stages] + list(PAPER_COLUMNS if profile.paper else ())
+        wanted = [s.column for s in profile.stages] + [RETURN_REASON] + list(PAPER_COLUMNS if profile.paper else ())
         if profile.ledger.logo_column:
             wanted.append(profile.ledger.logo_column)
         col = ledger.width
         for name in wanted:
             if name not in ledger.columns:
-                changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, name, 14))
+                changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, name,
+                                                     column_width(profile, name)))
                 ledger.columns[name] = col
                 result.added_columns.append(name)
                 col += 1
@@ -115,10 +159,6 @@ def _keep_roster(snap: MasterSnapshot, roster: list[dict[str, Any]], changes: Ch
 def _roster_line(header: list[str], r: dict[str, Any], profile: Profile, n: int) -> list[Any]:
     values = {"序号": n, profile.key: str(r["党支部名称"]).strip(), profile.group: r.get("党总支")}
     return [values.get(name) for name in header]
-
-
-def _widths(header: list[str]) -> list[float]:
-    return [6 if h == "序号" else 24 if h in ("党支部名称", "党总支") else 30 if len(h) > 3 else 14 for h in header]
 
 
 @dataclass

@@ -79,6 +79,7 @@ class PicturePlacement:
     width_px: int
     height_px: int
     name: str = ""  # shown as the picture's name in Excel (e.g. the branch)
+    alt: str = ""  # alternative text read aloud and printed in place of the picture ("…党支部的品牌标识")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,12 @@ class NewSheet:
     widths: Sequence[float] = field(default_factory=list)
     hidden: bool = False
     protected: bool = False
+    # A list to read and print (the ledger): cells wrap, the header is `header_height` points tall and
+    # every row below it `row_height` (even rows: a few lines of a long text, or the logo), an
+    # auto-filter on the header, A4 landscape one page wide with the header on every page and page numbers.
+    printed: bool = False
+    header_height: float | None = None
+    row_height: float | None = None
 
 
 @dataclass

@@ -4,6 +4,9 @@ lone surrogates) written as escapes, so a hostile subject or file name is shown,
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
 
 # What acts on a terminal instead of showing: C0 controls but tab and line feed (ESC starts the CSI and
 # OSC sequences that clear the screen, set the title or forge a hyperlink; CR overwrites the line), DEL,
@@ -33,3 +36,23 @@ def json_text(text: str) -> str:
 def one_line(text: str) -> str:
     """One value (a subject, a name) on one line: `printable`, line feeds shown as `\\n`."""
     return printable(text).replace("\n", "\\n")
+
+
+def display_width(text: str) -> int:
+    """Columns a line takes: CJK and full-width characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+LINE_PT = 15.0  # one line of 11-pt text with its leading, in points
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell of `width` character units needs (CJK characters take two units; one unit is
+    kept for the cell's padding, so a line that only just fits is counted on the next)."""
+    usable = max(1, int(width) - 1)
+    return sum(max(1, -(-display_width(line) // usable)) for line in text.splitlines() or [""])
+
+
+def wrapped_height(cells: Iterable[tuple[Any, float]]) -> float:
+    """Points a row needs to show each of its wrapped cells (value, column width) in full."""
+    return max((wrapped_lines(str(v), w) for v, w in cells if v not in (None, "")), default=1) * LINE_PT + 4

@@ -15,7 +15,16 @@ from typing import Any
 
 from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewRow, PicturePlacement, RowHeight
 from toolkit.core.logsheet import LogEntry, append_log
-from toolkit.core.master import SOURCE_FILE, SUBMITTED_AT, Ledger, LedgerRow, MasterSnapshot, TableSheet
+from toolkit.core.master import (
+    RETURN_REASON,
+    SOURCE_FILE,
+    SUBMITTED_AT,
+    SUBMITTED_FORMAT,
+    Ledger,
+    LedgerRow,
+    MasterSnapshot,
+    TableSheet,
+)
 from toolkit.core.model import CHINA_TZ, ROW_HEIGHT_PT, Checked, Logo, Submission, oldest_first, parse_instant
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import CATEGORY_LABELS
@@ -25,6 +34,7 @@ from toolkit.core.vocabulary import LogAction, Outcome, Receipt
 
 SERIAL = "序号"
 LOGO_COLUMN_WIDTH = 14.0
+REASON_COLUMN_WIDTH = 30.0
 
 
 @dataclass
@@ -96,10 +106,16 @@ def _newest_first(incoming: list[Incoming], profile: Profile, now: dt.datetime) 
 
 
 def provenance_values(sub: Submission) -> dict[str, Any]:
-    """When the submission came (Beijing time, to the minute) and from which file: written beside its values."""
+    """When the submission came (Beijing time, to the minute, as a date cell) and from which file:
+    written beside its values."""
     when = sub.provenance.received_at
-    return {SUBMITTED_AT: when.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if when else None,
-            SOURCE_FILE: Path(sub.provenance.path).name}
+    local = when.astimezone(CHINA_TZ).replace(tzinfo=None, second=0, microsecond=0) if when else None
+    return {SUBMITTED_AT: local, SOURCE_FILE: Path(sub.provenance.path).name}
+
+
+def value_write(sheet: str, row: int, col: int, name: str, value: Any) -> CellWrite:
+    """A ledger or table value; 提交时间 with its date format."""
+    return CellWrite(sheet, row, col, value, number_format=SUBMITTED_FORMAT if name == SUBMITTED_AT else None)
 
 
 def _same(before: Any, after: Any) -> bool:
@@ -107,7 +123,7 @@ def _same(before: Any, after: Any) -> bool:
         return True
     if isinstance(before, int | float) and isinstance(after, int | float):
         return float(before) == float(after)
-    if isinstance(before, dt.datetime) and isinstance(after, dt.date):
+    if isinstance(before, dt.datetime) and isinstance(after, dt.date) and not isinstance(after, dt.datetime):
         before = before.date()
     return str(before).strip() == str(after).strip()
 
@@ -254,6 +270,9 @@ class _MergeWriter:
             self.changes.writes.append(CellWrite(self.ledger.sheet, *cell,
                                                  stamp_text(Receipt.RETURNED, self.now.date(), self.operator),
                                                  fill=status_fill(self.profile.statuses, Receipt.RETURNED)))
+            self.changes.writes.append(CellWrite(self.ledger.sheet, d.existing.row,
+                                                 self.cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
+                                                 "；".join(d.reasons)))
             self.entry(LogAction.RETURNED, d, new="；".join(d.reasons), stage=self.stage.name)
         elif d.action in (Outcome.ADDED, Outcome.UPDATED):
             return self.merge(d)
@@ -283,7 +302,9 @@ class _MergeWriter:
                      if k not in (SUBMITTED_AT, SOURCE_FILE) and not _same(d.existing.values.get(k), v)]
             writes = diffs + [(k, None, values[k]) for k in (SUBMITTED_AT, SOURCE_FILE) if k in values]
         for name, _before, after in writes:
-            self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(name), after))
+            self.changes.writes.append(value_write(ledger.sheet, row, self.cols.get(name), name, after))
+        if d.existing is not None and d.existing.values.get(RETURN_REASON) not in (None, ""):
+            self.changes.writes.append(CellWrite(ledger.sheet, row, ledger.columns[RETURN_REASON], None))
         if d.receipt is not None:
             self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(self.stage.column),
                                                  stamp_text(d.receipt, d.received.astimezone(CHINA_TZ).date(),
@@ -294,7 +315,8 @@ class _MergeWriter:
             self.logos[d.branch] = logo
             col = self.cols.get(profile.ledger.logo_column, LOGO_COLUMN_WIDTH)
             self.changes.pictures.append(PicturePlacement(ledger.sheet, row, col, logo.data, logo.format,
-                                                          logo.width, logo.height, f"brandkit:{d.branch}"))
+                                                          logo.width, logo.height, f"brandkit:{d.branch}",
+                                                          alt=f"{d.branch}的{profile.ledger.logo_column}"))
             self.changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
             diffs.append((profile.ledger.logo_column, None, f"图片（{Path(path).name}）"))
         outcome = BranchOutcome(d.branch, d.action, path, diffs)

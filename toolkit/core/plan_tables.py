@@ -26,7 +26,7 @@ from toolkit.core.master import (
     table_header,
 )
 from toolkit.core.model import Submission, Value
-from toolkit.core.plan import _Columns, _same, carries, provenance_values
+from toolkit.core.plan import _Columns, _same, carries, provenance_values, value_write
 from toolkit.core.profile import Profile, TableSpec, history_sheet
 from toolkit.core.text import normalize_branch
 
@@ -152,7 +152,7 @@ class TablePlanner:
             for name in table_header(self.snap.profile, spec, history=True):
                 value = replaced if name == REPLACED_AT else item.values.get(name)
                 if value not in (None, ""):
-                    self.changes.writes.append(CellWrite(area.sheet.sheet, row, area.cols.get(name), value))
+                    self.changes.writes.append(value_write(area.sheet.sheet, row, area.cols.get(name), name, value))
 
     def _write(self, spec: TableSpec, branch: str, old: list[TableRow], items: list[dict[str, Any]]) -> None:
         area = self._area(spec, history=False)
@@ -170,7 +170,7 @@ class TablePlanner:
                         continue
                 elif value in (None, ""):
                     continue
-                self.changes.writes.append(CellWrite(sheet, row, area.cols.get(name), value))
+                self.changes.writes.append(value_write(sheet, row, area.cols.get(name), name, value))
         for surplus in slots[len(items):]:
             for name, col in area.sheet.columns.items():
                 if surplus.values.get(name) not in (None, ""):

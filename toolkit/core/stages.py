@@ -17,7 +17,8 @@ from toolkit.core.profile import Constraint, Profile, Stage, StatusKinds
 from toolkit.core.text import normalize_choice
 from toolkit.core.vocabulary import Receipt
 
-KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFC7CE"}
+# One colour per kind: done green, waiting yellow, returned red, late orange (a late form did arrive).
+KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFD8B1"}
 NEUTRAL_FILL = "F2F2F2"  # a status with no kind (e.g. 未推荐): overwrite the previous colour, stay quiet
 # A stage counts as reached when its status is of one of these kinds (a late submission still arrived).
 DONE_KINDS = ("passed", "late")

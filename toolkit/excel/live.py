@@ -97,6 +97,14 @@ def _protect(sheet: Any) -> None:
         pass
 
 
+def _alt_text(picture: Any, text: str) -> None:
+    """The picture's alternative text, where the engine offers Excel's object model (not the remote one)."""
+    try:
+        picture.api.ShapeRange.AlternativeText = text
+    except (AttributeError, NotImplementedError):
+        pass
+
+
 def _last_row(sheet: Any) -> int:
     return sheet.used_range.last_cell.row
 
@@ -169,5 +177,7 @@ def _picture(sheet: Any, spec: PicturePlacement) -> None:
         picture = sheet.pictures.add(path, name=name, anchor=anchor, width=width, height=height)
         # The remote engine ignores the size given to add(); setting it again is a no-op in Excel.
         picture.width, picture.height = width, height
+        if spec.alt:
+            _alt_text(picture, spec.alt)
     finally:
         os.unlink(path)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.core.changeset import ChangeSet
+from toolkit.core.changeset import ChangeSet, NewSheet
 from toolkit.core.profile import Profile
 from toolkit.files.atomic import write_atomic
 from toolkit.files.bundled import bundled
@@ -226,11 +226,14 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                           "align": "center", "valign": "vcenter"})
     body = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+    column = wb.add_format({"text_wrap": True, "valign": "top"})  # what a merge's new cells start from
     logged = {(w.sheet, w.row, w.col): w.value for w in changes.writes}
     for sheet in changes.new_sheets:
         ws = wb.add_worksheet(sheet.name)
         for c, width in enumerate(sheet.widths):
-            ws.set_column(c, c, width)
+            ws.set_column(c, c, width, column if sheet.printed else None)
+        if sheet.printed:
+            print_as_list(ws, sheet)
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
                 ws.write(r, c, value, head if r == 0 else body)
@@ -242,3 +245,20 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
             ws.hide()
         if sheet.protected:
             ws.protect()
+
+
+def print_as_list(ws: Any, sheet: NewSheet) -> None:
+    """xlsxwriter: even rows, an auto-filter on the header and A4 landscape one page wide, the header
+    on every page, page numbers in the footer (see NewSheet.printed)."""
+    if sheet.row_height:
+        ws.set_default_row(sheet.row_height)
+    if sheet.header_height:
+        ws.set_row(0, sheet.header_height)
+    width = len(sheet.rows[0]) if sheet.rows else len(sheet.widths)
+    ws.autofilter(0, 0, max(len(sheet.rows) - 1, 1), max(width - 1, 0))
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")

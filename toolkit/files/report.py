@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.core.display import display_width, wrapped_height
 from toolkit.core.model import Finding, Submission, col_letter, split_cell_ref
 from toolkit.core.profile import CELL_LIMIT
 from toolkit.core.text import is_formula_like
@@ -29,6 +30,7 @@ from toolkit.files.filenames import safe_name
 from toolkit.ooxml.xmltools import clean_text
 
 ISSUES_SHEET = "问题清单"
+PAGE_FOOTER = "第 &P 页，共 &N 页"
 REPORT_SUFFIX = "_校验结果"
 SUMMARY_NAME = "校验汇总.xlsx"
 SEVERITY_FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}
@@ -115,6 +117,8 @@ class ReportRow:
     findings: list[Finding] = field(default_factory=list)
     report_path: str | None = None
     report_error: str | None = None  # why its report could not be written
+    group: str | None = None  # the branch's 党总支 (from the master's roster)
+    sender: str | None = None  # the mail address it came from: where its report goes back
 
 
 # -- the branch's own file ------------------------------------------------------------------------
@@ -277,13 +281,6 @@ def cell_text(text: str) -> str:
     return units[: 2 * (CELL_LIMIT - 1)].decode("utf-16-le", "ignore") + "…"  # never half a surrogate pair
 
 
-def display_width(text: str) -> int:
-    """Columns a line takes: CJK and full-width characters count 2."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
 def render_grids(grids: Iterable[Any]) -> Any:
     """An openpyxl Workbook re-creating each grid's values and merged ranges (0-based, inclusive)."""
     from openpyxl import Workbook
@@ -386,40 +383,53 @@ def _issues_sheet(wb: Any, sub: Submission, findings: list[Finding], links: dict
         cell.fill = PatternFill("solid", fgColor="D9E1F2")
     wrap = Alignment(wrap_text=True, vertical="top")
     ordered = sorted(findings, key=lambda f: f.severity != "error")
+    widths = (6, 10, 16, 16, 14, 70)
     for n, f in enumerate(ordered, start=1):
         r = 3 + n
         values = [n, SEVERITY_NAMES[f.severity], f.field or "", f.cell or "", rule_name(f.rule), f.message]
         for c, value in enumerate(values, start=1):
             put_text(ws.cell(r, c), value)
             ws.cell(r, c).alignment = wrap
+        ws.row_dimensions[r].height = wrapped_height(zip(values, widths, strict=True))
         ws.cell(r, 2).fill = PatternFill("solid", fgColor=SEVERITY_FILLS[f.severity])
         if f in links:
             ws.cell(r, 4).hyperlink = Hyperlink(ref=f"D{r}", location=links[f], display=cell_text(f.cell or ""))
             ws.cell(r, 4).font = Font(color="0563C1", underline="single")
     if not findings:
         ws["A4"] = "未发现问题。"
-    for letter, width in zip("ABCDEF", (6, 10, 16, 16, 14, 70), strict=True):
+    for letter, width in zip("ABCDEF", widths, strict=True):
         ws.column_dimensions[letter].width = width
+    ws["A1"].alignment = ws["A2"].alignment = wrap
+    ws.row_dimensions[1].height = wrapped_height([(ws["A1"].value, sum(widths))]) + 4  # 12-pt bold
+    ws.row_dimensions[2].height = wrapped_height([(ws["A2"].value, sum(widths))])
     ws.freeze_panes = "A4"
+    ws.print_title_rows = "3:3"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.oddFooter.center.text = PAGE_FOOTER
 
 
 # -- the office's summary -----------------------------------------------------------------------
 
-def write_office_summary(rows: list[ReportRow], out_path: Path) -> Path:
-    """Write `校验汇总.xlsx` (into `out_path` when it is a folder, else to `out_path`)."""
+def write_office_summary(rows: list[ReportRow], out_path: Path, title: str = "",
+                         checked_at: dt.datetime | None = None) -> Path:
+    """Write `校验汇总.xlsx` (into `out_path` when it is a folder, else to `out_path`): the campaign
+    `title` and the date above each sheet's table."""
     import xlsxwriter
 
     target = _target(Path(out_path), SUMMARY_NAME)
+    when = checked_at or dt.datetime.now()
+    heading = (f"“{title}”申报表校验汇总" if title else "申报表校验汇总",
+               f"校验时间：{when.year}年{when.month}月{when.day}日 {when:%H:%M}")
 
     def build(path: str) -> None:
         wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
                                         "strings_to_numbers": False})
-        _summary_sheet(wb, rows, target.parent)
-        _details_sheet(wb, rows)
+        wb.set_properties({"title": heading[0], "comments": "由 brandkit 生成"})
+        _summary_sheet(wb, rows, target.parent, heading)
+        _details_sheet(wb, rows, heading)
         wb.close()
 
     try:
@@ -435,52 +445,79 @@ def _main_problems(findings: list[Finding], limit: int = 3) -> str:
     return f"{text}；等 {len(findings)} 项" if len(findings) > limit else text
 
 
-def _table(wb: Any, ws: Any, headers: list[str], widths: list[int], data: list[list[Any]]) -> None:
+TOP = 3  # a table's header row: the title and the date stand above it
+
+
+def _table(wb: Any, ws: Any, heading: tuple[str, str], headers: list[str], widths: list[int],
+           data: list[list[Any]]) -> None:
+    """A titled table that prints legibly: A4 landscape, one page wide (the widths keep the scale
+    at 70 % or more), the header on every page, each row as tall as its wrapped text, page numbers."""
+    ws.write_string(0, 0, heading[0], wb.add_format({"bold": True, "font_size": 14}))
+    ws.write_string(1, 0, heading[1], wb.add_format({"font_color": "#595959"}))
+    ws.set_row(0, 22)
     head = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
                           "valign": "vcenter"})
     body = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
     for c, (h, w) in enumerate(zip(headers, widths, strict=True)):
-        ws.write_string(0, c, h, head)
+        ws.write_string(TOP, c, h, head)
         ws.set_column(c, c, w)
-    for r, row in enumerate(data, start=1):
+    ws.set_row(TOP, wrapped_height(zip(headers, widths, strict=True)))
+    for r, row in enumerate(data, start=TOP + 1):
         for c, value in enumerate(row):
             if isinstance(value, int):
                 ws.write_number(r, c, value, body)
             else:
                 ws.write_string(r, c, "" if value is None else cell_text(str(value)), body)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(1, len(data)), len(headers) - 1)
+        ws.set_row(r, wrapped_height(zip(row, widths, strict=True)))
+    ws.freeze_panes(TOP + 1, 0)
+    ws.autofilter(TOP, 0, TOP + max(1, len(data)), len(headers) - 1)
     ws.set_paper(9)  # A4
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+    ws.repeat_rows(TOP)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer(f"&C{PAGE_FOOTER}")
 
 
-def _summary_sheet(wb: Any, rows: list[ReportRow], base: Path) -> None:
+SUMMARY_WIDTHS = [5, 12, 16, 22, 22, 9, 6, 6, 40, 14]
+OPEN_REPORT = "打开校验结果"  # the link's text: a file name would not wrap in a link, and is cut
+
+
+def _summary_sheet(wb: Any, rows: list[ReportRow], base: Path, heading: tuple[str, str]) -> None:
     ws = wb.add_worksheet("校验汇总")
-    headers = ["序号", "文件", "工作表", "党支部", "结论", "错误数", "警告数", "主要问题", "校验结果文件"]
+    headers = ["序号", "党总支", "党支部", "文件", "发件人", "结论", "错误数", "警告数", "主要问题", "校验结果文件"]
     data = []
     for n, row in enumerate(rows, start=1):
         errors = sum(f.severity == "error" for f in row.findings)
-        data.append([n, Path(row.path).name, row.sheet or "", row.branch or "",
+        data.append([n, row.group or "", row.branch or "", Path(row.path).name, _address(row.sender),
                      VERDICT_ZH.get(row.status, row.status), errors, len(row.findings) - errors,
-                     _main_problems(row.findings), f"未能生成：{row.report_error}" if row.report_error else ""])
-    _table(wb, ws, headers, [6, 28, 12, 20, 10, 8, 8, 60, 30], data)
-    link = wb.add_format({"font_color": "#0563C1", "underline": 1, "border": 1})
-    for r, row in enumerate(rows, start=1):
+                     _main_problems(row.findings),
+                     f"未能生成：{row.report_error}" if row.report_error else
+                     OPEN_REPORT if row.report_path else ""])
+    _table(wb, ws, heading, headers, SUMMARY_WIDTHS, data)
+    link = wb.add_format({"font_color": "#0563C1", "underline": 1, "border": 1, "text_wrap": True,
+                          "valign": "top"})
+    for r, row in enumerate(rows, start=TOP + 1):
         if row.report_path:
             rel = os.path.relpath(row.report_path, base)  # relative: the folder can be mailed or moved
-            ws.write_url(r, 8, f"external:{rel}", link, string=Path(row.report_path).name)
-    last = max(1, len(rows))
+            ws.write_url(r, 9, f"external:{rel}", link, string=OPEN_REPORT, tip=Path(row.report_path).name)
+    last = TOP + max(1, len(rows))
     for status, colour in STATUS_FILLS.items():
-        ws.conditional_format(1, 4, last, 4, {
+        ws.conditional_format(TOP + 1, 5, last, 5, {
             "type": "cell", "criteria": "==", "value": f'"{VERDICT_ZH[status]}"',
             "format": wb.add_format({"bg_color": f"#{colour}"})})
 
 
-def _details_sheet(wb: Any, rows: list[ReportRow]) -> None:
+def _address(sender: str | None) -> str:
+    """The mail address alone ('支部书记 <a@b.cn>' -> 'a@b.cn'): where the report goes back."""
+    from email.utils import parseaddr
+
+    return parseaddr(sender or "")[1] or (sender or "")
+
+
+def _details_sheet(wb: Any, rows: list[ReportRow], heading: tuple[str, str]) -> None:
     ws = wb.add_worksheet("问题明细")
     headers = ["文件", "党支部", "字段", "单元格", "规则", "严重程度", "说明"]
     data = [[Path(row.path).name, row.branch or "", f.field or "", f.cell or "", rule_name(f.rule),
              SEVERITY_NAMES[f.severity], f.message] for row in rows for f in row.findings]
-    _table(wb, ws, headers, [28, 20, 14, 16, 14, 10, 70], data)
+    _table(wb, ws, heading, headers, [22, 18, 14, 12, 14, 8, 60], data)

@@ -146,7 +146,8 @@ def place_picture(ctx: Context, op: PicturePlacement) -> None:
     w, h = max(op.width_px, 1), max(op.height_px, 1)
     to_col, col_off = _span(op.col, w, lambda c: col_px(sheet.col_width(c + 1)))
     to_row, row_off = _span(op.row, h, lambda r: round(sheet.row_height(r + 1) * 96 / 72))
-    name = esc(MARK + (op.name or "picture"), quote=True)
+    name = esc((op.name if op.name.startswith(MARK) else MARK + (op.name or "picture")), quote=True)
+    descr = esc(op.alt, quote=True) if op.alt else name
     pid = PID
     drawing.add(
         f'<xdr:twoCellAnchor{drawing.decls} editAs="oneCell">'
@@ -154,7 +155,7 @@ def place_picture(ctx: Context, op: PicturePlacement) -> None:
         f"<xdr:row>{op.row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
         f"<xdr:to><xdr:col>{to_col}</xdr:col><xdr:colOff>{col_off * EMU_PER_PX}</xdr:colOff>"
         f"<xdr:row>{to_row}</xdr:row><xdr:rowOff>{row_off * EMU_PER_PX}</xdr:rowOff></xdr:to>"
-        f'<xdr:pic><xdr:nvPicPr><xdr:cNvPr id="{pid}" name="{name}" descr="{name}"/>'
+        f'<xdr:pic><xdr:nvPicPr><xdr:cNvPr id="{pid}" name="{name}" descr="{descr}"/>'
         f'<xdr:cNvPicPr><a:picLocks noChangeAspect="1"/></xdr:cNvPicPr></xdr:nvPicPr>'
         f'<xdr:blipFill><a:blip r:embed="{rid}"/><a:stretch><a:fillRect/></a:stretch></xdr:blipFill>'
         f'<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{w * EMU_PER_PX}" cy="{h * EMU_PER_PX}"/></a:xfrm>'

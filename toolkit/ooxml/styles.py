@@ -123,11 +123,12 @@ class Styles:
         return new
 
     def derive(self, base: int, *, fill: str | None = None, number_format: str | int | None = None,
-               quote: bool = False, bold: bool = False) -> int:
-        """Index of an xf like `base` with the given changes (reused when identical one exists)."""
+               quote: bool = False, bold: bool = False, wrap: bool = False) -> int:
+        """Index of an xf like `base` with the given changes (reused when identical one exists); `wrap`:
+        text wraps, top-aligned."""
         from lxml import etree
 
-        key = (base, fill, number_format, quote, bold)
+        key = (base, fill, number_format, quote, bold, wrap)
         if key in self.cache:
             return self.cache[key]
         xf = copy.deepcopy(self.xf(base))
@@ -151,6 +152,11 @@ class Styles:
                 font.insert(0, etree.Element(f"{{{MAIN}}}b"))
             xf.set("fontId", str(self._append_unique("fonts", font)))
             xf.set("applyFont", "1")
+        if wrap:
+            for old in xf.findall(f"{{{MAIN}}}alignment"):
+                xf.remove(old)
+            xf.insert(0, etree.Element(f"{{{MAIN}}}alignment", wrapText="1", vertical="top"))
+            xf.set("applyAlignment", "1")
         result = self._append_unique("cellXfs", xf)
         self.cache[key] = result
         return result

@@ -133,6 +133,21 @@ class Workbook:
         names = self._child("definedNames")
         return [el for el in names if local(el.tag) == "definedName"] if names is not None else []
 
+    def add_defined_name(self, name: str, sheet: str, value: str, hidden: bool = False) -> None:
+        """A name local to `sheet` (e.g. _xlnm.Print_Titles), replacing one of the same name there."""
+        from lxml import etree
+
+        index = next(s.index for s in self.sheets() if s.name == sheet)
+        names = self._ensure_child("definedNames")
+        for el in self.defined_names():
+            if el.get("name") == name and el.get("localSheetId") == str(index):
+                names.remove(el)
+        el = etree.SubElement(names, f"{{{MAIN}}}definedName", name=name, localSheetId=str(index))
+        if hidden:
+            el.set("hidden", "1")
+        el.text = value
+        self.dirty = True
+
     def drop_calc_chain(self) -> None:
         for rid, target in self.rels.by_type("calcChain"):
             self.rels.remove(rid)
