@@ -37,7 +37,14 @@ from sample_texts import (  # noqa: E402
 
 from toolkit.model import parse_a1  # noqa: E402
 from toolkit.profile import Profile, load_profile  # noqa: E402
-from toolkit.templates import FORM_SHEET, META_SHEET, build_form, template_field_cells, template_table_cells  # noqa: E402
+from toolkit.templates import (  # noqa: E402
+    FORM_SHEET,
+    META_SHEET,
+    build_form,
+    template_field_cells,
+    template_sign_cells,
+    template_table_cells,
+)
 
 FIXED = dt.datetime(2024, 7, 25, 9, 30, 0)
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -92,10 +99,12 @@ def template(profile: Profile) -> Any:
 
 def fill(ws: Any, profile: Profile, values: dict[str, object]) -> None:
     """Fill the form's value cells; a field the notice's printed form lacks has no cell and stays out."""
-    cells = template_field_cells(profile)
+    cells, signs = template_field_cells(profile), template_sign_cells(profile)
     for name, value in values.items():
         if value not in (None, "") and name in cells:
             put(ws, cells[name], value)
+        elif value not in (None, "") and name in signs:  # signed after the colon of its foot line
+            put(ws, signs[name], f"{str(ws[signs[name]].value).rstrip('　')}{value}")
 
 
 def fill_table(ws: Any, profile: Profile, table: str, rows: list[dict[str, object]]) -> None:
