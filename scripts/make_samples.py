@@ -42,6 +42,7 @@ from toolkit.files.templates import (  # noqa: E402
     META_SHEET,
     build_form,
     template_field_cells,
+    template_sign_cells,
     template_table_cells,
 )
 
@@ -98,10 +99,12 @@ def template(profile: Profile) -> Any:
 
 def fill(ws: Any, profile: Profile, values: dict[str, object]) -> None:
     """Fill the form's value cells; a field the notice's printed form lacks has no cell and stays out."""
-    cells = template_field_cells(profile)
+    cells, signs = template_field_cells(profile), template_sign_cells(profile)
     for name, value in values.items():
         if value not in (None, "") and name in cells:
             put(ws, cells[name], value)
+        elif value not in (None, "") and name in signs:  # signed after the colon of its foot line
+            put(ws, signs[name], f"{str(ws[signs[name]].value).rstrip('　')}{value}")
 
 
 def fill_table(ws: Any, profile: Profile, table: str, rows: list[dict[str, object]]) -> None:

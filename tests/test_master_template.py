@@ -13,6 +13,7 @@ import pytest
 
 from tests.libreoffice import roundtrip_values
 from toolkit.core.profile import PROFILE_SHEET, builtin_profiles, load_profile
+from toolkit.core.roster import ROSTER_SHEET
 from toolkit.excel.master_template import (
     BUTTONS,
     CONF_SHEET,
@@ -117,7 +118,7 @@ def test_package_is_macro_enabled_with_console_ledger_log_rules_and_hidden_conf(
     sheets = {re.search(r'name="([^"]+)"', tag).group(1): 'state="hidden"' in tag
               for tag in re.findall(r"<sheet [^>]*/>", workbook)}
     tables = [t.sheet_name for t in profile.tables]  # one sheet per table (申报工程, 活动台帐)
-    assert list(sheets) == [CONSOLE_SHEET, profile.ledger.sheet, *tables, "填报规则", profile.ledger.log_sheet,
+    assert list(sheets) == [CONSOLE_SHEET, ROSTER_SHEET, profile.ledger.sheet, *tables, "填报规则", profile.ledger.log_sheet,
                             PROFILE_SHEET, CONF_SHEET]
     assert [name for name, hidden in sheets.items() if hidden] == [PROFILE_SHEET, CONF_SHEET]
     assert 'codeName="ThisWorkbook"' in workbook

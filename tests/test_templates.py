@@ -12,12 +12,15 @@ from python_calamine import CalamineWorkbook
 from tests.forms import PLAN
 from tests.libreoffice import convert
 from toolkit.core.model import parse_a1
+from toolkit.core.printlayout import A4_PT, label_lines, line_pt, text_units
 from toolkit.core.profile import PROFILE_DIR, Profile, builtin_profiles, load_profile, parse_profile
+from toolkit.core.text import normalize_label
 from toolkit.files.templates import (
     FORM_SHEET,
     META_SHEET,
     form_layout,
     form_rows,
+    label_text,
     parse_meta,
     template_field_cells,
     template_table_cells,
@@ -88,7 +91,7 @@ def test_libreoffice_reads_title_and_labels(built):
     for box in texts:
         assert _at(rows, box.ref) == box.text, box
     for spec in (f for row in form_rows(profile) for f in row):
-        assert any(b.role == "label" and b.text == spec.form_label for b in layout.boxes), spec.name
+        assert any(b.role == "label" and b.text == label_text(spec) for b in layout.boxes), spec.name
 
 
 # The label cells of the form notice 000 prints, character for character.
@@ -104,9 +107,66 @@ def test_labels_are_the_notices_words_and_read_back_as_their_fields(form):
     for spec in specs:
         assert lookup_label(spec.form_label, lookup) == spec.name, spec.form_label
         assert "不超过" not in spec.form_label and "请" not in spec.form_label  # brandkit's hints stay out
-    if profile.id == "hospital-brand":
-        labels = [b.text for b in form_layout(profile).boxes if b.role == "label"]
+    if profile.id == "hospital-brand":  # broken into lines only where the notice breaks them
+        labels = [b.text.replace("\n", " ") for b in form_layout(profile).boxes if b.role == "label"]
         assert labels == NOTICE_000_LABELS
+
+
+@pytest.mark.parametrize(("printed", "lines"), [
+    ("品牌名称 (10字以内)", ["品牌名称", "(10字以内)"]),
+    ("党支部名称（40字以内）", ["党支部名称", "（40字以内）"]),
+    ("党建 品牌标识 (png.jpg)", ["党建", "品牌标识", "(png.jpg)"]),
+    ("（一）品牌名称", ["（一）品牌名称"]),
+    ("对标“七个有力”", ["对标“七个有力”"]),
+])
+def test_a_label_breaks_where_the_notice_breaks_it_or_before_a_hint(printed, lines):
+    assert label_lines(printed) == lines
+
+
+def test_label_columns_hold_every_label_line(form):
+    profile = form[0]
+    layout = form_layout(profile)
+    for box in (b for b in layout.boxes if b.role == "label"):
+        for line in box.text.split("\n"):
+            assert text_units(line) + 1.5 <= layout.widths[box.c1] + 0.05, (line, layout.widths)
+        height = sum(layout.heights[r] for r in range(box.r1, box.r2 + 1))
+        assert height >= len(box.text.split("\n")) * line_pt(), box
+
+
+# How each notice words the foot of its signature boxes (000: hospital-brand, 002: college-feature).
+SIGNATURE_FEET = {"hospital-brand": ["签字（盖章）：", "年　　月　　日"] * 2,
+                  "test-extended": ["签字（盖章）：", "年　　月　　日"] * 2,
+                  "college-feature": ["支部书记签字：", "年　　月　　日"]}
+
+
+def test_signature_rows_read_as_the_notice_writes_them(form):
+    profile = form[0]
+    feet = [b.text.rstrip("　") for b in form_layout(profile).boxes if b.role in ("sign", "date")]
+    assert feet == SIGNATURE_FEET.get(profile.id, [])
+
+
+def test_no_field_is_printed_twice(form):
+    profile = form[0]
+    layout = form_layout(profile)
+    labels = [normalize_label(b.text) for b in layout.boxes if b.role in ("label", "header", "sign")]
+    names = [n for n in (lookup_label(t, label_lookup(profile.fields)) for t in labels) if n]
+    assert len(names) == len(set(names)), names
+    assert len(layout.fields) == len({b.spec.name for b in layout.boxes if b.spec and b.role == "label"})
+
+
+def test_pages_are_whole_boxes_and_at_most_two(form):
+    """Planned on paper: every manual break falls between boxes, no page holds more than A4 does."""
+    profile = form[0]
+    layout = form_layout(profile)
+    assert 1 <= len(layout.pages) <= (2 if profile.id in builtin_profiles() else 4)
+    edges = {last for _, last in layout.blocks}
+    assert set(layout.breaks) <= edges
+    covered = sorted(r for first, last in layout.blocks for r in range(first, last + 1))
+    assert covered == list(range(layout.last_row + 1))  # every row belongs to exactly one box group
+    room = A4_PT[1] - 2 * 0.75 * 72
+    for n, (first, last) in enumerate(layout.pages):
+        title = layout.heights[0] if n else 0.0
+        assert title + sum(layout.heights[r] for r in range(first, last + 1)) <= room * 100 / layout.scale
 
 
 def test_hidden_sheet_maps_fields_to_unlocked_cells_next_to_labels(form):
@@ -126,12 +186,12 @@ def test_hidden_sheet_maps_fields_to_unlocked_cells_next_to_labels(form):
         assert value.protection.locked is False, spec.name
         label = ws.cell(value.row, value.column - 1)
         assert label.protection.locked is True
-        assert label.value == spec.form_label
+        assert label.value == label_text(spec)
     for table in profile.tables:
         for col in table.columns:
             first = ws[meta.tables[table.name][col.name]]
             assert first.protection.locked is False
-            assert ws.cell(first.row - 1, first.column).value == col.form_label
+            assert ws.cell(first.row - 1, first.column).value == label_text(col)
             assert ws.cell(first.row + 9, first.column).protection.locked is False
 
 
@@ -187,8 +247,12 @@ def test_protection_without_password_and_print_setup(built):
         assert not p.password
         assert p.formatRows is False and p.formatCells is False and p.objects is False
     ws = openpyxl.load_workbook(path)[FORM_SHEET]
+    layout = form_layout(form_profile := built[0])
     assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "portrait"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    # a fixed scale (Excel drops manual breaks under fit-to-page) and the planned breaks
+    assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
+    assert int(ws.page_setup.scale) == layout.scale, form_profile.id
+    assert [b.id for b in ws.row_breaks.brk] == [r + 1 for r in layout.breaks]
     assert ws.print_title_rows == "$1:$1"
     assert ws["A1"].font.b and ws["A1"].font.sz == 16
 
@@ -209,8 +273,9 @@ def test_layout_is_grid_shaped():
     branch, count = (parse_a1(cells[n]) for n in ("党支部名称", "党员总数"))
     brand, logo = (parse_a1(cells[n]) for n in ("品牌名称", "品牌标识"))
     assert branch[0] == count[0] and count[1] > branch[1] and brand[0] == logo[0] and logo[1] > brand[1]
-    plan = next(b for b in layout.boxes if b.role == "value" and b.spec and b.spec.name == PLAN)
-    assert sum(layout.heights[r] for r in range(plan.r1, plan.r2 + 1)) >= 200
+    brand = form_layout(load_profile("hospital-brand"))
+    plan = next(b for b in brand.boxes if b.role == "value" and b.spec and b.spec.name == PLAN)
+    assert sum(brand.heights[r] for r in range(plan.r1, plan.r2 + 1)) >= 200
 
 
 def test_write_form_replaces_atomically(tmp_path: Path):

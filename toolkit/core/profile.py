@@ -68,6 +68,9 @@ class FieldSpec:
     # Labelled parts one box may be split into ("创建计划", "创建举措", "预期成效"): read into this one
     # field, joined in this order as "创建计划：…" lines; the limits count the parts' text only.
     parts: tuple[str, ...] = ()
+    # A signature box's foot as the notice prints it, one line each; the lines may name another field
+    # ("支部书记签字："), which is then read from that line and not printed twice.
+    sign: tuple[str, ...] = ("签字（盖章）：", "年　　月　　日")
     store: bool = True  # kept in the master (a ledger column, or its table's sheet)
     reason: str | None = None  # why a field is not stored (required when store is false)
 
@@ -288,7 +291,8 @@ def _date(value: Any) -> dt.date:
 
 
 def _parse_field(data: dict[str, Any], where: str) -> FieldSpec:
-    spec = _take(data, FieldSpec, where, {"labels": tuple, "choices": tuple, "formats": tuple, "parts": tuple})
+    spec = _take(data, FieldSpec, where, {"labels": tuple, "choices": tuple, "formats": tuple, "parts": tuple,
+                                                       "sign": tuple})
     if spec.type not in FIELD_TYPES:
         raise ProfileError(f"{where}.type: 未知类型 {spec.type!r}（可用：{sorted(FIELD_TYPES)}）")
     if spec.severity not in ("error", "warning"):

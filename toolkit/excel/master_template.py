@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.core.changeset import ChangeSet, NewSheet
+from toolkit.core.printlayout import line_pt, wrapped_lines
 from toolkit.core.profile import Profile
+from toolkit.core.roster import ROSTER_COLUMNS, ROSTER_CONTACTS, ROSTER_SHEET, roster_heading
 from toolkit.files.atomic import write_atomic
 from toolkit.files.bundled import bundled
 
@@ -51,16 +53,28 @@ BUTTONS = (
     Button("生成汇总", "BrandKitSummary", "make_summary", "生成给领导看的汇总表（进度、未提交名单、品牌一览）"),
 )
 SETTINGS = (
-    (INBOX, "申报表所在文件夹，如 D:\\品牌创建\\收件箱（brandkit intake 的输出文件夹）"),
-    (ACCEPT, "选“是”时，有“内容雷同”“品牌名称重复”警告的申报表也合并（相当于命令行 --accept-warnings）"),
+    (INBOX, "存放各支部申报表的文件夹（把邮件附件都保存到这里），如 D:\\品牌创建\\收件箱"),
+    (ACCEPT, "选“是”：有警告（如“内容雷同”“品牌名称重复”）的申报表也合并；选“否”：只合并没有警告的"),
     (STAGE, "盖章按钮使用的阶段（下拉选择）"),
-    (STATUS, "盖章按钮使用的状态（下拉选择）"),
+    (STATUS, "盖章按钮使用的状态（下拉选择；只列出所选阶段的状态，换了阶段请重选）"),
     (OPERATOR, "写入操作记录的姓名；留空则用电脑登录名"),
     (SUMMARY_FILE, "汇总表保存位置；留空则保存在台账旁：<台账名>_汇总.xlsx"),
 )
+EXCEL_NOTE = "在 Excel 中：先完成第 1 步，再点第 2 步的按钮；每次的结果写在下方“运行结果”和“明细”。"
+WPS_NOTE = ("在 WPS 表格中这些按钮不能用（WPS 不运行 xlwings 宏）：请改用命令行 brandkit（如 brandkit validate、"
+            "brandkit merge），或运行 brandkit serve 后在浏览器中打开它给出的本机网页。")
+ROSTER_STEP = "第 1 步"
+ROSTER_HINT = "点此打开“{sheet}”工作表，把支部名单粘贴进去（每行一个支部，按表头填写）"
+BUTTON_STEP = "第 2 步"
+STEP_ROW, BUTTON_ROW = 3, 4  # 0-based rows: the roster step, then the buttons with their help below
 SETTINGS_ROW = 8  # first settings row (0-based)
 RESULT_ROW = SETTINGS_ROW + len(SETTINGS) + 1
 DETAILS_ROW = RESULT_ROW + 2
+LABEL_WIDTH, BUTTON_WIDTH = 14, 26  # column A; columns B.. (one per button)
+BUTTON_MARGIN_PX, BUTTON_HEIGHT_PX = 6, 40
+LISTS_COL = 2 + len(BUTTONS)  # hidden columns holding the stages and each stage's statuses
+STAGE_LIST = "盖章阶段列表"
+STATUS_LIST = "盖章状态_"  # + the stage's number (1-based) in STAGE_LIST
 # Written only where the officer has set nothing: these keep xlwings quiet and off the UDF server.
 # An empty Interpreter key here would hide the officer's own xlwings.conf, so none is written.
 CONF_ROWS = (("USE UDF SERVER", False), ("SHOW CONSOLE", False))
@@ -128,6 +142,7 @@ def _sheets(profile: Profile) -> bytes:
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"title": f"{profile.title}台账", "comments": "由 brandkit 生成", "created": FIXED_TIME})
     _console(wb, profile)
+    _roster_sheet(wb, profile)
     changes, _ = plan_adoption(MasterSnapshot(Path("台账.xlsm"), profile, [], None, None), [], "", FIXED_TIME)
     changes.writes.clear()  # the 初始化 log row belongs to the office's own copy, not to the template
     write_new_sheets(wb, changes)
@@ -140,45 +155,100 @@ def _sheets(profile: Profile) -> bytes:
     return buf.getvalue()
 
 
+def column_px(width: float) -> int:
+    """A column's width on screen at 100 % zoom (Calibri 11: 7 px a character plus 5 px of padding)."""
+    return int(width * 7 + 5)
+
+
 def _console(wb, profile: Profile) -> None:  # wb: xlsxwriter.Workbook
     ws = wb.add_worksheet(CONSOLE_SHEET)
     ws.activate()
+    last = len(BUTTONS)
     title = wb.add_format({"bold": True, "font_size": 16})
     note = wb.add_format({"font_color": "#595959", "text_wrap": True, "valign": "top"})
-    label = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    value = wb.add_format({"border": 1, "bg_color": "#FFF2CC", "locked": False})
+    warn = wb.add_format({"font_color": "#9C5700", "bg_color": "#FFEB9C", "text_wrap": True, "valign": "vcenter"})
+    step = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"})
+    link = wb.add_format({"font_color": "#0563C1", "underline": 1, "text_wrap": True, "valign": "vcenter", "border": 1})
+    label = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"})
+    value = wb.add_format({"border": 1, "bg_color": "#FFF2CC", "locked": False, "valign": "vcenter"})
+    hint_format = wb.add_format({"font_color": "#595959", "text_wrap": True, "valign": "vcenter"})
     result = wb.add_format({"border": 1, "text_wrap": True, "valign": "top", "bg_color": "#F2F2F2"})
-    ws.set_column(0, 0, 16)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, 3, 40)
+    ws.set_column(0, 0, LABEL_WIDTH)
+    ws.set_column(1, last, BUTTON_WIDTH)
     ws.write(0, 0, f"{profile.title} 台账控制台", title)
-    ws.merge_range(1, 0, 1, 3, "点按钮即可运行，结果写在下方“运行结果”和“明细”。按钮需要 Excel（Windows 或 macOS）并已安装 "
-                   "brandkit；WPS 没有 xlwings，请使用命令行 brandkit。", note)
-    ws.set_row(1, 32)
-    for n, button in enumerate(BUTTONS):
-        ws.insert_button(3, n, {"macro": button.sub, "caption": button.caption, "width": 150, "height": 40,
-                                "x_offset": 4, "y_offset": 2})
-        ws.write(5, n, button.help, note)
-    ws.set_row(3, 34)
-    ws.set_row(5, 48)
+    ws.set_row(0, 24)
+    ws.merge_range(1, 0, 1, last, EXCEL_NOTE, note)
+    ws.merge_range(2, 0, 2, last, WPS_NOTE, warn)
+    ws.set_row(2, 32)
+    ws.write(STEP_ROW, 0, ROSTER_STEP, step)
+    ws.merge_range(STEP_ROW, 1, STEP_ROW, last, "", link)
+    ws.write_url(STEP_ROW, 1, f"internal:'{ROSTER_SHEET}'!A1", link, ROSTER_HINT.format(sheet=ROSTER_SHEET))
+    ws.set_row(STEP_ROW, 32)
+    ws.write(BUTTON_ROW, 0, BUTTON_STEP, step)
+    # Each button sits inside a column of its own, so none can overlap another at 100 % zoom.
+    for n, button in enumerate(BUTTONS, start=1):
+        ws.insert_button(BUTTON_ROW, n, {"macro": button.sub, "caption": button.caption,
+                                         "width": column_px(BUTTON_WIDTH) - 2 * BUTTON_MARGIN_PX,
+                                         "height": BUTTON_HEIGHT_PX, "x_offset": BUTTON_MARGIN_PX, "y_offset": 4})
+        ws.write(BUTTON_ROW + 1, n, button.help, note)
+    ws.set_row(BUTTON_ROW, (BUTTON_HEIGHT_PX + 8) * 0.75)
+    ws.set_row(BUTTON_ROW + 1, 48)
     ws.write(SETTINGS_ROW - 1, 0, "设置", title)
+    ws.set_row(SETTINGS_ROW - 1, 24)
     stage, status = default_stamp(profile)
     presets = {STAGE: stage, STATUS: status, ACCEPT: NO}
     for r, (name, hint) in enumerate(SETTINGS, start=SETTINGS_ROW):
         ws.write(r, 0, name, label)
         ws.write(r, 1, presets.get(name, ""), value)
-        ws.write(r, 2, hint, note)
-    lists = {STAGE: [s.name for s in profile.stages], STATUS: statuses_of(profile), ACCEPT: [NO, YES]}
+        ws.merge_range(r, 2, r, last, hint, hint_format)
+        ws.set_row(r, max(15.0, wrapped_lines(hint, BUTTON_WIDTH * (last - 1), 11) * line_pt(11)))
+    stage_cell = f"$B${SETTINGS_ROW + 1 + [n for n, _ in SETTINGS].index(STAGE)}"
+    sources = {STAGE: f"={STAGE_LIST}", ACCEPT: [NO, YES],
+               STATUS: f'=INDIRECT("{STATUS_LIST}"&MATCH({stage_cell},{STAGE_LIST},0))'}
     for r, (name, _) in enumerate(SETTINGS, start=SETTINGS_ROW):
-        if name in lists:
-            ws.data_validation(r, 1, r, 1, {"validate": "list", "source": lists[name],
+        if name in sources:
+            ws.data_validation(r, 1, r, 1, {"validate": "list", "source": sources[name],
                                             "error_title": "请从列表中选择",
                                             "error_message": f"{name}只能从下拉列表中选择"})
+    _stage_lists(wb, ws, profile)
     ws.write(RESULT_ROW, 0, RESULT, label)
-    ws.merge_range(RESULT_ROW, 1, RESULT_ROW, 3, "", result)
+    ws.merge_range(RESULT_ROW, 1, RESULT_ROW, last, "", result)
     ws.set_row(RESULT_ROW, 48)
     ws.write(DETAILS_ROW, 0, DETAILS, label)
     ws.write(DETAILS_ROW, 1, "说明", label)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.print_area(0, 0, DETAILS_ROW + 1, last)
+
+
+def _stage_lists(wb, ws, profile: Profile) -> None:  # wb, ws: xlsxwriter's Workbook and Worksheet
+    """The stages (STAGE_LIST) and each stage's statuses (STATUS_LIST + n) in hidden columns: the status
+    drop-down looks up the chosen stage's list by INDIRECT, as Excel and WPS both do for dependent lists."""
+    from toolkit.core.model import col_letter
+
+    stages = list(profile.stages)
+    sheet = f"'{CONSOLE_SHEET}'"
+    first = LISTS_COL
+    for r, stage in enumerate(stages):
+        ws.write(r, first, stage.name)
+    wb.define_name(STAGE_LIST, f"={sheet}!${col_letter(first)}$1:${col_letter(first)}${len(stages)}")
+    for n, stage in enumerate(stages, start=1):
+        col = col_letter(first + n)
+        for r, status in enumerate(stage.statuses):
+            ws.write(r, first + n, status)
+        wb.define_name(f"{STATUS_LIST}{n}", f"={sheet}!${col}$1:${col}${len(stage.statuses)}")
+    ws.set_column(first, first + len(stages), None, None, {"hidden": True})
+
+
+def _roster_sheet(wb, profile: Profile) -> None:  # wb: xlsxwriter.Workbook
+    """An empty 支部名单 under the headings brandkit reads, for the office to paste its list into."""
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    ws = wb.add_worksheet(ROSTER_SHEET)
+    for c, name in enumerate((*ROSTER_COLUMNS, *ROSTER_CONTACTS)):
+        ws.write(0, c, roster_heading(name, profile), head)
+        ws.set_column(c, c, 24 if name in ("党总支", "党支部名称", "类别", "邮箱") else 12)
+    ws.freeze_panes(1, 0)
 
 
 # -- VBA project (pyOpenVBA) ---------------------------------------------------------------------------

@@ -15,7 +15,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from toolkit.core.model import a1, col_letter, parse_a1
+from toolkit.core.printlayout import (
+    A4_PT,
+    column_units,
+    label_lines,
+    line_pt,
+    page_breaks,
+    print_scale,
+    text_units,
+    wrapped_lines,
+)
 from toolkit.core.profile import FieldSpec, Profile
+from toolkit.core.text import normalize_label
 
 FORM_SHEET = "申报表"
 META_SHEET = "_brandkit"
@@ -26,12 +37,20 @@ TITLE_FONT = "黑体"  # 方正小标宋 is rarely installed; Excel/WPS would fa
 BODY_FONT = "仿宋"  # 仿宋_GB2312 is missing on current Windows; 仿宋 is everywhere
 NOTE = "注：请勿修改栏目名称和表格结构；填写后请以 Excel/WPS 表格原文件报送，不要转换为 PDF 或图片。"
 
+NOTE_PT = 10.0  # the 填报说明 and the closing note
+MARGIN_LR_IN, MARGIN_TB_IN = 0.6, 0.75
+
 # Column widths (Excel character units) of the 4-column grid; ~84 units fit A4 portrait at 12pt.
 _WIDTHS_4 = (16.0, 26.0, 16.0, 26.0)
 _GRID_WIDTH = sum(_WIDTHS_4)
-_CJK_UNITS = 2.3  # width units one 12pt CJK character takes
-_LINE_PT = 16.0  # height of one 12pt text line
-_ROW_PT = 36.0  # two lines: a label with its hint wraps
+_LABEL_MAX = 24.0  # a label column wider than this would squeeze the answers; longer lines wrap
+_ROW_PT = 36.0  # one-line answers
+_SIGN_PT = 24.0  # a signature box's foot line (签字（盖章）：, 年 月 日)
+_SIGN_ROOM = "　" * 8
+_CELL_PAD_PT = 6.0  # a cell's top and bottom margins
+_PAGE_SLACK = 0.97
+_SQUEEZE = (1.0, 0.85, 0.7, 0.55, 0.4, 0.0)
+MAX_PAGES = 2  # row heights are rounded to whole pixels on screen and in print
 _BLOCK_ROW_MAX_PT = 80.0  # long blocks are split into rows of at most this, so pages can break
 _LONG_MAX_PT = 240.0  # a 2000-字 box would be 1.5 pages; notices print a third of a page
 _WIDE_SHORT = 20  # a short field allowing more characters than this takes a whole row
@@ -72,6 +91,15 @@ class FormLayout:
     fields: dict[str, str]  # field name -> A1 of its value cell
     tables: dict[str, dict[str, str]]  # table name -> column name -> A1 of its first data cell
     last_row: int
+    blocks: tuple[tuple[int, int], ...]  # rows (first, last) a page break must not cut
+    breaks: tuple[int, ...]  # rows after which a manual page break goes
+    scale: int  # print scale, %
+
+    @property
+    def pages(self) -> list[tuple[int, int]]:
+        """(first, last) row of each printed page."""
+        starts = [0, *[b + 1 for b in self.breaks]]
+        return list(zip(starts, [*[b for b in self.breaks], self.last_row], strict=True))
 
 
 def input_hint(spec: FieldSpec) -> str:
@@ -111,10 +139,15 @@ def _spans(n: int, ncols: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _widths(ncols: int) -> tuple[float, ...]:
-    if ncols == 4:
-        return _WIDTHS_4
-    return tuple(max(10.0, round(_GRID_WIDTH / ncols, 1)) for _ in range(ncols))
+def _widths(ncols: int, labels: dict[int, float]) -> tuple[float, ...]:
+    """The grid's widths: label columns wide enough for their longest label line (`labels`: column ->
+    units needed), the other columns sharing the rest of the page."""
+    base = list(_WIDTHS_4) if ncols == 4 else [max(10.0, round(_GRID_WIDTH / ncols, 1))] * ncols
+    fixed = {c: round(min(_LABEL_MAX, max(base[c], need)), 1) for c, need in labels.items() if c < ncols}
+    rest = [c for c in range(ncols) if c not in fixed]
+    room = max(_GRID_WIDTH, sum(base)) - sum(fixed.values())
+    share = sum(base[c] for c in rest)
+    return tuple(fixed[c] if c in fixed else round(base[c] * room / share, 1) for c in range(ncols))
 
 
 def _block_rows(total_pt: float) -> list[float]:
@@ -123,9 +156,9 @@ def _block_rows(total_pt: float) -> list[float]:
 
 
 def _long_height(spec: FieldSpec, width_units: float) -> float:
-    per_line = max(1, int(width_units / _CJK_UNITS))
+    per_line = max(1, int((width_units - 1.5) / text_units("字")))
     lines = math.ceil((spec.max_chars or 300) / per_line) + 1
-    return min(_LONG_MAX_PT, max(4 * _LINE_PT, lines * _LINE_PT))
+    return min(_LONG_MAX_PT, max(4 * line_pt(), lines * line_pt()))
 
 
 def _is_short(spec: FieldSpec) -> bool:
@@ -160,15 +193,44 @@ def instructions(profile: Profile) -> str:
     return "填报说明：" + "；".join(p for p in parts if p) + "。"
 
 
+def label_text(spec: FieldSpec) -> str:
+    """The label cell's text: the notice's words, one line per printed line (see `label_lines`)."""
+    return "\n".join(label_lines(spec.form_label))
+
+
+def _label_pt(spec: FieldSpec) -> float:
+    return len(label_lines(spec.form_label)) * line_pt() + _CELL_PAD_PT
+
+
+def _grow(pts: list[float], need: float) -> list[float]:
+    """Row heights `pts` stretched evenly so that together they are at least `need`."""
+    total = sum(pts)
+    return pts if total >= need else [round(p * need / total, 1) for p in pts]
+
+
 def form_layout(profile: Profile) -> FormLayout:
-    """Place every part of the form. Pure: the same profile always gives the same layout."""
+    """Place every part of the form and plan its pages: on at most `MAX_PAGES` where shrinking the long
+    boxes (to four lines at the least) gets it there. Pure: the same profile always gives the same layout."""
+    layouts = (_place(profile, squeeze) for squeeze in _SQUEEZE)
+    fit = next((layout for layout in layouts if len(layout.pages) <= MAX_PAGES), None)
+    return fit or _place(profile, 1.0)  # too much for two pages: the boxes keep their full room
+
+
+def _place(profile: Profile, squeeze: float) -> FormLayout:
+    """The layout with the long boxes' writing room scaled by `squeeze`."""
+    rows_of_form = form_rows(profile)
     ncols = max([4, *[len(t.columns) for t in profile.tables]])
-    widths = _widths(ncols)
+    needs: dict[int, float] = {0: 0.0, 2: 0.0}
+    for specs in rows_of_form:
+        for c, spec in zip((0, 2), specs, strict=False):
+            needs[c] = max(needs[c], column_units(label_lines(spec.form_label)))
+    widths = _widths(ncols, needs)
     last = ncols - 1
+    note = instructions(profile)
     boxes: list[Box] = [Box("title", 0, 0, 0, last, profile.form_title),
-                        Box("note", 1, 0, 1, last, instructions(profile))]
-    note_lines = math.ceil(len(instructions(profile)) * _CJK_UNITS / sum(widths))
-    heights: dict[int, float] = {0: 40.0, 1: max(36.0, (note_lines + 1) * _LINE_PT)}
+                        Box("note", 1, 0, 1, last, note)]
+    heights: dict[int, float] = {0: 40.0, 1: _note_pt(note, sum(widths))}
+    blocks: list[tuple[int, int]] = [(0, 1)]
     fields: dict[str, str] = {}
     row = 2
 
@@ -177,67 +239,95 @@ def form_layout(profile: Profile) -> FormLayout:
         if box.spec is not None and box.role in ("value", "image", "opinion"):
             fields[box.spec.name] = box.ref
 
-    def rows_of(pts: list[float]) -> tuple[int, int]:
+    def rows_of(pts: list[float], keep: bool = True) -> tuple[int, int]:
         nonlocal row
         first = row
         for pt in pts:
             heights[row] = pt
             row += 1
+        if keep:
+            blocks.append((first, row - 1))
         return first, row - 1
+
+    def label(r1: int, c: int, r2: int, spec: FieldSpec) -> None:
+        add(Box("label", r1, c, r2, c, label_text(spec), spec))
 
     def value_role(spec: FieldSpec) -> Role:
         return "image" if spec.type == "image" else "value"
 
-    for specs in form_rows(profile):
+    for specs in rows_of_form:
         spec = specs[0]
+        need = max(_label_pt(f) for f in specs)
         if len(specs) == 2:
             pair = specs[1]
             tall = any(f.type == "image" or f.long for f in specs)
-            r1, r2 = rows_of([30.0] * IMAGE_ROWS if tall else [_ROW_PT])
-            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
+            r1, r2 = rows_of(_grow([30.0] * IMAGE_ROWS if tall else [_ROW_PT], need))
+            label(r1, 0, r2, spec)
             add(Box(value_role(spec), r1, 1, r2, 1, spec=spec))
-            add(Box("label", r1, 2, r2, 2, pair.form_label, pair))
+            label(r1, 2, r2, pair)
             add(Box(value_role(pair), r1, 3, r2, last, spec=pair))
         elif spec.type == "image":
-            r1, r2 = rows_of([30.0] * IMAGE_ROWS)
-            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
+            r1, r2 = rows_of(_grow([30.0] * IMAGE_ROWS, need))
+            label(r1, 0, r2, spec)
             add(Box("image", r1, 1, r2, last, spec=spec))
-        elif spec.type == "signature":
-            r1, r2 = rows_of([30.0, 30.0, 24.0, 24.0])
-            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
-            add(Box("opinion", r1, 1, r2 - 2, last, spec=spec))
-            add(Box("sign", r2 - 1, 1, r2 - 1, last, "签字（盖章）：　　　　　　　　"))
-            add(Box("date", r2, 1, r2, last, "年　　月　　日　　"))
+        elif spec.type == "signature":  # the opinion, then the notice's own foot lines
+            r1, r2 = rows_of(_grow([30.0, 30.0], need - _SIGN_PT * len(spec.sign)) + [_SIGN_PT] * len(spec.sign))
+            label(r1, 0, r2, spec)
+            add(Box("opinion" if spec.sign else "value", r1, 1, r2 - len(spec.sign), last, spec=spec))
+            for n, text in enumerate(spec.sign, start=r2 - len(spec.sign) + 1):  # room to sign after a colon
+                add(Box("date" if n == r2 else "sign", n, 1, n, last, text + _SIGN_ROOM * text.endswith("：")))
         elif _is_short(spec):
-            r, _ = rows_of([_ROW_PT])
-            add(Box("label", r, 0, r, 0, spec.form_label, spec))
+            r, _ = rows_of(_grow([_ROW_PT], need))
+            label(r, 0, r, spec)
             add(Box("value", r, 1, r, last, spec=spec))
         else:  # long free text
-            r1, r2 = rows_of(_block_rows(_long_height(spec, sum(widths[1:]))))
-            add(Box("label", r1, 0, r2, 0, spec.form_label, spec))
+            room = max(4 * line_pt(), squeeze * _long_height(spec, sum(widths[1:])))
+            r1, r2 = rows_of(_block_rows(max(need, room)))
+            label(r1, 0, r2, spec)
             add(Box("value", r1, 1, r2, last, spec=spec))
 
     tables: dict[str, dict[str, str]] = {}
     for table in profile.tables:
-        r, _ = rows_of([_ROW_PT])
-        boxes.append(Box("section", r, 0, r, last, table.name))
         spans = _spans(len(table.columns), ncols)
-        header, _ = rows_of([_ROW_PT])
-        first, end = rows_of([_ROW_PT] * TABLE_ROWS)
+        header_pt = max(_ROW_PT, *[wrapped_lines(label_text(col), sum(widths[c1:c2 + 1])) * line_pt() + _CELL_PAD_PT
+                                   for col, (c1, c2) in zip(table.columns, spans, strict=True)])
+        r, _ = rows_of([_ROW_PT], keep=False)
+        boxes.append(Box("section", r, 0, r, last, table.name))
+        header, _ = rows_of([header_pt], keep=False)
+        first, end = rows_of([_ROW_PT], keep=False)
+        blocks.append((r, first))  # a table's title and header stay with its first row
+        for _ in range(TABLE_ROWS - 1):
+            _, end = rows_of([_ROW_PT])
         tables[table.name] = {}
         for col, (c1, c2) in zip(table.columns, spans, strict=True):
-            boxes.append(Box("header", header, c1, header, c2, col.form_label, col))
+            boxes.append(Box("header", header, c1, header, c2, label_text(col), col))
             tables[table.name][col.name] = a1(first, c1)
             boxes.extend(Box("cell", rr, c1, rr, c2, spec=col) for rr in range(first, end + 1))
 
-    r, _ = rows_of([36.0])
+    r, _ = rows_of([_note_pt(NOTE, sum(widths))])
     boxes.append(Box("note", r, 0, r, last, NOTE))
-    return FormLayout(widths, tuple(boxes), heights, fields, tables, r)
+    scale = print_scale(widths, MARGIN_LR_IN * 72)
+    page = (A4_PT[1] - 2 * MARGIN_TB_IN * 72) * 100 / scale * _PAGE_SLACK
+    heights_list = [heights[i] for i in range(r + 1)]
+    breaks = page_breaks(heights_list, blocks, page, repeat_pt=heights[0])
+    return FormLayout(widths, tuple(boxes), heights, fields, tables, r, tuple(blocks), tuple(breaks), scale)
+
+
+def _note_pt(text: str, width_units: float) -> float:
+    return wrapped_lines(text, width_units, NOTE_PT) * line_pt(NOTE_PT) + 2 * _CELL_PAD_PT
 
 
 def template_field_cells(profile: Profile) -> dict[str, str]:
     """Field name -> A1 of its value cell on the 申报表 sheet (the map the hidden sheet holds)."""
     return dict(form_layout(profile).fields)
+
+
+def template_sign_cells(profile: Profile) -> dict[str, str]:
+    """Field name -> A1 of the signature foot line that names it ("支部书记签字："): its value is written
+    after that line's colon."""
+    labels = {normalize_label(label): f.name for f in profile.fields for label in f.all_labels}
+    return {labels[key]: box.ref for box in form_layout(profile).boxes
+            if box.role in ("sign", "date") and (key := normalize_label(box.text)) in labels}
 
 
 def template_table_cells(profile: Profile) -> dict[str, dict[str, str]]:
@@ -351,7 +441,7 @@ def _render(ws: Any, layout: FormLayout) -> None:
         "cell": (body, Alignment(horizontal="left", vertical="center", wrap_text=True)),
         "sign": (body, Alignment(horizontal="right", vertical="center")),
         "date": (body, Alignment(horizontal="right", vertical="center")),
-        "note": (Font(name=BODY_FONT, size=10), Alignment(horizontal="left", vertical="center", wrap_text=True)),
+        "note": (Font(name=BODY_FONT, size=NOTE_PT), Alignment(horizontal="left", vertical="center", wrap_text=True)),
     }
     label_fill = PatternFill("solid", fgColor="F2F2F2")
     for i, width in enumerate(layout.widths):
@@ -426,7 +516,7 @@ def _add_validations(ws: Any, layout: FormLayout) -> None:
 
 
 def _protect_and_print(ws: Any, layout: FormLayout) -> None:
-    from openpyxl.worksheet.properties import PageSetupProperties
+    from openpyxl.worksheet.pagebreak import Break
 
     p = ws.protection
     p.sheet = True  # no password: a branch may unprotect if it must, but won't type over labels by accident
@@ -435,12 +525,14 @@ def _protect_and_print(ws: Any, layout: FormLayout) -> None:
     p.objects = False  # pictures can be inserted and moved
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_margins.left = ws.page_margins.right = 0.6
-    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    # A fixed scale, not fit-to-page: Excel ignores manual page breaks under fit-to-page, and the breaks
+    # are what keeps every box whole on one page.
+    ws.page_setup.scale = layout.scale
+    ws.page_margins.left = ws.page_margins.right = MARGIN_LR_IN
+    ws.page_margins.top = ws.page_margins.bottom = MARGIN_TB_IN
     ws.print_options.horizontalCentered = True
     ws.print_title_rows = "1:1"
     ws.print_area = f"A1:{a1(layout.last_row, len(layout.widths) - 1)}"
+    for row in layout.breaks:
+        ws.row_breaks.append(Break(id=row + 1))
     ws.sheet_view.showGridLines = False
