@@ -3,8 +3,9 @@ asked, sheet protection, or the layout of a printed list (NewSheet.printed)."""
 
 from __future__ import annotations
 
-from ..changeset import NewSheet
-from ..model import col_letter
+from toolkit.core.changeset import NewSheet
+from toolkit.core.model import col_letter
+
 from .cells import cell_xml, write_cell
 from .context import Context
 from .xmltools import MAIN, R
