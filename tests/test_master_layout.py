@@ -160,7 +160,7 @@ def test_the_demo_master_prints_every_column_in_the_page_width_and_every_short_c
     from tests.printed import print_sheet, squeeze
     from toolkit.commands.demo import run_demo
 
-    run_demo(tmp_path / "demo", lambda _line: None)
+    run_demo(tmp_path / "demo", lambda _line: None, lambda _merged: None)
     master = tmp_path / "demo" / f"{LEDGER}.xlsx"
     printed = print_sheet(master, LEDGER, "demo-master")
     ws = openpyxl.load_workbook(master)[LEDGER]
