@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from toolkit.atomic import write_atomic
+from toolkit.campaign import campaign, date_lines, parse_date_options
 from toolkit.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
 from toolkit.errors import UsageProblem
 from toolkit.ledger import MasterSnapshot, read_roster
@@ -27,6 +28,7 @@ from toolkit.profile import (
 from toolkit.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.text import normalize_branch
 from toolkit.vocabulary import LogAction
+from toolkit.workcal import HOLIDAY_SHEET, OFFICIAL, calendar_warning, holiday_sheet_rows
 
 
 @dataclass
@@ -37,11 +39,15 @@ class InitResult:
     added_columns: list[str]
     added_branches: list[str]
     backup: Path | None = None
+    year: int | None = None  # the campaign year (of its first dated stage)
+    dates: list[str] = field(default_factory=list)  # the stage dates resolved, one line each
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"master": str(self.master), "created": self.created, "added_sheets": self.added_sheets,
                 "added_columns": self.added_columns, "added_branches": self.added_branches,
-                "backup": str(self.backup) if self.backup else None}
+                "backup": str(self.backup) if self.backup else None, "year": self.year, "dates": self.dates,
+                "warnings": self.warnings}
 
 
 def ledger_header(profile: Profile) -> list[str]:
@@ -79,7 +85,10 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
                            f"与它内容不同，台账未作改动。如确要改用新方案：在 Excel 中取消隐藏并删除“{PROFILE_SHEET}”"
                            f"工作表后，再运行 brandkit init")
     changes = ChangeSet()
-    result = InitResult(snap.path, False, [], [], [])
+    result = InitResult(snap.path, False, [], [], [], year=profile.year, dates=date_lines(profile))
+    days = [d for s in profile.stages for d in (s.start, s.due) if d is not None]
+    if days and (warning := calendar_warning(OFFICIAL, OFFICIAL.unknown_years(min(days), max(days)))):
+        result.warnings.append(warning)
     header = ledger_header(profile)
     known = {normalize_branch(b) for b in snap.roster}
     new_branches = [r for r in roster if normalize_branch(str(r["党支部名称"])) not in known]
@@ -110,8 +119,11 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     result.added_sheets += sheets
     result.added_columns += columns
     if not snap.has_rules_sheet:
-        changes.new_sheets.append(NewSheet(RULES_SHEET, rules_sheet_rows(profile), [14, 8, 10, 10, 8, 8, 30, 14, 30]))
+        changes.new_sheets.append(NewSheet(RULES_SHEET, rules_sheet_rows(profile), [16, 12, 12, 10, 8, 8, 30, 14, 30]))
         result.added_sheets.append(RULES_SHEET)
+    if HOLIDAY_SHEET not in snap.sheets:  # where the office lists days off the official calendar lacks
+        changes.new_sheets.append(NewSheet(HOLIDAY_SHEET, holiday_sheet_rows(), [14, 12, 60]))
+        result.added_sheets.append(HOLIDAY_SHEET)
     if snap.log_rows is None:
         changes.new_sheets.append(NewSheet(profile.ledger.log_sheet, [list(LOG_COLUMNS)], LOG_WIDTHS))
         result.added_sheets.append(profile.ledger.log_sheet)
@@ -158,7 +170,10 @@ def _widths(header: list[str]) -> list[float]:
 
 
 def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
-                operator: str | None = None) -> InitResult:
+                operator: str | None = None, year: int | None = None, dates: tuple[str, ...] = ()) -> InitResult:
+    """`brandkit init`: a new master for the campaign of `year` (the year of its first dated stage; else
+    the year the first of `dates` implies, else the notice's, else this year), `dates` setting stages one
+    by one (阶段=2027-03-31); or adopt an existing workbook."""
     from toolkit.journal import update
     from toolkit.ledger import load_master
 
@@ -171,6 +186,7 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
         from toolkit.app import resolve_profile
 
         profile = resolve_profile(profile_name)
+        profile = campaign(profile, year, parse_date_options(profile, dates), now.date())
         if path.suffix.lower() == ".xlsm":  # the master with buttons; then adopt it like any workbook
             from toolkit.master_template import write_master_template
 
@@ -185,8 +201,15 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
         _write_new_master(path, changes)
         result.created = True
         return result
-    (_, result), backup = update(path, lambda snap: plan_adoption(snap, roster, operator, now),
-                                 lambda planned: planned[0], profile_name=profile_name)
+    def plan(snap: MasterSnapshot) -> tuple[ChangeSet, InitResult]:
+        if year or dates:
+            if snap.has_rules_sheet:
+                raise UsageProblem(f"台账 {path.name} 已有“{RULES_SHEET}”工作表，各阶段日期以其中的阶段表为准：请在 Excel 中"
+                                   f"直接修改；新一年的活动请新建台账（brandkit init 新台账.xlsx --profile … --year …）")
+            snap.profile = campaign(snap.profile, year, parse_date_options(snap.profile, dates), now.date())
+        return plan_adoption(snap, roster, operator, now)
+
+    (_, result), backup = update(path, plan, lambda planned: planned[0], profile_name=profile_name)
     result.backup = backup
     return result
 
