@@ -137,7 +137,8 @@ def holiday_calendar(grid: Grid | None) -> tuple[WorkCalendar, list[str]]:
         if raw in (None, ""):
             continue
         day = parse_date(raw)
-        kind = day_kind(row[kind_col] if kind_col is not None and kind_col < len(row) else DAY_OFF)
+        written = row[kind_col] if kind_col is not None and kind_col < len(row) else None
+        kind = day_kind(written) if str(written or "").strip() else False  # a date alone is a day off
         if day is None or kind is None:
             problems.append(f"“{HOLIDAY_SHEET}”第 {r + 1} 行无法识别（日期填如 2027-10-01，类型填“{DAY_OFF}”或“{DAY_ON}”），未采用")
             continue
