@@ -11,7 +11,14 @@ import pytest
 
 from toolkit.readers.grid import Grid
 from toolkit.stages import add_workdays, is_workday, stage_due, workdays_between
-from toolkit.workcal import OFFICIAL, WorkCalendar, calendar_warning, day_kind, holiday_calendar, official_years
+from toolkit.workcal import (
+    OFFICIAL,
+    WorkCalendar,
+    calendar_warning,
+    day_kind,
+    holiday_calendar,
+    official_years,
+)
 
 D = dt.date
 FIRST, LAST = official_years()

@@ -210,6 +210,20 @@ def stable_package(data: bytes, macro: bool = False) -> bytes:
     return out.getvalue()
 
 
+# The committed templates of a campaign whose notice prints no year are built for this one, so they do
+# not change with the calendar (an office's own master gets its year from `brandkit init --year`).
+TEMPLATE_YEAR = 2025
+
+
+def committed_profile(name: str) -> Profile:
+    """The built-in profile the committed workbook_templates/<name>/ are built from."""
+    from toolkit.campaign import resolve
+    from toolkit.profile import load_profile
+
+    profile = load_profile(name)
+    return profile if profile.notice_year else resolve(profile, TEMPLATE_YEAR)
+
+
 def template_files(profile: Profile) -> dict[str, bytes]:
     """workbook_templates/<profile>/: the branch form and the macro-enabled master, byte-stable."""
     from toolkit.templates import build_form

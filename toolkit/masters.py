@@ -238,6 +238,7 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                           "align": "center", "valign": "vcenter"})
     body = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+    day = wb.add_format({"border": 1, "valign": "top", "num_format": "yyyy-mm-dd"})  # 填报规则's stage dates
     logged = {(w.sheet, w.row, w.col): w.value for w in changes.writes}
     for sheet in changes.new_sheets:
         ws = wb.add_worksheet(sheet.name)
@@ -245,7 +246,7 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
             ws.set_column(c, c, width)
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                ws.write(r, c, value, head if r == 0 else body)
+                ws.write(r, c, value, head if r == 0 else day if isinstance(value, dt.date) else body)
         for (name, r, c), value in logged.items():
             if name == sheet.name:
                 ws.write(r, c, value, body)
