@@ -128,6 +128,13 @@ def test_the_rules_sheet_carries_the_dates_and_an_edit_there_changes_lateness(tm
     assert set(_receipts(master, "项目申报状态").values()) == {"已提交"}  # 11-12 is on time now
     doc = json.loads(cli("--json", "status", master, "--date", "2027-11-15").stdout)
     assert doc["submission_stage"]["due"] == "2027-11-13"
+    # what to do next: 项目立项 is under way, every branch still blocks it; 项目申报 is done by all
+    tasks = {t["stage"]: t for t in doc["next_steps"]}
+    assert list(tasks) == ["项目立项"] and sorted(tasks["项目立项"]["blocking"]) == sorted(BRANCHES)
+    assert tasks["项目立项"]["requirement"].startswith("评审、修改完善") and tasks["项目立项"]["workdays_left"] == 4  # Tue–Fri
+    text = cli("status", master, "--date", "2027-11-23").stdout
+    blocked = next(line for line in text.splitlines() if "尚未完成（3 个支部）：" in line)
+    assert "“项目立项”：已逾期 3 天（截止 2027-11-20）" in text and all(b in blocked for b in BRANCHES)
 
 
 def test_init_without_a_year_and_with_dates_one_by_one(tmp_path: Path, cli) -> None:
