@@ -60,15 +60,16 @@ def blocks(rec: BranchRecord, stage: Stage) -> bool:
 def stage_tasks(profile: Profile, records: Sequence[BranchRecord], today: dt.date,
                 calendar: WorkCalendar) -> list[StageTask]:
     """The stages under way today (or the next to come), and every stage past its due date that branches
-    still block (the form's stage, or one the office stamps: a stage nobody was stamped on, such as the
-    office's own 宣传发动, is not chased), in the profile's order."""
+    still block (the form's stage, one the office stamps, or one a branch has done the prerequisites of;
+    the office's own 宣传发动 that nobody was stamped on is not chased), in the profile's order."""
     under_way = {s.name for s in current_stages(profile, today)}
     tasks = []
     for stage in profile.stages:
         due = stage_due(stage, calendar)
         blocking = tuple(r.branch for r in records if blocks(r, stage))
         overdue = due is not None and due < today
-        tracked = stage == profile.submission_stage or any(r.statuses.get(stage.name) for r in records)
+        tracked = stage == profile.submission_stage or any(
+            r.statuses.get(stage.name) or any(r.kinds.get(name) in DONE_KINDS for name in stage.requires) for r in records)
         if stage.name not in under_way and not (overdue and blocking and tracked):
             continue
         left = None if due is None or overdue else workdays_between(today, due, calendar)
