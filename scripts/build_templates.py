@@ -7,8 +7,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from toolkit.core.profile import builtin_profiles, load_profile
-from toolkit.excel.master_template import template_files
+from toolkit.core.profile import builtin_profiles
+from toolkit.excel.master_template import committed_profile, template_files
 
 OUT = Path(__file__).resolve().parents[1] / "workbook_templates"
 
@@ -17,7 +17,7 @@ def main() -> int:
     for name in builtin_profiles():
         folder = OUT / name
         folder.mkdir(parents=True, exist_ok=True)
-        for filename, data in template_files(load_profile(name)).items():
+        for filename, data in template_files(committed_profile(name)).items():
             path = folder / filename
             if not path.exists() or path.read_bytes() != data:
                 path.write_bytes(data)

@@ -129,8 +129,8 @@ def test_merge_of_a_263_character_branch_name(cli, tmp_path: Path) -> None:
     assert cli("init", master, "--profile", "hospital-brand").returncode == 0
     wb = openpyxl.load_workbook(master)
     ws = wb["填报规则"]
-    header = [c.value for c in ws[3]]
-    row = next(r for r in ws.iter_rows(min_row=4) if r[0].value == "党支部名称")
+    header = [c.value for c in next(r for r in ws.iter_rows() if r[0].value == "字段")]
+    row = next(r for r in ws.iter_rows() if r[0].value == "党支部名称")
     row[header.index("最多字数")].value = 1000
     wb.save(master)
 

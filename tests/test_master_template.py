@@ -20,6 +20,7 @@ from toolkit.excel.master_template import (
     CONSOLE_SHEET,
     MACRO_CONTENT_TYPE,
     RESULT,
+    committed_profile,
     module_sources,
     template_files,
     write_master_template,
@@ -118,7 +119,7 @@ def test_package_is_macro_enabled_with_console_ledger_log_rules_and_hidden_conf(
     sheets = {re.search(r'name="([^"]+)"', tag).group(1): 'state="hidden"' in tag
               for tag in re.findall(r"<sheet [^>]*/>", workbook)}
     tables = [t.sheet_name for t in profile.tables]  # one sheet per table (申报工程, 活动台帐)
-    assert list(sheets) == [CONSOLE_SHEET, ROSTER_SHEET, profile.ledger.sheet, *tables, "填报规则", profile.ledger.log_sheet,
+    assert list(sheets) == [CONSOLE_SHEET, ROSTER_SHEET, profile.ledger.sheet, *tables, "填报规则", "节假日", profile.ledger.log_sheet,
                             PROFILE_SHEET, CONF_SHEET]
     assert [name for name, hidden in sheets.items() if hidden] == [PROFILE_SHEET, CONF_SHEET]
     assert 'codeName="ThisWorkbook"' in workbook
@@ -148,7 +149,7 @@ def test_libreoffice_opens_each_committed_template(name: str) -> None:
 
 @pytest.mark.parametrize("name", PROFILES)
 def test_committed_templates_are_up_to_date(name: str) -> None:
-    for filename, data in template_files(load_profile(name)).items():
+    for filename, data in template_files(committed_profile(name)).items():
         committed = TEMPLATES / name / filename
         assert committed.exists(), f"{committed} is missing: run `make templates`"
         assert committed.read_bytes() == data, f"{committed} is out of date: run `make templates` and commit it"

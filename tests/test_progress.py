@@ -220,10 +220,10 @@ def test_terminal_status_shows_the_stage_requirements_and_flags(campaign: tuple[
     text = _cli("status", str(master), "--date", c.before.isoformat())
     stage = profile(c.profile).submission_stage
     assert f"申报表所属阶段：“{stage.name}”，截止 {stage.due}" in text
-    assert f"本阶段要求（{stage.name}）：{stage.note}" in text
+    assert f"  “{stage.name}”：截止 {stage.due}，还剩 " in text and f"    本阶段要求：{stage.note}" in text
     assert f"未提交 {len(_others(c))} 个支部（其中必须参与 {len(c.must)} 个）：" in text
     assert all(f"{b}【必须参与】" in text for b in c.must)
-    assert "已逾期" not in text
+    assert "，已逾期" not in text
 
 
 def test_current_stages_and_campaign_year() -> None:

@@ -9,10 +9,8 @@ import pytest
 
 from toolkit.core.profile import Constraint, Stage, load_profile
 from toolkit.core.stages import (
-    CalendarRangeError,
     add_workdays,
     branch_statuses,
-    calendar_years,
     check_constraint,
     check_transition,
     days_late,
@@ -77,17 +75,6 @@ def test_make_up_days_are_workdays() -> None:
     assert is_workday(D(2026, 2, 14)) and is_workday(D(2026, 2, 28))
     assert not is_workday(D(2024, 10, 7)) and not is_workday(D(2026, 2, 23))
     assert add_workdays(D(2024, 9, 27), 1, count_start_day=True) == D(2024, 9, 27)
-
-
-def test_years_beyond_the_calendar_give_a_clear_error() -> None:
-    first, last = calendar_years()
-    assert (first, last) == (2004, 2026)
-    with pytest.raises(CalendarRangeError) as err:
-        add_workdays(D(2026, 12, 28), 5)  # runs into 2027
-    message = str(err.value)
-    assert "2004–2026" in message and "2027-01-01" in message and "pip install -U chinese-calendar" in message
-    with pytest.raises(CalendarRangeError):
-        is_workday(D(2003, 12, 31))
 
 
 def test_stage_due_from_workdays_and_the_profile_option() -> None:

@@ -234,13 +234,18 @@ def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, ma
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A sheet listing 党总支 / 党支部名称 / 类别 / 必须参与.")
 @click.option("--by", "operator", help="Operator name for the log (default: login name).")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Campaign year: the year of the first dated stage (default: the notice's, else this year).")
+@click.option("--date", "dates", multiple=True, metavar="STAGE=DATE",
+              help="A stage's due date (STAGE=2027-03-31) or start~due (repeatable).")
 @click.pass_obj
-def init(obj: Context, master: Path, profile_name: str | None, roster: Path | None, operator: str | None) -> None:
+def init(obj: Context, master: Path, profile_name: str | None, roster: Path | None, operator: str | None,
+         year: int | None, dates: tuple[str, ...]) -> None:
     """Create a master, or adopt an existing workbook as one."""
     from toolkit.commands.init import init_master
     from toolkit.render import render_init
 
-    result = init_master(master, profile_name, roster, operator)
+    result = init_master(master, profile_name, roster, operator, year=year, dates=dates)
     obj.emit(result.to_json()) if obj.as_json else render_init(result, obj.say)
 
 

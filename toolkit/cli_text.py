@@ -35,6 +35,10 @@ HELP = {
     "Create a master, or adopt an existing workbook as one.": "新建台账，或接管已有的工作簿作为台账。",
     "A sheet listing 党总支 / 党支部名称 / 类别 / 必须参与.": "支部名单（党总支、党支部名称、类别、必须参与，可含联系人）。",
     "Operator name for the log (default: login name).": "记入“操作记录”的经办人（默认：登录用户名）。",
+    "Campaign year: the year of the first dated stage (default: the notice's, else this year).":
+        "活动年度：第一个有日期的阶段所在的年份（后面月日靠前的阶段自动算到下一年；默认：通知上印的年份，没有则为今年）。",
+    "A stage's due date (STAGE=2027-03-31) or start~due (repeatable).":
+        "逐个设定阶段日期：阶段名=截止日期（如 申报=2027-03-31），或 阶段名=开始日期~截止日期（可写多次）。",
     "Merge accepted branch forms into the master.": "把通过校验的申报表合并进台账。",
     "Show what would change; write nothing.": "只显示将要做的改动，不写入台账。",
     "Merge submissions that have warnings only.": "仅有警告（如内容雷同）的申报表也合并。",
@@ -77,7 +81,9 @@ EXAMPLES = {
                  "brandkit template --profile hospital-brand --master -o 台账.xlsm"],
     "validate": ["brandkit validate 收件箱/ --profile hospital-brand --report-dir 校验结果/",
                  "brandkit --json validate 申报表.xlsx --master 品牌台账.xlsx"],
-    "init": ["brandkit init 品牌台账.xlsx --profile hospital-brand --roster 支部名单.xlsx"],
+    "init": ["brandkit init 品牌台账.xlsx --profile hospital-brand --roster 支部名单.xlsx",
+             "brandkit init 2027品牌台账.xlsx --profile hospital-annual --year 2027",
+             "brandkit init 台账.xlsx --profile college-feature --date 申报=2027-04-20"],
     "merge": ["brandkit merge 品牌台账.xlsx 收件箱/ --dry-run", "brandkit merge 品牌台账.xlsx 收件箱/ --by 王干事"],
     "intake": ["brandkit intake 邮件导出/ -o 收件箱/",
                "brandkit intake imaps://dangban@163.com/INBOX -o 收件箱/ --move-to 已处理"],

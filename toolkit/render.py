@@ -88,6 +88,12 @@ def render_init(result: InitResult, say: Say) -> None:
         say(f"  名单中新增支部 {len(result.added_branches)} 个")
     if result.backup:
         say(f"  原文件备份：{result.backup}")
+    if result.dates:
+        say(f"  活动日期（{result.year} 年起，可在“填报规则”工作表中修改）：")
+        for line in result.dates:
+            say(f"    {line}")
+    for warning in result.warnings:
+        say(f"  注意：{warning}", problem=True)
 
 
 def render_merge(result: MergeResult, say: Say) -> None:

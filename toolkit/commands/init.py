@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.core.adoption import InitResult, plan_adoption
+from toolkit.core.campaign import campaign, parse_date_options
 from toolkit.core.changeset import ChangeSet
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot, read_roster
+from toolkit.core.profile import RULES_SHEET
 from toolkit.excel.master_template import write_new_sheets
 from toolkit.files.atomic import write_atomic
 
@@ -36,7 +38,10 @@ def roster_rows(path: Path | None) -> list[dict[str, Any]]:
 
 
 def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
-                operator: str | None = None) -> InitResult:
+                operator: str | None = None, year: int | None = None, dates: tuple[str, ...] = ()) -> InitResult:
+    """`brandkit init`: a new master for the campaign of `year` (the year of its first dated stage; else
+    the year the first of `dates` implies, else the notice's, else this year), `dates` setting stages one
+    by one (阶段=2027-03-31); or adopt an existing workbook."""
     from toolkit.files.masterfile import load_master
     from toolkit.files.transaction import update
 
@@ -49,6 +54,7 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
         from toolkit.commands.profiles import resolve_profile
 
         profile = resolve_profile(profile_name)
+        profile = campaign(profile, year, parse_date_options(profile, dates), now.date())
         if path.suffix.lower() == ".xlsm":  # the master with buttons; then adopt it like any workbook
             from toolkit.excel.master_template import write_master_template
 
@@ -63,8 +69,15 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
         _write_new_master(path, changes)
         result.created = True
         return result
-    (_, result), backup = update(path, lambda snap: plan_adoption(snap, roster, operator, now),
-                                 lambda planned: planned[0], profile_name=profile_name)
+    def plan(snap: MasterSnapshot) -> tuple[ChangeSet, InitResult]:
+        if year or dates:
+            if snap.has_rules_sheet:
+                raise UsageProblem(f"台账 {path.name} 已有“{RULES_SHEET}”工作表，各阶段日期以其中的阶段表为准：请在 Excel 中"
+                                   f"直接修改；新一年的活动请新建台账（brandkit init 新台账.xlsx --profile … --year …）")
+            snap.profile = campaign(snap.profile, year, parse_date_options(snap.profile, dates), now.date())
+        return plan_adoption(snap, roster, operator, now)
+
+    (_, result), backup = update(path, plan, lambda planned: planned[0], profile_name=profile_name)
     result.backup = backup
     return result
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.commands.next_steps import StageTask, calendar_gaps, render_tasks, stage_tasks
 from toolkit.commands.paper import paper_followups, paper_lines
 from toolkit.core.deliverables import Owed, owed
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import must_join, must_join_categories
 from toolkit.core.stages import (
-    CalendarRangeError,
     Publicity,
     branch_statuses,
     current_stages,
@@ -105,6 +105,7 @@ class Progress:
     warnings: list[str] = field(default_factory=list)
     stage: Stage | None = None  # the submission stage
     current: list[Stage] = field(default_factory=list)  # the stages under way today (本阶段要求)
+    tasks: list[StageTask] = field(default_factory=list)  # what the office must do next, per stage
     owed: list[Owed] = field(default_factory=list)  # deliverables branches in the ledger still owe
     paper: list[tuple[BranchRecord, str]] = field(default_factory=list)  # paper copies to chase (toolkit.commands.paper)
     publicity: list[Publicity] = field(default_factory=list)  # 公示 under way or ended
@@ -145,20 +146,13 @@ def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
         stamped = [s.name for s in profile.stages if statuses[s.name]]
         current = kinds[stamped[-1]] if stamped else None
         submitted = first is not None and kinds[first.name] in ("passed", "late")
-        late = 0 if submitted or first is None else _days_late(first, today)
+        late = 0 if submitted or first is None else days_late(first, today, snap.calendar)
         entry = snap.roster_entries.get(branch)
         category = snap.categories.get(branch) or next((_text(values.get(f)) for f in fields if values.get(f)), None)
         records.append(BranchRecord(branch, snap.groups.get(branch) or UNGROUPED, values, statuses, kinds,
                                     current, submitted, late, snap.categories.get(branch),
                                     must_join(entry, category, categories), dict(entry.contacts) if entry else {}))
     return records
-
-
-def _days_late(stage: Stage, today: dt.date) -> int:
-    try:
-        return days_late(stage, today)
-    except CalendarRangeError:
-        return 0  # the stage's own due date cannot be computed; progress() says so once
 
 
 def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | None = None) -> Progress:
@@ -176,14 +170,9 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
             for stage in profile.stages:
                 done = rec.kinds[stage.name] in ("passed", "late")
                 counts.stages[stage.name] = counts.stages.get(stage.name, 0) + done
-    warnings: list[str] = []
     stages = []
     for stage in profile.stages:
-        try:
-            due = stage_due(stage)
-        except CalendarRangeError as exc:
-            due = None
-            warnings.append(f"“{stage.name}”截止日期无法计算：{exc}")
+        due = stage_due(stage, snap.calendar)
         by_kind = dict.fromkeys((*KINDS, "other", "unstamped"), 0)
         for rec in records:
             kind = rec.kinds[stage.name] or ("other" if rec.statuses[stage.name] else "unstamped")
@@ -191,13 +180,11 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
         stages.append(StageProgress(stage, due, (due - today).days if due else None, by_kind))
     overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
-    try:
-        public = publicities(profile, {r.branch: r.values for r in records}, today)
-    except CalendarRangeError as exc:
-        public = []
-        warnings.append(f"公示期满日期无法计算：{exc}")
+    tasks = stage_tasks(profile, records, today, snap.calendar)
+    warnings = [*snap.calendar_problems, *filter(None, [calendar_gaps(profile, tasks, today, snap.calendar)])]
+    public = publicities(profile, {r.branch: r.values for r in records}, today, snap.calendar)
     return Progress(profile, today, records, groups, total, stages, issues, warnings,
-                    profile.submission_stage if profile.stages else None, current_stages(profile, today),
+                    profile.submission_stage if profile.stages else None, current_stages(profile, today), tasks,
                     owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today),
                     paper_followups(profile, records), public)
 
@@ -298,7 +285,8 @@ def group_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
 
 def stage_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
     header = ["阶段", "截止日期", "剩余天数", *KIND_ZH.values(), "其他", "未盖章"]
-    rows = [[s.stage.name, s.due.isoformat() if s.due else "—", "—" if s.days_left is None else s.days_left,
+    rows = [[s.stage.name, s.due.isoformat() if s.due else "—",
+             "—" if s.days_left is None else s.days_left if s.days_left >= 0 else f"已逾期 {-s.days_left} 天",
              *(s.counts[k] for k in (*KINDS, "other", "unstamped"))] for s in p.stages]
     return header, rows
 
@@ -325,17 +313,16 @@ def stage_line(p: Progress) -> list[str]:
     if due is not None:
         left = due.days_left
         when = "" if left is None else (f"，截止 {due.due}（还有 {left} 天）" if left >= 0
-                                        else f"，截止 {due.due}（已过 {-left} 天）")
+                                        else f"，截止 {due.due}（已逾期 {-left} 天）")
         lines.append(f"申报表所属阶段：“{due.stage.name}”{when}")
     if p.current:
         lines.append(f"当前阶段：{'、'.join(s.name for s in p.current)}")
-        lines += [f"本阶段要求（{s.name}）：{s.note}" for s in p.current if s.note]
     return lines
 
 
 def render_status(p: Progress) -> str:
     lines = [f"{p.profile.title}（{p.profile.id}） {p.today.isoformat()}", *stage_line(p), ""]
-    lines += ["按党总支：", *_table(*group_table(p)), "", "按阶段：", *_table(*stage_table(p))]
+    lines += [*render_tasks(p.tasks), "按党总支：", *_table(*group_table(p)), "", "按阶段：", *_table(*stage_table(p))]
     nxt = p.next_due
     if nxt:
         lines += ["", f"下一个截止：“{nxt.stage.name}” {nxt.due}，还有 {nxt.days_left} 天"]
@@ -374,6 +361,8 @@ def status_json(p: Progress) -> dict[str, Any]:
         "submission_stage": None if due is None else {
             "name": due.stage.name, "due": due.due.isoformat() if due.due else None, "days_left": due.days_left},
         "current_stages": [{"name": s.name, "note": s.note} for s in p.current],
+        "next_steps": [t.to_json() for t in p.tasks],
+        "warnings": p.warnings,
         "missing": [r.branch for r in p.missing],
         "must_join_missing": [r.branch for r in p.must_join_missing],
         "owed": [{"deliverable": o.deliverable, "stage": o.stage, "branch": o.branch, "group": o.group,

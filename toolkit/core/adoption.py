@@ -4,10 +4,11 @@ ledger header, the roster kept or pasted, the sheets to add. Pure: a ChangeSet f
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.core.campaign import date_lines
 from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
 from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
@@ -29,6 +30,7 @@ from toolkit.core.profile import (
 from toolkit.core.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.core.text import normalize_branch
 from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
+from toolkit.core.workcal import HOLIDAY_SHEET, OFFICIAL, calendar_warning, holiday_sheet_rows
 
 # Ledger column widths (Excel character units) by what the column holds; long texts wrap in even rows.
 STATUS_WIDTH = 18.0  # "已提交 2024-08-12" on one line, who stamped it on the next
@@ -86,7 +88,10 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
                            f"与它内容不同，台账未作改动。如确要改用新方案：在 Excel 中取消隐藏并删除“{PROFILE_SHEET}”"
                            f"工作表后，再运行 brandkit init")
     changes = ChangeSet()
-    result = InitResult(snap.path, False, [], [], [])
+    result = InitResult(snap.path, False, [], [], [], year=profile.year, dates=date_lines(profile))
+    days = [d for s in profile.stages for d in (s.start, s.due) if d is not None]
+    if days and (warning := calendar_warning(OFFICIAL, OFFICIAL.unknown_years(min(days), max(days)))):
+        result.warnings.append(warning)
     header = ledger_header(profile)
     known = {normalize_branch(b) for b in snap.roster}
     new_branches = [r for r in roster if normalize_branch(str(r["党支部名称"])) not in known]
@@ -118,8 +123,11 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     result.added_sheets += sheets
     result.added_columns += columns
     if not snap.has_rules_sheet:
-        changes.new_sheets.append(NewSheet(RULES_SHEET, rules_sheet_rows(profile), [14, 8, 10, 10, 8, 8, 30, 14, 30]))
+        changes.new_sheets.append(NewSheet(RULES_SHEET, rules_sheet_rows(profile), [16, 12, 12, 10, 8, 8, 30, 14, 30]))
         result.added_sheets.append(RULES_SHEET)
+    if HOLIDAY_SHEET not in snap.sheets:  # where the office lists days off the official calendar lacks
+        changes.new_sheets.append(NewSheet(HOLIDAY_SHEET, holiday_sheet_rows(), [14, 12, 60]))
+        result.added_sheets.append(HOLIDAY_SHEET)
     if snap.log_rows is None:
         changes.new_sheets.append(NewSheet(profile.ledger.log_sheet, [list(LOG_COLUMNS)], LOG_WIDTHS))
         result.added_sheets.append(profile.ledger.log_sheet)
@@ -169,8 +177,12 @@ class InitResult:
     added_columns: list[str]
     added_branches: list[str]
     backup: Path | None = None
+    year: int | None = None  # the campaign year (of its first dated stage)
+    dates: list[str] = field(default_factory=list)  # the stage dates resolved, one line each
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"master": str(self.master), "created": self.created, "added_sheets": self.added_sheets,
                 "added_columns": self.added_columns, "added_branches": self.added_branches,
-                "backup": str(self.backup) if self.backup else None}
+                "backup": str(self.backup) if self.backup else None, "year": self.year, "dates": self.dates,
+                "warnings": self.warnings}

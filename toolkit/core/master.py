@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.core.campaign import apply_stage_dates, stage_dates_table
 from toolkit.core.errors import UsageProblem
 from toolkit.core.grid import Grid
 from toolkit.core.profile import (
@@ -33,6 +34,7 @@ from toolkit.core.roster import (
 )
 from toolkit.core.text import normalize_branch, normalize_label
 from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
+from toolkit.core.workcal import HOLIDAY_SHEET, OFFICIAL, WorkCalendar, holiday_calendar
 
 PROFILE_LABEL = "活动方案"
 SUBMITTED_AT, SOURCE_FILE, REPLACED_AT = "提交时间", "来源文件", "替换时间"
@@ -158,6 +160,8 @@ class MasterSnapshot:
     tables: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its sheet in the master
     histories: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its 历史 sheet
     sha256: str = ""  # of the bytes the snapshot was taken from (the transaction re-plans when they changed)
+    calendar: WorkCalendar = OFFICIAL  # working days: the official calendar and the 节假日 sheet's days
+    calendar_problems: list[str] = field(default_factory=list)  # 节假日 rows that could not be read
 
 
 def header_columns(row: list[Any], lookup: dict[str, str]) -> dict[str, int]:
@@ -191,7 +195,7 @@ def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
     at least two other known columns. The profile's own ledger sheet name wins a tie."""
     lookup = canonical_columns(profile)
     best: tuple[int, Ledger] | None = None
-    skipped = {RULES_SHEET, PROFILE_SHEET, profile.ledger.log_sheet, *table_sheets(profile)}
+    skipped = {RULES_SHEET, PROFILE_SHEET, HOLIDAY_SHEET, profile.ledger.log_sheet, *table_sheets(profile)}
     for grid in grids.values():
         if grid.name in skipped:
             continue
@@ -268,6 +272,8 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
     """Pure: the master's grids -> what brandkit needs to know about it."""
     try:
         profile = apply_rule_overrides(master_profile(path, grids, profile_name), rule_rows(grids))
+        rules = grids.get(RULES_SHEET)
+        profile = apply_stage_dates(profile, stage_dates_table(rules.rows if rules else []))
     except ProfileError as exc:
         raise UsageProblem(f"{path.name}：{exc}") from exc
     ledger = find_ledger(grids, profile)
@@ -275,6 +281,7 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
     snap = MasterSnapshot(path, profile, list(grids), ledger,
                           log_rows=(max(len(log.rows) - 1, 0) if log else None),
                           has_rules_sheet=RULES_SHEET in grids, stored_profile=stored_profile_text(grids))
+    snap.calendar, snap.calendar_problems = holiday_calendar(grids.get(HOLIDAY_SHEET))
     if log is not None:
         snap.merged = merged_files(log)
         snap.superseded = merged_files(log, (LogAction.SUPERSEDED,))
@@ -289,7 +296,7 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
     for row in ledger.rows if ledger else []:
         _add_branch(snap, seen, row.branch, row.values.get(profile.group))
     for grid in grids.values():
-        own = (RULES_SHEET, PROFILE_SHEET, profile.ledger.log_sheet, *table_sheets(profile))
+        own = (RULES_SHEET, PROFILE_SHEET, HOLIDAY_SHEET, profile.ledger.log_sheet, *table_sheets(profile))
         if ledger and grid.name == ledger.sheet or grid.name in own:
             continue
         if normalize_label(grid.name) in ROSTER_SHEETS and (header := roster_header(grid)) is not None:

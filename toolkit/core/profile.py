@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.core.campaign import PrintedDate, default_year, printed_date, resolve, stage_rows
 from toolkit.core.changeset import NewSheet
 from toolkit.core.deliverables import DeliverableSpec, check_deliverables, parse_deliverables
 from toolkit.core.model import Severity
@@ -127,6 +128,9 @@ class Stage:
     publicity: str | None = None
     constraints: tuple[Constraint, ...] = ()
     note: str | None = None
+    # start and due as the profile prints them (month-days); `campaign.resolve` makes them the dates above.
+    printed: tuple[PrintedDate | None, PrintedDate | None] = field(default=(None, None), repr=False,
+                                                                   metadata={"internal": True})
 
     @property
     def column(self) -> str:
@@ -204,6 +208,7 @@ class Profile:
     issuer: str = ""
     doc_number: str = ""
     submit_to: str = ""
+    notice_year: int | None = None  # the year the notice prints for its first dated stage, if it prints one
     # The printed form's rows, top to bottom: one or two field names each (label | value | label |
     # value), as the notice lays them out. Fields not listed follow, laid out by kind.
     form_rows: tuple[tuple[str, ...], ...] = ()
@@ -212,6 +217,8 @@ class Profile:
     paper: PaperSpec | None = None  # None: the notice asks for no paper copies
     # The TOML text the profile was read from ("" when built from data): what a master stores. Not a key.
     text: str = field(default="", repr=False, compare=False, metadata={"internal": True})
+    # The campaign year its stages' dates are resolved in (`campaign.resolve`). Not a key.
+    year: int | None = field(default=None, metadata={"internal": True})
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -284,12 +291,6 @@ def _take(data: dict[str, Any], cls: type, where: str, convert: dict[str, Any] |
         raise ProfileError(f"{where}: {exc}") from exc
 
 
-def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
-
-
 def _parse_field(data: dict[str, Any], where: str) -> FieldSpec:
     spec = _take(data, FieldSpec, where, {"labels": tuple, "choices": tuple, "formats": tuple, "parts": tuple,
                                                        "sign": tuple})
@@ -306,12 +307,20 @@ def _parse_stage(data: dict[str, Any], where: str) -> Stage:
     def constraints(items: list[dict[str, Any]]) -> tuple[Constraint, ...]:
         return tuple(_take(c, Constraint, f"{where}.constraints[{i}]", {"values": tuple})
                      for i, c in enumerate(items))
-    return _take(data, Stage, where, {"statuses": tuple, "requires": tuple, "start": _date, "due": _date,
-                                      "constraints": constraints})
+    data = dict(data)
+    printed = []
+    for key in ("start", "due"):
+        try:
+            printed.append(printed_date(data.pop(key)) if key in data else None)
+        except (TypeError, ValueError) as exc:
+            raise ProfileError(f"{where}.{key}: {exc}（应写成 月-日，如 \"03-31\"）") from exc
+    stage = _take(data, Stage, where, {"statuses": tuple, "requires": tuple, "constraints": constraints})
+    return dataclasses.replace(stage, printed=(printed[0], printed[1]))
 
 
-def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "") -> Profile:
-    """A profile from parsed TOML `data`, every key checked; `text` is the TOML it came from, if any."""
+def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "", today: dt.date | None = None) -> Profile:
+    """A profile from parsed TOML `data`, every key checked; `text` is the TOML it came from, if any. Its
+    stages' month-days are dates in the notice's printed year, else in `today`'s (default: today)."""
     data = dict(data)
     try:
         fields = tuple(_parse_field(f, f"{where}: fields[{i}]") for i, f in enumerate(data.pop("fields")))
@@ -336,7 +345,7 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "") 
                      "statuses": statuses, "similarity": similarity, "paper": paper}, Profile, where,
                     {"notes": tuple, "confirm_rules": tuple, "form_rows": lambda rows: tuple(map(tuple, rows))})
     _check_references(profile, where)
-    return dataclasses.replace(profile, text=text)
+    return dataclasses.replace(resolve(profile, default_year(profile, today or dt.date.today())), text=text)
 
 
 def _check_references(p: Profile, where: str) -> None:
@@ -473,9 +482,10 @@ def profile_details(p: Profile) -> dict[str, Any]:
 
 
 def rules_sheet_rows(profile: Profile) -> list[list[Any]]:
-    """The 填报规则 sheet a master carries: the campaign id, then one editable row per field
-    (`apply_rule_overrides` reads it back)."""
-    rows: list[list[Any]] = [["活动方案", profile.id, profile.title], [], [*RULE_COLUMNS, "说明"]]
+    """The 填报规则 sheet a master carries: the campaign id, the campaign's stage dates (read back by
+    `campaign.apply_stage_dates`), then one editable row per field (`apply_rule_overrides`)."""
+    rows: list[list[Any]] = [["活动方案", profile.id, profile.title], [], *stage_rows(profile), [],
+                             [*RULE_COLUMNS, "说明"]]
     for f in profile.fields:
         rows.append([f.name, "是" if f.required else "否", f.max_chars, f.min_chars, f.min, f.max,
                      "、".join(f.choices) or None, f.pattern, f.hint])

@@ -1,5 +1,5 @@
 """Stages as rules (pure): stamp text and colour, transition and constraint checks, due dates and
-working days on the official Chinese calendar.
+working days on the master's calendar (`workcal.WorkCalendar`).
 
 Nothing here reads a file. `stamp.py` plans a batch with these checks; `status.py` and `summary.py`
 read stamps back with `parse_stamp`.
@@ -16,6 +16,7 @@ from toolkit.core.errors import UsageProblem
 from toolkit.core.profile import Constraint, Profile, Stage, StatusKinds
 from toolkit.core.text import normalize_choice
 from toolkit.core.vocabulary import Receipt
+from toolkit.core.workcal import OFFICIAL, WorkCalendar
 
 # One colour per kind: done green, waiting yellow, returned red, late orange (a late form did arrive).
 KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFD8B1"}
@@ -24,10 +25,6 @@ NEUTRAL_FILL = "F2F2F2"  # a status with no kind (e.g. 未推荐): overwrite the
 DONE_KINDS = ("passed", "late")
 # Moving a stage's status to a lower rank is "going backwards" and needs --force.
 KIND_RANK = {"passed": 2, "late": 1, "pending": 0, "returned": 0, None: 0}
-
-
-class CalendarRangeError(UsageProblem):
-    """A date outside the years the installed chinese-calendar knows (holidays are set yearly)."""
 
 
 # -- stamp text and colour -------------------------------------------------------------------------
@@ -70,36 +67,16 @@ def status_fill(kinds: StatusKinds, status: str) -> str:
 
 
 # -- working days ----------------------------------------------------------------------------------
+# Every function takes the master's WorkCalendar (workcal.py); OFFICIAL when the master lists no day.
 
-def _calendar_call(func_name: str, *args: Any) -> Any:
-    import chinese_calendar
-
-    try:
-        return getattr(chinese_calendar, func_name)(*args)
-    except NotImplementedError:
-        first, last = calendar_years()
-        day = next((a for a in args if isinstance(a, dt.date)), None)
-        raise CalendarRangeError(
-            f"已安装的 chinese-calendar {getattr(chinese_calendar, '__version__', '')} 只收录 {first}–{last} 年的"
-            f"法定节假日和调休安排，无法判断 {day} 是否为工作日（按工作日计算的期限进入了未收录的年份）。"
-            f"请升级：pip install -U chinese-calendar"
-            f"（国务院通常在每年 11 月公布次年安排），或在活动方案中直接写明截止日期 due。") from None
+def is_workday(day: dt.date, calendar: WorkCalendar = OFFICIAL) -> bool:
+    """Working day: the office's 节假日 sheet, else the official calendar (weekdays except holidays, plus
+    make-up 调休 weekend workdays), else Monday to Friday in a year the official data does not cover."""
+    return calendar.is_workday(day)
 
 
-def calendar_years() -> tuple[int, int]:
-    """First and last year the installed chinese-calendar has official holiday data for."""
-    from chinese_calendar.constants import holidays
-
-    years = {d.year for d in holidays}
-    return min(years), max(years)
-
-
-def is_workday(day: dt.date) -> bool:
-    """Official working day: weekdays except holidays, plus make-up (调休) weekend workdays."""
-    return bool(_calendar_call("is_workday", day))
-
-
-def add_workdays(start: dt.date, days: int, count_start_day: bool = False) -> dt.date:
+def add_workdays(start: dt.date, days: int, count_start_day: bool = False,
+                 calendar: WorkCalendar = OFFICIAL) -> dt.date:
     """The last day of a period of `days` working days beginning at `start`.
 
     count_start_day=False (民法典 §201: the start day is not counted): the `days`-th workday after start.
@@ -111,40 +88,37 @@ def add_workdays(start: dt.date, days: int, count_start_day: bool = False) -> dt
     day = start if count_start_day else start + dt.timedelta(days=1)
     left = days
     while True:
-        if is_workday(day):
+        if calendar.is_workday(day):
             left -= 1
             if not left:
                 return day
         day += dt.timedelta(days=1)
 
 
-def workdays_between(start: dt.date, end: dt.date) -> int:
+def workdays_between(start: dt.date, end: dt.date, calendar: WorkCalendar = OFFICIAL) -> int:
     """Working days after `start` up to and including `end` (0 when end <= start)."""
-    if end <= start:
-        return 0
-    return len(_calendar_call("get_workdays", start + dt.timedelta(days=1), end))
+    return sum(calendar.is_workday(start + dt.timedelta(days=n)) for n in range(1, (end - start).days + 1))
 
 
 # -- due dates -------------------------------------------------------------------------------------
 
-def stage_due(stage: Stage) -> dt.date | None:
+def stage_due(stage: Stage, calendar: WorkCalendar = OFFICIAL) -> dt.date | None:
     """The stage's due date: `due`, else `start` plus its `workdays` (公示 5 个工作日)."""
     if stage.due is not None:
         return stage.due
     if stage.start is not None and stage.workdays:
-        return add_workdays(stage.start, stage.workdays, stage.count_start_day)
+        return add_workdays(stage.start, stage.workdays, stage.count_start_day, calendar)
     return None
 
 
 def campaign_year(profile: Profile) -> int | None:
     """The year a date written without one ("4月14日" on a signature line) belongs to: the year the form
-    is due. (One place to ask, so campaign instances — the same campaign run every year — can answer
-    it from the master instead.)"""
+    is due, in the campaign's resolved dates (the master's 填报规则 when read from a master)."""
     if not profile.stages:
         return None
     stage = profile.submission_stage
     when = stage.due or stage.start
-    return when.year if when else None
+    return when.year if when else profile.year
 
 
 def current_stages(profile: Profile, today: dt.date) -> list[Stage]:
@@ -171,9 +145,9 @@ def current_stages(profile: Profile, today: dt.date) -> list[Stage]:
     return running or upcoming[:1]
 
 
-def days_late(stage: Stage, when: dt.date) -> int:
+def days_late(stage: Stage, when: dt.date, calendar: WorkCalendar = OFFICIAL) -> int:
     """Calendar days past the stage's due date (0 when on time or no due date)."""
-    due = stage_due(stage)
+    due = stage_due(stage, calendar)
     return max((when - due).days, 0) if due else 0
 
 
@@ -202,12 +176,12 @@ def merge_receipt(kinds: StatusKinds, stage: Stage, current: str | None, day: dt
     return Receipt.FINAL
 
 
-def publicity_end(stage: Stage, stamped: dt.date) -> dt.date:
+def publicity_end(stage: Stage, stamped: dt.date, calendar: WorkCalendar = OFFICIAL) -> dt.date:
     """The last day of the 公示 opened by stamping `stage.publicity` on `stamped`: `stage.workdays`
     working days later (the stamp's own day counted only with `count_start_day`)."""
     if not stage.workdays:
         raise ValueError(f"stage {stage.name!r} has no workdays")
-    return add_workdays(stamped, stage.workdays, stage.count_start_day)
+    return add_workdays(stamped, stage.workdays, stage.count_start_day, calendar)
 
 
 @dataclass(frozen=True)
@@ -221,7 +195,8 @@ class Publicity:
     over: bool
 
 
-def publicities(profile: Profile, rows: Mapping[str, Mapping[str, Any]], today: dt.date) -> list[Publicity]:
+def publicities(profile: Profile, rows: Mapping[str, Mapping[str, Any]], today: dt.date,
+                calendar: WorkCalendar = OFFICIAL) -> list[Publicity]:
     """Every 公示 under way or ended on `today`: branches (branch -> ledger values) whose cell on a stage
     with `publicity` still holds that status. Nothing is stamped by itself: the office decides the end."""
     out = []
@@ -232,7 +207,7 @@ def publicities(profile: Profile, rows: Mapping[str, Mapping[str, Any]], today: 
             cell = values.get(stage.column)
             start = stamp_date(cell)
             if parse_stamp(cell) == stage.publicity and start is not None:
-                end = publicity_end(stage, start)
+                end = publicity_end(stage, start, calendar)
                 out.append(Publicity(branch, stage.name, start, end, today > end))
     return out
 

@@ -283,6 +283,20 @@ def stable_package(data: bytes, macro: bool = False) -> bytes:
     return out.getvalue()
 
 
+# The committed templates of a campaign whose notice prints no year are built for this one, so they do
+# not change with the calendar (an office's own master gets its year from `brandkit init --year`).
+TEMPLATE_YEAR = 2025
+
+
+def committed_profile(name: str) -> Profile:
+    """The built-in profile the committed workbook_templates/<name>/ are built from."""
+    from toolkit.core.campaign import resolve
+    from toolkit.core.profile import load_profile
+
+    profile = load_profile(name)
+    return profile if profile.notice_year else resolve(profile, TEMPLATE_YEAR)
+
+
 def template_files(profile: Profile) -> dict[str, bytes]:
     """workbook_templates/<profile>/: the branch form and the macro-enabled master, byte-stable."""
     from toolkit.files.templates import build_form
@@ -297,6 +311,7 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
                           "align": "center", "valign": "vcenter"})
     body = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
     column = wb.add_format({"text_wrap": True, "valign": "top"})  # what a merge's new cells start from
+    day = wb.add_format({"border": 1, "valign": "top", "num_format": "yyyy-mm-dd"})  # 填报规则's stage dates
     logged = {(w.sheet, w.row, w.col): w.value for w in changes.writes}
     for sheet in changes.new_sheets:
         ws = wb.add_worksheet(sheet.name)
@@ -306,7 +321,7 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
             print_as_list(ws, sheet)
         for r, row in enumerate(sheet.rows):
             for c, value in enumerate(row):
-                ws.write(r, c, value, head if r == 0 else body)
+                ws.write(r, c, value, head if r == 0 else day if isinstance(value, dt.date) else body)
         for (name, r, c), value in logged.items():
             if name == sheet.name:
                 ws.write(r, c, value, body)
