@@ -49,6 +49,8 @@ def serve(folder: Path, say: Callable[[str], None], *, port: int = 0, open_brows
         threading.Timer(0.5, webbrowser.open, args=(address,)).start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn stops gracefully on Ctrl-C, then raises it again: a normal end here
+        pass
     finally:
         sock.close()
     say("已停止。")
