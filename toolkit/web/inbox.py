@@ -155,7 +155,7 @@ async def fetch_mail(request: Request) -> Response:
     source = f"imaps://{quote(account, safe='@')}@{host}/{quote(folder)}"
 
     def secret(who: str) -> str:
-        return password or imap_password(who)
+        return password or imap_password(who, prompt=False)
 
     try:
         report = await run_in_threadpool(lambda: intake([source], camp.inbox, subject=subject or None,

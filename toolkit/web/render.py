@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from toolkit.render import SEVERITY_ZH
-from toolkit.vocabulary import KIND_ZH, OUTCOME_ZH, VERDICT_ZH
+from toolkit.vocabulary import KIND_ZH, OUTCOME_ZH, VERDICT_ZH, LogAction
 
 TEMPLATES = Path(__file__).with_name("templates")
-NAV = [("/", "首页"), ("/intake", "收件"), ("/check", "校验"), ("/merge", "合并"), ("/stamp", "盖章"),
+NAV = [("/", "首页"), ("/intake", "收件"), ("/check", "校验"), ("/merge", "合并"), ("/stamp", LogAction.STAMPED),
        ("/summary", "汇总")]
 
 
