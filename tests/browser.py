@@ -12,7 +12,8 @@ from tests.paths import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--lang=zh-CN"]  # the file chooser and other browser UI in Chinese, as an office's browser shows them
 VIEWPORT = {"width": 1366, "height": 768}
 ARTIFACTS = ROOT / "test-artifacts"
 
