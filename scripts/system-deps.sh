@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests use for real: LibreOffice (reads back what brandkit writes), dovecot (IMAP
 # intake), CJK fonts (summary charts), Carlito and poppler-utils (print tests), unar/bsdtar (rar
-# attachments). Installed when running as root.
+# attachments), Chromium (the local web page's browser tests: Playwright drives this one, its own browser
+# download being unavailable offline). Installed when running as root.
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
@@ -16,6 +17,7 @@ fc-list 2>/dev/null | grep -qi "Carlito" || need+=(fonts-crosextra-carlito)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v unar >/dev/null 2>&1 || need+=(unar)
 command -v bsdtar >/dev/null 2>&1 || need+=(libarchive-tools)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing system packages: ${need[*]}" >&2

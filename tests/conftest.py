@@ -1,9 +1,9 @@
 """Shared fixtures, the test tiers and the session guards.
 
 Tiers: `make test` runs every test; the edit-test loop runs the in-process tier,
-    pytest -m "not libreoffice and not dovecot and not slow and not network"
-Markers: `libreoffice` and `dovecot` are added here to every test whose code or fixtures reach
-tests/libreoffice.py or tests/dovecot.py; `slow` (and `network`) are written on the tests themselves.
+    pytest -m "not libreoffice and not dovecot and not browser and not slow and not network"
+Markers: `libreoffice`, `dovecot` and `browser` are added here to every test whose code or fixtures reach
+tests/libreoffice.py, tests/dovecot.py or tests/browser.py; `slow` (and `network`) are written on the tests themselves.
 The guards (tests/guards.py) fail the session when a test reads a file beside the checkout, or starts
 LibreOffice or dovecot without the marker.
 """
@@ -24,6 +24,8 @@ MARKERS = {
     "libreoffice": "opens files in a real LibreOffice (soffice); added automatically to tests that use "
                    "tests/libreoffice.py",
     "dovecot": "talks to a real dovecot IMAP server; added automatically to tests that use tests/dovecot.py",
+    "browser": "drives Debian's Chromium through Playwright (the local web page); added automatically to tests "
+               "that use tests/browser.py",
     "slow": "takes more than a couple of seconds (subprocess-heavy, big batches); left out of the fast tier",
     "network": "needs the network beyond 127.0.0.1",
 }

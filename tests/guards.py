@@ -27,7 +27,9 @@ from tests.paths import ROOT
 READ_EVENTS = ("open", "os.listdir", "os.scandir")
 # program name -> the marker a test starting it needs
 PROGRAM_MARKERS = {"soffice": "libreoffice", "soffice.bin": "libreoffice", "libreoffice": "libreoffice",
-                   "oosplash": "libreoffice", "dovecot": "dovecot", "doveadm": "dovecot"}
+                   "oosplash": "libreoffice", "dovecot": "dovecot", "doveadm": "dovecot",
+                   # started by Playwright's driver (a node process), so seen only if a test starts it itself
+                   "chromium": "browser"}
 
 
 def _under(path: str, folder: str) -> bool:
@@ -145,7 +147,7 @@ def install() -> Guard:
 # -- markers implied by the helpers a test calls ---------------------------------------------------------
 
 # A test (or one of its fixtures) that reaches a function of one of these modules needs the marker.
-HELPER_MARKERS = {"tests.libreoffice": "libreoffice", "tests.dovecot": "dovecot"}
+HELPER_MARKERS = {"tests.libreoffice": "libreoffice", "tests.dovecot": "dovecot", "tests.browser": "browser"}
 
 
 def implied_markers(functions: Iterable[object]) -> set[str]:

@@ -27,7 +27,8 @@ def test_help_imports_no_heavy_module():
     assert proc.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert "toolkit.cli" in imported  # the probe itself works
-    for heavy in ("pandas", "openpyxl", "PIL", "matplotlib", "xlwings", "python_calamine"):
+    for heavy in ("pandas", "openpyxl", "PIL", "matplotlib", "xlwings", "python_calamine",
+                  "toolkit.web", "starlette", "jinja2", "uvicorn", "multipart", "python_multipart"):
         assert heavy not in imported, f"brandkit --help imports {heavy}"
 
 

@@ -18,7 +18,7 @@ from toolkit.core.profile import load_profile
 from toolkit.files.report import (
     ISSUES_SHEET,
     SEVERITY_FILLS,
-    SEVERITY_NAMES,
+    SEVERITY_ZH,
     ReportRow,
     render_grids,
     rule_name,
@@ -82,7 +82,7 @@ def _issue_rows(wb) -> list[tuple]:
 
 
 def _expected_rows(findings: list[Finding]) -> list[tuple]:
-    return sorted(((SEVERITY_NAMES[f.severity], f.field, f.cell, rule_name(f.rule), f.message) for f in findings),
+    return sorted(((SEVERITY_ZH[f.severity], f.field, f.cell, rule_name(f.rule), f.message) for f in findings),
                   key=repr)
 
 

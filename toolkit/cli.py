@@ -379,6 +379,30 @@ def demo(obj: Context, folder: Path, profile_name: str) -> None:
 
 
 @main.command()
+@click.argument("folder", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open the browser; only print the address.")
+@click.pass_obj
+def serve(obj: Context, folder: Path, port: int, no_browser: bool) -> None:
+    """Open the campaign in FOLDER as a local web page (127.0.0.1 only)."""
+    from toolkit.web.server import serve as run_serve
+
+    run_serve(folder, lambda line: click.echo(_printable(line)), port=port, open_browser=not no_browser)
+
+
+@main.command()
+@click.argument("folder", required=False, default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--desktop", type=click.Path(file_okay=False, path_type=Path), help="Folder to put it in (default: the desktop).")
+@click.pass_obj
+def launcher(obj: Context, folder: Path, desktop: Path | None) -> None:
+    """Put an icon on the desktop that opens FOLDER's web page."""
+    from toolkit.web.launcher import install_launcher
+
+    path = install_launcher(folder, desktop)
+    obj.emit({"launcher": str(path)}) if obj.as_json else obj.say(f"已在桌面放置启动图标：{path}（双击即可打开网页）")
+
+
+@main.command()
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def undo(obj: Context, master: Path) -> None:

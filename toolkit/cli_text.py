@@ -72,6 +72,12 @@ HELP = {
     "Which campaign's samples to run.": "用哪个活动的样例。",
     "Restore the master as it was before the last apply.": "撤销上一次对台账的修改。",
     "Show the version and exit.": "显示版本号后退出。",
+    "Open the campaign in FOLDER as a local web page (127.0.0.1 only).":
+        "把活动文件夹作为本机网页打开（只在本机 127.0.0.1 可访问），在浏览器里完成收件、校验、合并、盖章和汇总。",
+    "Port on 127.0.0.1 (default: a free one).": "使用的端口（默认：自动选一个空闲端口）。",
+    "Do not open the browser; only print the address.": "不自动打开浏览器，只显示地址。",
+    "Put an icon on the desktop that opens FOLDER's web page.": "在桌面放一个启动图标，双击即打开该活动文件夹的网页。",
+    "Folder to put it in (default: the desktop).": "图标放在哪个文件夹（默认：桌面）。",
 }
 
 # Examples shown under each command's help (the same commands in both languages).
@@ -93,6 +99,8 @@ EXAMPLES = {
     "summary": ["brandkit summary 品牌台账.xlsx -o 汇总.xlsx --png 图表/"],
     "undo": ["brandkit undo 品牌台账.xlsx"],
     "demo": ["brandkit demo", "brandkit demo 演示/ --profile university-project"],
+    "serve": ["brandkit serve 品牌创建/", "brandkit serve 品牌创建/ --no-browser --port 8765"],
+    "launcher": ["brandkit launcher 品牌创建/"],
 }
 
 # click's own messages (its gettext ids), English -> Chinese.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.display import one_line
-from toolkit.core.vocabulary import OUTCOME_ZH, VERDICT_ZH, Mark
+from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 Say = Callable[..., None]  # say(text, problem=False): problem lines are the ones `-q` still prints
 
 
-SEVERITY_ZH = {"error": "错误", "warning": "警告"}
 
 
 def progress_callback(label: str) -> Callable[[int, int], None]:

@@ -19,6 +19,8 @@ class Verdict(StrEnum):
     UNREADABLE = "unreadable"
 
 
+SEVERITY_ZH = {"error": "错误", "warning": "警告"}  # a finding's severity, as every report and screen says it
+
 VERDICT_ZH: dict[str, str] = {Verdict.OK: "通过", Verdict.WARNING: "有警告", Verdict.ERROR: "不通过", Verdict.UNREADABLE: "无法读取"}
 
 

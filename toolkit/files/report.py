@@ -24,7 +24,7 @@ from toolkit.core.display import display_width, wrapped_height
 from toolkit.core.model import Finding, Submission, col_letter, split_cell_ref
 from toolkit.core.profile import CELL_LIMIT
 from toolkit.core.text import is_formula_like
-from toolkit.core.vocabulary import VERDICT_ZH
+from toolkit.core.vocabulary import SEVERITY_ZH, VERDICT_ZH
 from toolkit.files.atomic import replace
 from toolkit.files.filenames import safe_name
 from toolkit.ooxml.xmltools import clean_text
@@ -34,7 +34,6 @@ PAGE_FOOTER = "第 &P 页，共 &N 页"
 REPORT_SUFFIX = "_校验结果"
 SUMMARY_NAME = "校验汇总.xlsx"
 SEVERITY_FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}
-SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
 STATUS_FILLS = {"ok": "C6EFCE", "warning": "FFEB9C", "error": "FFC7CE", "unreadable": "D9D9D9"}
 _OPENPYXL_KINDS = ("xlsx", "xlsm")
 # What Excel refuses in a sheet name (a crafted .xlsx, an .ods or a CSV rendering may carry any name)
@@ -339,7 +338,7 @@ def _mark_cells(wb: Any, findings: list[Finding], default_sheet: str | None,
         cell = wb[sheet].cell(row + 1, col + 1)
         worst = "error" if any(f.severity == "error" for f in items) else "warning"
         cell.fill = PatternFill("solid", fgColor=SEVERITY_FILLS[worst])
-        text = "\n".join(f"【{SEVERITY_NAMES[f.severity]}】{f.message}" for f in items)
+        text = "\n".join(f"【{SEVERITY_ZH[f.severity]}】{f.message}" for f in items)
         if cell.comment is not None:
             text = f"{cell.comment.text}\n{text}"
         text = cell_text(text)
@@ -386,7 +385,7 @@ def _issues_sheet(wb: Any, sub: Submission, findings: list[Finding], links: dict
     widths = (6, 10, 16, 16, 14, 70)
     for n, f in enumerate(ordered, start=1):
         r = 3 + n
-        values = [n, SEVERITY_NAMES[f.severity], f.field or "", f.cell or "", rule_name(f.rule), f.message]
+        values = [n, SEVERITY_ZH[f.severity], f.field or "", f.cell or "", rule_name(f.rule), f.message]
         for c, value in enumerate(values, start=1):
             put_text(ws.cell(r, c), value)
             ws.cell(r, c).alignment = wrap
@@ -519,5 +518,5 @@ def _details_sheet(wb: Any, rows: list[ReportRow], heading: tuple[str, str]) -> 
     ws = wb.add_worksheet("问题明细")
     headers = ["文件", "党支部", "字段", "单元格", "规则", "严重程度", "说明"]
     data = [[Path(row.path).name, row.branch or "", f.field or "", f.cell or "", rule_name(f.rule),
-             SEVERITY_NAMES[f.severity], f.message] for row in rows for f in row.findings]
+             SEVERITY_ZH[f.severity], f.message] for row in rows for f in row.findings]
     _table(wb, ws, heading, headers, [22, 18, 14, 12, 14, 8, 60], data)

@@ -13,9 +13,10 @@ class MissingPassword(Exception):
     """No password could be found (message in Chinese, naming the account, never a secret)."""
 
 
-def imap_password(account: str) -> str:
+def imap_password(account: str, prompt: bool = True) -> str:
     """Password for `account` ('user@host'): $BRANDKIT_IMAP_PASSWORD, else the system keyring (service
-    'brandkit-imap', username = account) when `keyring` is installed, else a hidden prompt on a terminal."""
+    'brandkit-imap', username = account) when `keyring` is installed, else (`prompt`) a hidden prompt on
+    a terminal. The local page passes prompt=False: its server's terminal is not where the user types."""
     value = os.environ.get(ENV_VAR)
     if value:
         return value
@@ -31,7 +32,7 @@ def imap_password(account: str) -> str:
             value = None
         if value:
             return value
-    if sys.stdin is not None and sys.stdin.isatty():
+    if prompt and sys.stdin is not None and sys.stdin.isatty():
         import click
 
         return click.prompt(f"{account} 的 IMAP 密码（QQ/163 邮箱请输入授权码）", hide_input=True,

@@ -1,0 +1,170 @@
+"""收件: files dropped on the page, or mail fetched from the mailbox, into the inbox folder.
+
+Mail (.eml .msg mbox, or a zip of them) is kept in 邮件/ and taken by `toolkit.mail.intake`, exactly as
+`brandkit intake 邮件/ -o 收件箱/` would (each message once, however often it is uploaded). Anything
+else goes through intake's own judge (`mail.archives.collect`: forms and pictures kept, zips unpacked
+under its limits, the rest skipped with a reason) into 收件箱/网页上传/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from toolkit.core.errors import UsageProblem
+from toolkit.files.atomic import write_atomic
+from toolkit.files.filenames import safe_name
+from toolkit.web.render import page, problem, text
+from toolkit.web.security import MB
+
+MAIL_SUFFIXES = (".eml", ".msg", ".mbox", ".mbx")
+
+
+def intake_page(request: Request) -> HTMLResponse:
+    imap = request.app.state.campaign.settings().get("imap", {})
+    return page(request, "intake.html", imap=imap if isinstance(imap, dict) else {},
+                limit_mb=request.app.state.max_upload // MB)
+
+
+def too_big(request: Request) -> Response | None:
+    """Refuse an upload over the limit before reading it (the size the browser declares)."""
+    limit = request.app.state.max_upload
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        return problem("上传请求没有注明大小，已拒绝；请用网页上的“上传”按钮上传", 411)
+    if int(declared) > limit:
+        return problem(f"上传的文件共 {int(declared) / MB:.1f} MB，超过 {limit / MB:.0f} MB 上限，未接收。"
+                       "请分几次上传，或把邮件导出后用“收取邮件”处理", 413)
+    return None
+
+
+async def upload(request: Request) -> Response:
+    refused = too_big(request)
+    if refused is not None:
+        return refused
+    form = await request.form(max_files=2000)
+    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not files:
+        return problem("没有选择文件")
+    named = [(f.filename or "", await f.read()) for f in files]
+    camp = request.app.state.campaign
+    result = await run_in_threadpool(take_uploads, camp, named)
+    return HTMLResponse(text("_intake_result.html", **result))
+
+
+def take_uploads(camp: Any, named: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """Mail to 邮件/<now>/ then intake; other files judged by intake's rules into 收件箱/网页上传/."""
+    from toolkit.mail import Limits, intake
+    from toolkit.mail.archives import collect
+
+    limits = Limits()
+    batch = camp.mail / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    kept: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    mails = 0
+    for name, data in named:
+        mail = _mail_members(name, data, limits)
+        if mail:
+            for member, body in mail:
+                _save(batch, member, body)
+            mails += len(mail)
+            continue
+        found, skips = collect(name, data, limits)
+        for f in found:
+            kept.append(camp.relative(_save(camp.uploads, f.name, f.data)))
+        skipped += [(s.name, s.reason) for s in skips]
+    report = intake([str(batch)], camp.inbox) if mails else None
+    return {"kept": kept, "skipped": skipped, "report": report, "mails": mails, "relative": camp.relative}
+
+
+def _mail_members(name: str, data: bytes, limits: Any) -> list[tuple[str, bytes]]:
+    """A mail file as itself; a zip holding mail files as those members (under intake's archive caps);
+    [] for anything else."""
+    if name.lower().endswith(MAIL_SUFFIXES):
+        return [(name, data)]
+    if not name.lower().endswith(".zip"):
+        return []
+    from toolkit.mail.archives import zip_member_name
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return []
+    with zf:
+        members = [i for i in zf.infolist() if not i.is_dir() and zip_member_name(i).lower().endswith(MAIL_SUFFIXES)]
+        if not members:
+            return []
+        if len(members) > limits.archive_members or sum(i.file_size for i in members) > limits.archive_total_bytes \
+                or any(i.file_size > limits.message_bytes for i in members):
+            raise UsageProblem(f"{name} 中的邮件过多或过大（上限 {limits.archive_members} 封、"
+                               f"共 {limits.archive_total_bytes // MB} MB），未处理；请拆分后上传")
+        out = []
+        for info in members:
+            with zf.open(info) as fh:
+                body = fh.read(limits.message_bytes + 1)
+            if len(body) > limits.message_bytes:
+                raise UsageProblem(f"{name} 中的 {zip_member_name(info)} 解压后超过上限，未处理")
+            out.append((Path(zip_member_name(info)).name, body))
+        return out
+
+
+def _save(folder: Path, name: str, data: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / safe_name(Path(name).name)
+    stem, suffix, n = path.stem, path.suffix, 2
+    while path.exists():
+        path = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return write_atomic(path, data)
+
+
+async def saved_upload(request: Request, field: Any, folder: Path) -> Path | None:
+    """One uploaded file (e.g. the roster) saved in `folder` for a command that takes a path; None
+    when none was chosen."""
+    if not isinstance(field, UploadFile) or not field.filename:
+        return None
+    refused = too_big(request)
+    if refused is not None:
+        raise UsageProblem(bytes(refused.body).decode("utf-8"))
+    return _save(folder, field.filename, await field.read())
+
+
+async def fetch_mail(request: Request) -> Response:
+    """收取邮件: `brandkit intake imaps://user@host/folder` with the password typed on the page (or the
+    keyring's); the address is remembered, the password never."""
+    from toolkit.mail import IntakeError, MissingPassword, imap_password, intake
+
+    form = await request.form()
+    host, account = str(form.get("host", "")).strip(), str(form.get("account", "")).strip()
+    folder, subject = str(form.get("folder", "") or "INBOX").strip(), str(form.get("subject", "")).strip()
+    password = str(form.get("password", ""))
+    if not host or not account:
+        return problem("请填写邮箱服务器和账号")
+    camp = request.app.state.campaign
+    camp.remember(imap={"host": host, "account": account, "folder": folder, "subject": subject})
+    source = f"imaps://{quote(account, safe='@')}@{host}/{quote(folder)}"
+
+    def secret(who: str) -> str:
+        return password or imap_password(who, prompt=False)
+
+    try:
+        report = await run_in_threadpool(lambda: intake([source], camp.inbox, subject=subject or None,
+                                                        password=secret))
+    except (IntakeError, MissingPassword) as exc:
+        return problem(str(exc))
+    return HTMLResponse(text("_intake_result.html", kept=[], skipped=[], report=report, mails=len(report.messages),
+                             relative=camp.relative))
+
+
+ROUTES = [Route("/intake", intake_page), Route("/intake/upload", upload, methods=["POST"]),
+          Route("/intake/imap", fetch_mail, methods=["POST"])]
