@@ -269,6 +269,25 @@ def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, o
 
 
 @main.command()
+@click.argument("upper", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("lowers", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--prefer", multiple=True, metavar="[BRANCH=]LOWER",
+              help="Settle conflicts for this lower master (all of its, or BRANCH=LOWER for one branch; repeatable).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--by", "operator", help="Operator name for the log (default: login name).")
+@click.pass_obj
+def rollup(obj: Context, upper: Path, lowers: tuple[Path, ...], prefer: tuple[str, ...], dry_run: bool,
+           operator: str | None) -> None:
+    """Combine several masters (each 党总支's) into an upper master; conflicts are shown, not overwritten."""
+    from toolkit.commands.rollup import rollup as run_rollup
+    from toolkit.render import render_rollup
+
+    result = run_rollup(upper, list(lowers), prefer=list(prefer), operator=operator, dry_run=dry_run)
+    obj.emit(result.to_json()) if obj.as_json else render_rollup(result, obj.say)
+    sys.exit(EXIT_REJECTED if result.conflicts else EXIT_OK)
+
+
+@main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("-o", "--output", "inbox", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Inbox folder for the attachments.")

@@ -42,6 +42,11 @@ HELP = {
     "Merge accepted branch forms into the master.": "把通过校验的申报表合并进台账。",
     "Show what would change; write nothing.": "只显示将要做的改动，不写入台账。",
     "Merge submissions that have warnings only.": "仅有警告（如内容雷同）的申报表也合并。",
+    "Combine several masters (each 党总支's) into an upper master; conflicts are shown, not overwritten.":
+        "把各党总支的台账汇总进上级（党委）台账：每行记下来源台账，标识、表格和各阶段状态一并带上；同一支部在几个台账中"
+        "内容不同时列为冲突、不覆盖，用 --prefer 指定以哪个为准。",
+    "Settle conflicts for this lower master (all of its, or BRANCH=LOWER for one branch; repeatable).":
+        "冲突以这个下级台账为准：写台账文件名（它涉及的冲突都以它为准），或 支部名=台账文件名（只此一个支部）；可写多次。",
     "Collect attachments from .eml/.msg/mbox/Maildir/IMAP into an inbox folder.":
         "从 .eml/.msg/mbox/Maildir/IMAP 邮件中取出附件，放进收件箱文件夹。",
     "Inbox folder for the attachments.": "存放附件的收件箱文件夹。",
@@ -91,6 +96,9 @@ EXAMPLES = {
              "brandkit init 2027品牌台账.xlsx --profile hospital-annual --year 2027",
              "brandkit init 台账.xlsx --profile college-feature --date 申报=2027-04-20"],
     "merge": ["brandkit merge 品牌台账.xlsx 收件箱/ --dry-run", "brandkit merge 品牌台账.xlsx 收件箱/ --by 王干事"],
+    "rollup": ["brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx 机关党总支台账.xlsx",
+               "brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx --prefer 内科党总支台账.xlsx",
+               "brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx --prefer 护理部党支部=外科党总支台账.xlsx"],
     "intake": ["brandkit intake 邮件导出/ -o 收件箱/",
                "brandkit intake imaps://dangban@163.com/INBOX -o 收件箱/ --move-to 已处理"],
     "stamp": ["brandkit stamp 品牌台账.xlsx --stage 党总支审批 --status 已通过 --branch 护理部党支部 --by 张三",

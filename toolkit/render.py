@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.display import one_line
-from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark
+from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark, Outcome
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
+    from toolkit.commands.rollup import RollupResult
     from toolkit.commands.validate import ValidationResult
     from toolkit.core.adoption import InitResult
     from toolkit.core.plan_deliverables import DeliverableOutcome
@@ -129,6 +130,55 @@ def render_merge(result: MergeResult, say: Say) -> None:
     if any(o.action == "held" for o in result.outcomes):
         say("有需确认的警告（如内容雷同、品牌重名）的申报表暂缓合并；核对后可加 --accept-warnings 合并。",
             problem=True)
+
+
+def render_rollup(result: RollupResult, say: Say) -> None:
+    """Conflicts first (each master's version, the columns that differ, what to do), then each branch."""
+    from toolkit.core.master import SOURCE_FILE, SUBMITTED_AT
+
+    conflicts = result.conflicts
+    if conflicts:
+        say(f"有 {len(conflicts)} 个支部在几个台账中内容不同（冲突），未写入上级台账：", problem=True)
+    for o in conflicts:
+        now = f"（上级台账现存的是 {one_line(o.source)} 的版本，未改动）" if o.source else ""
+        say(f"{OUTCOME_ZH[o.action]}  {one_line(o.branch)}  在 {'、'.join(dict.fromkeys(v.master for v in o.versions))} "
+            f"中不同{now}", problem=True)
+        for v in o.versions:
+            origin = "，".join(f"{k} {_short(v.values.get(k))}" for k in (SOURCE_FILE, SUBMITTED_AT)
+                              if v.values.get(k) not in (None, ""))
+            say(f"    {one_line(v.master)}" + (f"（{one_line(origin)}）" if origin else ""), problem=True)
+            for name in o.fields:
+                say(f"      {name}：{one_line(_short(v.values.get(name)))}", problem=True)
+    if conflicts:
+        first = conflicts[0]
+        say(f"处理办法：核对后指定以哪个台账为准再运行一次，如 --prefer {first.versions[-1].master}（该台账涉及的冲突都以它为准），"
+            f"或 --prefer {first.branch}={first.versions[-1].master}（只此一个支部）。\n", problem=True)
+    for o in result.outcomes:
+        if o.action == Outcome.CONFLICT:
+            continue
+        also = f"（{'、'.join(map(one_line, o.also))} 中相同或为同一份申报表）" if o.also and not o.settled else ""
+        settled = f"（冲突按 --prefer {one_line(o.settled)} 处理）" if o.settled else ""
+        say(f"{OUTCOME_ZH[o.action]}  {one_line(o.branch)}  ← {one_line(o.source)}{also}{settled}")
+        for name, before, after in o.changes:
+            say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
+                f"    {name}：{_short(after)}")
+    counts = {k: len(result.names(k)) for k in OUTCOME_ZH}
+    say("\n" + "，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) + "。")
+    if result.dry_run:
+        say("（试运行：上级台账未改动）")
+    elif result.backup:
+        say(f"上级台账已保存：{result.master}（改动前的备份：{result.backup}）")
+    elif result.created:
+        say(f"已新建上级台账：{result.master}")
+    else:
+        say(f"上级台账无需改动：{result.master}")
+    if result.missing_originals:
+        say(f"未能复制标识原图：{'、'.join(result.missing_originals)}（标识已放入台账；请检查 {result.master.stem}_标识 "
+            "文件夹所在磁盘的空间与权限）", problem=True)
+    if conflicts:
+        say(f"下一步：核对上面 {len(conflicts)} 个冲突，加 --prefer 重新运行 brandkit rollup")
+    else:
+        say(f"下一步：brandkit status {result.master.name} 查看各党总支汇总后的进度")
 
 
 def render_deliverables(outcomes: list[DeliverableOutcome], say: Say) -> None:

@@ -355,31 +355,47 @@ def read_deliverables(inputs: list[Path], pairs: list[tuple[Submission, Logo | N
 
 
 def keep_originals(result: MergeResult) -> None:
-    """Once the merge is applied: name each placed logo's original after its branch, beside the master
-    (the same content is never written twice); branches whose staged original is missing are noted
-    in `result.missing_originals`."""
+    """Once the merge is applied: name each placed logo's original after its branch, beside the master;
+    branches whose staged original is missing are noted in `result.missing_originals`."""
+    staged = {branch: (result.staging / (logo.key + _original_suffix(logo)) if result.staging else None,
+                       _original_suffix(logo)) for branch, logo in result.logos.items()}
+    result.missing_originals += keep_files(result.master, staged)
+
+
+def keep_files(master: Path, originals: dict[str, tuple[Path | None, str]], *, link: bool = True) -> list[str]:
+    """Put each branch's original logo (branch -> (file, suffix)) beside the master as `<台账>_标识/<branch>
+    <suffix>`: linked rather than copied where the disk allows (`link`: a staged file, removed afterwards;
+    another master's original is copied), the same content never written twice. Returns the branches
+    whose original is missing or could not be put there."""
     import filecmp
     import shutil
 
-    folder = logo_dir(result.master)
-    for branch, logo in result.logos.items():
-        staged = result.staging / (logo.key + _original_suffix(logo)) if result.staging else None
-        target = folder / safe_name(branch, suffix=_original_suffix(logo))
-        if staged is None or not staged.exists():
-            result.missing_originals.append(branch)
+    folder = logo_dir(master)
+    missing = []
+    for branch, (source, suffix) in originals.items():
+        target = folder / safe_name(branch, suffix=suffix)
+        if source is None or not source.exists():
+            missing.append(branch)
             continue
-        if target.exists() and filecmp.cmp(staged, target, shallow=False):
+        if target.exists() and filecmp.cmp(source, target, shallow=False):
             continue
+        folder.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
-        try:
-            os.link(staged, tmp)  # no 1 MB copy per logo; staging is removed afterwards
-        except OSError:
-            shutil.copyfile(staged, tmp)
+        linked = False
+        if link:
+            try:
+                os.link(source, tmp)  # no 1 MB copy per logo
+                linked = True
+            except OSError:
+                pass
+        if not linked:
+            shutil.copyfile(source, tmp)
         try:
             os.replace(tmp, target)
         except PermissionError:  # Windows: a picture viewer holds the previous original open
             tmp.unlink(missing_ok=True)
-            result.missing_originals.append(branch)
-    if result.logos:
+            missing.append(branch)
+    if originals:
         sync_dir(folder)
+    return missing

@@ -41,6 +41,8 @@ SUBMITTED_AT, SOURCE_FILE, REPLACED_AT = "提交时间", "来源文件", "替换
 SUBMITTED_FORMAT = "yyyy-mm-dd hh:mm"  # 提交时间 is a date cell (sorts and filters as a date), shown to the minute
 # Why a form was returned, in a column beside the status: a cell comment neither prints nor filters.
 RETURN_REASON = "退回原因"
+# Which 党总支's master a rolled-up row came from (brandkit rollup), in the upper master's ledger.
+SOURCE_MASTER = "来源台账"
 
 
 @dataclass
@@ -179,7 +181,7 @@ def canonical_columns(profile: Profile) -> dict[str, str]:
     the parts of a split box, which a master made before the box was one column may have)."""
     lookup: dict[str, str] = {}
     parts = [part for f in profile.fields for part in f.parts]
-    names = list(profile.ledger.columns) + [s.column for s in profile.stages] + [RETURN_REASON] + parts
+    names = list(profile.ledger.columns) + [s.column for s in profile.stages] + [RETURN_REASON, SOURCE_MASTER] + parts
     names += [d.column for d in profile.deliverables]
     names += list(PAPER_COLUMNS) if profile.paper else []
     for name in names:

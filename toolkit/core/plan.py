@@ -313,11 +313,7 @@ class _MergeWriter:
         logo = d.item.logo
         if logo is not None and profile.ledger.logo_column:
             self.logos[d.branch] = logo
-            col = self.cols.get(profile.ledger.logo_column, LOGO_COLUMN_WIDTH)
-            self.changes.pictures.append(PicturePlacement(ledger.sheet, row, col, logo.data, logo.format,
-                                                          logo.width, logo.height, f"brandkit:{d.branch}",
-                                                          alt=f"{d.branch}的{profile.ledger.logo_column}"))
-            self.changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
+            place_logo(self.changes, self.cols, profile.ledger.logo_column, row, d.branch, logo)
             diffs.append((profile.ledger.logo_column, None, f"图片（{Path(path).name}）"))
         outcome = BranchOutcome(d.branch, d.action, path, diffs)
         self.entry(LogAction.ADDED if d.action == Outcome.ADDED else LogAction.UPDATED, d,
@@ -331,6 +327,15 @@ class _MergeWriter:
                        new=f"{t.table}：{t.after} 项" + (f"（原 {t.before} 项移至“{t.history}”）" if t.before else ""),
                        stage=self.stage.name)
         return outcome
+
+
+def place_logo(changes: ChangeSet, cols: _Columns, column: str, row: int, branch: str, logo: Logo) -> None:
+    """The branch's logo inside its cell of the ledger's logo `column` (replacing the one brandkit placed
+    there before), the row tall enough to show it."""
+    sheet = cols.ledger.sheet
+    changes.pictures.append(PicturePlacement(sheet, row, cols.get(column, LOGO_COLUMN_WIDTH), logo.data, logo.format,
+                                             logo.width, logo.height, f"brandkit:{branch}", alt=f"{branch}的{column}"))
+    changes.row_heights.append(RowHeight(sheet, row, ROW_HEIGHT_PT))
 
 
 def submission_stage(profile: Profile) -> Stage:

@@ -33,10 +33,11 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     HELD = "held"  # warnings to confirm (--accept-warnings)
     SUPERSEDED = "superseded"  # an older copy of a branch that sent a newer one
+    CONFLICT = "conflict"  # rollup: two masters hold different versions of a branch (settled by --prefer)
 
 
 OUTCOME_ZH: dict[str, str] = {Outcome.ADDED: "新增", Outcome.UPDATED: "更新", Outcome.UNCHANGED: "未变", Outcome.REJECTED: "退回",
-              Outcome.HELD: "暂缓", Outcome.SUPERSEDED: "旧版本"}
+              Outcome.HELD: "暂缓", Outcome.SUPERSEDED: "旧版本", Outcome.CONFLICT: "冲突"}
 
 
 class LogAction(StrEnum):
