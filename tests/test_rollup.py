@@ -189,3 +189,16 @@ def test_parse_prefers():
         [Prefer(WAIKE), Prefer(NEIKE), Prefer(WAIKE, B1)]
     with pytest.raises(UsageProblem):
         parse_prefers(["机关党总支台账.xlsx"], names)
+
+
+def test_the_upper_masters_own_row_is_a_version(tmp_path, cli, lowers, make_form, new_master):
+    """A branch the 党委 merged itself is not overwritten by a 党总支's different version: a conflict."""
+    upper = new_master(name="党委台账.xlsx")
+    _merge(upper, [make_form(2, folder=tmp_path / "党委收件", 品牌名称="党委版本")])
+    doc = json.loads(cli("--json", "rollup", upper, *lowers).stdout)
+    conflicts = {c["branch"]: c for c in doc["conflicts"]}
+    assert set(conflicts) == {B1, B2} and not doc["created"]
+    assert {v["master"] for v in conflicts[B2]["versions"]} == {upper.name, WAIKE}
+    assert ledger_rows(_values(upper))[B2]["品牌名称"] == "党委版本"
+    help_text = cli("rollup", "--help").stdout
+    assert "冲突" in help_text and "--prefer 内科党总支台账.xlsx" in help_text

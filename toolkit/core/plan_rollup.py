@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,11 @@ class Version:
     logo: Logo | None = None
     lower: LowerMaster | None = None  # None: the upper master's own row
     sha: str = ""  # of the submission the row holds, as its master's log says ("" when unknown)
+    merged: frozenset[str] = frozenset()  # the upper's own row: every submission its log merged for the branch
+
+    @property
+    def submissions(self) -> frozenset[str]:
+        return self.merged or frozenset({self.sha} - {""})
 
     @property
     def origin(self) -> tuple[Any, Any]:
@@ -149,8 +154,8 @@ def agree(a: Version, b: Version, keep: set[str]) -> bool:
     """Not a conflict: the same submission (its sha256 where both logs name it, else the same 来源文件 and
     提交时间), or the same values and logo. The upper master's own row agrees with a version that differs
     only where that one is blank in a stamp column."""
-    if a.sha and b.sha:
-        if a.sha == b.sha:
+    if a.submissions and b.submissions:
+        if a.submissions & b.submissions:
             return True
     elif all(x not in (None, "") for x in (*a.origin, *b.origin)) and all(map(_same, a.origin, b.origin)):
         return True
@@ -215,7 +220,9 @@ def plan_rollup(upper: MasterSnapshot, lowers: list[LowerMaster], prefers: list[
         existing = rows.get(key)
         recorded = str(existing.values.get(SOURCE_MASTER) or "").strip() if existing else ""
         if existing is not None and recorded not in names:  # the upper's own row, or one from another master
-            versions = [version_of(recorded or upper.path.name, existing, profile), *versions]
+            own = replace(version_of(recorded or upper.path.name, existing, profile),
+                          merged=frozenset(sha for k, sha in upper.merged if k == key))
+            versions = [own, *versions]
         groups: list[list[Version]] = []
         for v in versions:
             group = next((g for g in groups if agree(g[0], v, keep)), None)
