@@ -14,11 +14,11 @@ import re
 import shutil
 import statistics
 import subprocess
+import warnings
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from tests.libreoffice import convert_all
 
@@ -116,17 +116,25 @@ def squeeze(text: object) -> str:
 def find(printed: Printed, text: str) -> list[Word] | None:
     """The words that print `text` — on one page, each next piece right of the last on the same line or
     on a following line under the same cell — or None when the text is not there whole."""
+    chains = find_all(printed, text, 1)
+    return chains[0] if chains else None
+
+
+def find_all(printed: Printed, text: str, wanted: int | None = None) -> list[list[Word]]:
+    """Every place `text` prints (up to `wanted`), in print order (page, line, left to right): whole
+    chains first, then a short text inside a longer "word"."""
     target = squeeze(text)
     if not target:
-        return []
+        return [[]]
+    chains: list[list[Word]] = []
     for page in printed.pages:
-        for start in (w for w in page if w.text and target.startswith(w.text)):
+        for start in sorted((w for w in page if w.text and target.startswith(w.text)), key=lambda w: (w.y0, w.x0)):
             chain = _extend(page, [start], target[len(start.text):], start.x0, start.x1)
-            if chain is not None:
-                return chain
-        for start in (w for w in page if target in w.text):  # a short text inside a longer "word"
-            return [start]
-    return None
+            if chain is not None and not any(chain[0] in c for c in chains):
+                chains.append(chain)
+    if wanted is None or len(chains) < wanted:
+        chains += [[w] for page in printed.pages for w in page if target in w.text and target != w.text]
+    return chains[:wanted]
 
 
 def _extend(page: list[Word], chain: list[Word], rest: str, left: float, right: float) -> list[Word] | None:
@@ -167,16 +175,13 @@ def text_cells(path: Path, sheet: str) -> list[Cell]:
     """Every text cell a sheet prints (in its print area; hidden rows and columns left out), with the
     height of the rows it spans."""
     import openpyxl
-    from openpyxl.utils import range_boundaries
 
-    wb = openpyxl.load_workbook(path)
-    ws = wb[sheet]
+    with warnings.catch_warnings():  # "Print area cannot be set to Defined name": read by print_area
+        warnings.simplefilter("ignore")
+        ws = openpyxl.load_workbook(path)[sheet]
     default = ws.sheet_format.defaultRowHeight or 15.0
     merged = {(m.min_row, m.min_col): (m.max_row, m.max_col) for m in ws.merged_cells.ranges}
-    area: Any = None
-    if ws.print_area:
-        area = range_boundaries(str(ws.print_area[0] if isinstance(ws.print_area, list) else ws.print_area)
-                                .split("!")[-1].replace("$", ""))
+    area = print_area(path, sheet)
     cells = []
     for row in ws.iter_rows():
         for cell in row:
@@ -193,15 +198,42 @@ def text_cells(path: Path, sheet: str) -> list[Cell]:
     return cells
 
 
-def cut_cells(printed: Printed, sheet: str) -> list[str]:
+def print_area(path: Path, sheet: str) -> tuple[int, int, int, int] | None:
+    """(min col, min row, max col, max row) of the sheet's print area, whole columns ($A:$Q) included
+    (openpyxl drops those), or None."""
+    from openpyxl.utils import range_boundaries
+
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+    names = [html.unescape(n) for n in re.findall(r"<sheet [^>]*?name=\"([^\"]*)\"", book)]
+    for local, value in re.findall(r'<definedName name="_xlnm.Print_Area" localSheetId="(\d+)"[^>]*>([^<]*)<', book):
+        if names[int(local)] == sheet:
+            ref = html.unescape(value).split("!")[-1].replace("$", "").split(",")[0]
+            if re.fullmatch(r"[A-Z]+:[A-Z]+", ref):
+                ref = ref.replace(":", "1:") + "1048576"
+            lo_c, lo_r, hi_c, hi_r = range_boundaries(ref)
+            return lo_c or 1, lo_r or 1, hi_c or 16384, hi_r or 1048576
+    return None
+
+
+def cut_cells(printed: Printed, sheet: str, exempt: frozenset[str] = frozenset()) -> list[str]:
     """The sheet's text cells that do not print whole: text missing from the PDF, or wrapped lines
-    taller than the cell's rows (so they run over the next rows, or off the page)."""
+    taller than the cell's rows (so they run over the next rows, or off the page). Cells holding the
+    same text are matched to its printed places in order (print the sheet alone: `print_sheet`, or a
+    batch of `only_sheet` copies). `exempt`: cell references left out (cut by design)."""
     problems = []
-    for cell in text_cells(printed.source, sheet):
-        chain = find(printed, cell.text)
-        if chain is None:
+    cells = [c for c in text_cells(printed.source, sheet) if c.ref not in exempt]
+    seen: dict[str, int] = {}
+    places: dict[str, list[list[Word]]] = {}
+    for cell in cells:
+        key = squeeze(cell.text)
+        n = seen[key] = seen.get(key, -1) + 1
+        if key not in places:
+            places[key] = find_all(printed, cell.text, sum(squeeze(c.text) == key for c in cells))
+        if n >= len(places[key]):
             problems.append(f"{sheet}!{cell.ref} not printed whole: {cell.text[:40]!r}")
             continue
+        chain = places[key][n]
         if not chain:
             continue
         scale = scale_of(chain, cell.font_pt)
@@ -219,7 +251,8 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def only_sheet(src: Path, keep: str, out: Path) -> Path:
-    """A copy of `src` with every sheet but `keep` hidden (LibreOffice prints visible sheets only)."""
+    """A copy of `src` with every sheet but `keep` hidden and `keep` the active one (LibreOffice prints
+    visible sheets only, and shows the active sheet even when hidden)."""
     def hide(m: re.Match[str]) -> str:
         tag = m.group(0)
         if re.search(r'\bname="' + re.escape(keep) + '"', tag):
@@ -230,7 +263,14 @@ def only_sheet(src: Path, keep: str, out: Path) -> Path:
         for info in z.infolist():
             data = z.read(info)
             if info.filename == "xl/workbook.xml":
-                data = re.sub(r"<sheet [^>]*>", hide, data.decode("utf-8")).encode("utf-8")
+                book = re.sub(r"<sheet [^>]*>", hide, data.decode("utf-8"))
+                names = [html.unescape(n) for n in re.findall(r'<sheet [^>]*?\bname="([^"]*)"', book)]
+                view = re.search(r"<workbookView\b[^>]*?/?>", book)
+                if view is not None:  # the kept sheet active: LibreOffice prints it even if hidden
+                    tag = re.sub(r'\s(activeTab|firstSheet)="\d+"', "", view.group(0))
+                    tag = tag.replace("<workbookView", f'<workbookView activeTab="{names.index(keep)}"', 1)
+                    book = book[:view.start()] + tag + book[view.end():]
+                data = book.encode("utf-8")
             dst.writestr(info, data)
     return out
 

@@ -16,16 +16,20 @@ import openpyxl
 import pytest
 
 from tests.forms import BRANDS
+from tests.printed import print_area
 from toolkit.commands.merge import merge
 from toolkit.commands.stamp import stamp
-from toolkit.core.adoption import ledger_header
+from toolkit.core.adoption import DESK_COLUMNS, ledger_header
+from toolkit.core.display import wrapped_height
 from toolkit.core.master import RETURN_REASON, SUBMITTED_AT, SUBMITTED_FORMAT
 from toolkit.core.model import ROW_HEIGHT_PT, col_letter
+from toolkit.core.plan import REASON_COLUMN_WIDTH
 from toolkit.core.profile import load_profile
 from toolkit.ooxml.drawing import col_px
 from toolkit.readers.logos import LOGO_BOX
 
 PROFILE = load_profile("hospital-brand")
+pytestmark = pytest.mark.filterwarnings("ignore:Print area cannot be set:UserWarning")  # whole columns ($A:$Q)
 LEDGER = PROFILE.ledger.sheet
 HEADER = ledger_header(PROFILE)
 LATE, RETURNED, WAITING, DONE = BRANDS[0][0], BRANDS[1][0], BRANDS[0][0], BRANDS[2][0]
@@ -86,12 +90,17 @@ def test_the_new_ledger_is_laid_out_to_read_filter_and_print(merged: Path) -> No
     w = {name: widths(xml)[n] for n, name in enumerate(HEADER)}
     # numbers narrow, names medium, long texts wide; the logo's column holds its picture
     assert w["序号"] < w["党员总数"] < w["党支部名称"] < w["品牌内涵"]
-    assert w["品牌内涵"] == w["党建品牌的创建计划、创建举措、预期成效"] > 1.5 * w["党支部名称"]
+    assert w["品牌内涵"] == w["党建品牌的创建计划、创建举措、预期成效"] > 1.3 * w["党支部名称"]
     assert col_px(w["品牌标识"]) >= LOGO_BOX[0]
     # even rows: the sheet's default height is the logo row's, and no data row differs from it
     assert re.search(rf'<sheetFormatPr[^>]*defaultRowHeight="{ROW_HEIGHT_PT:g}"[^>]*customHeight="1"', xml) or \
         re.search(rf'<sheetFormatPr[^>]*customHeight="1"[^>]*defaultRowHeight="{ROW_HEIGHT_PT:g}"', xml)
-    assert {ws.row_dimensions[r].height or ROW_HEIGHT_PT for r in range(2, ws.max_row + 1)} == {ROW_HEIGHT_PT}
+    # but for a 退回原因 longer than an even row shows: that row is as tall as the reason
+    rows = rows_by_branch(ws)
+    assert {ws.row_dimensions[r].height or ROW_HEIGHT_PT for r in range(2, ws.max_row + 1)
+            if r != rows[RETURNED]} == {ROW_HEIGHT_PT}
+    reason = ws.cell(rows[RETURNED], HEADER.index(RETURN_REASON) + 1).value
+    assert ws.row_dimensions[rows[RETURNED]].height == wrapped_height([(reason, REASON_COLUMN_WIDTH)]) > ROW_HEIGHT_PT
     assert ws.cell(2, HEADER.index("品牌内涵") + 1).alignment.wrap_text
     # frozen header, filter over every column, A4 landscape one page wide, header repeated, page numbers
     assert ws.freeze_panes == "A2"
@@ -100,7 +109,9 @@ def test_the_new_ledger_is_laid_out_to_read_filter_and_print(merged: Path) -> No
     assert (setup.orientation, str(setup.paperSize), setup.fitToHeight) == ("landscape", "9", 0)
     assert setup.fitToWidth in (None, 1) and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows.replace("$", "") == "1:1" and "&P" in ws.oddFooter.center.text
-    rows = rows_by_branch(ws)
+    # the page shows the columns up to 退回原因; the desk's (提交时间, 来源文件, paper copies) after it
+    assert print_area(merged, LEDGER) == (1, 1, HEADER.index(RETURN_REASON) + 1, 1048576)
+    assert set(HEADER[HEADER.index(RETURN_REASON) + 1:]) == set(DESK_COLUMNS)
     # 提交时间: a date cell with its format, read back as a time
     cell = ws.cell(rows[LATE], HEADER.index(SUBMITTED_AT) + 1)
     assert isinstance(cell.value, dt.datetime) and cell.is_date and cell.number_format == SUBMITTED_FORMAT
@@ -167,10 +178,11 @@ def test_the_demo_master_prints_every_column_in_the_page_width_and_every_short_c
     for n in range(len(printed.pages)):  # every column on the page: the first and last titles on each
         assert squeeze(HEADER[0]) in printed.squeezed(n) and squeeze(RETURN_REASON) in printed.squeezed(n)
     longs = {f.name for f in PROFILE.fields if f.long}
+    on_page = HEADER[:HEADER.index(RETURN_REASON) + 1]  # the desk's columns are off the page
     text = printed.squeezed()
     missing = []
     for row in ws.iter_rows(min_row=2, values_only=True):
-        for name, value in zip(HEADER, row, strict=False):
+        for name, value in zip(on_page, row, strict=False):
             if value in (None, ""):
                 continue
             want = squeeze(shown(value))[:12] if name in longs else squeeze(shown(value))  # long texts: even rows

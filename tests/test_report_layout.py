@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from toolkit.core.display import wrapped_lines
 from toolkit.core.model import Finding, Provenance, Submission
+from toolkit.core.printlayout import wrapped_lines
 from toolkit.files.report import ReportRow, write_branch_report, write_office_summary
 
 LONG = ("“联系方式”“139471234”不是有效的电话号码，请填写 11 位手机号（如 13812345678）或带区号的座机号"
@@ -21,9 +21,13 @@ FINDINGS = [Finding("phone", "error", LONG, "联系方式", "申报表!D29"),
 BRANCHES = [f"第{n:02d}党总支所属内科第{n:02d}党支部" for n in range(1, 41)]
 
 
-def test_wrapped_lines_counts_cjk_as_two_units_and_each_paragraph() -> None:
-    assert wrapped_lines("", 10) == 1 and wrapped_lines("一二三四", 9) == 1 and wrapped_lines("一二三四五", 9) == 2
-    assert wrapped_lines("ab\ncd", 10) == 2
+def test_wrapped_lines_measures_cjk_and_quotes_full_width_and_each_paragraph() -> None:
+    """As LibreOffice prints 11-pt text (calibrated with tests/printed.py): a CJK character and “” take
+    about 2.1 units, a cell keeps 1.5 for its padding."""
+    assert wrapped_lines("", 10, 11) == 1 and wrapped_lines("一二三四", 10, 11) == 1
+    assert wrapped_lines("一二三四五", 10, 11) == 2 and wrapped_lines("“一二”", 10, 11) == 1
+    assert wrapped_lines("“一二三”", 10, 11) == 2  # the quotes print full width
+    assert wrapped_lines("ab\ncd", 10, 11) == 2
 
 
 def test_every_issue_row_is_as_tall_as_its_wrapped_text(tmp_path: Path) -> None:

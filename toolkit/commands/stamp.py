@@ -17,7 +17,7 @@ from toolkit.core.changeset import CellWrite, ChangeSet
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import RETURN_REASON, Ledger, LedgerRow, MasterSnapshot
-from toolkit.core.plan import REASON_COLUMN_WIDTH, _Columns
+from toolkit.core.plan import REASON_COLUMN_WIDTH, _Columns, reason_rows
 from toolkit.core.stages import (
     below_min,
     branch_statuses,
@@ -102,6 +102,7 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         if returned and reason_text:  # where it prints and filters, beside the status
             plan.changes.writes.append(CellWrite(ledger.sheet, row.row, cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
                                                  reason_text))
+            plan.changes.row_heights += reason_rows(ledger.sheet, row.row, reason_text)
         old = row.values.get(target.column)
         entries.append(LogEntry(now, by, LogAction.STAMPED, row.branch, target.name, "" if old is None else str(old), text))
         for c in target.constraints:

@@ -92,10 +92,14 @@ def _write_workbook(snap: MasterSnapshot, p: Progress, path: Path) -> None:
     wb.close()
 
 
+TITLE_PT = 16
+TITLE_ROW_PT = wrapped_height([], TITLE_PT)  # a row for one line of the title
+
+
 def _formats(wb: Any) -> dict[str, Any]:
     base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter"}
     return {
-        "title": wb.add_format({**base, "bold": True, "font_size": 16}),
+        "title": wb.add_format({**base, "bold": True, "font_size": TITLE_PT}),
         "note": wb.add_format({**base, "font_color": "#595959"}),
         "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center",
                                "text_wrap": True}),
@@ -111,8 +115,10 @@ def _sheet(wb: Any, name: str, title: str, note: str, header: list[str], widths:
     """A sheet with a title, a note line and a frozen header row (row 3), set up to print on A4."""
     ws = wb.add_worksheet(name)
     ws.write(0, 0, title, fmt["title"])
+    ws.set_row(0, TITLE_ROW_PT)
     ws.write(1, 0, note, fmt["note"])
     ws.write_row(3, 0, header, fmt["head"])
+    ws.set_row(3, wrapped_height(zip(header, widths, strict=False)))
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     ws.freeze_panes(4, 0)
@@ -142,7 +148,9 @@ def _progress_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
     s_header, s_rows = stage_table(p)
     top = 4 + len(rows) + 1
     ws.write(top, 0, "按阶段", fmt["title"])
+    ws.set_row(top, TITLE_ROW_PT)
     ws.write_row(top + 1, 0, s_header, fmt["head"])
+    ws.set_row(top + 1, wrapped_height(zip(s_header, [16, 11] + [9] * (len(header) - 2), strict=False)))
     for n, row in enumerate(s_rows, start=top + 2):
         ws.write_row(n, 0, row, fmt["cell"])
     for n, warning in enumerate(p.warnings, start=top + 3 + len(s_rows)):

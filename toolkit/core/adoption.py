@@ -32,19 +32,25 @@ from toolkit.core.text import normalize_branch
 from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
 from toolkit.core.workcal import HOLIDAY_SHEET, OFFICIAL, calendar_warning, holiday_sheet_rows
 
-# Ledger column widths (Excel character units) by what the column holds; long texts wrap in even rows.
-STATUS_WIDTH = 18.0  # "已提交 2024-08-12" on one line, who stamped it on the next
+# Ledger column widths (Excel character units) by what the column holds; long texts wrap in even rows
+# (their full text is in the cell, and the booklet prints it). Narrow enough that the printed columns of
+# a four-long-text campaign fit A4 landscape at a legible scale (tests/test_print_render.py measures it).
+STATUS_WIDTH = 12.0  # "逾期提交", the date and who stamped it, a line each
 WIDTHS = {SERIAL: 5.0, SUBMITTED_AT: 16.0, SOURCE_FILE: 20.0, RETURN_REASON: REASON_COLUMN_WIDTH}
-TYPE_WIDTHS = {"integer": 8.0, "number": 8.0, "phone": 13.0, "date": 11.0, "email": 22.0, "enum": 12.0,
+TYPE_WIDTHS = {"integer": 7.0, "number": 8.0, "phone": 13.0, "date": 11.0, "email": 22.0, "enum": 12.0,
                "image": LOGO_COLUMN_WIDTH}
-NAME_WIDTH, SHORT_WIDTH, LONG_WIDTH = 20.0, 12.0, 40.0
+NAME_WIDTH, SHORT_WIDTH, LONG_WIDTH = 14.0, 12.0, 20.0
+# What the office's desk keeps and a meeting does not read: after the 退回原因, off the printed page.
+DESK_COLUMNS = (SUBMITTED_AT, SOURCE_FILE, *PAPER_COLUMNS)
 
 
 def ledger_header(profile: Profile) -> list[str]:
     """The ledger's columns: the profile's, then each stage's status and the 退回原因 beside them, then
-    the paper copies' columns where the notice asks for paper."""
+    the desk's (提交时间, 来源文件, and the paper copies' where the notice asks for paper)."""
     stage_columns = [s.column for s in profile.stages if s.column not in profile.ledger.columns]
-    return [*profile.ledger.columns, *stage_columns, RETURN_REASON, *(PAPER_COLUMNS if profile.paper else ())]
+    desk = [*profile.ledger.columns, *(PAPER_COLUMNS if profile.paper else ())]
+    return [*(c for c in profile.ledger.columns if c not in DESK_COLUMNS), *stage_columns, RETURN_REASON,
+            *(c for c in desk if c in DESK_COLUMNS)]
 
 
 def column_width(profile: Profile, name: str) -> float:
@@ -70,11 +76,12 @@ def column_width(profile: Profile, name: str) -> float:
 
 def new_ledger(profile: Profile, rows: list[list[Any]]) -> NewSheet:
     """The ledger sheet of a master brandkit creates: widths by type, a header tall enough for its
-    wrapped titles, even rows (the logo's height), filtered and printed as a list."""
+    wrapped titles, even rows (the logo's height), filtered and printed as a list up to the 退回原因."""
     header = ledger_header(profile)
     widths = [column_width(profile, h) for h in header]
     return NewSheet(profile.ledger.sheet, [header, *rows], widths, printed=True,
-                    header_height=wrapped_height(zip(header, widths, strict=True)), row_height=ROW_HEIGHT_PT)
+                    header_height=wrapped_height(zip(header, widths, strict=True)), row_height=ROW_HEIGHT_PT,
+                    print_columns=header.index(RETURN_REASON) + 1)
 
 
 def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: str,

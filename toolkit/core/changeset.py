@@ -102,10 +102,12 @@ class NewSheet:
     protected: bool = False
     # A list to read and print (the ledger): cells wrap, the header is `header_height` points tall and
     # every row below it `row_height` (even rows: a few lines of a long text, or the logo), an
-    # auto-filter on the header, A4 landscape one page wide with the header on every page and page numbers.
+    # auto-filter on the header, A4 landscape one page wide with the header on every page and page numbers;
+    # the page shows the first `print_columns` columns (all when None), the desk's columns after them stay off.
     printed: bool = False
     header_height: float | None = None
     row_height: float | None = None
+    print_columns: int | None = None
 
 
 @dataclass

@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from toolkit.core.printlayout import line_pt, wrapped_lines
+
 # What acts on a terminal instead of showing: C0 controls but tab and line feed (ESC starts the CSI and
 # OSC sequences that clear the screen, set the title or forge a hyperlink; CR overwrites the line), DEL,
 # C1 controls (U+009B is CSI on its own) and the format characters that reorder or hide text (U+202E …);
@@ -43,16 +45,11 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-LINE_PT = 15.0  # one line of 11-pt text with its leading, in points
+BODY_PT = 11.0  # the size of a cell's text where the workbook sets none
 
 
-def wrapped_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell of `width` character units needs (CJK characters take two units; one unit is
-    kept for the cell's padding, so a line that only just fits is counted on the next)."""
-    usable = max(1, int(width) - 1)
-    return sum(max(1, -(-display_width(line) // usable)) for line in text.splitlines() or [""])
-
-
-def wrapped_height(cells: Iterable[tuple[Any, float]]) -> float:
-    """Points a row needs to show each of its wrapped cells (value, column width) in full."""
-    return max((wrapped_lines(str(v), w) for v, w in cells if v not in (None, "")), default=1) * LINE_PT + 4
+def wrapped_height(cells: Iterable[tuple[Any, float]], size: float = BODY_PT) -> float:
+    """Points a row needs to show each of its wrapped cells (value, column width) in full, as Excel and
+    LibreOffice print it (core.printlayout's measure: CJK and “” full width, a CJK font's line pitch)."""
+    lines = max((wrapped_lines(str(v), w, size) for v, w in cells if v not in (None, "")), default=1)
+    return lines * line_pt(size) + 4

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewRow, PicturePlacement, RowHeight
+from toolkit.core.display import wrapped_height
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import (
     RETURN_REASON,
@@ -34,7 +35,7 @@ from toolkit.core.vocabulary import LogAction, Outcome, Receipt
 
 SERIAL = "序号"
 LOGO_COLUMN_WIDTH = 14.0
-REASON_COLUMN_WIDTH = 30.0
+REASON_COLUMN_WIDTH = 22.0
 
 
 @dataclass
@@ -57,6 +58,13 @@ class MergePlan:
     changes: ChangeSet
     outcomes: list[BranchOutcome]
     logos: dict[str, Logo]  # branch -> logo placed (its original is kept beside the master)
+
+
+def reason_rows(sheet: str, row: int, reason: str) -> list[RowHeight]:
+    """The ledger row grown when its 退回原因 needs more lines than an even row gives: a reason is read
+    whole, on screen and on paper (at the width brandkit gives the column)."""
+    need = wrapped_height([(reason, REASON_COLUMN_WIDTH)])
+    return [RowHeight(sheet, row, need)] if need > ROW_HEIGHT_PT else []
 
 
 @dataclass
@@ -273,6 +281,7 @@ class _MergeWriter:
             self.changes.writes.append(CellWrite(self.ledger.sheet, d.existing.row,
                                                  self.cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
                                                  "；".join(d.reasons)))
+            self.changes.row_heights += reason_rows(self.ledger.sheet, d.existing.row, "；".join(d.reasons))
             self.entry(LogAction.RETURNED, d, new="；".join(d.reasons), stage=self.stage.name)
         elif d.action in (Outcome.ADDED, Outcome.UPDATED):
             return self.merge(d)
@@ -305,6 +314,8 @@ class _MergeWriter:
             self.changes.writes.append(value_write(ledger.sheet, row, self.cols.get(name), name, after))
         if d.existing is not None and d.existing.values.get(RETURN_REASON) not in (None, ""):
             self.changes.writes.append(CellWrite(ledger.sheet, row, ledger.columns[RETURN_REASON], None))
+            if reason_rows(ledger.sheet, row, str(d.existing.values[RETURN_REASON])):  # even again
+                self.changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
         if d.receipt is not None:
             self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(self.stage.column),
                                                  stamp_text(d.receipt, d.received.astimezone(CHINA_TZ).date(),

@@ -333,14 +333,16 @@ def write_new_sheets(wb: Any, changes: ChangeSet) -> None:
 
 
 def print_as_list(ws: Any, sheet: NewSheet) -> None:
-    """xlsxwriter: even rows, an auto-filter on the header and A4 landscape one page wide, the header
-    on every page, page numbers in the footer (see NewSheet.printed)."""
+    """xlsxwriter: even rows, an auto-filter on the header and A4 landscape one page wide (its print
+    columns), the header on every page, page numbers in the footer (see NewSheet.printed)."""
     if sheet.row_height:
         ws.set_default_row(sheet.row_height)
     if sheet.header_height:
         ws.set_row(0, sheet.header_height)
     width = len(sheet.rows[0]) if sheet.rows else len(sheet.widths)
     ws.autofilter(0, 0, max(len(sheet.rows) - 1, 1), max(width - 1, 0))
+    if sheet.print_columns:
+        ws.print_area(0, 0, ws.xls_rowmax - 1, sheet.print_columns - 1)  # whole columns: $A:$S
     ws.set_paper(9)  # A4
     ws.set_landscape()
     ws.fit_to_pages(1, 0)

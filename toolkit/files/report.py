@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.core.display import display_width, wrapped_height
+from toolkit.core.display import BODY_PT, display_width, wrapped_height
 from toolkit.core.model import Finding, Submission, col_letter, split_cell_ref
 from toolkit.core.profile import CELL_LIMIT
 from toolkit.core.text import is_formula_like
@@ -175,6 +175,8 @@ def _report_workbook(items: list[tuple[Submission, list[Finding]]], checked_at: 
     if wb is None:
         wb, titles = Workbook(), {}
         wb.remove(wb.active)
+    for ws in wb.worksheets:
+        _fit_rows(ws)
     everything: list[Finding] = []
     marked: dict[Finding, str] = {}
     for sub, findings in items:
@@ -183,6 +185,28 @@ def _report_workbook(items: list[tuple[Submission, list[Finding]]], checked_at: 
         everything += [f for f in own if f not in everything]
     _issues_sheet(wb, first, everything, marked, checked_at)
     return wb
+
+
+def _fit_rows(ws: Any) -> None:
+    """The copy shows every cell's full text: a row is grown where a wrapped cell (merged ones over
+    their rows and columns) needs more height than its rows give; rows tall enough stay as they are."""
+    widths: dict[int, float] = {}
+    for dim in ws.column_dimensions.values():
+        if dim.width and dim.min:
+            widths.update(dict.fromkeys(range(dim.min, (dim.max or dim.min) + 1), dim.width))
+    default_w = ws.sheet_format.defaultColWidth or 8.43
+    default_h = ws.sheet_format.defaultRowHeight or 15.0
+    spans = {(m.min_row, m.min_col): (m.max_row, m.max_col) for m in ws.merged_cells.ranges}
+    for row in ws.iter_rows():
+        for cell in row:
+            if not isinstance(cell.value, str) or not cell.alignment.wrap_text:
+                continue
+            r2, c2 = spans.get((cell.row, cell.column), (cell.row, cell.column))
+            width = sum(widths.get(c, default_w) for c in range(cell.column, c2 + 1))
+            have = sum(ws.row_dimensions[r].height or default_h for r in range(cell.row, r2 + 1))
+            need = wrapped_height([(cell.value, width)], cell.font.sz or BODY_PT)
+            if need > have:
+                ws.row_dimensions[r2].height = (ws.row_dimensions[r2].height or default_h) + need - have
 
 
 def _target(out: Path, name: str) -> Path:
@@ -399,7 +423,7 @@ def _issues_sheet(wb: Any, sub: Submission, findings: list[Finding], links: dict
     for letter, width in zip("ABCDEF", widths, strict=True):
         ws.column_dimensions[letter].width = width
     ws["A1"].alignment = ws["A2"].alignment = wrap
-    ws.row_dimensions[1].height = wrapped_height([(ws["A1"].value, sum(widths))]) + 4  # 12-pt bold
+    ws.row_dimensions[1].height = wrapped_height([(ws["A1"].value, sum(widths))], size=12)  # bold
     ws.row_dimensions[2].height = wrapped_height([(ws["A2"].value, sum(widths))])
     ws.freeze_panes = "A4"
     ws.print_title_rows = "3:3"

@@ -55,6 +55,9 @@ def add_sheet(ctx: Context, op: NewSheet) -> None:
         ctx.wb.add_defined_name("_xlnm._FilterDatabase", op.name, f"{_quoted(op.name)}!{_list_range(op, '$')}",
                                 hidden=True)
         ctx.wb.add_defined_name("_xlnm.Print_Titles", op.name, f"{_quoted(op.name)}!$1:$1")
+        if op.print_columns:
+            ctx.wb.add_defined_name("_xlnm.Print_Area", op.name,
+                                    f"{_quoted(op.name)}!$A:${col_letter(op.print_columns - 1)}")
     header = ctx.styles.derive(0, fill=HEADER_FILL, bold=True, wrap=op.printed)
     row = sheet.rows.touch(1)
     if op.header_height:
