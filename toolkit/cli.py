@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from toolkit import cli_text
+from toolkit.core.vocabulary import NoticeKind
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
@@ -342,7 +343,7 @@ def stamp(obj: Context, master: Path, stage: str | None, status_: str | None, br
 @click.option("--again", is_flag=True, help="Send reminders (催报) again to branches reminded before.")
 @click.option("--by", "by", type=click.DateTime(["%Y-%m-%d"]),
               help="Returned forms are due back by this day (default: five working days from today).")
-@click.option("--only", "kinds", multiple=True, type=click.Choice(["回执", "退回", "催报"]),
+@click.option("--only", "kinds", multiple=True, type=click.Choice([k.value for k in NoticeKind]),
               help="Only these kinds of mail (repeatable).")
 @click.option("-o", "--output", "drafts_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the .eml files (default: 通知邮件/ beside the master).")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.display import one_line
-from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark
+from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark, NoticeKind
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
@@ -116,7 +116,7 @@ def render_notify(result: NotifyResult, say: Say) -> None:
             f"brandkit validate 收件箱/ --master {result.master.name} --report-dir {result.reports_dir}", problem=True)
     if plan.already:
         say(f"此前已发过、不再重发的 {len(plan.already)} 封（催报要再发请加 --again）")
-    by = f"；退回的请于 {plan.by} 前重报" if plan.by and any(n.kind.value == "退回" for n in plan.notices) else ""
+    by = f"；退回的请于 {plan.by} 前重报" if plan.by and any(n.kind == NoticeKind.RETURN for n in plan.notices) else ""
     if result.dry_run:
         say(f"\n共 {len(plan.notices)} 封可发{by}。未写草稿、未发送（去掉 --dry-run 即生成草稿，加 --send 直接发送）。")
     elif result.send:

@@ -84,14 +84,20 @@ def build_message(mail: Outgoing, draft: bool = False) -> Message:
     return msg
 
 
-def write_eml(msg: Message, path: Path) -> Path:
-    """The message as a .eml file (CRLF line ends: Outlook and Foxmail open it, 163/QQ import it)."""
+def message_bytes(msg: Message) -> bytes:
+    """The message as sent and as saved: CRLF line ends, each header on one line (a folded header would
+    start the subject with a space in some readers), nothing but ASCII."""
     from email.generator import BytesGenerator
     from email.policy import compat32
     from io import BytesIO
 
     buf = BytesIO()
     BytesGenerator(buf, policy=compat32.clone(linesep="\r\n"), maxheaderlen=0).flatten(msg)
+    return buf.getvalue()
+
+
+def write_eml(msg: Message, path: Path) -> Path:
+    """The message as a .eml file (Outlook and Foxmail open it, 163/QQ web mail import it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, message_bytes(msg))
     return path

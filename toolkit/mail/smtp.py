@@ -69,8 +69,10 @@ class Sender:
         self.conn, self.account, self._secrets = conn, account, secrets
 
     def send(self, msg: Message, sender: str, to: str) -> None:
+        from toolkit.mail.outgoing import message_bytes
+
         try:
-            refused = self.conn.send_message(msg, from_addr=sender, to_addrs=[to])
+            refused = self.conn.sendmail(sender, [to], message_bytes(msg))
         except smtplib.SMTPRecipientsRefused as exc:
             raise SmtpError(f"服务器拒收收件人 {to}：{self.said(exc)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
