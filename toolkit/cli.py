@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from toolkit import cli_text
+from toolkit.core.vocabulary import NoticeKind
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
@@ -238,14 +239,15 @@ def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, ma
               help="Campaign year: the year of the first dated stage (default: the notice's, else this year).")
 @click.option("--date", "dates", multiple=True, metavar="STAGE=DATE",
               help="A stage's due date (STAGE=2027-03-31) or start~due (repeatable).")
+@click.option("--office", help="The office that signs the mails to branches (kept in 填报规则).")
 @click.pass_obj
 def init(obj: Context, master: Path, profile_name: str | None, roster: Path | None, operator: str | None,
-         year: int | None, dates: tuple[str, ...]) -> None:
+         year: int | None, dates: tuple[str, ...], office: str | None) -> None:
     """Create a master, or adopt an existing workbook as one."""
     from toolkit.commands.init import init_master
     from toolkit.render import render_init
 
-    result = init_master(master, profile_name, roster, operator, year=year, dates=dates)
+    result = init_master(master, profile_name, roster, operator, year=year, dates=dates, office=office)
     obj.emit(result.to_json()) if obj.as_json else render_init(result, obj.say)
 
 
@@ -351,6 +353,47 @@ def stamp(obj: Context, master: Path, stage: str | None, status_: str | None, br
                            quota_reason=quota_reason)
     obj.emit(result.to_json()) if obj.as_json else obj.say(render_stamp(result))
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+
+
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--send", is_flag=True, help="Send the mails through SMTP (default: write drafts only).")
+@click.option("--dry-run", is_flag=True, help="List the mails that would go; write and send nothing.")
+@click.option("--again", is_flag=True, help="Send reminders (催报) again to branches reminded before.")
+@click.option("--by", "by", type=click.DateTime(["%Y-%m-%d"]),
+              help="Returned forms are due back by this day (default: five working days from today).")
+@click.option("--only", "kinds", multiple=True, type=click.Choice([k.value for k in NoticeKind]),
+              help="Only these kinds of mail (repeatable).")
+@click.option("-o", "--output", "drafts_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the .eml files (default: 通知邮件/ beside the master).")
+@click.option("--reports", "reports_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the 校验结果 reports (default: 校验结果/ beside the master).")
+@click.option("--inbox", type=click.Path(file_okay=False, path_type=Path),
+              help="Inbox folder whose inbox.jsonl says who sent each form (default: 收件箱/ beside the master).")
+@click.option("--user", help="SMTP account (the mailbox address).")
+@click.option("--smtp", "host", help="SMTP server (default: from the address, e.g. smtp.163.com).")
+@click.option("--port", type=click.IntRange(1, 65535), help="SMTP port: 465 SSL, 587 STARTTLS (default: 465).")
+@click.option("--tls", type=click.Choice(["ssl", "starttls"]), help="SSL or STARTTLS (default: SSL on 465, else STARTTLS).")
+@click.option("--from", "sender", help="Sender address (default: --user).")
+@click.option("--operator", help="Operator name for the log (default: login name).")
+@click.pass_obj
+def notify(obj: Context, master: Path, send: bool, dry_run: bool, again: bool, by, kinds: tuple[str, ...],
+           drafts_dir: Path | None, reports_dir: Path | None, inbox: Path | None, user: str | None, host: str | None,
+           port: int | None, tls: str | None, sender: str | None, operator: str | None) -> None:
+    """Write (or --send) the mails to branches: receipts, returned forms with their reports, reminders."""
+    from toolkit.commands.notify import SmtpOptions
+    from toolkit.commands.notify import notify as run_notify
+    from toolkit.core.errors import UsageProblem
+    from toolkit.render import render_notify
+
+    if send and not user:
+        raise UsageProblem("--send 需要用 --user 指定发信邮箱（如 --user dangban@163.com）；密码从环境变量 "
+                           "BRANDKIT_SMTP_PASSWORD、系统钥匙串或提示输入中取得，不要写在命令行上")
+    result = run_notify(master, send=SmtpOptions(user, host, port, tls) if send and user else None, dry_run=dry_run,
+                        again=again, by=by.date() if by else None, kinds=kinds, drafts_dir=drafts_dir,
+                        reports_dir=reports_dir, inbox=inbox, sender=sender, operator=operator)
+    obj.emit(result.to_json()) if obj.as_json else render_notify(result, obj.say)
+    sys.exit(EXIT_REJECTED if result.failed else EXIT_OK)
 
 
 @main.command()

@@ -39,6 +39,8 @@ HELP = {
         "活动年度：第一个有日期的阶段所在的年份（后面月日靠前的阶段自动算到下一年；默认：通知上印的年份，没有则为今年）。",
     "A stage's due date (STAGE=2027-03-31) or start~due (repeatable).":
         "逐个设定阶段日期：阶段名=截止日期（如 申报=2027-03-31），或 阶段名=开始日期~截止日期（可写多次）。",
+    "The office that signs the mails to branches (kept in 填报规则).":
+        "落款单位：发给各支部的回执、退回和催报邮件以此署名（存在“填报规则”工作表中，可在那里修改；默认用通知的发文单位）。",
     "Merge accepted branch forms into the master.": "把通过校验的申报表合并进台账。",
     "Show what would change; write nothing.": "只显示将要做的改动，不写入台账。",
     "Merge submissions that have warnings only.": "仅有警告（如内容雷同）的申报表也合并。",
@@ -73,6 +75,27 @@ HELP = {
     "Count as of this day (default: today).": "按这一天统计（默认：今天）。",
     "Write the leaders' summary workbook (and PNG charts).": "生成给领导的汇总表（和 PNG 图表）。",
     "Also write charts as PNG.": "同时把图表存为 PNG（可用于幻灯片）。",
+    "Write (or --send) the mails to branches: receipts, returned forms with their reports, reminders.":
+        "给各支部写邮件：已登记的发回执，退回的附上校验结果并写明重报期限，未报送的催报；默认只生成 .eml 草稿"
+        "（可在 Foxmail、Outlook 中打开，或导入 163/QQ 网页邮箱），加 --send 直接发送。发过的不会再发。",
+    "Send the mails through SMTP (default: write drafts only).":
+        "通过 SMTP 直接发送（默认只生成草稿）；密码（QQ/163 邮箱为授权码）从环境变量 BRANDKIT_SMTP_PASSWORD、"
+        "系统钥匙串或提示输入中取得，不要写在命令行上。",
+    "List the mails that would go; write and send nothing.": "只列出将要发的邮件，不生成草稿、不发送。",
+    "Send reminders (催报) again to branches reminded before.": "已催报过的支部再催报一次。",
+    "Returned forms are due back by this day (default: five working days from today).":
+        "退回的申报表须在这一天前重新报送（默认：今天起 5 个工作日，按台账的节假日安排计算）。",
+    "Only these kinds of mail (repeatable).": "只写这几类邮件：回执、退回、催报（可写多次）。",
+    "Folder for the .eml files (default: 通知邮件/ beside the master).": "存放 .eml 邮件的文件夹（默认：台账旁的 通知邮件/）。",
+    "Folder of the 校验结果 reports (default: 校验结果/ beside the master).":
+        "校验结果所在的文件夹（validate --report-dir 写的；默认：台账旁的 校验结果/）。",
+    "Inbox folder whose inbox.jsonl says who sent each form (default: 收件箱/ beside the master).":
+        "收件箱文件夹，从其中的 inbox.jsonl 查出每份申报表的发件人（默认：台账旁的 收件箱/）。",
+    "SMTP account (the mailbox address).": "发信邮箱账号（如 dangban@163.com）。",
+    "SMTP server (default: from the address, e.g. smtp.163.com).": "发信服务器（默认按邮箱推断，如 smtp.163.com、smtp.qq.com）。",
+    "SMTP port: 465 SSL, 587 STARTTLS (default: 465).": "发信端口：465 为 SSL，587 为 STARTTLS（Exchange）；默认 465。",
+    "SSL or STARTTLS (default: SSL on 465, else STARTTLS).": "加密方式：ssl 或 starttls（默认：465 端口用 SSL，其他端口用 STARTTLS）。",
+    "Sender address (default: --user).": "发件人地址（默认同 --user）；也是退回邮件里写的重报地址。",
     "Run the whole flow on the bundled samples.": "用自带的样例跑一遍完整流程。",
     "Which campaign's samples to run.": "用哪个活动的样例。",
     "Restore the master as it was before the last apply.": "撤销上一次对台账的修改。",
@@ -94,7 +117,8 @@ EXAMPLES = {
                  "brandkit --json validate 申报表.xlsx --master 品牌台账.xlsx"],
     "init": ["brandkit init 品牌台账.xlsx --profile hospital-brand --roster 支部名单.xlsx",
              "brandkit init 2027品牌台账.xlsx --profile hospital-annual --year 2027",
-             "brandkit init 台账.xlsx --profile college-feature --date 申报=2027-04-20"],
+             "brandkit init 台账.xlsx --profile college-feature --date 申报=2027-04-20",
+             "brandkit init 品牌台账.xlsx --profile hospital-brand --office 党委办公室"],
     "merge": ["brandkit merge 品牌台账.xlsx 收件箱/ --dry-run", "brandkit merge 品牌台账.xlsx 收件箱/ --by 王干事"],
     "rollup": ["brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx 机关党总支台账.xlsx",
                "brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx --prefer 内科党总支台账.xlsx",
@@ -105,6 +129,10 @@ EXAMPLES = {
               "brandkit stamp 品牌台账.xlsx --paper --branch 护理部党支部 --date 2024-08-09 --copies 1"],
     "status": ["brandkit status 品牌台账.xlsx", "brandkit --json status 品牌台账.xlsx --date 2024-08-15"],
     "summary": ["brandkit summary 品牌台账.xlsx -o 汇总.xlsx --png 图表/"],
+    "notify": ["brandkit notify 品牌台账.xlsx --dry-run",
+               "brandkit notify 品牌台账.xlsx --by 2027-04-10",
+               "brandkit notify 品牌台账.xlsx --send --user dangban@163.com",
+               "brandkit notify 品牌台账.xlsx --send --user dangban@单位.cn --smtp mail.单位.cn --port 587 --only 催报 --again"],
     "undo": ["brandkit undo 品牌台账.xlsx"],
     "demo": ["brandkit demo", "brandkit demo 演示/ --profile university-project"],
     "serve": ["brandkit serve 品牌创建/", "brandkit serve 品牌创建/ --no-browser --port 8765"],

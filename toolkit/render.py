@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.display import one_line
-from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark, Outcome
+from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark, NoticeKind, Outcome
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
+    from toolkit.commands.notify import NotifyResult
     from toolkit.commands.rollup import RollupResult
     from toolkit.commands.validate import ValidationResult
     from toolkit.core.adoption import InitResult
@@ -94,6 +95,37 @@ def render_init(result: InitResult, say: Say) -> None:
             say(f"    {line}")
     for warning in result.warnings:
         say(f"  注意：{warning}", problem=True)
+
+
+def render_notify(result: NotifyResult, say: Say) -> None:
+    plan = result.plan
+    done = {id(n) for n in result.sent}
+    verb = "将写" if result.dry_run else "已发送" if result.send else "草稿"
+    for n in plan.notices:
+        if result.send and not result.dry_run and id(n) not in done:
+            continue
+        extra = f"  附件 {n.report}" if n.report else ""
+        say(f"{verb}  {n.kind.value}  {one_line(n.branch)} → {n.to}{'（再次催报）' if n.again else ''}{extra}")
+    for n, error in result.failed:
+        say(f"未发出  {n.kind.value}  {one_line(n.branch)} → {n.to}：{error}", problem=True)
+    for n in plan.no_address:
+        say(f"没有邮箱  {n.kind.value}  {one_line(n.branch)}：只写了草稿，请在“支部名单”工作表的“邮箱”列补上地址",
+            problem=True)
+    for n in plan.no_report:
+        say(f"缺校验结果  {n.kind.value}  {one_line(n.branch)}：在 {result.reports_dir} 中找不到 "
+            f"{one_line(n.source.rpartition('.')[0] or n.source)}_校验结果.xlsx，这封退回邮件没有写；请先运行 "
+            f"brandkit validate 收件箱/ --master {result.master.name} --report-dir {result.reports_dir}", problem=True)
+    if plan.already:
+        say(f"此前已发过、不再重发的 {len(plan.already)} 封（催报要再发请加 --again）")
+    by = f"；退回的请于 {plan.by} 前重报" if plan.by and any(n.kind == NoticeKind.RETURN for n in plan.notices) else ""
+    if result.dry_run:
+        say(f"\n共 {len(plan.notices)} 封可发{by}。未写草稿、未发送（去掉 --dry-run 即生成草稿，加 --send 直接发送）。")
+    elif result.send:
+        say(f"\n已发送 {len(result.sent)} 封，未发出 {len(result.failed)} 封{by}；已记入“操作记录”。邮件副本 → {result.drafts_dir}")
+    else:
+        say(f"\n已写 {len(result.written)} 封草稿 → {result.drafts_dir}{by}（可在 Foxmail、Outlook 中打开后发送）")
+        if plan.notices:
+            say(f"下一步：brandkit notify {result.master.name} --send --user 你的邮箱  直接发送这 {len(plan.notices)} 封")
 
 
 def render_merge(result: MergeResult, say: Say) -> None:

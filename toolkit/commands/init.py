@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import io
@@ -13,7 +14,7 @@ from toolkit.core.campaign import campaign, parse_date_options
 from toolkit.core.changeset import ChangeSet
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot, read_roster
-from toolkit.core.profile import RULES_SHEET
+from toolkit.core.profile import OFFICE_LABEL, RULES_SHEET
 from toolkit.excel.master_template import write_new_sheets
 from toolkit.files.atomic import write_atomic
 
@@ -38,10 +39,12 @@ def roster_rows(path: Path | None) -> list[dict[str, Any]]:
 
 
 def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
-                operator: str | None = None, year: int | None = None, dates: tuple[str, ...] = ()) -> InitResult:
+                operator: str | None = None, year: int | None = None, dates: tuple[str, ...] = (),
+                office: str | None = None) -> InitResult:
     """`brandkit init`: a new master for the campaign of `year` (the year of its first dated stage; else
     the year the first of `dates` implies, else the notice's, else this year), `dates` setting stages one
-    by one (阶段=2027-03-31); or adopt an existing workbook."""
+    by one (阶段=2027-03-31), `office` signing the mails to branches (填报规则's 落款单位); or adopt an
+    existing workbook."""
     from toolkit.files.masterfile import load_master
     from toolkit.files.transaction import update
 
@@ -55,11 +58,13 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
 
         profile = resolve_profile(profile_name)
         profile = campaign(profile, year, parse_date_options(profile, dates), now.date())
+        profile = dataclasses.replace(profile, office=(office or "").strip())
         if path.suffix.lower() == ".xlsm":  # the master with buttons; then adopt it like any workbook
             from toolkit.excel.master_template import write_master_template
 
             write_master_template(profile, path)
             snap = load_master(path, profile.id)
+            snap.profile = dataclasses.replace(snap.profile, office=profile.office)
             changes, result = plan_adoption(snap, roster, operator, now)
             result.backup = None
             write_atomic(path, _patched(path.read_bytes(), changes))
@@ -75,6 +80,11 @@ def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
                 raise UsageProblem(f"台账 {path.name} 已有“{RULES_SHEET}”工作表，各阶段日期以其中的阶段表为准：请在 Excel 中"
                                    f"直接修改；新一年的活动请新建台账（brandkit init 新台账.xlsx --profile … --year …）")
             snap.profile = campaign(snap.profile, year, parse_date_options(snap.profile, dates), now.date())
+        if office:
+            if snap.has_rules_sheet:
+                raise UsageProblem(f"台账 {path.name} 已有“{RULES_SHEET}”工作表：落款单位请在其中“{OFFICE_LABEL}”一行直接修改"
+                                   f"（没有这一行时，在第 2 行 A 列写“{OFFICE_LABEL}”，B 列写单位名称）")
+            snap.profile = dataclasses.replace(snap.profile, office=office.strip())
         return plan_adoption(snap, roster, operator, now)
 
     (_, result), backup = update(path, plan, lambda planned: planned[0], profile_name=profile_name)

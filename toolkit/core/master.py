@@ -3,6 +3,7 @@ branches it lists. Adopt, don't impose: everything is found by label, nothing by
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from toolkit.core.campaign import apply_stage_dates, stage_dates_table
 from toolkit.core.errors import UsageProblem
 from toolkit.core.grid import Grid
 from toolkit.core.profile import (
+    OFFICE_LABEL,
     PROFILE_SHEET,
     RULES_SHEET,
     Profile,
@@ -232,12 +234,17 @@ def _ledger(grid: Grid, header_row: int, columns: dict[str, int], key: str) -> L
 
 
 def profile_id_in(grids: dict[str, Grid]) -> str | None:
+    return rules_value(grids, PROFILE_LABEL)
+
+
+def rules_value(grids: dict[str, Grid], label: str) -> str | None:
+    """The value beside `label` in the 填报规则 sheet's first rows (活动方案, 落款单位), None when blank."""
     grid = grids.get(RULES_SHEET)
     if grid is None:
         return None
     for row in grid.rows[:5]:
         for c, value in enumerate(row[:-1]):
-            if isinstance(value, str) and normalize_label(value) == PROFILE_LABEL and row[c + 1]:
+            if isinstance(value, str) and normalize_label(value) == label and row[c + 1] not in (None, ""):
                 return str(row[c + 1]).strip()
     return None
 
@@ -276,6 +283,7 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
         profile = apply_rule_overrides(master_profile(path, grids, profile_name), rule_rows(grids))
         rules = grids.get(RULES_SHEET)
         profile = apply_stage_dates(profile, stage_dates_table(rules.rows if rules else []))
+        profile = dataclasses.replace(profile, office=rules_value(grids, OFFICE_LABEL) or profile.office)
     except ProfileError as exc:
         raise UsageProblem(f"{path.name}：{exc}") from exc
     ledger = find_ledger(grids, profile)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 PROFILE_DIR = Path(__file__).parents[1] / "profiles"  # data beside the code, at the package top
 FIELD_TYPES = {"text", "integer", "number", "phone", "email", "date", "enum", "image", "signature"}
 RULES_SHEET = "填报规则"
+OFFICE_LABEL = "落款单位"  # the 填报规则 row naming the office that signs the mails to branches
 # Header of the 填报规则 sheet: column title -> FieldSpec attribute.
 RULE_COLUMNS = {"字段": "name", "必填": "required", "最多字数": "max_chars", "最少字数": "min_chars",
                 "最小值": "min", "最大值": "max", "可选值": "choices", "格式": "pattern"}
@@ -219,6 +220,9 @@ class Profile:
     text: str = field(default="", repr=False, compare=False, metadata={"internal": True})
     # The campaign year its stages' dates are resolved in (`campaign.resolve`). Not a key.
     year: int | None = field(default=None, metadata={"internal": True})
+    # The office that runs the campaign and signs its mails (init --office; the 填报规则 sheet's
+    # 落款单位 row, editable there). Not a key.
+    office: str = field(default="", metadata={"internal": True})
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -484,8 +488,9 @@ def profile_details(p: Profile) -> dict[str, Any]:
 def rules_sheet_rows(profile: Profile) -> list[list[Any]]:
     """The 填报规则 sheet a master carries: the campaign id, the campaign's stage dates (read back by
     `campaign.apply_stage_dates`), then one editable row per field (`apply_rule_overrides`)."""
-    rows: list[list[Any]] = [["活动方案", profile.id, profile.title], [], *stage_rows(profile), [],
-                             [*RULE_COLUMNS, "说明"]]
+    rows: list[list[Any]] = [["活动方案", profile.id, profile.title],
+                             [OFFICE_LABEL, profile.office or None, "（发给各支部的回执、退回和催报邮件以此署名，可修改）"],
+                             [], *stage_rows(profile), [], [*RULE_COLUMNS, "说明"]]
     for f in profile.fields:
         rows.append([f.name, "是" if f.required else "否", f.max_chars, f.min_chars, f.min, f.max,
                      "、".join(f.choices) or None, f.pattern, f.hint])

@@ -51,6 +51,15 @@ class LogAction(StrEnum):
     STAMPED = "盖章"
     DELIVERED = "交材料"  # a deliverable (report, photos, links) received and marked
     QUOTA_EXCEPTION = "名额例外"  # a per-党总支 minimum left unmet on purpose, with the officer's reason
+    MAILED = "发邮件"  # a notice mailed to a branch (its 阶段 cell: "申报：回执"), never sent twice
+
+
+class NoticeKind(StrEnum):
+    """The mails `notify` writes to branches: a receipt, a form sent back, a reminder."""
+
+    RECEIPT = "回执"
+    RETURN = "退回"
+    REMINDER = "催报"
 
 
 class Receipt(StrEnum):
