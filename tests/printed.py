@@ -230,7 +230,12 @@ def only_sheet(src: Path, keep: str, out: Path) -> Path:
         for info in z.infolist():
             data = z.read(info)
             if info.filename == "xl/workbook.xml":
-                data = re.sub(r"<sheet [^>]*>", hide, data.decode("utf-8")).encode("utf-8")
+                text = data.decode("utf-8")
+                names = re.findall(r'<sheet [^>]*\bname="([^"]*)"', text)
+                active = f' activeTab="{names.index(keep)}"' if keep in names else ""  # a hidden active sheet prints
+                text = re.sub(r"<workbookView\b([^>]*?)\s*(/?)>", lambda m: "<workbookView" + re.sub(
+                    r'\sactiveTab="\d+"', "", m.group(1)) + active + m.group(2) + ">", text, count=1)
+                data = re.sub(r"<sheet [^>]*>", hide, text).encode("utf-8")
             dst.writestr(info, data)
     return out
 

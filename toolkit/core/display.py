@@ -47,10 +47,21 @@ LINE_PT = 15.0  # one line of 11-pt text with its leading, in points
 
 
 def wrapped_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell of `width` character units needs (CJK characters take two units; one unit is
-    kept for the cell's padding, so a line that only just fits is counted on the next)."""
+    """Lines a wrapped cell of `width` character units needs (CJK characters, and the quotes a CJK font
+    prints wide, take two units; one unit is kept for the cell's padding, so a line that only just fits
+    is counted on the next)."""
     usable = max(1, int(width) - 1)
-    return sum(max(1, -(-display_width(line) // usable)) for line in text.splitlines() or [""])
+    # a word (a phone number, a formula) does not break: a line may end up to its length short
+    slack = min(usable // 2, max((len(w) for w in _WORDS.findall(text)), default=1) - 1)
+    return sum(max(1, -(-_print_width(line) // (usable - slack))) for line in text.splitlines() or [""])
+
+
+_WORDS = re.compile(r"[!-~]+")  # runs of printable ASCII: where a line cannot break
+
+
+def _print_width(text: str) -> int:
+    """Units a line takes in a CJK font: wide and ambiguous characters (“”、…) count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1 for ch in text)
 
 
 def wrapped_height(cells: Iterable[tuple[Any, float]]) -> float:
