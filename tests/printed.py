@@ -233,7 +233,7 @@ def only_sheet(src: Path, keep: str, out: Path) -> Path:
                 text = data.decode("utf-8")
                 names = re.findall(r'<sheet [^>]*\bname="([^"]*)"', text)
                 active = f' activeTab="{names.index(keep)}"' if keep in names else ""  # a hidden active sheet prints
-                text = re.sub(r"<workbookView\b([^>]*?)\s*(/?)>", lambda m: "<workbookView" + re.sub(
+                text = re.sub(r"<workbookView\b([^>]*?)\s*(/?)>", lambda m, active=active: "<workbookView" + re.sub(
                     r'\sactiveTab="\d+"', "", m.group(1)) + active + m.group(2) + ">", text, count=1)
                 data = re.sub(r"<sheet [^>]*>", hide, text).encode("utf-8")
             dst.writestr(info, data)

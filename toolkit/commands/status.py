@@ -21,6 +21,7 @@ from toolkit.core.profile import Profile, Stage
 from toolkit.core.progress import (
     COUNT_COLUMNS,
     DONE_KINDS,
+    SUBMITTED,
     TOTAL,
     BranchRecord,
     branch_records,
@@ -89,12 +90,12 @@ class Progress:
 
     @property
     def groups(self) -> dict[str, Counts]:
-        return {str(g): Counts(int(row["支部数"]), int(row["已提交"])) for g, row in self.counts.iterrows() if g != TOTAL}
+        return {str(g): Counts(int(row["支部数"]), int(row[SUBMITTED])) for g, row in self.counts.iterrows() if g != TOTAL}
 
     @property
     def total(self) -> Counts:
         row = self.counts.loc[TOTAL]
-        return Counts(int(row["支部数"]), int(row["已提交"]))
+        return Counts(int(row["支部数"]), int(row[SUBMITTED]))
 
     @property
     def missing(self) -> list[BranchRecord]:
@@ -266,9 +267,15 @@ def stage_table(p: Progress, compact: bool = True) -> tuple[list[str], list[list
     names = [*KIND_ZH.values(), "其他", UNHANDLED]
     if compact:
         names = [n for n in names if any(s.counts.get(n) for s in p.stages)]
-    header = ["阶段", "截止日期", "距截止", *names]
-    rows = [[s.stage.name, s.due.isoformat() if s.due else "—", days_text(s.days_left), *(s.counts[k] for k in names)]
-            for s in p.stages]
+    if compact:
+        header = ["阶段", "截止日期", "距截止", *names]
+        rows = [[s.stage.name, s.due.isoformat() if s.due else "—", days_text(s.days_left), *(s.counts[k] for k in names)]
+                for s in p.stages]
+    else:  # `status --json`: 剩余天数 a number of days, never negative (已逾期 N 天)
+        header = ["阶段", "截止日期", "剩余天数", *names]
+        rows = [[s.stage.name, s.due.isoformat() if s.due else "—",
+                 "—" if s.days_left is None else s.days_left if s.days_left >= 0 else days_text(s.days_left),
+                 *(s.counts[k] for k in names)] for s in p.stages]
     return header, rows
 
 
@@ -322,6 +329,8 @@ def status_json(p: Progress) -> dict[str, Any]:
     tables = {name: [dict(zip(header, row, strict=False)) for row in rows]
               for name, (header, rows) in (("groups", group_table(p, compact=False, rates_as_text=False)),
                                            ("stages", stage_table(p, compact=False)))}
+    for group in tables["groups"]:
+        group[NOT_SUBMITTED] = group["支部数"] - group[SUBMITTED]
     due = p.submission_due
     return {
         "date": p.today.isoformat(), **tables,

@@ -228,13 +228,13 @@ def _native_charts(wb: Any, ws: Any, p: Progress, groups: tuple[list[str], list[
         by_group.set_x_axis({"num_font": font, "major_unit": 1})
         charts.append(by_group)
     top, s_header, s_rows = stages
-    if s_rows:
+    if s_rows and s_header[3:]:
         by_stage = wb.add_chart({"type": "column", "subtype": "stacked"})
         last_stage = top + 1 + len(s_rows)
-        for name in s_header[3:]:
-            col = s_header.index(name)
+        for kind in s_header[3:]:
+            col = s_header.index(kind)
             by_stage.add_series({"name": [sheet, top + 1, col], "categories": [sheet, top + 2, 0, last_stage, 0],
-                                 "values": [sheet, top + 2, col, last_stage, col], "fill": {"color": COLOURS[name]},
+                                 "values": [sheet, top + 2, col, last_stage, col], "fill": {"color": COLOURS[kind]},
                                  "data_labels": _labels([r[col] for r in s_rows])})
         by_stage.set_title({"name": f"各阶段办理情况（截至{when}）", "name_font": {**font, "size": 12}})
         by_stage.set_x_axis({"num_font": font})
@@ -408,7 +408,7 @@ def write_png_charts(p: Progress, out_dir: Path) -> tuple[list[Path], str]:
     header, rows = group_table(p)
     groups = [r[0] for r in rows[:-1]]
     s_header, s_rows = stage_table(p)
-    charts = [
+    charts: list[tuple[str, str, list[str], dict[str, list[int]]]] = [
         (f"各党总支报送情况（截至{when}）", "党总支进度.png", groups,
          {s.value: [r[header.index(s.value)] for r in rows[:-1]] for s in ReportState if s.value in header}),
         (f"各阶段办理情况（截至{when}）", "阶段进展.png", [r[0] for r in s_rows],

@@ -26,22 +26,23 @@ from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import must_join, must_join_categories
 from toolkit.core.stages import branch_statuses, days_late, stage_due
 from toolkit.core.text import normalize_branch
-from toolkit.core.vocabulary import KIND_ZH, UNHANDLED, ReportState
+from toolkit.core.vocabulary import KIND_ZH, UNHANDLED, Receipt, ReportState
 
 if TYPE_CHECKING:
     import pandas as pd
 
 UNGROUPED = "（未填党总支）"
+SUBMITTED = Receipt.SUBMITTED.value  # the column of branches with an accepted form (on time or late)
 TOTAL = "合计"
 LEDGER_CONTACTS = ("填表人", "联系人", "负责人", "品牌实施负责人")  # ledger columns naming whom to ask
 LEDGER_PHONES = ("联系方式", "联系电话", "电话")
 LEDGER_MAILS = ("邮箱", "电子邮箱")
 DONE_KINDS = ("passed", "late")  # a stage's positive final statuses: done (on time or late)
 # The frame's fixed columns; the stages' columns (one per stage, its status) follow 已完成.
-COLUMNS = ("党总支", "党支部", "类别", "必须参与", "应参与", "报送情况", "已提交", "逾期天数", "已完成")
+COLUMNS = ("党总支", "党支部", "类别", "必须参与", "应参与", "报送情况", SUBMITTED, "逾期天数", "已完成")
 CONTACT_COLUMNS = ("联系人", "联系方式", "邮箱")
 # group_counts' columns, in the order the summary and status print them.
-COUNT_COLUMNS = ("支部数", "应参与", *ReportState, "已提交", "提交率", "已完成", "完成率")
+COUNT_COLUMNS = ("支部数", "应参与", *(s.value for s in ReportState), SUBMITTED, "提交率", "已完成", "完成率")
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,13 @@ def progress_frame(snap: MasterSnapshot, as_of: dt.date, records: list[BranchRec
         kind = r.kinds[first.name] if first else None
         rows.append({"党总支": r.group, "党支部": r.branch, "类别": r.category, "必须参与": r.must_join,
                      "应参与": r.must_join or not anyone_must, "报送情况": report_state(kind).value,
-                     "已提交": r.submitted, "逾期天数": r.days_late,
+                     SUBMITTED: r.submitted, "逾期天数": r.days_late,
                      "已完成": done_stage is not None and r.kinds[done_stage.name] in DONE_KINDS,
                      **{s: r.statuses[s] for s in stages}, **dict(zip(CONTACT_COLUMNS, contact(r), strict=True))})
     frame = pd.DataFrame(rows, columns=[*COLUMNS, *stages, *CONTACT_COLUMNS])
     groups = list(dict.fromkeys(r.group for r in records))
     frame = frame.astype({"党总支": pd.CategoricalDtype(groups), "党支部": "string", "类别": "string",
-                          "必须参与": "bool", "应参与": "bool", "已提交": "bool", "已完成": "bool", "逾期天数": "Int64",
+                          "必须参与": "bool", "应参与": "bool", SUBMITTED: "bool", "已完成": "bool", "逾期天数": "Int64",
                           **dict.fromkeys([*stages, *CONTACT_COLUMNS], "string")})
     frame["报送情况"] = pd.Categorical(frame["报送情况"], categories=[s.value for s in ReportState], ordered=True)
     for column in CONTACT_COLUMNS:
@@ -162,7 +163,7 @@ def group_counts(frame: pd.DataFrame) -> pd.DataFrame:
     parts = pd.DataFrame({
         "党总支": frame["党总支"], "支部数": 1, "应参与": expected.astype(int),
         **{s.value: (frame["报送情况"] == s.value).astype(int) for s in ReportState},
-        "已提交": frame["已提交"].astype(int), "应参与已提交": (frame["已提交"] & expected).astype(int),
+        SUBMITTED: frame[SUBMITTED].astype(int), "应参与已提交": (frame[SUBMITTED] & expected).astype(int),
         "已完成": (frame["已完成"] & expected).astype(int)})
     kinds: dict[str, str | None] = frame.attrs.get("kinds", {})
     done = [status for status, kind in kinds.items() if kind in DONE_KINDS]
