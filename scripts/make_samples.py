@@ -31,6 +31,7 @@ from sample_texts import (  # noqa: E402
     HOSPITAL,
     INSTRUCTIONS,
     ROSTER,
+    ROSTER_CONTACTS,
     Branch,
     plans,
 )
@@ -324,12 +325,12 @@ def roster() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "名单"
-    ws.append(["党总支", "党支部名称", "类别", "必须参与"])
+    ws.append(["党总支", "党支部名称", "类别", "必须参与", "联系人", "联系方式", "邮箱"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in ROSTER:
-        ws.append(list(row))
-    for col, width in zip("ABCD", (14, 22, 10, 10), strict=True):
+    for n, row in enumerate(ROSTER, start=1):  # contacts, so 催报 and the summary's 未提交名单 can reach them
+        ws.append([*row, ROSTER_CONTACTS[(n - 1) % len(ROSTER_CONTACTS)], f"139047{n:05d}", f"dzb{n:02d}@example.org"])
+    for col, width in zip("ABCDEFG", (14, 22, 10, 10, 10, 14, 22), strict=True):
         ws.column_dimensions[col].width = width
     return repack(to_bytes(wb))
 

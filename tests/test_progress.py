@@ -165,13 +165,13 @@ def test_summary_missing_list_lists_exactly_the_others_with_roster_contacts(
     _cli("summary", str(master), "-o", str(out), "--date", c.before.isoformat())
     ws = openpyxl.load_workbook(out, read_only=True)["未提交名单"]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert rows[3] == ["党总支", "党支部", "填表人", "联系方式", "状态", "逾期天数", "必须参与"]
+    assert rows[3] == ["党总支", "党支部", "报送情况", "逾期情况", "必须参与", "联系人", "联系方式", "邮箱", "退回原因"]
     listed = {r[1]: r for r in rows[4:] if r and r[1]}
     assert set(listed) == _others(c)
-    assert {b: (r[2], r[3]) for b, r in listed.items() if b in c.contacts} == c.contacts
-    assert {b for b, r in listed.items() if r[6] == "是"} == c.must
-    assert all(r[5] == 0 for r in listed.values())
-    assert str(listed[c.rows[RETURNED][1]][4]).startswith("退回")
+    assert {b: (r[5], r[6]) for b, r in listed.items() if b in c.contacts} == c.contacts
+    assert {b for b, r in listed.items() if r[4] == "是"} == c.must
+    assert all(r[3] == "未到截止" for r in listed.values())
+    assert listed[c.rows[RETURNED][1]][2] == "退回待重报"
     assert f"其中必须参与 {len(c.must)} 个" in rows[1][0]
 
 

@@ -122,7 +122,7 @@ def test_a_custom_profile_keeps_working_after_its_file_is_gone(tmp_path: Path, c
     from python_calamine import CalamineWorkbook
 
     first = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
-    assert first[0][0] == f"{CUSTOM_TITLE}进度汇总"
+    assert first[0][0] == f"“{CUSTOM_TITLE}”工作进展情况汇总"
     assert cli("undo", master).returncode == 0
     assert cli("status", master).returncode == 0
     assert _stored_text(master) == text  # the profile's own text, as the office wrote it

@@ -28,7 +28,6 @@ ROSTER = [("第一党总支", "内科第一党支部"), ("第一党总支", "外
           ("机关党总支", "财务科党支部")]
 # The profile's status kinds, written out again so the recount does not lean on StatusKinds.kind_of.
 PASSED = {"已提交", "已通过", "已推荐", "已完成", "入选"}
-PENDING = {"待审", "创建中", "推广中"}
 RETURNED = {"退回", "未通过", "未入选"}
 LATE = {"逾期提交", "逾期"}
 STAGES = ["申报", "党总支审批", "创建", "评选", "推广"]
@@ -99,15 +98,14 @@ def recount(master: Path) -> dict[str, Any]:
             continue
         status = {s: (str(row[c]).split()[0].split("（")[0] if row[c] else None) for s, c in stage_col.items()}
         g = groups.setdefault(row[col["党总支"]], dict.fromkeys(
-            ["支部数", "已提交", "未提交", "通过", "待办", "退回", "逾期", *STAGES], 0))
+            ["支部数", "应参与", "按时提交", "逾期提交", "退回待重报", "未报送", "已提交", *STAGES[1:]], 0))
         g["支部数"] += 1
+        g["应参与"] += 1  # the roster marks nobody 必须参与: every branch takes part
         submitted = status["申报"] in PASSED | LATE
-        g["已提交" if submitted else "未提交"] += 1
-        current = [status[s] for s in STAGES if status[s]]
-        if current:
-            for name, kind in (("通过", PASSED), ("待办", PENDING), ("退回", RETURNED), ("逾期", LATE)):
-                g[name] += current[-1] in kind
-        for s in STAGES:
+        g["已提交"] += submitted
+        g["按时提交" if status["申报"] in PASSED else "逾期提交" if status["申报"] in LATE
+          else "退回待重报" if status["申报"] in RETURNED else "未报送"] += 1
+        for s in STAGES[1:]:
             g[s] += status[s] in PASSED | LATE
         if not submitted:
             missing.append((row[col["党总支"]], row[col["党支部名称"]], (TODAY - DUE).days))
@@ -119,44 +117,47 @@ def test_progress_sheet_matches_an_independent_recount(stamped: Path, summary_ou
     result, _ = summary_out
     expected = recount(stamped)
     assert expected["total"]["支部数"] == 16 and expected["total"]["已提交"] == 8  # the fixture did what it says
-    assert expected["total"]["逾期"] == 1 and expected["total"]["退回"] == 7
+    assert expected["total"]["退回待重报"] == 6 and expected["total"]["创建"] == 1
     lo = roundtrip_values(result.path)  # LibreOffice opens it; compare what LibreOffice read
-    assert list(lo) == ["总体进度", "未提交名单", "品牌一览", "问题汇总"]
+    assert list(lo) == ["总体进度", "未提交名单", "进展明细", "品牌一览", "问题汇总", "待交材料"]
     sheet = lo["总体进度"]
     header = sheet[3]
-    assert header[:8] == ["党总支", "支部数", "已提交", "未提交", "通过", "待办", "退回", "逾期"]
+    assert header == ["党总支", "支部数", "应参与", "按时提交", "退回待重报", "未报送", "已提交", "提交率", "已完成",
+                      "完成率", "党总支审批", "创建"]  # the columns zero throughout (逾期提交, 推荐…) left out
     table = {}
     for row in sheet[4:]:
-        if not row or not row[0]:
+        if not row or not row[0] or row[0].startswith("说明"):
             break
         table[row[0]] = {h: row[i] for i, h in enumerate(header) if h and i > 0}
     groups = {**expected["groups"], "合计": expected["total"]}
     assert set(table) == set(groups)
     for name, figures in groups.items():
         for key, value in figures.items():
-            assert table[name][key] == value, (name, key)
+            assert table[name].get(key, 0) == value, (name, key)
+        assert table[name]["提交率"] == pytest.approx(figures["已提交"] / figures["应参与"])
 
 
 def test_stage_rows_and_due_date(summary_out) -> None:
     result, _ = summary_out
     lo = roundtrip_values(result.path)["总体进度"]
     top = next(i for i, row in enumerate(lo) if row and row[0] == "阶段")
+    assert lo[top][:7] == ["阶段", "截止日期", "距截止", "通过", "退回", "逾期", "未办理"]  # 待办, 其他: zero throughout
     rows = {row[0]: row for row in lo[top + 1: top + 6]}
-    assert rows["申报"][1:3] == ["2024-08-10", -10]
-    assert rows["申报"][3:9] == [8, 0, 6, 0, 0, 2]  # 通过 待办 退回 逾期 其他 未盖章
-    assert rows["党总支审批"][3:9] == [4, 0, 1, 0, 0, 11]
-    assert rows["创建"][3:9] == [0, 0, 0, 1, 0, 15]
+    assert rows["申报"][1:3] == ["2024年8月10日", "已逾期 10 天"]
+    assert rows["申报"][3:7] == [8, 6, 0, 2]
+    assert rows["党总支审批"][3:7] == [4, 1, 0, 11]
+    assert rows["创建"][3:7] == [0, 0, 1, 15]
 
 
 def test_missing_list_names_every_unsubmitted_branch(stamped: Path, summary_out) -> None:
     result, _ = summary_out
     sheet = roundtrip_values(result.path)["未提交名单"]
-    assert sheet[3] == ["党总支", "党支部", "填表人", "联系方式", "状态", "逾期天数", "必须参与"]
-    listed = [(r[0], r[1], r[5]) for r in sheet[4:] if r and r[1]]
+    assert sheet[3] == ["党总支", "党支部", "报送情况", "逾期情况", "必须参与", "联系人", "联系方式", "邮箱", "退回原因"]
+    listed = [(r[0], r[1], int(r[3].split()[1])) for r in sheet[4:] if r and r[1]]
     assert sorted(listed) == sorted(recount(stamped)["missing"])
-    states = {r[1]: r[4] for r in sheet[4:] if r and r[1]}
-    assert states["财务科党支部"] == "未提交"
-    assert states["检验科党支部"].startswith("退回 2024-08-12")
+    states = {r[1]: (r[2], r[8]) for r in sheet[4:] if r and r[1]}
+    assert states["财务科党支部"] == ("未报送", "")
+    assert states["检验科党支部"][0] == "退回待重报" and "超过 200 字上限" in states["检验科党支部"][1]
 
 
 def test_brands_issues_and_logos(summary_out) -> None:
@@ -178,10 +179,10 @@ def test_every_sheet_prints_on_a4_with_repeated_headers(summary_out) -> None:
     result, _ = summary_out
     with zipfile.ZipFile(result.path) as zf:
         workbook = zf.read("xl/workbook.xml").decode()
-        sheets = [zf.read(f"xl/worksheets/sheet{n}.xml").decode() for n in range(1, 6)]
-    assert workbook.count("_xlnm.Print_Titles") == 5  # 待交材料 too: hospital-brand asks for the 三个一
+        sheets = [zf.read(f"xl/worksheets/sheet{n}.xml").decode() for n in range(1, 7)]
+    assert workbook.count("_xlnm.Print_Titles") == 6  # 待交材料 too: hospital-brand asks for the 三个一
     for xml in sheets:
-        assert re.search(r'<pageSetup[^>]*paperSize="9"', xml)
+        assert re.search(r'<pageSetup[^>]*paperSize="9"[^>]*orientation="landscape"', xml)
         assert '<pane ySplit="4"' in xml  # frozen header
         assert 'fitToPage="1"' in xml
     with zipfile.ZipFile(result.path) as zf:
@@ -204,7 +205,7 @@ def test_png_charts_use_a_cjk_font(summary_out) -> None:
     assert not missing, missing  # matplotlib warns for every glyph it had to draw as a box
     face = FT2Font(result.font)
     assert "CJK" in face.family_name or "Hei" in face.family_name, face.family_name
-    texts = "".join(["各党总支提交进度各阶段进展支部数已提交未提交通过待办退回逾期未盖章", *STAGES,
+    texts = "".join(["各党总支报送情况各阶段办理情况截至年月日支部数按时提交逾期提交退回待重报未报送通过退回逾期未办理", *STAGES,
                      *{g for g, _ in ROSTER}])
     assert all(face.get_char_index(ord(ch)) for ch in texts)
 
@@ -227,7 +228,8 @@ def test_terminal_status(stamped: Path) -> None:
     lines = text.splitlines()
     total = next(line for line in lines if line.startswith("合计"))
     t = expected["total"]
-    assert total.split()[1:8] == [str(t[k]) for k in ("支部数", "已提交", "未提交", "通过", "待办", "退回", "逾期")]
+    assert total.split()[1:8] == [str(t[k]) for k in ("支部数", "应参与", "按时提交", "退回待重报", "未报送", "已提交")] \
+        + ["50%"]
     assert "未提交 8 个支部：" in text
     assert "机关党总支  财务科党支部，已逾期 10 天" in text
     assert "第二党总支  检验科党支部（退回），已逾期 10 天" in text

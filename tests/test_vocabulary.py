@@ -10,7 +10,7 @@ from toolkit.core import vocabulary as v
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = {*v.VERDICT_ZH.values(), *v.OUTCOME_ZH.values(), *v.LogAction, *v.Receipt, *v.KIND_ZH.values(),
-         v.NOT_SUBMITTED, *v.Mark, v.NOT_HANDED_IN, *v.NoticeKind}
+         v.NOT_SUBMITTED, *v.Mark, v.NOT_HANDED_IN, *v.NoticeKind, *v.ReportState, v.UNHANDLED}
 
 
 def test_no_status_outcome_or_log_word_is_written_outside_the_vocabulary() -> None:

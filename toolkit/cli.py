@@ -413,7 +413,8 @@ def status(obj: Context, master: Path, date) -> None:
 @click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--png", "png_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write charts as PNG.")
-@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Count as of this day (default: today).")
+@click.option("--as-of", "--date", "date", type=click.DateTime(["%Y-%m-%d"]),
+              help="Count as of this day (default: today).")
 @click.pass_obj
 def summary(obj: Context, master: Path, output: Path, png_dir: Path | None, date) -> None:
     """Write the leaders' summary workbook (and PNG charts)."""
@@ -422,6 +423,21 @@ def summary(obj: Context, master: Path, output: Path, png_dir: Path | None, date
     result = run_summary(master, output, png_dir, today=date.date() if date else None)
     obj.emit(result.to_json()) if obj.as_json else obj.say(f"已生成汇总：{result.path}" + (
         f"；图表：{', '.join(map(str, result.charts))}" if result.charts else ""))
+
+
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="A .csv, .xlsx or (with pyarrow) .parquet file.")
+@click.option("--as-of", "--date", "date", type=click.DateTime(["%Y-%m-%d"]),
+              help="Count as of this day (default: today).")
+@click.pass_obj
+def export(obj: Context, master: Path, output: Path, date) -> None:
+    """Export the progress table (one row per branch, every stage) for other systems."""
+    from toolkit.commands.export import export as run_export
+
+    result = run_export(master, output, as_of=date.date() if date else None)
+    obj.emit(result.to_json()) if obj.as_json else obj.say(f"已导出 {result.rows} 个支部的进展：{result.path}")
 
 
 @main.command()

@@ -74,6 +74,9 @@ HELP = {
         "查看进度：各党总支、各阶段的已交、通过、退回、逾期、未交。",
     "Count as of this day (default: today).": "按这一天统计（默认：今天）。",
     "Write the leaders' summary workbook (and PNG charts).": "生成给领导的汇总表（和 PNG 图表）。",
+    "Export the progress table (one row per branch, every stage) for other systems.":
+        "导出进展表（每个支部一行，含各阶段），供其他系统使用。",
+    "A .csv, .xlsx or (with pyarrow) .parquet file.": ".csv、.xlsx 文件（装有 pyarrow 时也可 .parquet）。",
     "Also write charts as PNG.": "同时把图表存为 PNG（可用于幻灯片）。",
     "Write (or --send) the mails to branches: receipts, returned forms with their reports, reminders.":
         "给各支部写邮件：已登记的发回执，退回的附上校验结果并写明重报期限，未报送的催报；默认只生成 .eml 草稿"
@@ -128,11 +131,14 @@ EXAMPLES = {
     "stamp": ["brandkit stamp 品牌台账.xlsx --stage 党总支审批 --status 已通过 --branch 护理部党支部 --by 张三",
               "brandkit stamp 品牌台账.xlsx --paper --branch 护理部党支部 --date 2024-08-09 --copies 1"],
     "status": ["brandkit status 品牌台账.xlsx", "brandkit --json status 品牌台账.xlsx --date 2024-08-15"],
-    "summary": ["brandkit summary 品牌台账.xlsx -o 汇总.xlsx --png 图表/"],
     "notify": ["brandkit notify 品牌台账.xlsx --dry-run",
                "brandkit notify 品牌台账.xlsx --by 2027-04-10",
                "brandkit notify 品牌台账.xlsx --send --user dangban@163.com",
                "brandkit notify 品牌台账.xlsx --send --user dangban@单位.cn --smtp mail.单位.cn --port 587 --only 催报 --again"],
+
+    "summary": ["brandkit summary 品牌台账.xlsx -o 汇总.xlsx --png 图表/",
+                "brandkit summary 品牌台账.xlsx -o 汇总.xlsx --as-of 2027-03-31"],
+    "export": ["brandkit export 品牌台账.xlsx -o 进展.csv", "brandkit export 品牌台账.xlsx -o 进展.xlsx --as-of 2027-03-31"],
     "undo": ["brandkit undo 品牌台账.xlsx"],
     "demo": ["brandkit demo", "brandkit demo 演示/ --profile university-project"],
     "serve": ["brandkit serve 品牌创建/", "brandkit serve 品牌创建/ --no-browser --port 8765"],

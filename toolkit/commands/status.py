@@ -2,16 +2,8 @@
 党总支 and per stage, with the next due date. `render_status` is the terminal view; the summary
 workbook is built from the same records.
 
-Definitions (the summary's leaders read these, so they are fixed here):
-- 支部数: every branch the master knows (ledger rows and the 名单 sheet).
-- 已提交: the submission stage (`Profile.submission_stage`: the form's own stage, not the office's
-  宣传发动 or 品牌酝酿 before it) holds a passed or late status (逾期提交 still arrived); 未提交 = the
-  rest, a returned form (退回) included. Only that stage's due date makes a branch late.
-- 必须参与: the roster marks the branch so, or its 类别 is one the campaign's must_join names.
-- 通过 / 待办 / 退回 / 逾期: the kind of the branch's current status, i.e. the status of the latest stage
-  that carries a stamp. A branch counts in at most one of them (未推荐 and other kind-less statuses
-  in none).
-- per stage: each stamp's kind; 未盖章 = branches with nothing stamped on that stage.
+The counts (报送情况, 提交率, 完成率, per stage) come from `toolkit.core.progress`, where their
+definitions are written down; this module adds what the office must do next and the open problems.
 """
 
 from __future__ import annotations
@@ -19,57 +11,43 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.commands.next_steps import StageTask, calendar_gaps, render_tasks, stage_tasks
 from toolkit.commands.paper import paper_followups, paper_lines
 from toolkit.core.deliverables import Owed, owed
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import Profile, Stage
-from toolkit.core.roster import must_join, must_join_categories
-from toolkit.core.stages import (
-    Publicity,
-    branch_statuses,
-    current_stages,
-    days_late,
-    publicities,
-    stage_due,
-    stamp_note,
+from toolkit.core.progress import (
+    COUNT_COLUMNS,
+    DONE_KINDS,
+    SUBMITTED,
+    TOTAL,
+    BranchRecord,
+    branch_records,
+    contact,
+    group_counts,
+    progress_frame,
+    stage_counts,
 )
+from toolkit.core.stages import Publicity, current_stages, publicities, stage_due, stamp_note
 from toolkit.core.text import normalize_branch, normalize_choice
-from toolkit.core.vocabulary import KIND_ZH, NOT_SUBMITTED, PUBLICITY_OVER, LogAction, Receipt
+from toolkit.core.vocabulary import KIND_ZH, NOT_SUBMITTED, PUBLICITY_OVER, UNHANDLED, LogAction
 
-UNGROUPED = "（未填党总支）"
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["BranchRecord", "contact", "progress", "render_status", "status", "status_json"]
 MUST_JOIN_MARK = "【必须参与】"
-LEDGER_CONTACTS = ("填表人", "联系人", "负责人", "品牌实施负责人")  # ledger columns naming whom to ask
-LEDGER_PHONES = ("联系方式", "联系电话", "电话")
-KINDS = ("passed", "pending", "returned", "late")
+RATES = ("提交率", "完成率")
 
 
 @dataclass(frozen=True)
-class BranchRecord:
-    branch: str
-    group: str
-    values: dict[str, Any]  # ledger values by canonical column ({} for a roster-only branch)
-    statuses: dict[str, str | None]  # stage name -> status
-    kinds: dict[str, str | None]  # stage name -> passed/pending/returned/late/None
-    current: str | None  # kind of the latest stamped stage's status
-    submitted: bool
-    days_late: int  # past the submission stage's due date and not submitted
-    category: str | None = None  # 类别 from the 名单 sheet (must_join constraints)
-    must_join: bool = False  # 必须参与 (the roster's flag, or a must-join 类别)
-    contacts: dict[str, str] = field(default_factory=dict)  # the roster's 支部书记/联系人/电话/邮箱
-
-
-@dataclass
 class Counts:
-    branches: int = 0
-    submitted: int = 0
-    passed: int = 0
-    pending: int = 0
-    returned: int = 0
-    late: int = 0
-    stages: dict[str, int] = field(default_factory=dict)  # stage -> branches done (passed or late) there
+    """A 党总支's (or the 合计) row of `group_counts`, for the web page."""
+
+    branches: int
+    submitted: int
 
     @property
     def missing(self) -> int:
@@ -81,7 +59,7 @@ class StageProgress:
     stage: Stage
     due: dt.date | None
     days_left: int | None
-    counts: dict[str, int]  # kind (KINDS, plus "other" and "unstamped") -> branches
+    counts: dict[str, int]  # the stage's row of `stage_counts`: 通过 待办 退回 逾期 其他 未办理 -> branches
 
 
 @dataclass(frozen=True)
@@ -98,8 +76,8 @@ class Progress:
     profile: Profile
     today: dt.date
     records: list[BranchRecord]
-    groups: dict[str, Counts]
-    total: Counts
+    frame: pd.DataFrame  # core.progress.progress_frame: one row per branch, the source of every count
+    counts: pd.DataFrame  # core.progress.group_counts: per 党总支 and 合计
     stages: list[StageProgress]
     issues: list[Issue]
     warnings: list[str] = field(default_factory=list)
@@ -109,6 +87,15 @@ class Progress:
     owed: list[Owed] = field(default_factory=list)  # deliverables branches in the ledger still owe
     paper: list[tuple[BranchRecord, str]] = field(default_factory=list)  # paper copies to chase (toolkit.commands.paper)
     publicity: list[Publicity] = field(default_factory=list)  # 公示 under way or ended
+
+    @property
+    def groups(self) -> dict[str, Counts]:
+        return {str(g): Counts(int(row["支部数"]), int(row[SUBMITTED])) for g, row in self.counts.iterrows() if g != TOTAL}
+
+    @property
+    def total(self) -> Counts:
+        row = self.counts.loc[TOTAL]
+        return Counts(int(row["支部数"]), int(row[SUBMITTED]))
 
     @property
     def missing(self) -> list[BranchRecord]:
@@ -131,59 +118,23 @@ class Progress:
         return min(upcoming, key=lambda s: s.days_left or 0) if upcoming else None
 
 
-def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
-    profile = snap.profile
-    first = profile.submission_stage if profile.stages else None
-    rows = snap.ledger.by_branch() if snap.ledger else {}
-    categories = must_join_categories(profile)
-    fields = [c.field for s in profile.stages for c in s.constraints if c.kind == "must_join" and c.field]
-    records = []
-    for branch in snap.roster:
-        row = rows.get(normalize_branch(branch))
-        values = dict(row.values) if row else {}
-        statuses = branch_statuses(profile, values)
-        kinds = {s: (profile.statuses.kind_of(v) if v else None) for s, v in statuses.items()}
-        stamped = [s.name for s in profile.stages if statuses[s.name]]
-        current = kinds[stamped[-1]] if stamped else None
-        submitted = first is not None and kinds[first.name] in ("passed", "late")
-        late = 0 if submitted or first is None else days_late(first, today, snap.calendar)
-        entry = snap.roster_entries.get(branch)
-        category = snap.categories.get(branch) or next((_text(values.get(f)) for f in fields if values.get(f)), None)
-        records.append(BranchRecord(branch, snap.groups.get(branch) or UNGROUPED, values, statuses, kinds,
-                                    current, submitted, late, snap.categories.get(branch),
-                                    must_join(entry, category, categories), dict(entry.contacts) if entry else {}))
-    return records
-
-
 def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | None = None) -> Progress:
     """Count the ledger's stamps; `log_rows` (the 操作记录 sheet, header first) give returned forms' reasons."""
     profile = snap.profile
     records = branch_records(snap, today)
-    groups: dict[str, Counts] = {}
-    total = Counts()
-    for rec in records:
-        for counts in (groups.setdefault(rec.group, Counts()), total):
-            counts.branches += 1
-            counts.submitted += rec.submitted
-            if rec.current in KINDS:
-                setattr(counts, rec.current, getattr(counts, rec.current) + 1)
-            for stage in profile.stages:
-                done = rec.kinds[stage.name] in ("passed", "late")
-                counts.stages[stage.name] = counts.stages.get(stage.name, 0) + done
+    frame = progress_frame(snap, today, records)
+    by_stage = stage_counts(frame)
     stages = []
     for stage in profile.stages:
         due = stage_due(stage, snap.calendar)
-        by_kind = dict.fromkeys((*KINDS, "other", "unstamped"), 0)
-        for rec in records:
-            kind = rec.kinds[stage.name] or ("other" if rec.statuses[stage.name] else "unstamped")
-            by_kind[kind] += 1
-        stages.append(StageProgress(stage, due, (due - today).days if due else None, by_kind))
+        counts = {str(k): int(v) for k, v in by_stage.loc[stage.name].items()}
+        stages.append(StageProgress(stage, due, (due - today).days if due else None, counts))
     overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
     tasks = stage_tasks(profile, records, today, snap.calendar)
     warnings = [*snap.calendar_problems, *filter(None, [calendar_gaps(profile, tasks, today, snap.calendar)])]
     public = publicities(profile, {r.branch: r.values for r in records}, today, snap.calendar)
-    return Progress(profile, today, records, groups, total, stages, issues, warnings,
+    return Progress(profile, today, records, frame, group_counts(frame), stages, issues, warnings,
                     profile.submission_stage if profile.stages else None, current_stages(profile, today), tasks,
                     owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today),
                     paper_followups(profile, records), public)
@@ -231,8 +182,8 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
                 named = {normalize_choice(v) for v in c.values}
                 for r in records:
                     cat = r.category or _text(r.values.get(c.field) if c.field else None)
-                    if normalize_choice(cat) in named and r.kinds[stage.name] not in ("passed", "late"):
-                        issues.append(Issue(r.group, r.branch, stage.name, r.statuses[stage.name] or "未盖章",
+                    if normalize_choice(cat) in named and r.kinds[stage.name] not in DONE_KINDS:
+                        issues.append(Issue(r.group, r.branch, stage.name, r.statuses[stage.name] or UNHANDLED,
                                             f"属于“{cat}”，必须参与“{stage.name}”，已过截止日期仍未完成"))
             if c.kind != "per_group":
                 continue
@@ -274,36 +225,58 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return [line(cells[0]), "  ".join("─" * w for w in widths), *map(line, cells[1:])]
 
 
-def group_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
-    """Per 党总支 (and 合计): the 总体进度 figures. Shared by the terminal and the summary workbook."""
-    header = ["党总支", "支部数", Receipt.SUBMITTED, NOT_SUBMITTED, *KIND_ZH.values(), *(s.name for s in p.profile.stages)]
-    rows = [[name, c.branches, c.submitted, c.missing, c.passed, c.pending, c.returned, c.late,
-             *(c.stages.get(s.name, 0) for s in p.profile.stages)]
-            for name, c in [*p.groups.items(), ("合计", p.total)]]
+def group_table(p: Progress, compact: bool = True, rates_as_text: bool = True) -> tuple[list[str], list[list[Any]]]:
+    """Per 党总支 (and 合计): the 总体进度 figures of `group_counts`, then each later stage's done branches.
+    `compact` leaves out the count columns that are zero throughout; rates are "42.9%" (or "—") as text,
+    else fractions (None when no branch is expected)."""
+    import pandas as pd
+
+    counts = p.counts
+    later = [s.name for s in p.profile.stages if p.stage is None or s.name != p.stage.name]
+    header = ["党总支", *COUNT_COLUMNS, *later]
+    if compact:
+        header = [h for h in header if h in ("党总支", "支部数", *RATES) or int(counts.loc[TOTAL, h])]
+
+    def cell(name: Any, column: str) -> Any:
+        value = counts.loc[name, column]
+        if column in RATES:
+            return rate_text(value) if rates_as_text else (None if pd.isna(value) else float(value))
+        return int(value)
+
+    rows = [[str(name), *(cell(name, h) for h in header[1:])] for name in counts.index]
     return header, rows
 
 
-def stage_table(p: Progress) -> tuple[list[str], list[list[Any]]]:
-    header = ["阶段", "截止日期", "剩余天数", *KIND_ZH.values(), "其他", "未盖章"]
-    rows = [[s.stage.name, s.due.isoformat() if s.due else "—",
-             "—" if s.days_left is None else s.days_left if s.days_left >= 0 else f"已逾期 {-s.days_left} 天",
-             *(s.counts[k] for k in (*KINDS, "other", "unstamped"))] for s in p.stages]
+def rate_text(value: Any) -> str:
+    """A rate as people read it: 42.9%, or — when there is nothing to divide by."""
+    import pandas as pd
+
+    return "—" if pd.isna(value) else f"{float(value):.1%}".replace(".0%", "%")
+
+
+def days_text(days_left: int | None) -> str:
+    """Days to a due date: 还有 5 天, 今天截止, 已逾期 3 天 (never a negative number)."""
+    if days_left is None:
+        return "—"
+    return f"还有 {days_left} 天" if days_left > 0 else "今天截止" if days_left == 0 else f"已逾期 {-days_left} 天"
+
+
+def stage_table(p: Progress, compact: bool = True) -> tuple[list[str], list[list[Any]]]:
+    """Per stage: its due date, the days to it, and its branches by status kind (zero columns left out
+    when `compact`)."""
+    names = [*KIND_ZH.values(), "其他", UNHANDLED]
+    if compact:
+        names = [n for n in names if any(s.counts.get(n) for s in p.stages)]
+    if compact:
+        header = ["阶段", "截止日期", "距截止", *names]
+        rows = [[s.stage.name, s.due.isoformat() if s.due else "—", days_text(s.days_left), *(s.counts[k] for k in names)]
+                for s in p.stages]
+    else:  # `status --json`: 剩余天数 a number of days, never negative (已逾期 N 天)
+        header = ["阶段", "截止日期", "剩余天数", *names]
+        rows = [[s.stage.name, s.due.isoformat() if s.due else "—",
+                 "—" if s.days_left is None else s.days_left if s.days_left >= 0 else days_text(s.days_left),
+                 *(s.counts[k] for k in names)] for s in p.stages]
     return header, rows
-
-
-def contact(rec: BranchRecord) -> tuple[str, str]:
-    """(who, how) to chase a branch: the form's 填表人/负责人 and 联系方式 in the ledger, else the
-    roster's 联系人 (or 支部书记) and 电话 (or 邮箱)."""
-    def first(values: dict[str, Any], names: tuple[str, ...]) -> str:
-        return next((text for n in names if (text := _text(_digits(values.get(n))))), "")
-
-    who = first(rec.values, LEDGER_CONTACTS) or first(rec.contacts, ("联系人", "支部书记"))
-    how = first(rec.values, LEDGER_PHONES) or first(rec.contacts, ("电话", "邮箱"))
-    return who, how
-
-
-def _digits(value: Any) -> Any:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else value  # a phone typed as a number
 
 
 def stage_line(p: Progress) -> list[str]:
@@ -354,7 +327,10 @@ def render_status(p: Progress) -> str:
 def status_json(p: Progress) -> dict[str, Any]:
     """`brandkit status --json`: the tables, then who has not submitted (names, and each with its state)."""
     tables = {name: [dict(zip(header, row, strict=False)) for row in rows]
-              for name, (header, rows) in (("groups", group_table(p)), ("stages", stage_table(p)))}
+              for name, (header, rows) in (("groups", group_table(p, compact=False, rates_as_text=False)),
+                                           ("stages", stage_table(p, compact=False)))}
+    for group in tables["groups"]:
+        group[NOT_SUBMITTED] = group["支部数"] - group[SUBMITTED]
     due = p.submission_due
     return {
         "date": p.today.isoformat(), **tables,
@@ -373,7 +349,8 @@ def status_json(p: Progress) -> dict[str, Any]:
                        "over": x.over} for x in p.publicity],
         "missing_details": [{"branch": r.branch, "group": r.group, "category": r.category, "must_join": r.must_join,
                              "status": r.statuses.get(p.stage.name) if p.stage else None, "days_late": r.days_late,
-                             "contact": contact(r)[0] or None, "phone": contact(r)[1] or None}
+                             "contact": contact(r)[0] or None, "phone": contact(r)[1] or None,
+                             "email": contact(r)[2] or None}
                             for r in p.missing],
     }
 

@@ -24,17 +24,13 @@ from typing import Any
 from toolkit.core.logsheet import LogEntry
 from toolkit.core.master import RETURN_REASON, MasterSnapshot
 from toolkit.core.stages import branch_statuses, stage_due
-from toolkit.core.text import normalize_branch
+from toolkit.core.text import normalize_branch, official_date
 from toolkit.core.vocabulary import LogAction, NoticeKind
 
 KIND_ORDER = (NoticeKind.RETURN, NoticeKind.REMINDER, NoticeKind.RECEIPT)
 _ADDRESS = re.compile(r"[^@\s<>,;，；、]+@[^@\s<>,;，；、]+\.[A-Za-z0-9-]+")
 _REASON_SPLIT = re.compile(r"[；;\n]+")
 
-
-def gongwen_date(day: dt.date) -> str:
-    """A date as 公文 write it: 2027年3月31日."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @dataclass(frozen=True)
@@ -220,7 +216,7 @@ def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, for
     title = f"“{profile.title}”{profile.form_title}" if profile.title not in profile.form_title else profile.form_title
     source = form.source if form else ""
     group = snap.groups.get(branch, "")
-    sign = [w.office, gongwen_date(w.today)]
+    sign = [w.office, official_date(w.today)]
     back = w.reply_to or w.office
     if kind == NoticeKind.RECEIPT:
         late = profile.statuses.kind_of(branch_statuses(profile, values).get(stage) or "") == "late"
@@ -239,7 +235,7 @@ def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, for
         lines = [f"{branch}：", "", f"　　你支部报送的《{title}》（{source}）经校验，存在以下问题，现予退回：",
                  *(f"　　{n}. {r}" for n, r in enumerate(reasons, start=1)),
                  *([f"　　各问题已在附件《{report}》中逐项标注（红色为必须修改的错误，黄色为需核实的警告）。"] if report else []),
-                 f"　　请于{gongwen_date(w.by)}前修改后重新报送至{back}。"]
+                 f"　　请于{official_date(w.by)}前修改后重新报送至{back}。"]
         subject = f"【退回】{branch}的{profile.form_title}需修改后重新报送"
         return Notice(kind, branch, group, stage, form.sha256 if form else "", to, subject, _body(lines, sign),
                       source, report, reasons)
@@ -251,10 +247,10 @@ def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, for
     if due is None:
         when = f"　　请尽快报送至{back}。"
     elif due < w.today:
-        when = f"　　报送截止日期为{gongwen_date(due)}，现已逾期{(w.today - due).days}天，请尽快报送至{back}。"
+        when = f"　　报送截止日期为{official_date(due)}，现已逾期{(w.today - due).days}天，请尽快报送至{back}。"
     else:
-        when = f"　　报送截止日期为{gongwen_date(due)}，请于截止日期前报送至{back}。"
-    lines = [f"{branch}：", "", f"　　根据{notice_name}要求，各党支部应报送《{title}》。截至{gongwen_date(w.today)}，"
+        when = f"　　报送截止日期为{official_date(due)}，请于截止日期前报送至{back}。"
+    lines = [f"{branch}：", "", f"　　根据{notice_name}要求，各党支部应报送《{title}》。截至{official_date(w.today)}，"
              f"尚未收到你支部的以下材料：", *(f"　　{n}. {m}" for n, m in enumerate(missing, start=1)), when]
     subject = f"【催报】请{branch}报送{profile.form_title}"
     return Notice(kind, branch, group, stage, "", to, subject, _body(lines, sign), again=again)

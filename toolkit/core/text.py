@@ -389,3 +389,8 @@ def is_formula_like(s: str) -> bool:
     """True when a spreadsheet would take this text for a formula: it starts with = + - @, tab or CR.
     Deliberately not stripped first: the first character as written is what the spreadsheet sees."""
     return isinstance(s, str) and s.startswith(_FORMULA_START)
+
+
+def official_date(day: dt.date) -> str:
+    """A date as official documents write it: 2027年3月31日."""
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -74,6 +74,16 @@ class Receipt(StrEnum):
 # Progress kinds a profile sorts its statuses into, as status and the summary show them.
 KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
 NOT_SUBMITTED = "未提交"  # a branch on the roster without an accepted form (status, the summary's 未提交名单)
+UNHANDLED = "未办理"  # a stage with nothing recorded for a branch yet (the summary's and status's per-stage counts)
+
+
+class ReportState(StrEnum):
+    """报送情况: what became of a branch's form (the submission stage), as the summary counts it."""
+
+    ON_TIME = "按时提交"
+    LATE = "逾期提交"
+    RETURNED = "退回待重报"
+    MISSING = "未报送"
 
 
 class Mark(StrEnum):

@@ -1,0 +1,61 @@
+"""`brandkit export`: the progress frame (`toolkit.core.progress.progress_frame`, the counts' one source) as
+CSV, Excel or Parquet, for offices that feed other systems; `progress_table` is the same frame for a notebook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolkit.core.errors import UsageProblem
+from toolkit.core.progress import progress_frame
+from toolkit.files.atomic import write_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXPORTS = (".csv", ".xlsx", ".parquet")
+
+
+def progress_table(master: Path, as_of: dt.date | None = None, profile_name: str | None = None) -> pd.DataFrame:
+    """For a notebook: the master's progress frame as of `as_of` (default today) — one row per branch,
+    typed columns, one per stage (`toolkit.core.progress.progress_frame`)."""
+    from toolkit.files.masterfile import load_master
+
+    return progress_frame(load_master(master, profile_name), as_of or dt.date.today())
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"export": str(self.path), "rows": self.rows}
+
+
+def export(master: Path, out: Path, as_of: dt.date | None = None, profile_name: str | None = None) -> ExportResult:
+    """`brandkit export MASTER -o 进展.csv|.xlsx|.parquet`: the progress frame, one row per branch."""
+    suffix = out.suffix.lower()
+    if suffix not in EXPORTS:
+        raise UsageProblem(f"导出文件应为 {'、'.join(EXPORTS)} 之一（收到：{out.name}）")
+    if out.resolve() == master.resolve():
+        raise UsageProblem(f"不能导出到台账 {master.name} 本身，请用 -o 指定另一个文件名")
+    frame = progress_table(master, as_of, profile_name)
+    buf = io.BytesIO()
+    if suffix == ".csv":
+        buf.write(frame.to_csv(index=False).encode("utf-8-sig"))  # the BOM: Excel opens it as UTF-8
+    elif suffix == ".xlsx":
+        frame.to_excel(buf, index=False, sheet_name="进展明细", engine="xlsxwriter")
+    else:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise UsageProblem("导出 .parquet 需要 pyarrow（pip install pyarrow），或改为导出 .csv / .xlsx") from None
+        frame.attrs = {}  # dates and dicts in attrs are not Parquet metadata
+        frame.to_parquet(buf, index=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, buf.getvalue())
+    return ExportResult(out, len(frame))

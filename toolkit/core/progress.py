@@ -1,0 +1,194 @@
+"""Where a campaign stands, as data (pure): one record per branch read from the master snapshot, and
+the progress frame built from them — one row per branch, typed columns, one column per stage, as of a
+date. Every count that `status`, `summary` and `export` show comes from `progress_frame` through
+`group_counts` and `stage_counts`, so no two views can disagree.
+
+Definitions (the leaders read these, so they are fixed here):
+- 报送情况: the submission stage's status — 按时提交 (a passed status), 逾期提交 (a late one: it still
+  arrived), 退回待重报 (returned), 未报送 (nothing, or anything else). 已提交 = 按时提交 + 逾期提交.
+- 应参与: the branches the roster (or a must-join 类别) marks 必须参与; every branch when none is marked.
+- 提交率 = 应参与 branches with an accepted form (on time or late) ÷ 应参与 branches.
+- 完成率 = 应参与 branches whose status on the campaign's current stage (`completion_stage`: the last
+  stage due by the date, else the submission stage) is a positive final one (passed or late) ÷ the same.
+- per stage: each status's kind (通过/待办/退回/逾期, other) and 未办理 (nothing recorded yet).
+
+pandas is imported inside the functions: `brandkit --help` and the Excel buttons never load it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from toolkit.core.master import MasterSnapshot
+from toolkit.core.profile import Profile, Stage
+from toolkit.core.roster import must_join, must_join_categories
+from toolkit.core.stages import branch_statuses, days_late, stage_due
+from toolkit.core.text import normalize_branch
+from toolkit.core.vocabulary import KIND_ZH, UNHANDLED, Receipt, ReportState
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+UNGROUPED = "（未填党总支）"
+SUBMITTED = Receipt.SUBMITTED.value  # the column of branches with an accepted form (on time or late)
+TOTAL = "合计"
+LEDGER_CONTACTS = ("填表人", "联系人", "负责人", "品牌实施负责人")  # ledger columns naming whom to ask
+LEDGER_PHONES = ("联系方式", "联系电话", "电话")
+LEDGER_MAILS = ("邮箱", "电子邮箱")
+DONE_KINDS = ("passed", "late")  # a stage's positive final statuses: done (on time or late)
+# The frame's fixed columns; the stages' columns (one per stage, its status) follow 已完成.
+COLUMNS = ("党总支", "党支部", "类别", "必须参与", "应参与", "报送情况", SUBMITTED, "逾期天数", "已完成")
+CONTACT_COLUMNS = ("联系人", "联系方式", "邮箱")
+# group_counts' columns, in the order the summary and status print them.
+COUNT_COLUMNS = ("支部数", "应参与", *(s.value for s in ReportState), SUBMITTED, "提交率", "已完成", "完成率")
+
+
+@dataclass(frozen=True)
+class BranchRecord:
+    branch: str
+    group: str
+    values: dict[str, Any]  # ledger values by canonical column ({} for a roster-only branch)
+    statuses: dict[str, str | None]  # stage name -> status
+    kinds: dict[str, str | None]  # stage name -> passed/pending/returned/late/None
+    current: str | None  # kind of the latest stamped stage's status
+    submitted: bool
+    days_late: int  # past the submission stage's due date and not submitted
+    category: str | None = None  # 类别 from the 名单 sheet (must_join constraints)
+    must_join: bool = False  # 必须参与 (the roster's flag, or a must-join 类别)
+    contacts: dict[str, str] = field(default_factory=dict)  # the roster's 支部书记/联系人/电话/邮箱
+
+
+def branch_records(snap: MasterSnapshot, today: dt.date) -> list[BranchRecord]:
+    profile = snap.profile
+    first = profile.submission_stage if profile.stages else None
+    rows = snap.ledger.by_branch() if snap.ledger else {}
+    categories = must_join_categories(profile)
+    fields = [c.field for s in profile.stages for c in s.constraints if c.kind == "must_join" and c.field]
+    records = []
+    for branch in snap.roster:
+        row = rows.get(normalize_branch(branch))
+        values = dict(row.values) if row else {}
+        statuses = branch_statuses(profile, values)
+        kinds = {s: (profile.statuses.kind_of(v) if v else None) for s, v in statuses.items()}
+        stamped = [s.name for s in profile.stages if statuses[s.name]]
+        current = kinds[stamped[-1]] if stamped else None
+        submitted = first is not None and kinds[first.name] in DONE_KINDS
+        late = 0 if submitted or first is None else days_late(first, today, snap.calendar)
+        entry = snap.roster_entries.get(branch)
+        category = snap.categories.get(branch) or next((_text(values.get(f)) for f in fields if values.get(f)), None)
+        records.append(BranchRecord(branch, snap.groups.get(branch) or UNGROUPED, values, statuses, kinds,
+                                    current, submitted, late, snap.categories.get(branch),
+                                    must_join(entry, category, categories), dict(entry.contacts) if entry else {}))
+    return records
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a phone typed as a number
+    return str(value).strip() if value is not None else ""
+
+
+def contact(rec: BranchRecord) -> tuple[str, str, str]:
+    """(who, phone, mail) to chase a branch: the form's 填表人/负责人, 联系方式 and 邮箱 in the ledger,
+    else the roster's 联系人 (or 支部书记), 电话 and 邮箱."""
+    def first(values: dict[str, Any], names: tuple[str, ...]) -> str:
+        return next((text for n in names if (text := _text(values.get(n)))), "")
+
+    return (first(rec.values, LEDGER_CONTACTS) or first(rec.contacts, ("联系人", "支部书记")),
+            first(rec.values, LEDGER_PHONES) or first(rec.contacts, ("电话",)),
+            first(rec.values, LEDGER_MAILS) or first(rec.contacts, ("邮箱",)))
+
+
+def report_state(kind: str | None) -> ReportState:
+    """报送情况 of a branch from the kind of its submission stage's status."""
+    return {"passed": ReportState.ON_TIME, "late": ReportState.LATE,
+            "returned": ReportState.RETURNED}.get(kind or "", ReportState.MISSING)
+
+
+def completion_stage(profile: Profile, as_of: dt.date, snap: MasterSnapshot | None = None) -> Stage | None:
+    """The stage 完成率 measures: the last stage due by `as_of`, else the submission stage."""
+    if not profile.stages:
+        return None
+    calendar = snap.calendar if snap is not None else None
+    due = [s for s in profile.stages
+           if (d := stage_due(s, calendar) if calendar is not None else stage_due(s)) is not None and d <= as_of]
+    return due[-1] if due else profile.submission_stage
+
+
+def progress_frame(snap: MasterSnapshot, as_of: dt.date, records: list[BranchRecord] | None = None) -> pd.DataFrame:
+    """The campaign as of `as_of`: one row per branch on the roster (roster order), the columns of
+    `COLUMNS`, one column per stage (its status; <NA> when nothing is recorded), then the contacts.
+    `records` are `branch_records(snap, as_of)` when the caller has them already. The frame's `attrs`
+    keep the date, the stage names, the stage 完成率 measures and each status's kind."""
+    import pandas as pd
+
+    profile = snap.profile
+    records = branch_records(snap, as_of) if records is None else records
+    first = profile.submission_stage if profile.stages else None
+    done_stage = completion_stage(profile, as_of, snap)
+    anyone_must = any(r.must_join for r in records)
+    stages = [s.name for s in profile.stages]
+    rows = []
+    for r in records:
+        kind = r.kinds[first.name] if first else None
+        rows.append({"党总支": r.group, "党支部": r.branch, "类别": r.category, "必须参与": r.must_join,
+                     "应参与": r.must_join or not anyone_must, "报送情况": report_state(kind).value,
+                     SUBMITTED: r.submitted, "逾期天数": r.days_late,
+                     "已完成": done_stage is not None and r.kinds[done_stage.name] in DONE_KINDS,
+                     **{s: r.statuses[s] for s in stages}, **dict(zip(CONTACT_COLUMNS, contact(r), strict=True))})
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *stages, *CONTACT_COLUMNS])
+    groups = list(dict.fromkeys(r.group for r in records))
+    frame = frame.astype({"党总支": pd.CategoricalDtype(groups), "党支部": "string", "类别": "string",
+                          "必须参与": "bool", "应参与": "bool", SUBMITTED: "bool", "已完成": "bool", "逾期天数": "Int64",
+                          **dict.fromkeys([*stages, *CONTACT_COLUMNS], "string")})
+    frame["报送情况"] = pd.Categorical(frame["报送情况"], categories=[s.value for s in ReportState], ordered=True)
+    for column in CONTACT_COLUMNS:
+        frame[column] = frame[column].replace("", pd.NA)
+    seen = {v for r in records for v in r.statuses.values() if v}
+    frame.attrs.update({"as_of": as_of, "stages": stages, "submission_stage": first.name if first else None,
+                        "completion_stage": done_stage.name if done_stage else None,
+                        "kinds": {v: profile.statuses.kind_of(v) for v in sorted(seen)}})
+    return frame
+
+
+def group_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per 党总支 (frame order) and 合计: 支部数, 应参与, each 报送情况, 已提交, 提交率, 已完成, 完成率
+    (rates as fractions, <NA> when no branch is expected), then each stage's done branches (passed or late)."""
+    import pandas as pd
+
+    stages = frame.attrs.get("stages", [])
+    expected = frame["应参与"]
+    parts = pd.DataFrame({
+        "党总支": frame["党总支"], "支部数": 1, "应参与": expected.astype(int),
+        **{s.value: (frame["报送情况"] == s.value).astype(int) for s in ReportState},
+        SUBMITTED: frame[SUBMITTED].astype(int), "应参与已提交": (frame[SUBMITTED] & expected).astype(int),
+        "已完成": (frame["已完成"] & expected).astype(int)})
+    kinds: dict[str, str | None] = frame.attrs.get("kinds", {})
+    done = [status for status, kind in kinds.items() if kind in DONE_KINDS]
+    for stage in stages:
+        parts[stage] = frame[stage].isin(done).fillna(False).astype(int)
+    by_group = parts.groupby("党总支", observed=False, sort=False).sum()
+    by_group.loc[TOTAL] = by_group.sum()
+    by_group["提交率"] = (by_group["应参与已提交"] / by_group["应参与"].where(by_group["应参与"] > 0)).astype("Float64")
+    by_group["完成率"] = (by_group["已完成"] / by_group["应参与"].where(by_group["应参与"] > 0)).astype("Float64")
+    by_group.index.name = "党总支"
+    return by_group[[*COUNT_COLUMNS, *stages]]
+
+
+def stage_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per stage: branches by the kind of their status (通过 待办 退回 逾期, 其他) and 未办理."""
+    import pandas as pd
+
+    kinds: dict[str, str | None] = frame.attrs.get("kinds", {})
+    names = [*KIND_ZH.values(), "其他", UNHANDLED]
+    rows = {}
+    for stage in frame.attrs.get("stages", []):
+        shown = frame[stage].map(lambda v: KIND_ZH.get(kinds.get(v) or "", "其他"), na_action="ignore")
+        counts = shown.fillna(UNHANDLED).value_counts()
+        rows[stage] = [int(counts.get(name, 0)) for name in names]
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=names) if rows else pd.DataFrame(columns=names)
+    out.index.name = "阶段"
+    return out
+
