@@ -56,3 +56,8 @@ def wrapped_lines(text: str, width: float) -> int:
 def wrapped_height(cells: Iterable[tuple[Any, float]]) -> float:
     """Points a row needs to show each of its wrapped cells (value, column width) in full."""
     return max((wrapped_lines(str(v), w) for v, w in cells if v not in (None, "")), default=1) * LINE_PT + 4
+
+
+def zh_date(day: Any) -> str:
+    """A date as 公文 write it: 2027年3月31日."""
+    return f"{day.year}年{day.month}月{day.day}日"
