@@ -21,6 +21,7 @@ from toolkit.core.booklet import Booklet, Section, plan_booklet
 from toolkit.core.display import zh_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
+from toolkit.core.text import normalize_branch
 
 TITLE_FONT, BODY_FONT, LABEL_FONT, LATIN_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "Times New Roman"
 # Alternates a PC without the 公文 fonts uses (w:altName in the font table), with their Latin names
@@ -28,6 +29,12 @@ FALLBACKS = {TITLE_FONT: "宋体", BODY_FONT: "仿宋", LABEL_FONT: "SimHei"}
 LOGO_WIDTH_CM = 4.5
 LOGO_MAX_SIDE = 1600  # px: larger originals are scaled down for the booklet (the original stays as it is)
 PDF_TIMEOUT_S = 180.0
+# The children of w:settings that follow w:updateFields (ECMA-376 CT_Settings, in order)
+SETTINGS_AFTER_UPDATE_FIELDS = frozenset({
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr", "attachedSchema",
+    "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade",
+    "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags",
+    "decimalSymbol", "listSeparator", "docId", "chartTrackingRefBased"})
 
 
 @dataclass
@@ -142,15 +149,9 @@ def _logo(snap: MasterSnapshot, section: Section, thumbnails: dict[int, bytes]) 
         original = folder / safe_name(section.branch, suffix=suffix)
         if original.is_file():
             return _printable_picture(original.read_bytes())
-    row = snap.ledger.by_branch().get(_key(section.branch))
+    row = snap.ledger.by_branch().get(normalize_branch(section.branch))
     data = thumbnails.get(row.row) if row else None
     return _printable_picture(data) if data else None
-
-
-def _key(branch: str) -> str:
-    from toolkit.core.text import normalize_branch
-
-    return normalize_branch(branch)
 
 
 def _printable_picture(data: bytes) -> bytes | None:
@@ -231,7 +232,7 @@ def _set_fonts(font_owner: Any, east: str, size: float, bold: bool = False) -> N
 
 def _styles(doc: Any) -> None:
     from docx.enum.style import WD_STYLE_TYPE
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT, WD_TAB_LEADER
     from docx.shared import Pt
 
     def paragraph_style(name: str, east: str, size: float, *, align: Any = None, bold: bool = False,
@@ -265,20 +266,9 @@ def _styles(doc: Any) -> None:
     paragraph_style("Booklet Logo", BODY_FONT, 16, align=WD_ALIGN_PARAGRAPH.CENTER, after=12, base=normal) \
         .paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     toc = paragraph_style("toc 1", BODY_FONT, 16, base=normal)
-    toc.paragraph_format.tab_stops.add_tab_stop(doc.sections[0].page_width - doc.sections[0].left_margin
-                                                - doc.sections[0].right_margin, _tab_right(), _dots())
-
-
-def _tab_right() -> Any:
-    from docx.enum.text import WD_TAB_ALIGNMENT
-
-    return WD_TAB_ALIGNMENT.RIGHT
-
-
-def _dots() -> Any:
-    from docx.enum.text import WD_TAB_LEADER
-
-    return WD_TAB_LEADER.DOTS
+    page = doc.sections[0]
+    toc.paragraph_format.tab_stops.add_tab_stop(page.page_width - page.left_margin - page.right_margin,
+                                                WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 
 
 def _font_alternates(doc: Any) -> None:
@@ -352,6 +342,7 @@ def _toc(doc: Any, plan: Booklet, pages: list[int]) -> None:
     (w:updateFields); LibreOffice on 工具 › 更新 › 全部更新."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
+    from lxml import etree
 
     for n, s in enumerate(plan.sections):
         line = doc.add_paragraph(style="toc 1")
@@ -366,7 +357,9 @@ def _toc(doc: Any, plan: Booklet, pages: list[int]) -> None:
             _fld_char(line, "end")
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
-    doc.settings.element.append(update)
+    settings = doc.settings.element  # in the schema's order, which Word insists on
+    later = next((e for e in settings if etree.QName(e).localname in SETTINGS_AFTER_UPDATE_FIELDS), None)
+    settings.append(update) if later is None else later.addprevious(update)
 
 
 def _bookmark(n: int) -> str:
