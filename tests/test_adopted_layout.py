@@ -77,5 +77,5 @@ def test_adopting_and_merging_leave_the_masters_columns_and_print_settings_byte_
     make_form(0, folder=inbox)
     make_form(1, folder=inbox, 联系方式="139471234")  # returned: its reason goes in the adopted 退回原因
     merged = merge(master, [inbox], operator="党办")
-    assert sorted(o.action for o in merged.outcomes) == ["rejected", "updated"]
+    assert sorted(o.action for o in merged.outcomes) == ["added", "rejected"]  # a roster row filled: 新增
     assert print_settings(master.read_bytes(), sheet) == adopted

@@ -126,7 +126,9 @@ def test_adopted_hand_made_master_with_existing_rows(tmp_path):
     inbox = make_inbox(tmp_path / "in", 3)
     shutil.copy(inbox / "内科第一党支部.xlsx", inbox / "内科第一党支部（修改）.xlsx")  # identical resubmission
     doc = json.loads(cli("--json", "merge", str(master), str(inbox), "--accept-warnings").stdout)
-    assert sorted(doc["updated"]) == sorted(["中共内科第一党支部", "护理部党支部", "机关第二党支部"])
+    # a row the office had filled is updated; rows holding only a name get their first form (新增)
+    assert doc["updated"] == ["中共内科第一党支部"]
+    assert sorted(doc["added"]) == sorted(["护理部党支部", "机关第二党支部"])
     brand = next(c for c in doc["changes"]["中共内科第一党支部"] if c["field"] == "品牌名称")
     assert (brand["before"], brand["after"]) == ("旧品牌", "杏林先锋")
     values = roundtrip_values(master)

@@ -126,8 +126,8 @@ def test_university_project_decisions_and_revisions(cli, tmp_path: Path) -> None
     first, second = "内科第一党支部", "护理部党支部"
     roster.write_text(f"所属基层党委,党支部名称\n医学院党委,{first}\n医学院党委,{second}\n", encoding="utf-8")
     cli("init", str(master), "--profile", "university-project", "--roster", str(roster))
-    assert _send(cli, master, tmp_path / "in1", first, 0, D(2023, 11, 8))["updated"] == [first]  # a roster row
-    assert _send(cli, master, tmp_path / "in2", second, 1, D(2023, 11, 9))["updated"] == [second]
+    assert _send(cli, master, tmp_path / "in1", first, 0, D(2023, 11, 8))["added"] == [first]  # a roster row: its first form is 新增
+    assert _send(cli, master, tmp_path / "in2", second, 1, D(2023, 11, 9))["added"] == [second]
     # the 基层党委's 审核通过 two days after the due date is kept as stamped
     done = cli("stamp", str(master), "--stage", "项目申报", "--status", "审核通过", "--branch", first,
                "--date", "2023-11-12", "--by", "组织科")

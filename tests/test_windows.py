@@ -112,7 +112,7 @@ def test_demo_is_the_same_where_python_behaves_as_on_windows(demos: dict[str, tu
         assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr[-3000:].decode()
     # the same verdicts, merge outcomes, stamps and summary, step by step
     assert _stamped(windows.text, windows_dir) == _stamped(normal.text, normal_dir)
-    assert "更新 10，退回 8" in normal.text
+    assert "合计：退回 8，新增 10。" in normal.text
     # the same master, cell for cell, and the same reports, logo originals and attachments
     assert _workbook_values(windows_dir / "品牌台账.xlsx") == _workbook_values(normal_dir / "品牌台账.xlsx")
     assert _outputs(windows_dir) == _outputs(normal_dir)

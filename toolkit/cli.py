@@ -192,6 +192,9 @@ def profiles(obj: Context, profile_name: str | None) -> None:
         return
     for p in listing:
         obj.say(f"{p['id']:<20} {p['title']}  —  {p['source']}")
+    from toolkit.render import next_step
+
+    obj.say(next_step("brandkit init 品牌台账.xlsx --profile <活动方案> --roster 支部名单.xlsx 新建台账"))
 
 
 @main.command()
@@ -202,10 +205,16 @@ def profiles(obj: Context, profile_name: str | None) -> None:
 def template(obj: Context, profile_name: str, output: Path, as_master: bool) -> None:
     """Write the branch form (申报表), or with --master the macro-enabled master with buttons."""
     from toolkit.commands import template as template_cmd
+    from toolkit.render import next_step, shell_arg
 
     path = template_cmd.write_template(profile_name, output, as_master=as_master)
     what = "带按钮的台账" if as_master else "申报表模板"
-    obj.emit({"template": str(path)}) if obj.as_json else obj.say(f"已生成{what}：{path}")
+    if obj.as_json:
+        obj.emit({"template": str(path)})
+        return
+    obj.say(f"已生成{what}：{path}")
+    obj.say(next_step(f"双击打开 {shell_arg(path)}，用表中的按钮收件、校验、合并" if as_master else
+                      f"把 {shell_arg(path)} 发给各支部填写；收到后用 brandkit merge 合并进台账"))
 
 
 @main.command()
@@ -218,7 +227,7 @@ def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, ma
              report_dir: Path | None) -> None:
     """Check branch forms against the campaign's rules."""
     from toolkit.commands import validate as validate_cmd
-    from toolkit.render import render_validation
+    from toolkit.render import next_after_validation, render_validation
 
     result = validate_cmd.validate(list(paths), profile_name=profile_name, master=master, report_dir=report_dir,
                           progress=obj.progress("校验"))
@@ -226,6 +235,7 @@ def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, ma
         obj.emit(result.to_json())
     else:
         render_validation(result, obj.say)
+        obj.say(next_after_validation(result, list(paths), master))
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
 
 
@@ -245,10 +255,14 @@ def init(obj: Context, master: Path, profile_name: str | None, roster: Path | No
          year: int | None, dates: tuple[str, ...], office: str | None) -> None:
     """Create a master, or adopt an existing workbook as one."""
     from toolkit.commands.init import init_master
-    from toolkit.render import render_init
+    from toolkit.render import next_after_init, render_init
 
     result = init_master(master, profile_name, roster, operator, year=year, dates=dates, office=office)
-    obj.emit(result.to_json()) if obj.as_json else render_init(result, obj.say)
+    if obj.as_json:
+        obj.emit(result.to_json())
+        return
+    render_init(result, obj.say)
+    obj.say(next_after_init(result, profile_name or "<活动方案>"))
 
 
 @main.command()
@@ -257,16 +271,21 @@ def init(obj: Context, master: Path, profile_name: str | None, roster: Path | No
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--by", "operator", help="Operator name for the log (default: login name).")
 @click.option("--accept-warnings", is_flag=True, help="Merge submissions that have warnings only.")
+@click.option("-v", "--verbose", is_flag=True, help="Show each merged form's fields as they changed.")
 @click.pass_obj
 def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, operator: str | None,
-          accept_warnings: bool) -> None:
+          accept_warnings: bool, verbose: bool) -> None:
     """Merge accepted branch forms into the master."""
     from toolkit.commands.merge import merge as run_merge
-    from toolkit.render import render_merge
+    from toolkit.render import next_after_merge, render_merge
 
     result = run_merge(master, list(inputs), dry_run=dry_run, operator=operator,
                        accept_warnings=accept_warnings, progress=obj.progress("读取"))
-    obj.emit(result.to_json()) if obj.as_json else render_merge(result, obj.say)
+    if obj.as_json:
+        obj.emit(result.to_json())
+    else:
+        render_merge(result, obj.say, verbose)
+        obj.say(next_after_merge(result, master, list(inputs)))
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
 
 
@@ -303,14 +322,18 @@ def intake(obj: Context, sources: tuple[str, ...], inbox: Path, since, subject: 
     from toolkit.core.errors import UsageProblem
     from toolkit.mail import IntakeError, MissingPassword
     from toolkit.mail import intake as run_intake
-    from toolkit.render import render_intake
+    from toolkit.render import next_after_intake, render_intake
 
     try:
         report = run_intake(list(sources), inbox, since=since.date() if since else None, subject=subject,
                             move_to=move_to, progress=obj.progress("收取"))
     except (IntakeError, MissingPassword) as exc:
         raise UsageProblem(str(exc)) from exc
-    obj.emit(report.to_json()) if obj.as_json else render_intake(report, inbox, obj.say)
+    if obj.as_json:
+        obj.emit(report.to_json())
+    else:
+        render_intake(report, inbox, obj.say)
+        obj.say(next_after_intake(inbox))
     sys.exit(EXIT_REJECTED if report.has_rejections else EXIT_OK)
 
 
@@ -351,7 +374,13 @@ def stamp(obj: Context, master: Path, stage: str | None, status_: str | None, br
     else:
         result = run_stamp(master, stage, status_, branches, all_, by=operator, note=note, date=day, force=force,
                            quota_reason=quota_reason)
-    obj.emit(result.to_json()) if obj.as_json else obj.say(render_stamp(result))
+    from toolkit.render import next_step, shell_arg
+
+    if obj.as_json:
+        obj.emit(result.to_json())
+    else:
+        obj.say(render_stamp(result))
+        obj.say(next_step(f"brandkit status {shell_arg(master)} 查看各阶段进度"))
     sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
 
 
@@ -404,9 +433,14 @@ def status(obj: Context, master: Path, date) -> None:
     """Progress per 党总支 and stage: submitted, passed, returned, late, missing."""
     from toolkit.commands.status import render_status, status_json
     from toolkit.commands.status import status as run_status
+    from toolkit.render import next_after_status
 
     progress = run_status(master, today=date.date() if date else None)
-    obj.emit(status_json(progress)) if obj.as_json else obj.say(render_status(progress))
+    if obj.as_json:
+        obj.emit(status_json(progress))
+    else:
+        obj.say(render_status(progress))
+        obj.say(next_after_status(len(progress.missing), master))
 
 
 @main.command()
@@ -419,10 +453,33 @@ def status(obj: Context, master: Path, date) -> None:
 def summary(obj: Context, master: Path, output: Path, png_dir: Path | None, date) -> None:
     """Write the leaders' summary workbook (and PNG charts)."""
     from toolkit.commands.summary import summary as run_summary
+    from toolkit.render import next_step, shell_arg
 
     result = run_summary(master, output, png_dir, today=date.date() if date else None)
-    obj.emit(result.to_json()) if obj.as_json else obj.say(f"已生成汇总：{result.path}" + (
-        f"；图表：{', '.join(map(str, result.charts))}" if result.charts else ""))
+    if obj.as_json:
+        obj.emit(result.to_json())
+        return
+    obj.say(f"已生成汇总：{result.path}" + (f"；图表：{', '.join(map(str, result.charts))}" if result.charts else ""))
+    obj.say(next_step(f"把 {shell_arg(result.path)} 发给领导；brandkit booklet {shell_arg(master)} -o 品牌汇编.docx "
+                      "生成品牌汇编"))
+
+
+@main.command()
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Output file.")
+@click.option("--stage", help="Take the branches at this stage (default: every accepted form).")
+@click.option("--status", "status_", help="... with this status there, e.g. 入选.")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]), help="Date on the cover (default: today).")
+@click.option("--pdf", is_flag=True, help="Also write a PDF through LibreOffice.")
+@click.pass_obj
+def booklet(obj: Context, master: Path, output: Path, stage: str | None, status_: str | None, date,
+            pdf: bool) -> None:
+    """Write a Word booklet of the brands: cover, contents, one section per brand."""
+    from toolkit.commands.booklet import booklet as run_booklet
+    from toolkit.render import render_booklet
+
+    result = run_booklet(master, output, stage=stage, status=status_, date=date.date() if date else None, pdf=pdf)
+    obj.emit(result.to_json()) if obj.as_json else render_booklet(result, obj.say)
 
 
 @main.command()
@@ -448,12 +505,18 @@ def export(obj: Context, master: Path, output: Path, date) -> None:
 def demo(obj: Context, folder: Path, profile_name: str) -> None:
     """Run the whole flow on the bundled samples."""
     from toolkit.commands.demo import run_demo
-    from toolkit.render import render_merge
+    from toolkit.render import next_after_merge, render_merge
+
+    shown: list[MergeResult] = []
 
     def show_merge(merged: MergeResult) -> None:
-        render_merge(merged, lambda line="", problem=False: obj.say("   " + line))
+        render_merge(merged, lambda line="", problem=False: obj.say("   " + line if line else ""), None)
+        shown.append(merged)
 
-    sys.exit(run_demo(folder, obj.say, show_merge, profile_name))
+    code = run_demo(folder, obj.say, show_merge, profile_name)
+    for merged in shown:  # what the office would do next with the demo's master
+        obj.say(next_after_merge(merged, merged.master, [folder / "收件箱"]))
+    sys.exit(code)
 
 
 @main.command()
@@ -486,10 +549,14 @@ def launcher(obj: Context, folder: Path, desktop: Path | None) -> None:
 def undo(obj: Context, master: Path) -> None:
     """Restore the master as it was before the last apply."""
     from toolkit.files.transaction import undo as run_undo
+    from toolkit.render import next_step, shell_arg
 
     restored = run_undo(master)
-    obj.emit({"master": str(master), "restored": str(restored)}) if obj.as_json else \
-        obj.say(f"已撤销上一次操作：{master} 已恢复为 {restored.name} 的内容")
+    if obj.as_json:
+        obj.emit({"master": str(master), "restored": str(restored)})
+        return
+    obj.say(f"已撤销上一次操作：{master} 已恢复为 {restored.name} 的内容")
+    obj.say(next_step(f"brandkit status {shell_arg(master)} 核对台账"))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ HELP = {
         "内容不同时列为冲突、不覆盖，用 --prefer 指定以哪个为准。",
     "Settle conflicts for this lower master (all of its, or BRANCH=LOWER for one branch; repeatable).":
         "冲突以这个下级台账为准：写台账文件名（它涉及的冲突都以它为准），或 支部名=台账文件名（只此一个支部）；可写多次。",
+    "Show each merged form's fields as they changed.": "逐份列出合并进台账的各栏目改动。",
     "Collect attachments from .eml/.msg/mbox/Maildir/IMAP into an inbox folder.":
         "从 .eml/.msg/mbox/Maildir/IMAP 邮件中取出附件，放进收件箱文件夹。",
     "Inbox folder for the attachments.": "存放附件的收件箱文件夹。",
@@ -99,6 +100,13 @@ HELP = {
     "SMTP port: 465 SSL, 587 STARTTLS (default: 465).": "发信端口：465 为 SSL，587 为 STARTTLS（Exchange）；默认 465。",
     "SSL or STARTTLS (default: SSL on 465, else STARTTLS).": "加密方式：ssl 或 starttls（默认：465 端口用 SSL，其他端口用 STARTTLS）。",
     "Sender address (default: --user).": "发件人地址（默认同 --user）；也是退回邮件里写的重报地址。",
+    "Write a Word booklet of the brands: cover, contents, one section per brand.":
+        "生成品牌汇编（Word 文档）：封面、目录，每个品牌一节（标识、名称、所属党总支、内涵、创建计划举措成效、各阶段情况），可加 --pdf 同时生成 PDF。",
+    "Take the branches at this stage (default: every accepted form).":
+        "收录在这一阶段已完成的支部（默认：申报表已受理的全部支部）。",
+    "... with this status there, e.g. 入选.": "与 --stage 同用：只收录该阶段为这一状态的支部，如 入选。",
+    "Date on the cover (default: today).": "封面上的日期（默认：今天）。",
+    "Also write a PDF through LibreOffice.": "同时用 LibreOffice 转出 PDF（带书签，需安装 LibreOffice）。",
     "Run the whole flow on the bundled samples.": "用自带的样例跑一遍完整流程。",
     "Which campaign's samples to run.": "用哪个活动的样例。",
     "Restore the master as it was before the last apply.": "撤销上一次对台账的修改。",
@@ -122,7 +130,8 @@ EXAMPLES = {
              "brandkit init 2027品牌台账.xlsx --profile hospital-annual --year 2027",
              "brandkit init 台账.xlsx --profile college-feature --date 申报=2027-04-20",
              "brandkit init 品牌台账.xlsx --profile hospital-brand --office 党委办公室"],
-    "merge": ["brandkit merge 品牌台账.xlsx 收件箱/ --dry-run", "brandkit merge 品牌台账.xlsx 收件箱/ --by 王干事"],
+    "merge": ["brandkit merge 品牌台账.xlsx 收件箱/ --dry-run", "brandkit merge 品牌台账.xlsx 收件箱/ --by 王干事",
+              "brandkit merge 品牌台账.xlsx 收件箱/ -v"],
     "rollup": ["brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx 机关党总支台账.xlsx",
                "brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx --prefer 内科党总支台账.xlsx",
                "brandkit rollup 党委台账.xlsx 内科党总支台账.xlsx 外科党总支台账.xlsx --prefer 护理部党支部=外科党总支台账.xlsx"],
@@ -140,6 +149,8 @@ EXAMPLES = {
                 "brandkit summary 品牌台账.xlsx -o 汇总.xlsx --as-of 2027-03-31"],
     "export": ["brandkit export 品牌台账.xlsx -o 进展.csv", "brandkit export 品牌台账.xlsx -o 进展.xlsx --as-of 2027-03-31"],
     "undo": ["brandkit undo 品牌台账.xlsx"],
+    "booklet": ["brandkit booklet 品牌台账.xlsx -o 品牌汇编.docx",
+                "brandkit booklet 品牌台账.xlsx -o 入选品牌.docx --stage 评选 --status 入选 --pdf"],
     "demo": ["brandkit demo", "brandkit demo 演示/ --profile university-project"],
     "serve": ["brandkit serve 品牌创建/", "brandkit serve 品牌创建/ --no-browser --port 8765"],
     "launcher": ["brandkit launcher 品牌创建/"],

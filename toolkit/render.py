@@ -11,6 +11,7 @@ from toolkit.core.display import one_line
 from toolkit.core.vocabulary import OUTCOME_ZH, SEVERITY_ZH, VERDICT_ZH, Mark, NoticeKind, Outcome
 
 if TYPE_CHECKING:
+    from toolkit.commands.booklet import BookletResult
     from toolkit.commands.merge import MergeResult
     from toolkit.commands.notify import NotifyResult
     from toolkit.commands.rollup import RollupResult
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from toolkit.mail import IntakeReport
 
 Say = Callable[..., None]  # say(text, problem=False): problem lines are the ones `-q` still prints
-
-
 
 
 def progress_callback(label: str) -> Callable[[int, int], None]:
@@ -128,18 +127,31 @@ def render_notify(result: NotifyResult, say: Say) -> None:
             say(f"下一步：brandkit notify {result.master.name} --send --user 你的邮箱  直接发送这 {len(plan.notices)} 封")
 
 
-def render_merge(result: MergeResult, say: Say) -> None:
-    for o in result.outcomes:
-        bad = o.action in ("rejected", "held")
-        say(f"{OUTCOME_ZH[o.action]}  {one_line(o.branch) if o.branch else '（未识别支部）'}  ← "
-            f"{one_line(Path(o.path).name)}", problem=bad)
-        for name, before, after in o.changes:
-            say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
-                f"    {name}：{_short(after)}")
-        for reason in o.reasons:
-            say(f"    原因：{reason}", problem=bad)
-    counts = {k: len(result.names(k)) for k in OUTCOME_ZH}
-    say("\n" + "，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) + "。")
+def render_merge(result: MergeResult, say: Say, verbose: bool | None = False) -> None:
+    """A short account: the forms sent back (退回, then 暂缓) with their reasons first, then one line per
+    other outcome naming its branches; with `verbose`, each merged form's fields as they changed (None:
+    not, and no -v to mention: the demo)."""
+    order = ("rejected", "held", "added", "updated", "unchanged", "superseded")
+    for action in order:
+        outcomes = [o for o in result.outcomes if o.action == action]
+        if not outcomes:
+            continue
+        bad = action in ("rejected", "held")
+        if bad or verbose:
+            say(f"{OUTCOME_ZH[action]} {len(outcomes)} 份：", problem=bad)
+            for o in outcomes:
+                say(f"  {_branch(o.branch)}  ← {one_line(Path(o.path).name)}", problem=bad)
+                for reason in o.reasons:
+                    say(f"    原因：{reason}", problem=bad)
+                for name, before, after in o.changes if verbose else ():
+                    say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
+                        f"    {name}：{_short(after)}")
+        else:
+            say(f"{OUTCOME_ZH[action]} {len(outcomes)} 份：{'、'.join(_branch(o.branch) for o in outcomes)}")
+    counts = {k: len(result.names(k)) for k in order}
+    say()
+    say("合计：" + "，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) + "。"
+        + ("（加 -v 可看各栏目的改动）" if verbose is False and (counts["added"] or counts["updated"]) else ""))
     if result.dry_run:
         say("（试运行：台账未改动）")
     elif result.backup:
@@ -213,6 +225,10 @@ def render_rollup(result: RollupResult, say: Say) -> None:
         say(f"下一步：brandkit status {result.master.name} 查看各党总支汇总后的进度")
 
 
+def _branch(name: str) -> str:
+    return one_line(name) if name else "（未识别支部）"
+
+
 def render_deliverables(outcomes: list[DeliverableOutcome], say: Say) -> None:
     """Each branch's deliverable: 已交, 不合格 with its reasons, or 缺; the files and any notes."""
     for o in outcomes:
@@ -270,3 +286,67 @@ def render_profile(doc: dict[str, Any], say: Say) -> None:
         say(f"    {s['name']}{mark}  {when}" + (f"  要求：{s['note']}" if s["note"] else ""))
     for note in doc["notes"]:
         say(f"  说明：{note}")
+
+
+# -- what to do next: the last line of each command ----------------------------------------------------
+
+def shell_arg(path: object) -> str:
+    """A path as it would be typed after `brandkit` (quoted when it holds a space)."""
+    text = one_line(str(path))
+    return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
+def next_step(text: str) -> str:
+    return f"下一步：{text}"
+
+
+def next_after_merge(result: MergeResult, master: object, inputs: list[Path]) -> str:
+    """Send the reasons back (notify), confirm the held forms, write a previewed merge, or look at progress."""
+    m = shell_arg(master)
+    if result.dry_run:
+        return next_step(f"去掉 --dry-run 再运行一次，把以上改动写入台账：brandkit merge {m} "
+                         + " ".join(map(shell_arg, inputs)))
+    returned = {o.branch or o.path for o in result.outcomes if o.action == "rejected"}
+    if returned:
+        return next_step(f"brandkit notify {m} 把退回意见发给 {len(returned)} 个支部（附各自的校验结果）")
+    held = [o for o in result.outcomes if o.action == "held"]
+    if held:
+        return next_step(f"核对暂缓的 {len(held)} 份后，加 --accept-warnings 再合并一次")
+    return next_step(f"brandkit status {m} 查看各支部进度，催报未提交的支部")
+
+
+def next_after_validation(result: ValidationResult, paths: list[Path], master: Path | None) -> str:
+    bad = sum(c.status in ("error", "unreadable") for c in result.checked)
+    good = len(result.checked) - bad
+    m = shell_arg(master) if master else "台账.xlsx"
+    merge = f"brandkit merge {m} {' '.join(map(shell_arg, paths))} 合并通过校验的 {good} 份"
+    back = f"，不通过的 {bad} 份合并时退回，再用 brandkit notify {m} 把校验结果发回支部" if bad else ""
+    return next_step(merge + back + ("" if master else "（台账用 brandkit init 新建）"))
+
+
+def next_after_init(result: InitResult, profile: str) -> str:
+    m = shell_arg(result.master)
+    return next_step(f"brandkit template --profile {profile} -o 申报表.xlsx 生成申报表发给各支部；"
+                     f"收到后 brandkit merge {m} 收件箱/ 合并")
+
+
+def next_after_intake(inbox: Path) -> str:
+    return next_step(f"brandkit merge 台账.xlsx {shell_arg(inbox)} --dry-run 先看合并结果，无误后去掉 --dry-run")
+
+
+def next_after_status(missing: int, master: object) -> str:
+    m = shell_arg(master)
+    if missing:
+        return next_step(f"brandkit notify {m} 向 {missing} 个未提交的支部催报")
+    return next_step(f"brandkit summary {m} -o 汇总.xlsx 生成给领导的汇总")
+
+
+def render_booklet(result: BookletResult, say: Say) -> None:
+    book = result.booklet
+    say(f"已生成{book.title}：{result.path}（{book.chosen}，共 {len(book.sections)} 个品牌）")
+    if result.pdf:
+        say(f"PDF：{result.pdf}")
+    if result.no_logo:
+        say(f"没有标识图片的支部：{'、'.join(map(one_line, result.no_logo))}", problem=True)
+    say(next_step(f"打印或分发 {shell_arg(result.pdf)}" if result.pdf else
+                  f"用 Word 或 WPS 打开 {shell_arg(result.path)}，按提示更新目录后打印或另存为 PDF"))

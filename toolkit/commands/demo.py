@@ -89,13 +89,13 @@ def _run(folder: Path, say: Callable[[str], None], show_merge: Callable[[MergeRe
     say(f"1. 收取邮件：{len(mails)} 封样例邮件 → {folder / '收件箱'}")
     report = intake([str(folder / "邮件")], folder / "收件箱")
     say(f"   保存附件 {sum(len(m.attachments) for m in report.messages)} 个（清单 inbox.jsonl）")
-    say(f"2. 校验申报表，给每个支部生成标注好的校验结果 → {folder / '校验结果'}")
-    result = validate([folder / "收件箱"], profile_name=profile_id, master=None, report_dir=folder / "校验结果")
+    master = folder / f"{profile.ledger.sheet}.xlsx"
+    say(f"2. 新建台账{f'（支部名单 {roster.name}）' if roster else ''} → {master}")
+    init_master(master, profile_id, roster, operator="党办干事")
+    say(f"3. 按台账的填报规则和支部名单校验申报表，给每个支部生成标注好的校验结果 → {folder / '校验结果'}")
+    result = validate([folder / "收件箱"], profile_name=None, master=master, report_dir=folder / "校验结果")
     counts = {s: sum(1 for c in result.checked if c.status == s) for s in ("ok", "warning", "error", "unreadable")}
     say(f"   通过 {counts['ok']}，有警告 {counts['warning']}，不通过 {counts['error']}，无法读取 {counts['unreadable']}")
-    master = folder / f"{profile.ledger.sheet}.xlsx"
-    say(f"3. 新建台账{f'（支部名单 {roster.name}）' if roster else ''} → {master}")
-    init_master(master, profile_id, roster, operator="党办干事")
     say("4. 合并通过校验的申报表" + ("（标识放进“品牌标识”列）" if profile.ledger.logo_column else ""))
     merged = merge(master, [folder / "收件箱"], operator="党办干事")
     show_merge(merged)
@@ -114,7 +114,8 @@ def _later_steps(master: Path, folder: Path, profile: Profile, branches: list[st
     steps = []
     submitted = profile.submission_stage
     due = submitted.due or dt.date.today()
-    after = next((s for s in profile.stages if submitted.name in s.requires), None)
+    later = profile.stages[profile.stages.index(submitted) + 1:]
+    after = next((s for s in later if set(s.requires) <= {submitted.name}), None)  # one a merged form may take
     status = next((t for t in after.statuses if t in profile.statuses.passed), None) if after else None
     if after and status and branches:
         done = stamp(master, after.name, status, branches=branches, by="党总支书记", date=due + dt.timedelta(days=2))

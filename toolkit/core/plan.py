@@ -177,6 +177,15 @@ def roster_values(snap: MasterSnapshot, branch: str) -> dict[str, Any]:
     return {k: v for k, v in known.items() if v and k in profile.ledger.columns}
 
 
+def holds_form(row: LedgerRow, profile: Profile) -> bool:
+    """The ledger row holds a form's values already, not only what the roster put there (the branch, its
+    group and category): a branch's first form fills a roster row, it does not update it."""
+    if row.values.get(SUBMITTED_AT) not in (None, "") or row.values.get(SOURCE_FILE) not in (None, ""):
+        return True
+    return any(row.values.get(spec.name) not in (None, "") for spec in profile.fields
+               if spec.name not in (profile.key, profile.group) and normalize_label(spec.name) not in CATEGORY_LABELS)
+
+
 @dataclass(frozen=True)
 class Decision:
     """What becomes of one submission, decided before anything is written."""
@@ -227,7 +236,7 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
             elif (key, sha) in snap.merged:
                 action = Outcome.UNCHANGED
             else:
-                action = Outcome.ADDED if existing is None else Outcome.UPDATED
+                action = Outcome.UPDATED if existing is not None and holds_form(existing, profile) else Outcome.ADDED
         receipt = None
         if action in (Outcome.ADDED, Outcome.UPDATED):
             stage = profile.submission_stage

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -184,6 +185,21 @@ class PaperSpec:
 
 
 @dataclass(frozen=True)
+class BookletSpec:
+    """The booklet of the campaign's brands (`brandkit booklet`, toolkit.core.booklet): what it is called,
+    each section's heading (ledger column names in braces; "" names the branch), the short facts under
+    it and the long texts that follow (empty: the group and the branch; the long fields), and which
+    branches it takes by default (a stage and a status; empty: every accepted form)."""
+
+    title: str = ""  # "" : “<title>”品牌汇编
+    heading: str = ""
+    facts: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    stage: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     title: str
@@ -216,6 +232,7 @@ class Profile:
     # What each stage must receive after the form (reports, photos, news links): toolkit.core.deliverables.
     deliverables: tuple[DeliverableSpec, ...] = ()
     paper: PaperSpec | None = None  # None: the notice asks for no paper copies
+    booklet: BookletSpec = BookletSpec()
     # The TOML text the profile was read from ("" when built from data): what a master stores. Not a key.
     text: str = field(default="", repr=False, compare=False, metadata={"internal": True})
     # The campaign year its stages' dates are resolved in (`campaign.resolve`). Not a key.
@@ -343,10 +360,12 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "", 
     statuses = _take(data.pop("statuses", {}), StatusKinds, f"{where}: statuses",
                      {k: tuple for k in ("passed", "pending", "returned", "late", "receipts")})
     paper = _take(data.pop("paper"), PaperSpec, f"{where}: paper") if "paper" in data else None
+    booklet = _take(data.pop("booklet", {}), BookletSpec, f"{where}: booklet", {"facts": tuple, "fields": tuple})
     similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})
     data["deliverables"] = parse_deliverables(data.pop("deliverables", []), where)
     profile = _take({**data, "fields": fields, "tables": tables, "ledger": ledger_spec, "stages": stages,
-                     "statuses": statuses, "similarity": similarity, "paper": paper}, Profile, where,
+                     "statuses": statuses, "similarity": similarity, "paper": paper,
+                     "booklet": booklet}, Profile, where,
                     {"notes": tuple, "confirm_rules": tuple, "form_rows": lambda rows: tuple(map(tuple, rows))})
     _check_references(profile, where)
     return dataclasses.replace(resolve(profile, default_year(profile, today or dt.date.today())), text=text)
@@ -379,6 +398,19 @@ def _check_references(p: Profile, where: str) -> None:
         raise ProfileError(f"{where}: form_rows 中有字段出现了不止一次")
     _check_destinations(p, where)
     check_deliverables(p, where)
+    _check_booklet(p, where)
+
+
+def _check_booklet(p: Profile, where: str) -> None:
+    """The booklet names ledger columns (or the group) and a stage with one of its statuses."""
+    b = p.booklet
+    known = {*p.ledger.columns, p.group, p.key}
+    for name in [*b.facts, *b.fields, *re.findall(r"\{([^{}]+)\}", b.heading)]:
+        if name not in known:
+            raise ProfileError(f"{where}: booklet 中的 {name!r} 不是台账的列（可用：{'、'.join(p.ledger.columns)}）")
+    stage = p.stage(b.stage) if b.stage else None
+    if bool(b.stage) != bool(b.status) or (b.stage and (stage is None or b.status not in stage.statuses)):
+        raise ProfileError(f"{where}: booklet.stage 和 booklet.status 须同时给出，且 status 是该阶段的状态之一")
 
 
 def _check_destinations(p: Profile, where: str) -> None:

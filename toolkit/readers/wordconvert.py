@@ -55,9 +55,7 @@ def convert_to_docx(data: bytes, kind: str, limits: Limits) -> bytes:
         source.write_bytes(data)
         profile, out = work / "profile", work / "out"
         out.mkdir()
-        command = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible",
-                   "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-                   "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(out), str(source)]
+        command = _convert_command(soffice, profile, "docx:MS Word 2007 XML", out, source)
         if _run(_offline(command), work, timeout, limits.memory_bytes) is None:
             raise Unreadable("convert_failed", what=what, why=f"超过 {int(timeout)} 秒")
         result = out / "form.docx"
@@ -67,6 +65,26 @@ def convert_to_docx(data: bytes, kind: str, limits: Limits) -> bytes:
             raise Unreadable("too_large", size_mb=round(result.stat().st_size / 1048576, 1),
                              limit_mb=limits.max_file_bytes // 1048576)
         return result.read_bytes()
+
+
+def _convert_command(soffice: str, profile: Path, fmt: str, out: Path, source: Path) -> list[str]:
+    return [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--norestore",
+            "--nologo", "--nodefault", "--nolockcheck", "--convert-to", fmt, "--outdir", str(out), str(source)]
+
+
+def convert_own_file(soffice: str, source: Path, fmt: str, timeout: float) -> bytes | None:
+    """What LibreOffice makes of a file brandkit wrote (`fmt`: "pdf"), run as `convert_to_docx` runs it: a
+    throw-away profile in a private folder, offline, its process group killed when done. None when it
+    failed or overran."""
+    with tempfile.TemporaryDirectory(prefix="brandkit-convert-") as tmp:
+        work = Path(tmp)
+        copy, out = work / f"document{source.suffix}", work / "out"
+        out.mkdir()
+        shutil.copyfile(source, copy)
+        if _run(_offline(_convert_command(soffice, work / "profile", fmt, out, copy)), work, timeout, 0) is None:
+            return None
+        result = out / f"document.{fmt.split(':')[0]}"
+        return result.read_bytes() if result.is_file() and result.stat().st_size else None
 
 
 def _environment(work: Path) -> dict[str, str]:
