@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from toolkit.commands.batch import collect_paths
 from toolkit.core.errors import UsageProblem
 from toolkit.core.profile import Profile
+from toolkit.core.stages import stage_after_form
 from toolkit.files.bundled import bundled
 
 if TYPE_CHECKING:
@@ -114,8 +115,7 @@ def _later_steps(master: Path, folder: Path, profile: Profile, branches: list[st
     steps = []
     submitted = profile.submission_stage
     due = submitted.due or dt.date.today()
-    later = profile.stages[profile.stages.index(submitted) + 1:]
-    after = next((s for s in later if set(s.requires) <= {submitted.name}), None)  # one a merged form may take
+    after = stage_after_form(profile)
     status = next((t for t in after.statuses if t in profile.statuses.passed), None) if after else None
     if after and status and branches:
         done = stamp(master, after.name, status, branches=branches, by="党总支书记", date=due + dt.timedelta(days=2))

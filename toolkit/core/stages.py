@@ -298,3 +298,12 @@ def check_constraint(c: Constraint, stage: Stage, status: str, branch: str, grou
 def branch_statuses(profile: Profile, values: Mapping[str, Any]) -> dict[str, str | None]:
     """A ledger row's values -> stage name -> its stamped status (None when blank or no column)."""
     return {s.name: parse_stamp(values.get(s.column)) for s in profile.stages}
+
+
+def stage_after_form(profile: Profile) -> Stage | None:
+    """The first stage after the form's that a merged form may take next (it requires no other stage)."""
+    if not profile.stages:
+        return None
+    submitted = profile.submission_stage
+    later = profile.stages[profile.stages.index(submitted) + 1:]
+    return next((s for s in later if set(s.requires) <= {submitted.name}), None)
