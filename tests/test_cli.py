@@ -120,7 +120,7 @@ def test_help_and_usage_errors_speak_chinese_by_default_and_english_on_request()
 
 
 def test_global_options_are_taken_before_or_after_the_command():
-    from toolkit.cli import hoist_global_options
+    from toolkit.cli_base import hoist_global_options
 
     assert hoist_global_options(["merge", "m.xlsx", "in", "--json", "-q", "--lang", "en"]) == \
         ["--json", "-q", "--lang", "en", "merge", "m.xlsx", "in"]

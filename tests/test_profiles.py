@@ -15,11 +15,11 @@ from toolkit.core.profile import (
     PROFILE_DIR,
     RULES_SHEET,
     ProfileError,
-    apply_rule_overrides,
     builtin_profiles,
     load_profile,
     parse_profile,
 )
+from toolkit.core.profile_sheets import apply_rule_overrides
 from toolkit.core.text import normalize_label
 from toolkit.core.values import coerce
 from toolkit.validation.rules import validate

@@ -15,6 +15,7 @@ from tests.paths import CORPUS
 from toolkit.core.grid import Grid
 from toolkit.core.model import Finding, Provenance, Submission, parse_a1
 from toolkit.core.profile import load_profile
+from toolkit.files.office_summary import write_office_summary
 from toolkit.files.report import (
     ISSUES_SHEET,
     SEVERITY_FILLS,
@@ -25,7 +26,6 @@ from toolkit.files.report import (
     status_of,
     write_branch_report,
     write_file_report,
-    write_office_summary,
 )
 from toolkit.files.templates import FORM_SHEET, build_form, template_field_cells
 from toolkit.readers.grid import read_grids

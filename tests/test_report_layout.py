@@ -11,7 +11,8 @@ import pytest
 
 from toolkit.core.model import Finding, Provenance, Submission
 from toolkit.core.printlayout import wrapped_lines
-from toolkit.files.report import ReportRow, write_branch_report, write_office_summary
+from toolkit.files.office_summary import write_office_summary
+from toolkit.files.report import ReportRow, write_branch_report
 
 LONG = ("“联系方式”“139471234”不是有效的电话号码，请填写 11 位手机号（如 13812345678）或带区号的座机号"
         "（如 0471-1234567）；“品牌内涵”290 字，超过 200 字上限，请精简到 200 字以内")

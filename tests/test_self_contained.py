@@ -84,7 +84,7 @@ def _sheet_xml(master: Path, name: str) -> str:
 
 
 def _stored_text(master: Path) -> str | None:
-    from toolkit.core.profile import stored_profile_text
+    from toolkit.core.profile_sheets import stored_profile_text
     from toolkit.readers.grid import read_grids
 
     return stored_profile_text(read_grids(master.read_bytes(), "xlsx"))
@@ -276,7 +276,8 @@ def test_the_stored_text_survives_both_writers_cell_by_cell(tmp_path: Path, writ
     """A new master is written by xlsxwriter, an adopted one patched by the file backend: either way each
     cell holds at most 32,767 UTF-16 units and the cells read back give the very text stored."""
     from toolkit.core.changeset import ChangeSet
-    from toolkit.core.profile import CELL_LIMIT, PROFILE_SHEET, parse_profile, profile_sheet
+    from toolkit.core.profile import CELL_LIMIT, PROFILE_SHEET, parse_profile
+    from toolkit.core.profile_sheets import profile_sheet
     from toolkit.readers.grid import read_grids
 
     text = _long_profile_text()
@@ -304,7 +305,7 @@ def test_the_stored_text_survives_both_writers_cell_by_cell(tmp_path: Path, writ
         path.write_bytes(apply_changeset(path.read_bytes(), ChangeSet(new_sheets=[sheet])))
     assert _sheet_states(path)[PROFILE_SHEET] == "hidden"
     assert "<sheetProtection" in _sheet_xml(path, PROFILE_SHEET)
-    from toolkit.core.profile import stored_profile_text
+    from toolkit.core.profile_sheets import stored_profile_text
 
     assert stored_profile_text(read_grids(path.read_bytes(), "xlsx")) == text
 

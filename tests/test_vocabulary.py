@@ -28,7 +28,7 @@ def test_no_status_outcome_or_log_word_is_written_outside_the_vocabulary() -> No
 
 def test_cli_buttons_and_reports_share_the_words() -> None:
     from toolkit import render, xl
-    from toolkit.files import report
+    from toolkit.files import office_summary as report
 
     assert render.VERDICT_ZH is report.VERDICT_ZH is xl.VERDICT_ZH is v.VERDICT_ZH
     assert render.OUTCOME_ZH is xl.OUTCOME_ZH is v.OUTCOME_ZH

@@ -7,154 +7,42 @@ Exit codes: 0 done; 1 done but some input rejected/invalid; 2 could not run; 3 i
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from toolkit import cli_text
+from toolkit.cli_base import EXIT_OK, EXIT_REJECTED, BrandkitGroup, Context, printable_text, set_lang
 from toolkit.core.vocabulary import NoticeKind
 
 if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
 
 
-cli_text.install()  # click's own messages ("Usage:", "No such option") in the language chosen
-
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-class Context:
-    def __init__(self, as_json: bool, debug: bool, quiet: bool) -> None:
-        self.as_json = as_json
-        self.debug = debug
-        self.quiet = quiet or as_json
-
-    def say(self, text: str = "", *, problem: bool = False) -> None:
-        """Human text on stdout; none with --json (stdout is the document); with -q only problems. Control
-        characters from subjects, names and values are shown escaped, never obeyed (render.printable)."""
-        if not self.as_json and (problem or not self.quiet):
-            click.echo(_printable(text))
-
-    def emit(self, document: dict[str, Any]) -> None:
-        """The JSON document on stdout, as UTF-8 whatever the console's code page (none under pythonw)."""
-        if sys.stdout is None:
-            return
-        from toolkit.core.display import json_text
-
-        text = json_text(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default)) + "\n"
-        sys.stdout.flush()
-        binary = getattr(sys.stdout, "buffer", None)  # absent when a caller swapped in a StringIO
-        if binary is None:
-            sys.stdout.write(text)
-        else:
-            binary.write(text.encode("utf-8"))
-            binary.flush()
-
-    def progress(self, label: str) -> Callable[[int, int], None] | None:
-        if self.quiet or sys.stderr is None or not sys.stderr.isatty():  # None: under pythonw
-            return None
-        from toolkit.render import progress_callback
-
-        return progress_callback(label)
 
 
-def _printable(text: str) -> str:
-    from toolkit.core.display import printable
-
-    return printable(text)
 
 
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
-GLOBAL_FLAGS = ("--json", "--debug", "-q", "--quiet")
 
 
-def hoist_global_options(args: list[str]) -> list[str]:
-    """Global options may come after the command (`brandkit merge … --json --lang en`): move them to the
-    front, where the group parses them. Arguments after `--` are left alone."""
-    end = args.index("--") if "--" in args else len(args)
-    head, rest, tail = [], [], args[end:]
-    i = 0
-    while i < end:
-        if args[i] in GLOBAL_FLAGS:
-            head.append(args[i])
-        elif args[i] == "--lang" and i + 1 < end:
-            head += args[i:i + 2]
-            i += 1
-        elif args[i].startswith("--lang="):
-            head.append(args[i])
-        else:
-            rest.append(args[i])
-        i += 1
-    return head + rest + tail
 
 
-def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value:  # eager, so that help shown in the same call is in this language
-        os.environ["BRANDKIT_LANG"] = value
-    return value
 
 
-class BrandkitCommand(click.Command):
-    """A command whose help is shown in the language chosen (Chinese by default), with examples."""
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from toolkit.cli_text import localize
-
-        localize(self)
-        super().format_help(ctx, formatter)
 
 
-class BrandkitGroup(click.Group):
-    """Turns known failures into exit codes and Chinese messages; global options may come after the
-    command; help in the language chosen."""
 
-    command_class = BrandkitCommand
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(args))
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from toolkit.cli_text import localize
-
-        localize(self)
-        for name in self.list_commands(ctx):
-            localize(self.commands[name])
-        super().format_help(ctx, formatter)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        from toolkit.core.errors import UsageProblem
-
-        try:
-            return super().invoke(ctx)
-        except UsageProblem as exc:
-            click.echo(f"错误：{_printable(str(exc))}", err=True)
-            sys.exit(EXIT_USAGE)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
-            raise
-        except KeyboardInterrupt:
-            click.echo("已中断。", err=True)
-            sys.exit(EXIT_USAGE)
-        except Exception as exc:  # the last line of defence: no traceback without --debug
-            if os.environ.get("BRANDKIT_DEBUG") or "--debug" in sys.argv:
-                raise
-            click.echo(f"内部错误：{type(exc).__name__}: {_printable(str(exc))}\n请加 --debug 重新运行并把输出发给维护人员。",
-                       err=True)
-            sys.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=BrandkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, is_eager=True, callback=_set_lang,
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, is_eager=True, callback=set_lang,
               help="Message language.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems (rejected files and errors).")
@@ -528,7 +416,7 @@ def serve(obj: Context, folder: Path, port: int, no_browser: bool) -> None:
     """Open the campaign in FOLDER as a local web page (127.0.0.1 only)."""
     from toolkit.web.server import serve as run_serve
 
-    run_serve(folder, lambda line: click.echo(_printable(line)), port=port, open_browser=not no_browser)
+    run_serve(folder, lambda line: click.echo(printable_text(line)), port=port, open_browser=not no_browser)
 
 
 @main.command()

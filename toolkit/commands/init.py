@@ -14,7 +14,8 @@ from toolkit.core.campaign import campaign, parse_date_options
 from toolkit.core.changeset import ChangeSet
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot, read_roster
-from toolkit.core.profile import OFFICE_LABEL, RULES_SHEET
+from toolkit.core.profile import RULES_SHEET
+from toolkit.core.profile_sheets import OFFICE_LABEL
 from toolkit.excel.master_template import write_new_sheets
 from toolkit.files.atomic import write_atomic
 

@@ -126,14 +126,8 @@ def write_reports(result: ValidationResult, report_dir: Path) -> None:
     """One `<原文件名>_校验结果.xlsx` per file (a 党总支 workbook's sheets share one; files named alike get
     `<原文件名> (2)_校验结果.xlsx`) and 校验汇总.xlsx. A report that cannot be written is recorded in
     `report_errors` (and in the summary) and the others are still written."""
-    from toolkit.files.report import (
-        SUMMARY_NAME,
-        ReportError,
-        ReportRow,
-        report_name,
-        write_file_report,
-        write_office_summary,
-    )
+    from toolkit.files.office_summary import SUMMARY_NAME, write_office_summary
+    from toolkit.files.report import ReportError, ReportRow, report_name, write_file_report
 
     report_dir.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, list[int]] = {}

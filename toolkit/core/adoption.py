@@ -17,16 +17,8 @@ from toolkit.core.master import RETURN_REASON, SOURCE_FILE, SUBMITTED_AT, Master
 from toolkit.core.model import ROW_HEIGHT_PT
 from toolkit.core.plan import LOGO_COLUMN_WIDTH, REASON_COLUMN_WIDTH, SERIAL
 from toolkit.core.plan_tables import adopt_tables
-from toolkit.core.profile import (
-    PROFILE_SHEET,
-    RULES_SHEET,
-    FieldSpec,
-    Profile,
-    profile_sheet,
-    rules_sheet_rows,
-    stored_profile_id,
-    stored_text,
-)
+from toolkit.core.profile import PROFILE_SHEET, RULES_SHEET, FieldSpec, Profile
+from toolkit.core.profile_sheets import profile_sheet, rules_sheet_rows, stored_profile_id, stored_text
 from toolkit.core.roster import ROSTER_SHEET, roster_heading, roster_table
 from toolkit.core.text import normalize_branch
 from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction

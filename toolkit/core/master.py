@@ -12,16 +12,18 @@ from toolkit.core.campaign import apply_stage_dates, stage_dates_table
 from toolkit.core.errors import UsageProblem
 from toolkit.core.grid import Grid
 from toolkit.core.profile import (
-    OFFICE_LABEL,
     PROFILE_SHEET,
     RULES_SHEET,
     Profile,
     ProfileError,
     TableSpec,
-    apply_rule_overrides,
     history_sheet,
     load_profile,
     profile_from_text,
+)
+from toolkit.core.profile_sheets import (
+    OFFICE_LABEL,
+    apply_rule_overrides,
     stored_profile_id,
     stored_profile_text,
 )

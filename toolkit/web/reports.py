@@ -14,7 +14,7 @@ from toolkit.web.render import page, text
 
 def outputs(camp: Any) -> dict[str, Any]:
     """What the folder holds now: the summary workbook and the chart PNGs (relative paths)."""
-    from toolkit.files.report import SUMMARY_NAME
+    from toolkit.files.office_summary import SUMMARY_NAME
 
     overview = camp.reports / SUMMARY_NAME
     charts = sorted(camp.charts.glob("*.png")) if camp.charts.is_dir() else []
