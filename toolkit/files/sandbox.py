@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from toolkit.files.phases import mark, phase
 from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_bytes
 
 WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
@@ -38,7 +39,8 @@ class Failure:
 
 
 def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
-            after_batch: Callable[[], None] | None) -> None:
+            after_batch: Callable[[], None] | None, spawned: float) -> None:
+    mark("worker: start + imports", spawned)
     if memory_bytes:
         cap_memory(memory_bytes)
     while True:
@@ -49,27 +51,34 @@ def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
         if batch is None:
             return
         results = []
-        for key, args in batch:
-            try:
-                result: Any = func(*args)
-            except MemoryError:
-                result = Failure("crashed", "MemoryError")
-            except Exception as exc:  # reported to the parent as this item's failure
-                result = Failure("error", f"{type(exc).__name__}: {exc}")
-            results.append((key, result))
-        if after_batch is not None:
-            after_batch()
+        with phase("worker: batch"):
+            _run_batch(batch, func, after_batch, results)
         try:
             conn.send(results)
         except MemoryError:
             conn.send([(key, Failure("crashed", "MemoryError")) for key, _ in batch])
 
 
+def _run_batch(batch: list[tuple[Any, Any]], func: Callable[..., Any], after_batch: Callable[[], None] | None,
+               results: list[tuple[Any, Any]]) -> None:
+    for key, args in batch:
+        try:
+            result: Any = func(*args)
+        except MemoryError:
+            result = Failure("crashed", "MemoryError")
+        except Exception as exc:  # reported to the parent as this item's failure
+            result = Failure("error", f"{type(exc).__name__}: {exc}")
+        results.append((key, result))
+    if after_batch is not None:
+        after_batch()
+
+
 class _Slot:
     def __init__(self, ctx: Any, func: Callable[..., Any], memory_bytes: int,
                  after_batch: Callable[[], None] | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, func, memory_bytes, after_batch), daemon=True)
+        self.proc = ctx.Process(target=_worker, daemon=True,
+                                args=(child, func, memory_bytes, after_batch, time.time()))
         self.proc.start()
         child.close()
         self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
