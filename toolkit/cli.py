@@ -260,8 +260,10 @@ def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, o
           accept_warnings: bool) -> None:
     """Merge accepted branch forms into the master."""
     from toolkit.files.phases import phase
+    from toolkit.files.sandbox import warm_up
 
     with phase("parent: command imports"):
+        warm_up("toolkit.commands.merge")  # the workers' server imports while this process does
         from toolkit.commands.merge import merge as run_merge
         from toolkit.render import render_merge
 

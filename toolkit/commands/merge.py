@@ -179,8 +179,10 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     then apply through the transaction, which plans again under its lock when the master changed
     meanwhile (another merge, a stamp, an undo): nothing another run wrote is lost."""
     from toolkit.files.masterfile import load_master
+    from toolkit.files.sandbox import warm_up
     from toolkit.files.transaction import master_path, refuse_if_open, update
 
+    warm_up(__name__)
     master = master_path(master)
     refuse_if_open(master)
     snap = load_master(master)
