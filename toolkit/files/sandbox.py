@@ -90,7 +90,7 @@ def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
             return
         if batch is None:
             return
-        results = []
+        results: list[tuple[Any, Any]] = []
         with phase("worker: batch"):
             _run_batch(batch, func, after_batch, results)
         try:
