@@ -1,13 +1,15 @@
 """Merge speed: brandkit vs the naive openpyxl way vs the floor, on the same files in the same run.
 
-    python benchmarks/merge.py [N ...]        (default: 1000)
+    python benchmarks/merge.py [--repeat R] [N ...]        (default: 50 300 1000, R = 3)
 
 Builds N branch forms in notice 000's own layout (one in four as a Word .docx, as notices attach them),
 each with a ~1 MB photo-like JPEG logo, and a master listing those N branches.
-Then times: `brandkit merge` (CLI, in a subprocess); the naive way (openpyxl: read each form, write the
-values and logos into the master, save once); and the floor (read every form's values with calamine and
-draft-decode every logo to a thumbnail on all cores, writing nothing), inflating the logos with zipfile
-("floor") and with the ISA-L inflate brandkit itself uses ("floor*"). Prints times, ratios, peak RSS.
+Then times, each as a whole process (interpreter start-up included on every side): `brandkit merge`
+(the CLI) and the floor (read every form's values with calamine and draft-decode every logo to a
+thumbnail on all cores, writing nothing; the logos inflated with the ISA-L inflate brandkit itself uses),
+in turn R times, and the naive way once (openpyxl: read each form, write the values and logos into the
+master, save once). Prints min / median / max, the ratios pair by pair, peak RSS summed over each process
+tree (psutil), the master's size after the merge, and where brandkit's time went (BRANDKIT_PHASES).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -26,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def photo(seed: int) -> bytes:
@@ -143,48 +146,69 @@ def _floor_one(path: str, isal: bool = False) -> int:
     return cells
 
 
-def floor(inbox: Path, isal: bool = False) -> None:
+def floor(inbox: Path) -> None:
     with ProcessPoolExecutor(os.cpu_count()) as pool:
-        list(pool.map(partial(_floor_one, isal=isal), map(str, sorted(inbox.iterdir())), chunksize=8))
+        list(pool.map(partial(_floor_one, isal=True), map(str, sorted(inbox.iterdir())), chunksize=8))
 
 
-def timed(label: str, fn) -> float:  # noqa: ANN001
-    start = time.perf_counter()
-    fn()
-    took = time.perf_counter() - start
-    print(f"  {label:<10} {took:8.2f} s", flush=True)
-    return took
+REPEAT = 3  # brandkit and the floor, in turn: the machine's drift falls on both
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], repeat: int = REPEAT) -> None:
+    from measure import phase_table, run, spread
+
+    me = str(Path(__file__).resolve())
+    summary = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="bk-bench-") as tmp:
             folder = Path(tmp)
             print(f"N={n}: building forms…", flush=True)
             inbox, master = build(folder, n)
-            naive_master = folder / "naive.xlsx"
+            naive_master = folder / "naive" / "master.xlsx"
+            naive_master.parent.mkdir()
             shutil.copy(master, naive_master)
-            t_floor = timed("floor", partial(floor, inbox))
-            t_isal = timed("floor*", partial(floor, inbox, isal=True))
-            t_naive = timed("naive", partial(naive, inbox, naive_master))
-            start = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-c", _MEASURED, str(master), str(inbox)], cwd=ROOT,
-                                  check=True, capture_output=True, text=True)
-            t_ours = time.perf_counter() - start
-            print(f"  {'brandkit':<10} {t_ours:8.2f} s", flush=True)
-            peak_mb = int(proc.stdout.split()[-1]) / 1024
-            print(f"  naive/brandkit = {t_naive / t_ours:.2f}×   brandkit/floor = {t_ours / t_floor:.2f}×   "
-                  f"brandkit/floor* = {t_ours / t_isal:.2f}×   "
-                  f"peak RSS of any brandkit process {peak_mb:.0f} MB", flush=True)
-
-
-# `brandkit merge` in a child, reporting the largest RSS of it and its reader workers (KiB).
-_MEASURED = """
-import resource, subprocess, sys
-subprocess.run([sys.executable, "-m", "toolkit", "-q", "merge", sys.argv[1], sys.argv[2], "--accept-warnings"])
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
+            floors, ours = [], []
+            for k in range(repeat):
+                floors.append(run([me, "--floor", str(inbox)]))
+                target = folder / f"run{k}" / "master.xlsx"
+                target.parent.mkdir()
+                shutil.copy(master, target)
+                ours.append(run(["-m", "toolkit", "-q", "merge", str(target), str(inbox), "--accept-warnings"],
+                                phases=True))
+                print(f"  run {k + 1}: floor {floors[-1].wall:6.2f} s   brandkit {ours[-1].wall:6.2f} s   "
+                      f"ratio {ours[-1].wall / floors[-1].wall:.2f}×", flush=True)
+            naive_run = run([me, "--naive", str(inbox), str(naive_master)])
+            ratios = [b.wall / f.wall for b, f in zip(ours, floors, strict=True)]
+            mid = sorted(ours, key=lambda m: m.wall)[len(ours) // 2]
+            size_mb = (folder / "run0" / "master.xlsx").stat().st_size / 2**20
+            print(f"  floor     {spread([f.wall for f in floors])} s (min / median / max)   "
+                  f"peak RSS (summed) {max(f.peak_mb for f in floors):.0f} MB")
+            print(f"  brandkit  {spread([b.wall for b in ours])} s   peak RSS (summed) "
+                  f"{max(b.peak_mb for b in ours):.0f} MB   master after the merge {size_mb:.1f} MB")
+            print(f"  naive     {naive_run.wall:.2f} s (one run)   peak RSS (summed) {naive_run.peak_mb:.0f} MB")
+            print(f"  brandkit/floor {spread(ratios)}×   naive/brandkit (median) "
+                  f"{naive_run.wall / statistics.median(b.wall for b in ours):.2f}×")
+            print(f"  where the median brandkit run's {mid.wall:.2f} s went:")
+            for name, took in phase_table(mid):
+                print(f"    {name:<46} {took:6.3f} s")
+            summary.append((n, statistics.median(f.wall for f in floors), naive_run.wall,
+                            statistics.median(b.wall for b in ours), statistics.median(ratios),
+                            max(b.peak_mb for b in ours), size_mb))
+    print("\n| N | floor | naive | brandkit | naive/brandkit | brandkit/floor (median of pairs) | peak RSS | master |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, fl, nv, bk, ratio, peak, size in summary:
+        print(f"| {n} | {fl:.2f} s | {nv:.2f} s | {bk:.2f} s | {nv / bk:.2f}× | {ratio:.2f}× | {peak:.0f} MB | "
+              f"{size:.1f} MB |")
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1000])
+    if sys.argv[1:2] == ["--floor"]:
+        floor(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["--naive"]:
+        naive(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        args = sys.argv[1:]
+        repeat = REPEAT
+        if args[:1] == ["--repeat"]:
+            repeat, args = int(args[1]), args[2:]
+        main([int(a) for a in args] or [50, 300, 1000], repeat)

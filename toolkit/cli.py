@@ -164,8 +164,13 @@ def init(obj: Context, master: Path, profile_name: str | None, roster: Path | No
 def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, operator: str | None,
           accept_warnings: bool, verbose: bool) -> None:
     """Merge accepted branch forms into the master."""
-    from toolkit.commands.merge import merge as run_merge
-    from toolkit.render import next_after_merge, render_merge
+    from toolkit.files.phases import phase
+    from toolkit.files.sandbox import warm_up
+
+    with phase("parent: command imports"):
+        warm_up("toolkit.commands.merge")  # the workers' server imports while this process does
+        from toolkit.commands.merge import merge as run_merge
+        from toolkit.render import next_after_merge, render_merge
 
     result = run_merge(master, list(inputs), dry_run=dry_run, operator=operator,
                        accept_warnings=accept_warnings, progress=obj.progress("读取"))

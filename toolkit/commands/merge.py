@@ -25,6 +25,7 @@ from toolkit.core.plan_deliverables import DeliverablePlan, Delivered, not_a_for
 from toolkit.core.profile import Profile
 from toolkit.files.atomic import sync_dir, write_atomic
 from toolkit.files.filenames import safe_name
+from toolkit.files.phases import phase
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits
 from toolkit.readers.logos import ORIGINAL_SUFFIX, LogoError, normalize_logo
 from toolkit.readers.submission import read_path
@@ -178,8 +179,10 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     then apply through the transaction, which plans again under its lock when the master changed
     meanwhile (another merge, a stamp, an undo): nothing another run wrote is lost."""
     from toolkit.files.masterfile import load_master
+    from toolkit.files.sandbox import warm_up
     from toolkit.files.transaction import master_path, refuse_if_open, update
 
+    warm_up(__name__)
     master = master_path(master)
     refuse_if_open(master)
     snap = load_master(master)
@@ -205,7 +208,8 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
         if not dry_run:
             result.backup = update(master, plan, lambda r: r.changes, snap=snap, then=keep)[1]
     finally:
-        clear_staging(result.staging)
+        with phase("merge: clear staging"):
+            clear_staging(result.staging)
     return result
 
 
@@ -279,16 +283,18 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     staging = None if dry_run else new_staging(master)
     try:  # the staged originals belong to this merge: gone if planning fails; `finish` removes them otherwise
         origins = origins_for(inputs)
-        results = read_each(files, read_for_merge, snap.profile, str(staging) if staging else None,
-                            origins=origins, limits=limits, progress=progress, after_batch=finish_staging)
+        with phase("merge: read forms (workers)"):
+            results = read_each(files, read_for_merge, snap.profile, str(staging) if staging else None,
+                                origins=origins, limits=limits, progress=progress, after_batch=finish_staging)
         pairs = [pair for path, result in zip(files, results, strict=True)
                  for pair in ([(failed_submission(path, result, limits), None)] if isinstance(result, Failure)
                               else result)]
         pairs = _sent_logos(pairs, snap.profile, origins, limits, str(staging) if staging else None)
         pairs, delivered = read_deliverables(inputs, pairs, others, snap.profile, origins, limits)
-        result = plan_read(snap, pairs, staging, accept_warnings=accept_warnings,
-                           operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser(),
-                           now=now or dt.datetime.now().replace(microsecond=0), delivered=delivered)
+        with phase("merge: check + plan"):
+            result = plan_read(snap, pairs, staging, accept_warnings=accept_warnings,
+                               operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser(),
+                               now=now or dt.datetime.now().replace(microsecond=0), delivered=delivered)
         result.dry_run = dry_run
         return result
     except BaseException:

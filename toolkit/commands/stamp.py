@@ -82,8 +82,8 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         current = state[row.branch]
         reason = check_transition(profile, target, new_status, current, force)
         group = group_of[row.branch]
-        after = {b: (new_status if b == row.branch else state[b][target.name])
-                 for b in (members[group] if group is not None else [])}
+        after = ({b: (new_status if b == row.branch else state[b][target.name])  # only constraints look
+                  for b in (members[group] if group is not None else [])} if target.constraints else {})
         if reason is None and target.constraints:
             category = snap.categories.get(row.branch)
             reason = next((r for c in target.constraints

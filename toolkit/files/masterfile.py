@@ -25,6 +25,7 @@ from typing import Any
 from toolkit.core.errors import UsageProblem
 from toolkit.core.grid import Grid
 from toolkit.core.master import MasterSnapshot, snapshot
+from toolkit.files.phases import phase
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.limits import Limits
 
@@ -77,13 +78,6 @@ def master_problem(name: str, reason: str, params: dict[str, Any] | None = None)
         return _PROBLEMS.get(reason, _PROBLEMS["crashed"]).format(**figures)
     except (KeyError, IndexError):
         return _PROBLEMS["corrupt"].format(**figures)
-
-
-def read_master(path: Path) -> tuple[bytes, dict[str, Grid]]:
-    """The master's bytes and its sheets' values. Raises UsageProblem, in the master's words, for a
-    master that is missing, cannot be opened, or cannot be read within MASTER_LIMITS."""
-    data = master_bytes(path)
-    return data, master_grids(path.name, data)
 
 
 def master_bytes(path: Path) -> bytes:
@@ -189,9 +183,11 @@ def load_master(path: Path, profile_name: str | None = None, data: bytes | None 
     snapshot it; `data`: its bytes, already read (under the transaction's lock).
     The snapshot records the sha256 of the bytes it was taken from."""
     if data is None:
-        data, grids = read_master(path)
-    else:
+        with phase("master: read bytes"):
+            data = master_bytes(path)
+    with phase("master: grids (child)"):
         grids = master_grids(path.name, data)
-    snap = snapshot(path, grids, profile_name)
-    snap.sha256 = digest(data)
+    with phase("master: snapshot"):
+        snap = snapshot(path, grids, profile_name)
+        snap.sha256 = digest(data)
     return snap

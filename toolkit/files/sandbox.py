@@ -7,16 +7,22 @@ where a job object is also set) the parent polls each busy worker's resident mem
 over its budget. A worker that dies, overruns or is killed is replaced and only that item fails; the
 batch goes on.
 
-Workers are spawned (not forked) so they start lean, whatever the parent has imported. multiprocessing
-starts them with `sys.executable`: under xlwings on Windows that is pythonw.exe, so the workers of a
-button click open no console window either (no `multiprocessing.set_executable` needed). They never
-print: under pythonw sys.stdout and sys.stderr are None.
+Workers never inherit the parent's memory: on Windows they are spawned, each a fresh interpreter;
+elsewhere they are forked from a fork server, a fresh interpreter of their own that has imported the
+readers once (PRELOAD, plus the modules `warm_up` names), so a worker starts in milliseconds instead of
+importing everything again. `warm_up` starts that server early (the merge calls it before it reads the
+master), so its imports overlap the parent's. A forked worker takes the parent's BRANDKIT_* variables as
+they are now, not as they were when the server started. multiprocessing starts processes with
+`sys.executable`: under xlwings on Windows that is pythonw.exe, so the workers of a button click open no
+console window either (no `multiprocessing.set_executable` needed). They never print: under pythonw
+sys.stdout and sys.stderr are None.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -24,9 +30,41 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from toolkit.files.phases import mark, phase
 from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_bytes
 
 WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
+# What the form workers use: imported once in the fork server `warm_up` starts, not in each worker nor
+# on its first file. A server started by `run_isolated` itself imports only its function's module.
+PRELOAD = ("toolkit.files.masterfile", "toolkit.readers.grid", "toolkit.readers.submission", "toolkit.readers.logos",
+           "python_calamine", "lxml.etree", "PIL.Image", "PIL.JpegImagePlugin", "PIL.PngImagePlugin",
+           "PIL.GifImagePlugin", "PIL.BmpImagePlugin")
+_context: Any = None
+
+
+def warm_up(*modules: str) -> None:
+    """Start the fork server now (where there is one), importing PRELOAD and `modules`, so workers
+    started later begin at once; on Windows nothing (workers are spawned). The first call decides."""
+    ctx = _start_context((*PRELOAD, *modules))
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _start_context(modules: tuple[str, ...] = ()) -> Any:
+    global _context
+    if _context is None:
+        if sys.platform != "win32" and "forkserver" in mp.get_all_start_methods():
+            _context = mp.get_context("forkserver")
+            _context.set_forkserver_preload(list(modules))
+        else:
+            _context = mp.get_context("spawn")
+    return _context
+
+
+def _own_variables() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("BRANDKIT_")}
 
 @dataclass(frozen=True)
 class Failure:
@@ -38,7 +76,11 @@ class Failure:
 
 
 def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
-            after_batch: Callable[[], None] | None) -> None:
+            after_batch: Callable[[], None] | None, spawned: float, variables: dict[str, str]) -> None:
+    for key in [k for k in os.environ if k.startswith("BRANDKIT_") and k not in variables]:
+        del os.environ[key]
+    os.environ.update(variables)
+    mark("worker: start + imports", spawned)
     if memory_bytes:
         cap_memory(memory_bytes)
     while True:
@@ -48,28 +90,35 @@ def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
             return
         if batch is None:
             return
-        results = []
-        for key, args in batch:
-            try:
-                result: Any = func(*args)
-            except MemoryError:
-                result = Failure("crashed", "MemoryError")
-            except Exception as exc:  # reported to the parent as this item's failure
-                result = Failure("error", f"{type(exc).__name__}: {exc}")
-            results.append((key, result))
-        if after_batch is not None:
-            after_batch()
+        results: list[tuple[Any, Any]] = []
+        with phase("worker: batch"):
+            _run_batch(batch, func, after_batch, results)
         try:
             conn.send(results)
         except MemoryError:
             conn.send([(key, Failure("crashed", "MemoryError")) for key, _ in batch])
 
 
+def _run_batch(batch: list[tuple[Any, Any]], func: Callable[..., Any], after_batch: Callable[[], None] | None,
+               results: list[tuple[Any, Any]]) -> None:
+    for key, args in batch:
+        try:
+            result: Any = func(*args)
+        except MemoryError:
+            result = Failure("crashed", "MemoryError")
+        except Exception as exc:  # reported to the parent as this item's failure
+            result = Failure("error", f"{type(exc).__name__}: {exc}")
+        results.append((key, result))
+    if after_batch is not None:
+        after_batch()
+
+
 class _Slot:
     def __init__(self, ctx: Any, func: Callable[..., Any], memory_bytes: int,
                  after_batch: Callable[[], None] | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, func, memory_bytes, after_batch), daemon=True)
+        self.proc = ctx.Process(target=_worker, daemon=True,
+                                args=(child, func, memory_bytes, after_batch, time.time(), _own_variables()))
         self.proc.start()
         child.close()
         self.job: tuple[list[tuple[Any, Any]], float] | None = None  # (batch, deadline)
@@ -112,7 +161,7 @@ def run_isolated(func: Callable[..., Any], jobs: Iterable[tuple[Any, tuple[Any, 
     queue = deque(jobs)
     if not queue:
         return
-    ctx = mp.get_context("spawn")
+    ctx = _start_context(tuple(m for m in (func.__module__,) if m.startswith("toolkit.")))
     n = max(1, min(workers or os.cpu_count() or 1, len(queue)))
     retry: list[tuple[Any, Any]] = []  # jobs of a failed batch, each to be sent alone
     watch = memory_bytes if memory_bytes and not memory_cap_enforced() else 0

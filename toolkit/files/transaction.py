@@ -38,6 +38,7 @@ from toolkit.core.errors import UsageProblem
 from toolkit.files.atomic import write_atomic, write_problem
 from toolkit.files.filenames import safe_name
 from toolkit.files.masterfile import digest, master_bytes
+from toolkit.files.phases import phase
 
 if TYPE_CHECKING:
     from toolkit.core.master import MasterSnapshot
@@ -232,13 +233,17 @@ def update(master: Path, plan: Callable[[MasterSnapshot], P], changes_of: Callab
 
     with _held(master) as (target, like):
         _phase("locked")
-        original = master_bytes(target)
-        if snap is None or snap.sha256 != digest(original):
+        with phase("apply: re-read under the lock"):
+            original = master_bytes(target)
+            same = snap is not None and snap.sha256 == digest(original)
+        if snap is None or not same:
             snap = load_master(target, profile_name, data=original)
-        planned = plan(snap)
+        with phase("plan"):
+            planned = plan(snap)
         backup = _apply(target, original, changes_of(planned), like)
         if then is not None:
-            then(planned)
+            with phase("apply: then (keep originals)"):
+                then(planned)
         return planned, backup
 
 
@@ -259,17 +264,21 @@ def _apply(master: Path, original: bytes, changes: ChangeSet, like: os.stat_resu
     if not changes:
         return None
     try:
-        updated = apply_changeset(original, changes)
+        with phase("apply: patch"):
+            updated = apply_changeset(original, changes)
     except PackageError as exc:
         raise UsageProblem(f"{master.name}：{exc}") from exc
     if updated == original:
         return None
-    verify_package(updated)
+    with phase("apply: verify"):
+        verify_package(updated)
     _phase("patched")
-    backup = back_up(master, original, like=like, prune=False)
+    with phase("apply: backup"):
+        backup = back_up(master, original, like=like, prune=False)
     _phase("backed-up")
     try:
-        _write(master, updated, like, "台账")
+        with phase("apply: write master"):
+            _write(master, updated, like, "台账")
     except BaseException:  # held open (Windows), a full disk …: nothing applied, so no backup of it
         backup.unlink(missing_ok=True)
         raise

@@ -44,6 +44,7 @@ class Sheet:
         self.rows = SheetData(inner, self.prefix)
         self.prolog, self.root = parse(skeleton.encode("utf-8"), part)
         self.bounds: tuple[int, int, int, int] | None = None  # cells written: r1, c1, r2, c2
+        self._col_styles: dict[int, int] = {}  # column_style's answers, until set_col changes <cols>
 
     # skeleton helpers -----------------------------------------------------------------------------
     def find(self, name: str) -> etree._Element | None:
@@ -84,11 +85,14 @@ class Sheet:
         return float(fmt.get("defaultRowHeight", 15)) if fmt is not None else 15.0
 
     def column_style(self, c: int) -> int:
+        """Style of 1-based column `c` (0 when it has none); remembered: a stamp asks once per row."""
+        if (known := self._col_styles.get(c)) is not None:
+            return known
         cols = self.find("cols")
-        for col in cols if cols is not None else []:
-            if int(col.get("min", 0)) <= c <= int(col.get("max", 0)):
-                return int(col.get("style", 0))
-        return 0
+        style = next((int(col.get("style", 0)) for col in (cols if cols is not None else [])
+                      if int(col.get("min", 0)) <= c <= int(col.get("max", 0))), 0)
+        self._col_styles[c] = style
+        return style
 
     def set_col(self, c: int, width: float | None, like: int | None) -> None:
         """Give column `c` its own <col>: `width` if given, else a copy of column `like`'s entry."""
@@ -96,6 +100,7 @@ class Sheet:
 
         from lxml import etree
 
+        self._col_styles.clear()
         cols = self.find("cols")
         covering = [col for col in (cols if cols is not None else [])
                     if int(col.get("min", 0)) <= c <= int(col.get("max", 0))]

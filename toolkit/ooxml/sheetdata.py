@@ -7,6 +7,7 @@ changed, and costs far more on a 20k-row ledger; rows and cells never nest, so a
 
 from __future__ import annotations
 
+import functools
 import re
 
 from toolkit.core.model import col_letter
@@ -15,10 +16,16 @@ from .refs import col_index
 from .xmltools import StartTag
 
 _ROW = re.compile(r"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
-_CELL = re.compile(r"<(?:\w+:)?c\b[^>]*?(?:/>|>.*?</(?:\w+:)?c>)", re.S)
+# A cell and the column letters of its r attribute ("" without one), in one pass over a row.
+_CELL_COL = re.compile(r"""(<(?:\w+:)?c\b(?:(?=[^>]*?\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d+["']))?"""
+                       r"[^>]*?(?:/>|>.*?</(?:\w+:)?c>))", re.S)
 _R_ATTR = re.compile(r'\sr\s*=\s*["\'](\d+)["\']')
-_CELL_R = re.compile(r'\sr\s*=\s*["\']\$?([A-Za-z]{1,3})\$?\d+["\']')
 _START = re.compile(r"<[^>]*>")
+
+
+@functools.lru_cache(maxsize=1024)
+def _col_number(letters: str) -> int:
+    return col_index(letters)
 
 
 def _start(text: str) -> str:
@@ -76,13 +83,12 @@ class Row:
         self.tag = StartTag(start)
         self.tag.set("r", str(r))
         body = "" if start.endswith("/>") else text[len(start):text.rindex("</")]
-        self.cells, col, pos = [], 0, 0
-        for m in _CELL.finditer(body):
-            cm = _CELL_R.search(m.group(0)[:m.group(0).find(">")])
-            col = col_index(cm.group(1)) if cm else col + 1
-            self.cells.append(Cell(col, m.group(0)))
-            pos = m.end()
-        self.tail = body[pos:]
+        self.cells, col = [], 0
+        found = _CELL_COL.findall(body)
+        for cell, letters in found:
+            col = _col_number(letters) if letters else col + 1
+            self.cells.append(Cell(col, cell))
+        self.tail = body[body.rindex(found[-1][0]) + len(found[-1][0]):] if found else body
 
     def cell(self, col: int) -> Cell | None:
         for c in self.cells:

@@ -1,0 +1,120 @@
+"""What the benchmarks share: a command timed as a whole process with its peak memory summed over the
+process and every process under it, and brandkit's phase table (BRANDKIT_PHASES, toolkit/files/phases.py).
+
+Figures are only worth comparing within one run: `python benchmarks/merge.py` times brandkit and its
+baselines in turn, on the same files, and prints ratios.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+POLL_S = 0.01
+
+
+@dataclass
+class Measured:
+    wall: float  # seconds, from before the process is started until it has been reaped
+    peak_mb: float  # the largest sum of resident memory over the process and all its descendants
+    started: float  # wall clock (time.time()) just before the process was started
+    ended: float
+    phases: list[dict] = field(default_factory=list)  # BRANDKIT_PHASES lines, when asked for
+    stdout: str = ""
+
+
+def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Measured:
+    """Run `python ARGS`, polling the summed RSS of its process tree (psutil) every POLL_S."""
+    import psutil
+
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    with tempfile.TemporaryDirectory(prefix="bk-phases-") as tmp:
+        log = Path(tmp) / "phases.jsonl"
+        if phases:
+            environ["BRANDKIT_PHASES"] = str(log)
+        started = time.time()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, *args], cwd=cwd, env=environ, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        peak = [0]
+        done = threading.Event()
+
+        def watch() -> None:
+            try:
+                root = psutil.Process(proc.pid)
+            except psutil.Error:
+                return
+            while not done.is_set():
+                total = 0
+                try:
+                    for p in [root, *root.children(recursive=True)]:
+                        try:
+                            total += p.memory_info().rss
+                        except psutil.Error:
+                            pass
+                except psutil.Error:
+                    pass
+                peak[0] = max(peak[0], total)
+                done.wait(POLL_S)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        out, err = proc.communicate()
+        wall = time.perf_counter() - t0
+        ended = time.time()
+        done.set()
+        watcher.join()
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
+        lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    return Measured(wall, peak[0] / 2**20, started, ended, lines, out)
+
+
+def phase_table(m: Measured) -> list[tuple[str, float]]:
+    """Where brandkit's time went, in order: interpreter start (launch to the first line of
+    toolkit.__main__), the parent's phases, the master's reader process and the form workers' start
+    (fork or spawn to ready, the slowest), their busy time per worker, and the exit."""
+    rows = sorted(m.phases, key=lambda r: r["start"])
+    if not rows:
+        return []
+    parent = rows[0]["pid"]
+    own = [r for r in rows if r["pid"] == parent]
+    workers = [r for r in rows if r["pid"] != parent]
+    out = [("interpreter start", rows[0]["start"] - m.started)]
+    grids = next((r for r in own if r["phase"] == "master: grids (child)"), None)
+    starts = [r for r in workers if r["phase"] == "worker: start + imports"]
+    master_child = [r for r in starts if grids and grids["start"] <= r["start"] <= grids["end"]]
+    form_workers = [r for r in starts if r not in master_child]
+    busy: dict[int, float] = {}
+    for r in workers:
+        if r["phase"] == "worker: batch" and r["pid"] not in {c["pid"] for c in master_child}:
+            busy[r["pid"]] = busy.get(r["pid"], 0.0) + r["end"] - r["start"]
+    for r in own:
+        out.append((r["phase"], r["end"] - r["start"]))
+        if r["phase"] == "master: grids (child)" and master_child:
+            out.append(("  of which: reader process start", _longest(master_child)))
+        if r["phase"].startswith("merge: read forms") and form_workers:
+            out.append(("  of which: workers start (slowest)", _longest(form_workers)))
+            out.append(("  workers busy (mean per worker)", statistics.fmean(busy.values()) if busy else 0.0))
+    covered = sum(d for name, d in out if not name.startswith("  "))
+    out.append(("other (dispatch, imports in commands, gaps)", m.ended - m.started - covered - (m.ended - own[-1]["end"])))
+    out.append(("exit (after the last phase)", m.ended - own[-1]["end"]))
+    return out
+
+
+def _longest(rows: list[dict]) -> float:
+    return max(r["end"] - r["start"] for r in rows)
+
+
+def spread(values: list[float]) -> str:
+    """min / median / max of repeated figures."""
+    return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
