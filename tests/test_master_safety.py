@@ -170,7 +170,7 @@ def test_a_change_made_while_a_merge_reads_its_inbox_is_kept(merged: Path, cli: 
     log = log_rows(master)
     assert all(row and row[0] for row in log), log  # no blank row
     actions = [row[2] for row in log]
-    assert actions.count("更新") == 2  # both merges (the roster listed the branches)
+    assert actions.count("新增") == 2  # both merges: each branch's first form (the roster listed the branches)
     assert actions.count("盖章") == (2 if meanwhile == "stamp" else 0)
     rows = ledger(master)
     assert set(rows) >= {BRANDS[0][0], BRANDS[1][0]}

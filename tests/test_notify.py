@@ -1,6 +1,6 @@
 """`brandkit notify`: the demo's campaign gets its receipts, returned forms (with their reports) and
 reminders — as drafts, and through a real SMTP server on 127.0.0.1 (tests/smtpserver.py), parsed as they
-arrived. The roster is the demo's, with an 邮箱 column for the branches that never sent anything (and one
+arrived. The roster is the demo's, its 邮箱 column holding addresses only for the branches that never sent anything (and one
 for a branch that did: a reply goes to the address the form came from)."""
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def demo_campaign(tmp_path_factory: pytest.TempPathFactory) -> Path:
         roster = base / "支部名单.xlsx"
         wb = openpyxl.load_workbook(bundled)
         ws = wb.active
-        column = ws.max_column + 1
+        header = [c.value for c in ws[1]]
+        column = header.index("邮箱") + 1 if "邮箱" in header else ws.max_column + 1  # the demo's, or a new one
         ws.cell(1, column, "邮箱")
         for row in range(2, ws.max_row + 1):
             branch = ws.cell(row, 2).value

@@ -189,7 +189,7 @@ def test_a_master_made_before_tables_gets_its_sheet_at_merge_and_at_init(tmp_pat
     inbox = tmp_path / "收件箱"
     annual_form(inbox, "内科第二党支部.xlsx", "内科第二党支部", [project(1, "甲"), project(2, "甲")],
                 dt.datetime(2025, 3, 12, 9, 0))
-    assert merge(cli, master, inbox)["updated"] == ["内科第二党支部"]
+    assert merge(cli, master, inbox)["added"] == ["内科第二党支部"]  # the row held only its name: a first form
     values = roundtrip_values(master)
     assert [r["工程名称"] for r in by_branch(values["申报工程"], "内科第二党支部")] == ["甲工程1", "甲工程2"]
     header = values["工程台账"][1]

@@ -182,8 +182,9 @@ def holds_form(row: LedgerRow, profile: Profile) -> bool:
     group and category): a branch's first form fills a roster row, it does not update it."""
     if row.values.get(SUBMITTED_AT) not in (None, "") or row.values.get(SOURCE_FILE) not in (None, ""):
         return True
-    return any(row.values.get(spec.name) not in (None, "") for spec in profile.fields
-               if spec.name not in (profile.key, profile.group) and normalize_label(spec.name) not in CATEGORY_LABELS)
+    return any(row.values.get(name) not in (None, "") for spec in profile.fields
+               if spec.name not in (profile.key, profile.group) and normalize_label(spec.name) not in CATEGORY_LABELS
+               for name in (spec.name, *spec.parts))  # an older master's 创建计划 column holds a form's part
 
 
 @dataclass(frozen=True)
