@@ -24,10 +24,11 @@ lint: $(STAMP)
 test: $(STAMP) system-deps lint
 	@$(PY) -m pytest -q -p no:cacheprovider
 
-# The edit-test loop: the in-process tier (no LibreOffice, dovecot, browser, network or slow tests), about a minute.
+# The edit-test loop: the in-process tier (no LibreOffice, dovecot, browser, network or slow tests) on every
+# core (pytest-xdist), under a minute on two.
 check: $(STAMP)
 	@$(PY) -m ruff check toolkit tests benchmarks scripts
-	@$(PY) -m pytest -q -p no:cacheprovider -m "not libreoffice and not dovecot and not browser and not slow and not network"
+	@$(PY) -m pytest -q -p no:cacheprovider -n auto -m "not libreoffice and not dovecot and not browser and not slow and not network"
 
 templates: $(STAMP)
 	@$(PY) scripts/build_templates.py

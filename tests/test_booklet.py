@@ -70,6 +70,7 @@ def test_the_demos_booklet_has_one_bookmark_one_logo_and_a_new_page_per_brand(cl
     assert "“一支部一品牌”特色党建品牌汇编" in cover and "2024年9月1日" in cover and "—" not in cover
     assert re.search(r"—\s*3\s*—", _page_text(pdf, 3))
 
+@pytest.mark.slow  # runs the demo or a whole campaign (seconds): make test, not make check
 def test_the_booklet_docx_is_styled_for_word_and_wps(cli, tmp_path):
     """Heading 1 per brand, a TOC field Word updates on opening, a PAGE field in the footer, the 公文
     fonts as w:eastAsia with alternates in the font table; the logos are the originals kept beside the master."""
@@ -95,6 +96,7 @@ def test_the_booklet_docx_is_styled_for_word_and_wps(cli, tmp_path):
     assert embedded == originals
 
 
+@pytest.mark.slow  # runs the demo or a whole campaign (seconds): make test, not make check
 def test_the_booklet_takes_the_branches_at_a_stage(cli, tmp_path):
     import docx
 
@@ -111,6 +113,7 @@ def test_the_booklet_takes_the_branches_at_a_stage(cli, tmp_path):
     assert wrong.returncode == 2 and "可用：入选、未入选" in wrong.stderr
 
 
+@pytest.mark.slow  # runs the demo or a whole campaign (seconds): make test, not make check
 def test_without_libreoffice_the_pdf_is_refused_in_chinese(cli, tmp_path, monkeypatch):
     from toolkit.readers import wordconvert
 

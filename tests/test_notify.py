@@ -171,6 +171,7 @@ def test_starttls_and_a_wrong_password(campaign: Path, tmp_path: Path) -> None:
         assert sorted(r for m in box.messages for r in m.recipients) == sorted(MISSING.values())
 
 
+@pytest.mark.slow  # runs the demo or a whole campaign (seconds): make test, not make check
 def test_drafts_open_as_drafts_with_the_report_and_the_office(campaign: Path, cli) -> None:
     master = campaign / "品牌台账.xlsx"
     before = master.read_bytes()

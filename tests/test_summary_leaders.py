@@ -93,6 +93,7 @@ def test_missing_list_carries_the_roster_contacts(demo: Path, leaders: Path) -> 
     assert detail[3][:4] == ["党总支", "党支部", "必须参与", "报送情况"] and "推广" in detail[3]
 
 
+@pytest.mark.slow  # runs the demo or a whole campaign (seconds): make test, not make check
 def test_status_counts_come_from_the_same_frame(demo: Path) -> None:
     from toolkit.commands.status import render_status, status
     from toolkit.core.progress import group_counts, progress_frame

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.forms import BRANDS
 
 
@@ -83,6 +85,7 @@ def test_every_command_ends_with_what_to_do_next(cli, tmp_path, make_form):
     assert _last(undo.stdout) == f"下一步：brandkit status {master} 核对台账"
 
 
+@pytest.mark.slow  # runs the demo or a whole campaign (seconds): make test, not make check
 def test_the_demo_validates_against_its_master_so_check_and_merge_agree(cli, tmp_path):
     run = cli("demo", tmp_path / "demo")
     assert run.returncode == 0

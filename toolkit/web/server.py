@@ -42,14 +42,14 @@ def serve(folder: Path, say: Callable[[str], None], *, port: int = 0, open_brows
     address = f"http://{host}:{bound}{LOGIN_PATH}?token={session.launch}"
     server = uvicorn.Server(uvicorn.Config(create_app(folder, session, bound), log_level="warning",
                                            access_log=False, lifespan="off", server_header=False))
-    say(f"党建品牌工作台已启动：{folder.resolve()}")
-    say(f"请在浏览器中打开：{address}")
-    say("（此地址只能使用一次，只在本机可用；按 Ctrl-C 或关闭此窗口即停止）")
-    if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(address,)).start()
-    try:
+    try:  # Ctrl-C is the normal end, also when it comes before uvicorn has taken over the signal
+        say(f"党建品牌工作台已启动：{folder.resolve()}")
+        say(f"请在浏览器中打开：{address}")
+        say("（此地址只能使用一次，只在本机可用；按 Ctrl-C 或关闭此窗口即停止）")
+        if open_browser:
+            threading.Timer(0.5, webbrowser.open, args=(address,)).start()
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn stops gracefully on Ctrl-C, then raises it again: a normal end here
+    except KeyboardInterrupt:  # uvicorn stops gracefully on Ctrl-C, then raises it again
         pass
     finally:
         sock.close()
