@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from measure import Measured, phase_table, run, spread  # noqa: E402
+from measure import Measured, new_master, phase_table, run, spread  # noqa: E402
 
 # The phases of a merge that are about the master, not the forms.
 MASTER_SIDE = ("master: read bytes", "master: grids (child)", "master: snapshot", "merge: check + plan",
@@ -52,14 +51,8 @@ def build(folder: Path, rows: int, forms: int) -> tuple[Path, Path]:
 
     inbox, small = build_forms(folder, forms)
     small.unlink()
-    roster = folder / "roster.csv"
     names = [f"第{i + 1:04d}党支部" for i in range(rows)]
-    roster.write_text("党总支,党支部名称\n" + "".join(f"第{i % 20}党总支,{b}\n" for i, b in enumerate(names)),
-                      encoding="utf-8")
-    master = folder / "master.xlsx"
-    subprocess.run([sys.executable, "-m", "toolkit", "init", str(master), "--profile", "hospital-brand",
-                    "--roster", str(roster)], check=True, cwd=ROOT, capture_output=True)
-    return inbox, master
+    return inbox, new_master(folder, names)
 
 
 def fresh(master: Path, name: str) -> Path:

@@ -118,3 +118,14 @@ def _longest(rows: list[dict]) -> float:
 def spread(values: list[float]) -> str:
     """min / median / max of repeated figures."""
     return f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}"
+
+
+def new_master(folder: Path, branches: list[str]) -> Path:
+    """A hospital-brand master made by `brandkit init` with these branches on its roster (20 党总支)."""
+    roster = folder / "roster.csv"
+    roster.write_text("党总支,党支部名称\n" + "".join(f"第{i % 20}党总支,{b}\n" for i, b in enumerate(branches)),
+                      encoding="utf-8")
+    master = folder / "master.xlsx"
+    subprocess.run([sys.executable, "-m", "toolkit", "init", str(master), "--profile", "hospital-brand",
+                    "--roster", str(roster)], check=True, cwd=ROOT, capture_output=True)
+    return master

@@ -18,7 +18,6 @@ import io
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -64,13 +63,9 @@ def build(folder: Path, n: int) -> tuple[Path, Path]:
         path = (write_docx(form, inbox / f"{i:04d}.docx") if i % DOCX_EVERY == DOCX_EVERY - 1 else
                 write_xlsx(form, inbox / f"{i:04d}.xlsx"))
         _make_unique(path, i)
-    roster = folder / "roster.csv"
-    roster.write_text("党总支,党支部名称\n" + "".join(f"第{i % 20}党总支,{b}\n" for i, b in enumerate(branches)),
-                      encoding="utf-8")
-    master = folder / "master.xlsx"
-    subprocess.run([sys.executable, "-m", "toolkit", "init", str(master), "--profile", "hospital-brand",
-                    "--roster", str(roster)], check=True, cwd=ROOT, capture_output=True)
-    return inbox, master
+    from measure import new_master
+
+    return inbox, new_master(folder, branches)
 
 
 def _make_unique(path: Path, salt: int) -> None:

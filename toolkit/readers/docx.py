@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,17 +88,25 @@ def read_word(data: bytes, kind: str, limits: Limits = DEFAULT_LIMITS) -> WordCo
     return read_docx(data, limits)
 
 
-def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> WordContent:
-    """Grids and pictures of a .docx whose package has passed `check_zip`."""
+def _opened(data: bytes) -> zipfile.ZipFile:
     zf = open_zip(data)
     if zf is None:
         raise Unreadable("corrupt")
-    with zf:
-        xml = read_member(zf, DOCUMENT, limits.max_document_bytes)
-        if xml is None:
-            raise Unreadable("corrupt", detail=DOCUMENT)
-        root = xmlsafe.parse_xml(xml)
-        body = next((c for c in root if _wname(c) == "body"), None)
+    return zf
+
+
+def _body(zf: zipfile.ZipFile, limits: Limits) -> Any:
+    """The document's w:body (None when it has none), its XML read under the limits and parsed safely."""
+    xml = read_member(zf, DOCUMENT, limits.max_document_bytes)
+    if xml is None:
+        raise Unreadable("corrupt", detail=DOCUMENT)
+    return next((c for c in xmlsafe.parse_xml(xml) if _wname(c) == "body"), None)
+
+
+def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> WordContent:
+    """Grids and pictures of a .docx whose package has passed `check_zip`."""
+    with _opened(data) as zf:
+        body = _body(zf, limits)
         blocks = [] if body is None else _select(list(_body_items(body, limits)))
         content = WordContent()
         pkg = _Package(zf, MediaBudget())
@@ -324,14 +333,8 @@ def read_document(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[list[st
     """A Word report's text, every block in document order (a paragraph's pieces and a table's cells one
     line each), and its embedded pictures: all of the body, where `read_docx` keeps only the forms."""
     check_zip(data, limits)
-    zf = open_zip(data)
-    if zf is None:
-        raise Unreadable("corrupt")
-    with zf:
-        xml = read_member(zf, DOCUMENT, limits.max_document_bytes)
-        if xml is None:
-            raise Unreadable("corrupt", detail=DOCUMENT)
-        body = next((c for c in xmlsafe.parse_xml(xml) if _wname(c) == "body"), None)
+    with _opened(data) as zf:
+        body = _body(zf, limits)
         lines: list[str] = []
         content = WordContent()
         pkg = _Package(zf, MediaBudget())
