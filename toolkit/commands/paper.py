@@ -4,7 +4,7 @@ is in but whose paper is not, or whose paper falls short of the notice (份数, 
 
 A notice that asks for the paper form only (`PaperSpec.only`, 002) has no e-copy: the office types the
 form in, and the paper's arrival is the branch's receipt (已提交, or 逾期提交 after the due date).
-Planning and reading are pure; `stamp_paper` applies through the journal like any stamp.
+Planning and reading are pure; `stamp_paper` applies through the transaction like any stamp.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def _paper_receipt(snap: MasterSnapshot, plan: StampPlan, branch: str, row: int,
 def stamp_paper(master: Path, branches: Sequence[str] = (), all_: bool = False, *, by: str | None = None,
                 date: dt.date | None = None, copies: int | None = None, sealed: bool | None = None,
                 profile_name: str | None = None) -> StampResult:
-    """`brandkit stamp --paper`: plan on the master under the journal's lock, then apply."""
+    """`brandkit stamp --paper`: plan on the master under the transaction's lock, then apply."""
     from toolkit.files.transaction import update
 
     if bool(branches) == all_:

@@ -3,7 +3,7 @@ when the master and the inbox are what the preview saw (else it previews again),
 
 The preview records the master's sha256 and the inbox's listing digest (campaign.fingerprint) taken
 before it read anything; the confirm compares them with the folder as it is now. The apply itself is
-`merging.merge` through the journal, so the CLI, a button and the page never interleave on one master.
+`commands.merge.merge` through the transaction, so the CLI, a button and the page never interleave on one master.
 """
 
 from __future__ import annotations
