@@ -84,6 +84,31 @@ def test_count_chars_never_negative_and_word_at_most_chars(text: str) -> None:
     assert 0 <= word <= chars
 
 
+def _count_one_by_one(text: str) -> int:
+    """字数 by Word's rule, a character at a time: the oracle the fast count_chars must agree with."""
+    import unicodedata
+
+    from toolkit.core.text import _counts_alone
+
+    count, in_word = 0, False
+    for ch in text:
+        if ch.isspace():
+            in_word = False
+        elif _counts_alone(ch):
+            count, in_word = count + 1, False
+        elif ch.isalnum():
+            count, in_word = count + (not in_word), True
+        elif not (unicodedata.category(ch) == "Mn" and in_word):
+            in_word = False
+    return count
+
+
+@given(st.text())
+def test_count_chars_agrees_with_counting_one_character_at_a_time(text: str) -> None:
+    assert count_chars(text, "word") == _count_one_by_one(text)
+    assert count_chars(text, "chars") == sum(not ch.isspace() for ch in text)
+
+
 @given(st.text())
 def test_normalize_label_idempotent(text: str) -> None:
     once = normalize_label(text)

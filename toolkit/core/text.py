@@ -105,28 +105,33 @@ def count_chars(text: str, mode: CharCount = "word") -> int:
 
     word: as Word/WPS count it: each CJK character and each full-width punctuation mark or symbol is 1;
     each run of Latin letters/digits ("2024", "ICU") is 1; half-width punctuation and whitespace are 0.
-    chars: every non-whitespace character is 1."""
+    chars: every non-whitespace character is 1.
+
+    Each distinct character is classed once (a form uses a few hundred), then the text is counted with
+    str.translate and a regex in C: a long 品牌内涵 costs microseconds, not a Python step per character."""
     if mode == "chars":
-        return sum(1 for ch in text if not ch.isspace())
+        return len(_SPACE.sub("", text))
     if mode != "word":
         raise ValueError(f"unknown count mode: {mode!r}")
-    count = 0
-    in_word = False
-    for ch in text:
-        if ch.isspace():  # U+3000 is full-width, but it is space
-            in_word = False
-        elif _counts_alone(ch):
-            count += 1
-            in_word = False
-        elif ch.isalnum():
-            if not in_word:
-                count += 1
-            in_word = True
-        elif unicodedata.category(ch) == "Mn" and in_word:
-            continue  # a combining accent stays inside its word
-        else:
-            in_word = False
-    return count
+    for ch in set(text):
+        if ord(ch) not in _CHAR_CLASS:
+            _CHAR_CLASS[ord(ch)] = _char_class(ch)
+    classes = text.translate(_CHAR_CLASS)
+    return classes.count("A") + len(_WORD_RUN.findall(classes))
+
+
+_WORD_RUN = re.compile(r"w[wm]*")  # a run of letters/digits; a combining accent stays inside its word
+_CHAR_CLASS: dict[int, str] = {}  # code point -> A (counts alone), w (letter/digit), m (accent), space
+
+
+def _char_class(ch: str) -> str:
+    if ch.isspace():  # U+3000 is full-width, but it is space
+        return " "
+    if _counts_alone(ch):
+        return "A"
+    if ch.isalnum():
+        return "w"
+    return "m" if unicodedata.category(ch) == "Mn" else " "
 
 
 # -- numbers from cells ---------------------------------------------------------------------------
