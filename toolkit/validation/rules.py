@@ -7,9 +7,11 @@ cell, and a catalogue message with the actual figure. Findings the readers alrea
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 import functools
+import itertools
 import math
 import os
 import re
@@ -346,54 +348,50 @@ def similar_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, in
     rarest first, two sets with Jaccard >= t must share a token among the first |x| - ceil(t·|x|) + 1
     of the probing set and the first |y| - ceil(2t/(1+t)·|y|) + 1 of the smaller, indexed one; a
     candidate must also have at least t·|x| bigrams. Common bigrams (党建, 支部) sit at the end of
-    every order and are rarely indexed."""
+    every order and are rarely indexed. Templated texts still give hundreds of candidates each, so the
+    per-candidate work is C-level: sets are probed by ascending size, so each posting list is sorted by
+    size and the too-small are cut off by bisection; tokens are ranks (ints) and a set is also a bitmap,
+    intersected with maps over AND and bit_count; only intersections of at least t·|x| are scored."""
     sets = {i: s for i, t in texts.items() if (s := bigrams(t))}
     df = Counter(tok for s in sets.values() for tok in s)
-    index: dict[str, list[int]] = defaultdict(list)
+    rank = {tok: r for r, tok in enumerate(sorted(df, key=lambda t: (df[t], t)))}
+    ranks = {i: sorted(map(rank.__getitem__, s)) for i, s in sets.items()}
+    postings: dict[int, list[int]] = defaultdict(list)  # rank -> indexed sets, smallest first
+    sizes: dict[int, list[int]] = defaultdict(list)  # rank -> their sizes
     eps = 1e-9  # 0.85 * 20 is 17.000000000000004: never let float error shorten a prefix
     mid = 2 * threshold / (1 + threshold)
-    bitmap = _Bitmaps(sets)
+    bitmaps: dict[int, int] = {}
     pairs = []
     for i in sorted(sets, key=lambda k: (len(sets[k]), k)):  # indexed sets are never larger
-        s = sets[i]
-        ordered = sorted(s, key=lambda t: (df[t], t))
-        probe = len(s) - math.ceil(threshold * len(s) - eps) + 1
+        mine, n = ranks[i], len(ranks[i])
+        shortest = threshold * n - eps
         candidates: set[int] = set()
-        for tok in ordered[: max(probe, 0)]:
-            candidates.update(index.get(tok, ()))
-        for tok in ordered[: max(len(s) - math.ceil(mid * len(s) - eps) + 1, 0)]:
-            index[tok].append(i)
-        n, shortest = len(s), threshold * len(s) - eps
-        mine = bitmap(i) if candidates else 0
-        for j in candidates:
-            m = len(sets[j])
-            if m >= shortest:
-                inter = (mine & bitmap(j)).bit_count()
-                score = inter / (n + m - inter)
-                if score >= threshold - eps:
-                    pairs.append((min(i, j), max(i, j), score))
+        for r in mine[: max(n - math.ceil(threshold * n - eps) + 1, 0)]:
+            if r in postings:
+                candidates.update(itertools.islice(postings[r], bisect.bisect_left(sizes[r], shortest), None))
+        for r in mine[: max(n - math.ceil(mid * n - eps) + 1, 0)]:
+            postings[r].append(i)
+            sizes[r].append(n)
+        if not candidates:
+            continue
+        for j in candidates.difference(bitmaps) | ({i} - bitmaps.keys()):
+            bitmaps[j] = _bitmap(ranks[j])
+        found = list(candidates)
+        inters = list(map(int.bit_count, map(bitmaps[i].__and__, map(bitmaps.__getitem__, found))))
+        least = math.ceil(threshold * n - eps)  # |x ∪ y| >= |x|: fewer shared bigrams cannot reach t
+        for j, inter in itertools.compress(zip(found, inters), map(least.__le__, inters)):
+            score = inter / (n + len(ranks[j]) - inter)
+            if score >= threshold - eps:
+                pairs.append((min(i, j), max(i, j), score))
     return sorted(pairs)
 
 
-class _Bitmaps:
-    """Each set as an int with one bit per token, made when first needed: templated texts give many
-    candidates, and AND + bit_count on ints is several times faster than intersecting frozensets."""
-
-    def __init__(self, sets: dict[int, frozenset[str]]) -> None:
-        self.sets = sets
-        self.bits: dict[str, int] = {}
-        self.made: dict[int, int] = {}
-
-    def __call__(self, i: int) -> int:
-        made = self.made.get(i)
-        if made is None:
-            tokens = self.sets[i]
-            buf = bytearray((len(self.bits) + len(tokens)) // 8 + 1)
-            for tok in tokens:
-                n = self.bits.setdefault(tok, len(self.bits))
-                buf[n >> 3] |= 1 << (n & 7)
-            made = self.made[i] = int.from_bytes(buf, "little")
-        return made
+def _bitmap(ranks: list[int]) -> int:
+    """The set as an int with bit r set for each rank r: AND + bit_count beats intersecting sets."""
+    buf = bytearray(ranks[-1] // 8 + 1 if ranks else 1)
+    for r in ranks:
+        buf[r >> 3] |= 1 << (r & 7)
+    return int.from_bytes(buf, "little")
 
 
 def _oldest_first(subs: list[Submission], idxs: list[int]) -> list[int]:
