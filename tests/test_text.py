@@ -109,16 +109,6 @@ def test_count_chars_agrees_with_counting_one_character_at_a_time(text: str) -> 
     assert count_chars(text, "chars") == sum(not ch.isspace() for ch in text)
 
 
-@given(st.text(st.characters(codec="utf-8")) | st.text("，：（）Ａ１　\u0301㎡℃党建 abc", max_size=30))
-def test_bigrams_are_those_of_the_nfkc_text(text: str) -> None:
-    import re
-    import unicodedata
-
-    s = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).lower()
-    assert bigrams(text) == (frozenset(s[i: i + 2] for i in range(len(s) - 1)) if len(s) > 1 else
-                             frozenset([s] if s else []))
-
-
 @given(st.text())
 def test_normalize_label_idempotent(text: str) -> None:
     once = normalize_label(text)

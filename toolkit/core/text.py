@@ -358,18 +358,12 @@ def parse_integer(raw: Any) -> tuple[int | None, bool]:
 # -- similarity -----------------------------------------------------------------------------------
 
 _NOT_CONTENT = re.compile(r"[\W_]+")
-# NFKC of full-width ASCII (，：（Ａ１) and the ideographic space: what makes Chinese prose "not NFKC"
-_HALF_WIDTH = {0xFF01 + k: 0x21 + k for k in range(94)} | {0x3000: 0x20}
 
 
 def bigrams(text: str) -> frozenset[str]:
     """Character bigrams of `text` with whitespace and punctuation removed (NFKC'd: full-width and
-    half-width copies of a text are the same text). A one-character text is its own single token.
-    Full-width forms are mapped first, so most prose is NFKC already and skips the costly pass."""
-    s = text.translate(_HALF_WIDTH)
-    if not unicodedata.is_normalized("NFKC", s):
-        s = unicodedata.normalize("NFKC", s)
-    s = _NOT_CONTENT.sub("", s).lower()
+    half-width copies of a text are the same text). A one-character text is its own single token."""
+    s = _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text)).lower()
     if len(s) < 2:
         return frozenset([s]) if s else frozenset()
     return frozenset(s[i: i + 2] for i in range(len(s) - 1))
