@@ -80,6 +80,8 @@ def pair_pictures(subs: list[Submission], profile: Profile, origins: dict[str, d
     for path, record in origins.items():
         if Path(path).suffix.lower() in PICTURE_SUFFIXES and (mail := mail_of(record)) is not None:
             pictures.setdefault(mail, []).append(MailPicture(path, record.get("name") or Path(path).name))
+    if not pictures:
+        return {}
     forms: dict[tuple[Any, ...], list[int]] = {}
     for i, sub in enumerate(subs):
         mail = mail_of(origins.get(_resolved(sub.provenance.path)))

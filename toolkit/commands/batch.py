@@ -64,7 +64,7 @@ def read_each(paths: list[Path], reader: Callable[..., Any], profile: Profile, *
     cores; results (a Failure where the reader died or overran) in the order of `paths`."""
     jobs = []
     for n, path in enumerate(paths):
-        origin = origins.get(str(path.resolve()), {})
+        origin = origins.get(str(path.resolve()), {}) if origins else {}  # resolve() is a syscall or more
         jobs.append((n, (str(path), profile, origin.get("sender"), origin.get("received"), limits, *extra)))
     results: dict[int, Any] = {}
     ahead = read_ahead(paths)

@@ -275,7 +275,8 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     if snap.ledger is None:
         raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
                            f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
-    files = [f for f in collect_paths(inputs) if f.resolve() != snap.path.resolve()]
+    itself = snap.path.resolve()  # the master, were it in an input folder, is no form
+    files = [f for f in collect_paths(inputs) if f.name != itself.name or f.resolve() != itself]
     others = not_forms(files, snap.profile)
     files = [f for f in files if f not in others]
     if not files and not others:

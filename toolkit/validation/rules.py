@@ -379,7 +379,7 @@ def similar_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, in
         found = list(candidates)
         inters = list(map(int.bit_count, map(bitmaps[i].__and__, map(bitmaps.__getitem__, found))))
         least = math.ceil(threshold * n - eps)  # |x ∪ y| >= |x|: fewer shared bigrams cannot reach t
-        for j, inter in itertools.compress(zip(found, inters), map(least.__le__, inters)):
+        for j, inter in itertools.compress(zip(found, inters, strict=True), map(least.__le__, inters)):
             score = inter / (n + len(ranks[j]) - inter)
             if score >= threshold - eps:
                 pairs.append((min(i, j), max(i, j), score))
