@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 
 import pytest
 from hypothesis import given
@@ -103,7 +104,17 @@ def _count_one_by_one(text: str) -> int:
     return count
 
 
-@given(st.text())
+def test_characters_counted_in_runs_each_count_alone() -> None:
+    from toolkit.core.text import _WIDE, _counts_alone
+
+    ranges = re.findall(r"(.)-(.)", _WIDE.pattern)
+    assert len(ranges) >= 8
+    for first, last in ranges:
+        for ch in map(chr, range(ord(first), ord(last) + 1)):
+            assert _counts_alone(ch) and not ch.isspace(), hex(ord(ch))
+
+
+@given(st.text() | st.text("杏林，。ICU 2024\u0301é①　\t-", max_size=40))
 def test_count_chars_agrees_with_counting_one_character_at_a_time(text: str) -> None:
     assert count_chars(text, "word") == _count_one_by_one(text)
     assert count_chars(text, "chars") == sum(not ch.isspace() for ch in text)
