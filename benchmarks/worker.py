@@ -43,21 +43,31 @@ def measure(files: list[Path], rounds: int, staging: bool) -> list[tuple[float, 
             folder = Path(tmp) / f"round{k}"
             folder.mkdir()
             stage = str(folder) if staging else None
-            floor = ours = 0.0
+            cpu, faults = [0.0, 0.0], [0, 0]
             for i, p in enumerate(paths):
                 for side in ((0, 1) if (i + k) % 2 else (1, 0)):
-                    t0 = time.process_time()
+                    f0, t0 = _faults(), time.process_time()
                     if side:
                         read_for_merge(p, profile, None, None, DEFAULT_LIMITS, stage)
                         finish_staging()  # the writer thread's CPU is counted on its form's side
-                        ours += time.process_time() - t0
                     else:
                         _floor_one(p, isal=True)
-                        floor += time.process_time() - t0
-            out.append((floor * 1000 / len(paths), ours * 1000 / len(paths)))
+                    cpu[side] += time.process_time() - t0
+                    faults[side] += _faults() - f0
+            out.append((cpu[0] * 1000 / len(paths), cpu[1] * 1000 / len(paths)))
             print(f"  round {k + 1}: floor {out[-1][0]:6.2f} ms/form   read_for_merge {out[-1][1]:6.2f} ms/form   "
-                  f"ratio {out[-1][1] / out[-1][0]:.3f}", flush=True)
+                  f"ratio {out[-1][1] / out[-1][0]:.3f}   page faults/form {faults[0] / len(paths):.0f} vs "
+                  f"{faults[1] / len(paths):.0f}", flush=True)
     return out
+
+
+def _faults() -> int:
+    """Minor page faults of this process so far (0 where the OS does not count them: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def main(argv: list[str]) -> None:

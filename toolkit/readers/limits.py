@@ -39,9 +39,10 @@ def check_size(size: int, limits: Limits = DEFAULT_LIMITS) -> None:
                          limit_mb=limits.max_file_bytes // 1048576)
 
 
-def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Member count, total and per-member expansion, then the used area of every worksheet."""
-    zf = open_zip(data)
+def check_zip(package: bytes | zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Member count, total and per-member expansion, then the used area of every worksheet.
+    `package`: the file's bytes, or its zip when the caller has opened it already."""
+    zf = package if isinstance(package, zipfile.ZipFile) else open_zip(package)
     if zf is None:
         raise Unreadable("corrupt")
     infos = zf.infolist()
