@@ -59,7 +59,8 @@ def iter_xml(zf: zipfile.ZipFile, name: str, events: tuple[str, ...], tag: tuple
 
 
 def local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""  # "{namespace}name" or "name"
 
 
 def attr(el: etree._Element, name: str) -> str | None:
