@@ -58,6 +58,26 @@ def cap_memory(max_bytes: int) -> None:
         _join_capped_job(max_bytes)
 
 
+# glibc's mallopt parameters
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def reuse_freed_memory(block_bytes: int = 8 << 20) -> None:
+    """Keep blocks up to `block_bytes` that this process frees in its heap for the next allocation,
+    rather than handing them back to the OS and mapping fresh pages (each faulted in) for the next one:
+    for a worker that handles one file after another, each with buffers of a few MB. Linux with glibc
+    only (mallopt); elsewhere (Windows, macOS, musl) the allocator is left as it is."""
+    if sys.platform != "linux":
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(_M_MMAP_THRESHOLD, block_bytes)
+    mallopt(_M_TRIM_THRESHOLD, 8 * block_bytes)
+
+
 def file_size_cap(max_bytes: int) -> Callable[[], None] | None:
     """A `preexec_fn` that makes the OS stop a child process writing a file over `max_bytes`
     (RLIMIT_FSIZE); None where there is no such limit (Windows): the caller watches sizes instead."""

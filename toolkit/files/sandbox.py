@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from toolkit.files.phases import mark, phase
-from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_bytes
+from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_bytes, reuse_freed_memory
 
 WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
 # What the form workers use: imported once in the fork server `warm_up` starts, not in each worker nor
@@ -81,6 +81,7 @@ def _worker(conn: Connection, func: Callable[..., Any], memory_bytes: int,
         del os.environ[key]
     os.environ.update(variables)
     mark("worker: start + imports", spawned)
+    reuse_freed_memory()  # each file's MB-sized buffers reuse the last file's pages
     if memory_bytes:
         cap_memory(memory_bytes)
     while True:

@@ -27,6 +27,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ from toolkit.readers.grid import clean_value
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_area, check_size, check_zip
 from toolkit.readers.pictures import MediaBudget, make_picture
 from toolkit.readers.pictures_xlsx import _Package, attr, local
-from toolkit.readers.zipparts import open_zip, read_member
+from toolkit.readers.zipparts import package_zip, read_member
 
 DOCUMENT = "word/document.xml"
 SHEET_PREFIX = "表格"
@@ -77,22 +78,26 @@ class _Block:
     nested: list[_Block] = field(default_factory=list)
 
 
-def read_word(data: bytes, kind: str, limits: Limits = DEFAULT_LIMITS) -> WordContent:
-    """A sniffed Word-like file ("docx", or "doc"/"wps"/"rtf" converted by LibreOffice first)."""
+def read_word(data: bytes, kind: str, limits: Limits = DEFAULT_LIMITS,
+              package: zipfile.ZipFile | None = None) -> WordContent:
+    """A sniffed Word-like file ("docx", or "doc"/"wps"/"rtf" converted by LibreOffice first).
+    `package`: a .docx's zip, when the caller has opened it already."""
     if kind != "docx":
         from toolkit.readers.wordconvert import convert_to_docx
 
-        data = convert_to_docx(data, kind, limits)
+        data, package = convert_to_docx(data, kind, limits), None
         check_size(len(data), limits)
-    check_zip(data, limits)
-    return read_docx(data, limits)
+    with _opened(data, package) as zf:
+        check_zip(zf, limits)
+        return read_docx(data, limits, zf)
 
 
-def _opened(data: bytes) -> zipfile.ZipFile:
-    zf = open_zip(data)
-    if zf is None:
-        raise Unreadable("corrupt")
-    return zf
+@contextmanager
+def _opened(data: bytes, package: zipfile.ZipFile | None = None) -> Iterator[zipfile.ZipFile]:
+    with package_zip(data, package) as zf:
+        if zf is None:
+            raise Unreadable("corrupt")
+        yield zf
 
 
 def _body(zf: zipfile.ZipFile, limits: Limits) -> Any:
@@ -103,9 +108,10 @@ def _body(zf: zipfile.ZipFile, limits: Limits) -> Any:
     return next((c for c in xmlsafe.parse_xml(xml) if _wname(c) == "body"), None)
 
 
-def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS) -> WordContent:
-    """Grids and pictures of a .docx whose package has passed `check_zip`."""
-    with _opened(data) as zf:
+def read_docx(data: bytes, limits: Limits = DEFAULT_LIMITS, package: zipfile.ZipFile | None = None) -> WordContent:
+    """Grids and pictures of a .docx whose package has passed `check_zip` (`package`: its zip, when the
+    caller has opened it already)."""
+    with _opened(data, package) as zf:
         body = _body(zf, limits)
         blocks = [] if body is None else _select(list(_body_items(body, limits)))
         content = WordContent()
@@ -332,8 +338,8 @@ def _place(pkg: _Package, content: WordContent, sheet: str, row: int, col: int, 
 def read_document(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[list[str], list[Picture]]:
     """A Word report's text, every block in document order (a paragraph's pieces and a table's cells one
     line each), and its embedded pictures: all of the body, where `read_docx` keeps only the forms."""
-    check_zip(data, limits)
     with _opened(data) as zf:
+        check_zip(zf, limits)
         body = _body(zf, limits)
         lines: list[str] = []
         content = WordContent()

@@ -7,8 +7,11 @@ nearest non-label cell to the right (over merged ranges); the cell below (vertic
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from toolkit.core.grid import Grid, Merge
 from toolkit.core.model import Value, cell_ref
@@ -36,7 +39,7 @@ class FormFields:
 class SheetIndex:
     """A grid with merged ranges resolved and every label cell recognised."""
 
-    def __init__(self, grid: Grid, lookup: dict[str, str]) -> None:
+    def __init__(self, grid: Grid, lookup: Mapping[str, str]) -> None:
         self.grid = grid
         self.master: dict[tuple[int, int], tuple[int, int]] = {}
         self.extent: dict[tuple[int, int], tuple[int, int]] = {}
@@ -79,9 +82,15 @@ def _loose(key: str) -> str:
     return _INNER_PUNCT.sub("", key)
 
 
-def label_lookup(specs: tuple[FieldSpec, ...] | list[FieldSpec]) -> dict[str, str]:
+def label_lookup(specs: tuple[FieldSpec, ...] | list[FieldSpec]) -> Mapping[str, str]:
     """normalised label -> field name (or "field\x1fpart" for a labelled part of a box); a field's own
-    name wins over another field's alias, and exact labels over their loose forms."""
+    name wins over another field's alias, and exact labels over their loose forms. Read-only: one is
+    built per set of fields and shared by every sheet of every form read with them."""
+    return _label_lookup(tuple(specs))
+
+
+@functools.lru_cache(maxsize=64)
+def _label_lookup(specs: tuple[FieldSpec, ...]) -> Mapping[str, str]:
     targets: list[tuple[str, str]] = []
     for spec in specs:
         targets.append((spec.name, spec.name))
@@ -94,10 +103,10 @@ def label_lookup(specs: tuple[FieldSpec, ...] | list[FieldSpec]) -> dict[str, st
     for label, target in targets:
         lookup.setdefault(_loose(normalize_label(label)), target)
     lookup.pop("", None)
-    return lookup
+    return MappingProxyType(lookup)
 
 
-def lookup_label(text: str, lookup: dict[str, str]) -> str | None:
+def lookup_label(text: str, lookup: Mapping[str, str]) -> str | None:
     key = normalize_label(text)
     hit = lookup.get(key) or lookup.get(_loose(key))
     if hit is None:
@@ -107,7 +116,7 @@ def lookup_label(text: str, lookup: dict[str, str]) -> str | None:
     return hit
 
 
-def _match_label(text: str, lookup: dict[str, str]) -> tuple[str, str | None] | None:
+def _match_label(text: str, lookup: Mapping[str, str]) -> tuple[str, str | None] | None:
     name = lookup_label(text, lookup)
     if name:
         return name, None

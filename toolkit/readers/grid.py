@@ -11,16 +11,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from typing import Any
 
 from toolkit.core.grid import Grid
 from toolkit.core.model import WORD_KINDS
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.sniff import decode_text
+from toolkit.readers.zipparts import without_media
 
 
-def read_grids(data: bytes, kind: str) -> dict[str, Grid]:
-    """Every worksheet of the file, in order. Raises Unreadable for anything that cannot be read."""
+def read_grids(data: bytes, kind: str, package: zipfile.ZipFile | None = None) -> dict[str, Grid]:
+    """Every worksheet of the file, in order. Raises Unreadable for anything that cannot be read.
+    `package`: an xlsx's zip, when the caller has opened it already: calamine is then handed the
+    package without its pictures (zipparts.without_media), not a copy of the whole file."""
     if kind == "csv":
         return {"Sheet1": _csv_grid(data)}
     if kind == "html":
@@ -33,7 +37,7 @@ def read_grids(data: bytes, kind: str) -> dict[str, Grid]:
         from toolkit.readers.docx import read_word
 
         return read_word(data, kind).grids
-    return _calamine_grids(data, kind)
+    return _calamine_grids(data, kind, package)
 
 
 def clean_value(value: Any) -> Any:
@@ -45,14 +49,17 @@ def clean_value(value: Any) -> Any:
     return value
 
 
-def _calamine_grids(data: bytes, kind: str) -> dict[str, Grid]:
+def _calamine_grids(data: bytes, kind: str, package: zipfile.ZipFile | None = None) -> dict[str, Grid]:
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+    values = without_media(data, package) if package is not None and kind == "xlsx" else data
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(values))
     except PasswordError:
         raise Unreadable("encrypted") from None
     except CalamineError as exc:
+        if values is not data:  # never worse than the whole file
+            return _calamine_grids(data, kind)
         if kind == "xlsx":  # e.g. Excel 4 macro sheets, which calamine refuses (FACTS)
             return _openpyxl_grids(data)
         raise Unreadable("corrupt", detail=str(exc)[:200]) from None
@@ -65,6 +72,8 @@ def _calamine_grids(data: bytes, kind: str) -> dict[str, Grid]:
             rows = [[clean_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
         except CalamineError as exc:
+            if values is not data:
+                return _calamine_grids(data, kind)
             raise Unreadable("corrupt", detail=f"{meta.name}: {str(exc)[:200]}") from None
         hidden = str(meta.visible).rsplit(".", 1)[-1] != "Visible"
         grids[meta.name] = Grid(meta.name, rows, merged, hidden)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.zipparts import ZIP_ERRORS, member_head, open_zip
+from toolkit.readers.zipparts import ZIP_ERRORS, member_head, open_zip, read_member
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+WHOLE_SHEET_BYTES = 1 << 20  # a sheet XML up to this size is inflated in one go for the area scan
 # an attribute's value may be in double or single quotes (r='XFD1048576' is as valid XML as r="…")
 _REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br=["\']([A-Z]{1,3})([0-9]{1,7})["\']')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br=["\']([0-9]{1,7})["\']')
@@ -39,9 +41,10 @@ def check_size(size: int, limits: Limits = DEFAULT_LIMITS) -> None:
                          limit_mb=limits.max_file_bytes // 1048576)
 
 
-def check_zip(data: bytes, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Member count, total and per-member expansion, then the used area of every worksheet."""
-    zf = open_zip(data)
+def check_zip(package: bytes | zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Member count, total and per-member expansion, then the used area of every worksheet.
+    `package`: the file's bytes, or its zip when the caller has opened it already."""
+    zf = package if isinstance(package, zipfile.ZipFile) else open_zip(package)
     if zf is None:
         raise Unreadable("corrupt")
     infos = zf.infolist()
@@ -91,23 +94,35 @@ def _letters_to_col(letters: bytes) -> int:
 
 
 def _check_sheet_area(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
-    """Stream the sheet XML and track the largest row and column any cell names."""
+    """Scan the sheet XML (streamed when large) and track the largest row and column any cell names."""
     max_row = max_col = 0
     tail = b""
     try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(1 << 20):
-                buf = tail + chunk
-                refs = _REF.findall(buf)
-                if refs:
-                    letters, digits = zip(*refs, strict=True)
-                    max_col = max(max_col, *map(_letters_to_col, set(letters)))
-                    max_row = max(max_row, *map(int, digits))
-                max_row = max(max_row, 0, *map(int, _ROW.findall(buf)))
-                tail = buf[-256:]
-                if max_row * max(max_col, 1) > limits.max_cells:
-                    break
+        for chunk in _sheet_chunks(zf, info):
+            buf = tail + chunk
+            refs = _REF.findall(buf)
+            if refs:
+                letters, digits = zip(*refs, strict=True)
+                max_col = max(max_col, *map(_letters_to_col, set(letters)))
+                max_row = max(max_row, *map(int, digits))
+            max_row = max(max_row, 0, *map(int, _ROW.findall(buf)))
+            tail = buf[-256:]
+            if max_row * max(max_col, 1) > limits.max_cells:
+                break
     except ZIP_ERRORS:
         raise Unreadable("corrupt") from None
     check_area(info.filename.rsplit("/", 1)[-1], max_row, max(max_col, 1), limits)
 
+
+def _sheet_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A sheet's XML: whole (one inflate) when it declares at most WHOLE_SHEET_BYTES, else in 1 MiB
+    chunks. Raises one of ZIP_ERRORS if the member is corrupt."""
+    if info.file_size <= WHOLE_SHEET_BYTES:
+        whole = read_member(zf, info.filename, WHOLE_SHEET_BYTES)
+        if whole is None:
+            raise zipfile.BadZipFile(f"corrupt member {info.filename}")
+        yield whole
+        return
+    with zf.open(info) as fh:
+        while chunk := fh.read(1 << 20):
+            yield chunk

@@ -8,6 +8,8 @@ lxml/olefile, which the CLI must not pay for at start-up.
 
 from __future__ import annotations
 
+import zipfile
+
 from toolkit.core.model import Picture, PictureScheme
 from toolkit.readers.imageinfo import image_info
 
@@ -35,13 +37,14 @@ def make_picture(sheet: str, row: int, col: int, scheme: PictureScheme, data: by
                    width=width, height=height, data=data, name=name)
 
 
-def find_pictures(data: bytes, kind: str) -> list[Picture]:
-    """All pictures in a workbook: kind is "xlsx"/"xlsm", "xls" (also WPS .et) or "ods"."""
+def find_pictures(data: bytes, kind: str, package: zipfile.ZipFile | None = None) -> list[Picture]:
+    """All pictures in a workbook: kind is "xlsx"/"xlsm", "xls" (also WPS .et) or "ods". `package`: the
+    file's zip (xlsx, ods), when the caller has opened it already."""
     kind = kind.lower().lstrip(".")
     if kind in ("xlsx", "xlsm"):
         from toolkit.readers.pictures_xlsx import find_xlsx_pictures
 
-        return find_xlsx_pictures(data)
+        return find_xlsx_pictures(data, package)
     if kind in ("xls", "et"):
         from toolkit.readers.pictures_xls import find_xls_pictures
 
@@ -49,7 +52,7 @@ def find_pictures(data: bytes, kind: str) -> list[Picture]:
     if kind == "ods":
         from toolkit.readers.pictures_ods import find_ods_pictures
 
-        return find_ods_pictures(data)
+        return find_ods_pictures(data, package)
     return []
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 from toolkit.core.model import Picture
 from toolkit.readers.pictures import MediaBudget, make_picture
 from toolkit.readers.pictures_xlsx import iter_xml, local
-from toolkit.readers.zipparts import open_zip, read_member
+from toolkit.readers.zipparts import package_zip, read_member
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
@@ -43,11 +44,10 @@ class _Table:
     pending: list[tuple[float | None, float | None, str, str]] = field(default_factory=list)
 
 
-def find_ods_pictures(data: bytes) -> list[Picture]:
-    zf = open_zip(data)
-    if zf is None:
-        return []
-    with zf:
+def find_ods_pictures(data: bytes, package: zipfile.ZipFile | None = None) -> list[Picture]:
+    with package_zip(data, package) as zf:
+        if zf is None:
+            return []
         budget = MediaBudget()
         media: dict[str, bytes | None] = {}
 

@@ -19,7 +19,7 @@ from toolkit.core.model import Picture, parse_a1
 from toolkit.readers import xmlsafe
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.pictures import MediaBudget, make_picture
-from toolkit.readers.zipparts import ZIP_ERRORS, open_zip, read_member
+from toolkit.readers.zipparts import ZIP_ERRORS, package_zip, read_member
 
 MAX_XML_BYTES = 32 * 1024 * 1024  # a drawing/metadata part parsed whole; sheets are streamed instead
 # absoluteAnchor has no cell: place it with Excel's default sizes (64 px columns, 20 px rows at 96 dpi).
@@ -59,7 +59,8 @@ def iter_xml(zf: zipfile.ZipFile, name: str, events: tuple[str, ...], tag: tuple
 
 
 def local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""  # "{namespace}name" or "name"
 
 
 def attr(el: etree._Element, name: str) -> str | None:
@@ -135,11 +136,10 @@ class _Package:
         return self._media[path]
 
 
-def find_xlsx_pictures(data: bytes) -> list[Picture]:
-    zf = open_zip(data)
-    if zf is None:
-        return []
-    with zf:
+def find_xlsx_pictures(data: bytes, package: zipfile.ZipFile | None = None) -> list[Picture]:
+    with package_zip(data, package) as zf:
+        if zf is None:
+            return []
         pkg = _Package(zf, MediaBudget())
         workbook = _workbook_part(pkg)
         cell_images = _wps_cell_images(pkg, workbook)

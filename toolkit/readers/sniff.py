@@ -27,12 +27,13 @@ _NOT_SHEETS = {
 }
 
 
-def sniff(data: bytes) -> str:
+def sniff(data: bytes, package: zipfile.ZipFile | None = None) -> str:
+    """`package`: the file's zip, when the caller has opened it already (it is not opened again)."""
     blank = b"\x00 \t\r\n"
     if not data[:4096].strip(blank) and not data.strip(blank):  # the head first: no 1 MB copy per file
         raise Unreadable("empty")
     if data.startswith(ZIP_MAGICS):
-        return _sniff_zip(data)
+        return _sniff_zip(data, package)
     if data.startswith(OLE_MAGIC):
         return _sniff_ole(data)
     if data.startswith(b"{\\rtf"):
@@ -43,9 +44,10 @@ def sniff(data: bytes) -> str:
     return _sniff_text(data)
 
 
-def _sniff_zip(data: bytes) -> str:
+def _sniff_zip(data: bytes, package: zipfile.ZipFile | None) -> str:
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        zf = package if package is not None else zipfile.ZipFile(io.BytesIO(data))
+        names = set(zf.namelist())
     except (zipfile.BadZipFile, ValueError, EOFError, OSError):
         raise Unreadable("corrupt") from None
     if "xl/workbook.xml" in names or any(n.lower() == "xl/workbook.xml" for n in names):
@@ -53,9 +55,8 @@ def _sniff_zip(data: bytes) -> str:
     if "xl/workbook.bin" in names:
         return "xlsb"
     if "content.xml" in names or "mimetype" in names:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-            manifest = zf.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+        mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+        manifest = zf.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
         if b"encryption-data" in manifest:
             raise Unreadable("encrypted")
         if not mimetype or b"spreadsheet" in mimetype:

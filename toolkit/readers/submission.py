@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import zipfile
+from contextlib import nullcontext
 from dataclasses import replace
 
 from toolkit.core.grid import Grid
@@ -15,8 +17,9 @@ from toolkit.readers.errors import Unreadable
 from toolkit.readers.form import FormFields, extract_form, label_lookup
 from toolkit.readers.grid import read_grids
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_size, check_zip
-from toolkit.readers.sniff import sniff
+from toolkit.readers.sniff import ZIP_MAGICS, sniff
 from toolkit.readers.table import TableRows, extract_table
+from toolkit.readers.zipparts import package_zip
 
 TEMPLATE_SHEET = "_brandkit"  # hidden sheet of brandkit's own templates: profile id, version, cells
 PICTURE_KINDS = ("xlsx", "xls", "ods")
@@ -46,23 +49,25 @@ def read_path(path: str, profile: Profile, sender: str | None = None, received: 
 def read_bytes(data: bytes, prov: Provenance, profile: Profile,
                limits: Limits = DEFAULT_LIMITS) -> list[Submission]:
     prov = replace(prov, sha256=hashlib.sha256(data).hexdigest())
-    try:
-        check_size(len(data), limits)
-        kind = sniff(data)
-        prov = replace(prov, kind=kind)
-        if kind in WORD_KINDS:
-            from toolkit.readers.docx import read_word
+    # a package's directory is parsed once: sniffing, the limits and the readers share its zip
+    with package_zip(data, None) if data.startswith(ZIP_MAGICS) else nullcontext() as package:
+        try:
+            check_size(len(data), limits)
+            kind = sniff(data, package)
+            prov = replace(prov, kind=kind)
+            if kind in WORD_KINDS:
+                from toolkit.readers.docx import read_word
 
-            word = read_word(data, kind, limits)
-        else:
-            if kind in ("xlsx", "xlsb", "ods"):
-                check_zip(data, limits)
-            grids = read_grids(data, kind)
-    except Unreadable as exc:
-        return [unreadable_submission(prov, exc)]
-    if kind in WORD_KINDS:
-        return submissions_from_grids(word.grids, word.pictures, prov, profile, linked=word.linked)
-    pictures = _pictures(data, kind)
+                word = read_word(data, kind, limits, package)
+            else:
+                if kind in ("xlsx", "xlsb", "ods"):
+                    check_zip(package or data, limits)
+                grids = read_grids(data, kind, package)
+        except Unreadable as exc:
+            return [unreadable_submission(prov, exc)]
+        if kind in WORD_KINDS:
+            return submissions_from_grids(word.grids, word.pictures, prov, profile, linked=word.linked)
+        pictures = _pictures(data, kind, package)
     return submissions_from_grids(grids, pictures, prov, profile)
 
 
@@ -71,12 +76,12 @@ def unreadable_submission(prov: Provenance, exc: Unreadable) -> Submission:
     return Submission(prov, findings=[Finding("unreadable", "error", text)])
 
 
-def _pictures(data: bytes, kind: str) -> list[Picture]:
+def _pictures(data: bytes, kind: str, package: zipfile.ZipFile | None) -> list[Picture]:
     if kind not in PICTURE_KINDS:
         return []
     from toolkit.readers.pictures import find_pictures
 
-    return find_pictures(data, kind)
+    return find_pictures(data, kind, package)
 
 
 def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov: Provenance,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from toolkit.core.grid import Grid
@@ -32,7 +33,7 @@ def find_header(grid: Grid, spec: TableSpec) -> tuple[int, dict[int, str]] | Non
     return None
 
 
-def extract_table(grid: Grid, spec: TableSpec, stop_labels: dict[str, str]) -> TableRows:
+def extract_table(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str]) -> TableRows:
     """Rows under the header until the first row holding a form label (e.g. 党支部意见)."""
     header = find_header(grid, spec)
     if header is None:
