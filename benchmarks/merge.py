@@ -6,7 +6,8 @@ Builds N branch forms in notice 000's own layout (one in four as a Word .docx, a
 each with a ~1 MB photo-like JPEG logo, and a master listing those N branches.
 Then times, each as a whole process (interpreter start-up included on every side): `brandkit merge`
 (the CLI) and the floor (read every form's values with calamine and draft-decode every logo to a
-thumbnail on all cores, writing nothing; the logos inflated with the ISA-L inflate brandkit itself uses),
+thumbnail on all cores, writing nothing; the logos inflated with the ISA-L inflate brandkit itself uses,
+the workers' allocator set up as brandkit's are),
 in turn R times, and the naive way once (openpyxl: read each form, write the values and logos into the
 master, save once). Prints min / median / max, the ratios pair by pair, peak RSS summed over each process
 tree (psutil), the master's size after the merge, and where brandkit's time went (BRANDKIT_PHASES).
@@ -142,7 +143,11 @@ def _floor_one(path: str, isal: bool = False) -> int:
 
 
 def floor(inbox: Path) -> None:
-    with ProcessPoolExecutor(os.cpu_count()) as pool:
+    """On all cores, each worker's allocator set up as brandkit's workers are (reuse_freed_memory): the
+    floor gets every low-level advantage brandkit has, as it gets the same inflate."""
+    from toolkit.files.portable import reuse_freed_memory
+
+    with ProcessPoolExecutor(os.cpu_count(), initializer=reuse_freed_memory) as pool:
         list(pool.map(partial(_floor_one, isal=True), map(str, sorted(inbox.iterdir())), chunksize=8))
 
 
