@@ -6,7 +6,7 @@ import datetime as dt
 
 from toolkit.core.changeset import ChangeSet
 
-from .cells import write_cell
+from .cells import CellWriteArgs, write_cells
 from .context import Context
 from .drawing import place_picture
 from .newsheet import add_sheet
@@ -25,8 +25,8 @@ def apply_changeset(src: bytes, changes: ChangeSet, now: dt.datetime | None = No
         new_column(ctx, col)
     for row in sorted(changes.new_rows, key=lambda r: (r.sheet, r.row)):
         new_row(ctx, row)
-    for w in changes.writes:
-        write_cell(ctx, ctx.sheet(w.sheet), w.row + 1, w.col + 1, w.value, w.fill, w.number_format)
+    for (sheet, r), writes in _by_row(changes).items():
+        write_cells(ctx, ctx.sheet(sheet), r + 1, writes)
     for h in changes.row_heights:
         row_height(ctx, h)
     for pic in changes.pictures:
@@ -35,3 +35,16 @@ def apply_changeset(src: bytes, changes: ChangeSet, now: dt.datetime | None = No
     add_app_titles(ctx.pkg, [s.name for s in changes.new_sheets])
     touch_core(ctx.pkg, now or dt.datetime.now(dt.UTC))
     return ctx.pkg.to_bytes()
+
+
+def _by_row(changes: ChangeSet) -> dict[tuple[str, int], list[CellWriteArgs]]:
+    """The writes grouped by (sheet, row), rows in the order first written, each row's writes in order."""
+    rows: dict[tuple[str, int], list[CellWriteArgs]] = {}
+    for w in changes.writes:
+        key = (w.sheet, w.row)
+        item = (w.col + 1, w.value, w.fill, w.number_format)
+        if (found := rows.get(key)) is None:
+            rows[key] = [item]
+        else:
+            found.append(item)
+    return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 
 from toolkit.core.changeset import CellValue
 
@@ -16,6 +17,7 @@ from .xmltools import StartTag, clean_text, esc
 
 _EPOCH = dt.datetime(1899, 12, 30)
 _INJECTION = ("=", "+", "-", "@", "\t", "\r")
+CellWriteArgs = tuple[int, CellValue, str | None, str | int | None]  # col (1-based), value, fill, format
 _DROPPED = ("t", "cm", "vm")  # type, dynamic-array and rich-value metadata belong to the old content
 
 
@@ -59,15 +61,61 @@ def cell_xml(row: Row, col: int, style: int | None, t: str | None, body: str, ke
 def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, fill: str | None = None,
                number_format: str | int | None = None) -> None:
     """Write `value` at 1-based (r, col); strings stay text (quote prefix), dates get a date format."""
-    p = sheet.prefix
+    write_cells(ctx, sheet, r, [(col, value, fill, number_format)])
+
+
+def write_cells(ctx: Context, sheet: Sheet, r: int, writes: Iterable[CellWriteArgs]) -> None:
+    """Write (col, value, fill, number_format) items into 1-based row `r`, in order (a later write to the
+    same cell wins): the row is taken once, its cells edited in place. A row the sheet does not have
+    yet is written whole: while the columns come in order, each cell is new, in its column's format."""
+    fresh = sheet.rows.row(r) is None
     row = sheet.rows.touch(r)
+    lo = hi = 0
+    for col, value, fill, number_format in writes:
+        if fresh and col > hi:
+            style, t, body = _encoded(ctx, sheet, row, col, value, sheet.column_style(col), fill, number_format)
+            row.put(col, cell_xml(row, col, style or None, t, body, None))
+        else:
+            row.put(col, _cell_xml(ctx, sheet, row, col, value, fill, number_format))
+        lo, hi = (col, col) if not lo else (min(lo, col), max(hi, col))
+    if lo:
+        sheet.note_cell(r, lo)
+        sheet.note_cell(r, hi)
+        ctx.values_changed = True
+
+
+def _cell_xml(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, fill: str | None,
+              number_format: str | int | None) -> str:
+    """The <c> text for `value` at `col` of `row`, derived from the cell that is there now."""
     old = row.cell(col)
     keep = None
     if old is not None:
         keep = old.start()
-        ctx.formulas_changed |= old.child("f") is not None
+        ctx.formulas_changed |= old.has_children and old.child("f") is not None
         ctx.sst_refs -= keep.get("t") == "s"  # its shared-string reference goes away
     base = style_of(keep) if keep is not None else base_style(sheet, row, col)
+    style, t, body = _encoded(ctx, sheet, row, col, value, base, fill, number_format)
+    return cell_xml(row, col, style if (style or keep) else None, t, body, keep)
+
+
+def _encoded(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, base: int, fill: str | None,
+             number_format: str | int | None) -> tuple[int, str | None, str]:
+    """_content, a text's remembered: the same text in the same format is encoded once (a log repeats
+    most of its values); every cell that refers to a shared string is counted."""
+    if isinstance(value, str):
+        key = (value, base, fill, number_format, row.prefix)
+        if (known := ctx.texts.get(key)) is None:
+            known = ctx.texts[key] = _content(ctx, sheet, row, col, value, base, fill, number_format)
+    else:
+        known = _content(ctx, sheet, row, col, value, base, fill, number_format)
+    ctx.sst_refs += known[1] == "s"
+    return known
+
+
+def _content(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, base: int, fill: str | None,
+             number_format: str | int | None) -> tuple[int, str | None, str]:
+    """(style, type attribute, inner XML) of `value` in a cell whose format is `base` now."""
+    p = row.prefix
     quote, t, body = False, None, ""
     if isinstance(value, str):
         value = clean_text(value)
@@ -77,7 +125,6 @@ def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, f
         quote = value.startswith(_INJECTION)
         if ctx.strings is not None:
             t, body = "s", f"<{p}v>{ctx.strings.add(value)}</{p}v>"
-            ctx.sst_refs += 1
         else:
             t, body = "inlineStr", f"<{p}is>{t_element(value, p)}</{p}is>"
     elif isinstance(value, bool):
@@ -97,9 +144,7 @@ def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, f
     style = base
     if quote or fill or number_format is not None:
         style = ctx.styles.derive(base, fill=fill, number_format=number_format, quote=quote)
-    row.put(col, cell_xml(row, col, style if (style or keep) else None, t, body, keep))
-    sheet.note_cell(r, col)
-    ctx.values_changed = True
+    return style, t, body
 
 
 def formula_xml(prefix: str, formula: str) -> str:

@@ -91,6 +91,11 @@ class StartTag:
         self.attrs: dict[str, str] = {k: v[1:-1] for k, v in _ATTR.findall(m.group(2))}
         self.empty = bool(m.group(3))
 
+    def copy(self) -> StartTag:
+        other = StartTag.__new__(StartTag)
+        other.name, other.attrs, other.empty = self.name, dict(self.attrs), self.empty
+        return other
+
     def get(self, key: str, default: str | None = None) -> str | None:
         v = self.attrs.get(key)
         return default if v is None else unesc(v)
