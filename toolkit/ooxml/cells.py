@@ -11,7 +11,7 @@ from toolkit.core.changeset import CellValue
 from .context import Context
 from .errors import PackageError
 from .sheet import Sheet
-from .sheetdata import Row, style_of
+from .sheetdata import Cell, Row, style_of
 from .strings import t_element
 from .xmltools import StartTag, clean_text, esc
 
@@ -72,16 +72,31 @@ def write_cells(ctx: Context, sheet: Sheet, r: int, writes: Iterable[CellWriteAr
     row = sheet.rows.touch(r)
     lo = hi = 0
     for col, value, fill, number_format in writes:
-        if fresh and col > hi:
-            style, t, body = _encoded(ctx, sheet, row, col, value, sheet.column_style(col), fill, number_format)
-            row.put(col, cell_xml(row, col, style or None, t, body, None))
-        else:
-            row.put(col, _cell_xml(ctx, sheet, row, col, value, fill, number_format))
+        if fresh and col > hi:  # appended: nothing there yet, no row format, the column's format
+            row.cells.append(Cell(col, _new_cell(ctx, sheet, row, col, value, fill, number_format)))
+            lo, hi = lo or col, col
+            continue
+        row.put(col, _cell_xml(ctx, sheet, row, col, value, fill, number_format))
         lo, hi = (col, col) if not lo else (min(lo, col), max(hi, col))
     if lo:
         sheet.note_cell(r, lo)
         sheet.note_cell(r, hi)
         ctx.values_changed = True
+
+
+def _new_cell(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, fill: str | None,
+              number_format: str | int | None) -> str:
+    """The <c> text of a new cell at `col` of a new row: everything after its reference is the same for
+    the same text in the same column, and made once."""
+    key = (sheet.part, col, value, fill, number_format) if isinstance(value, str) else None
+    if key is None or (known := ctx.new_cells.get(key)) is None:
+        style, t, body = _content(ctx, sheet, row, col, value, sheet.column_style(col), fill, number_format)
+        attrs = (f' s="{style}"' if style else "") + (f' t="{t}"' if t else "")
+        known = (f"{attrs}>{body}</{row.prefix}c>" if body else f"{attrs}/>", t == "s")
+        if key is not None:
+            ctx.new_cells[key] = known
+    ctx.sst_refs += known[1]
+    return f'<{row.prefix}c r="{row.ref(col)}"{known[0]}'
 
 
 def _cell_xml(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, fill: str | None,

@@ -28,7 +28,9 @@ class Context:
         self._parts_by_name: dict[str, str] = {}
         self.formulas_changed = False  # formulas added or removed: calcChain must go
         self.values_changed = False  # cells changed: dependants must recalculate on open
-        self.texts: dict[tuple, tuple[int, str | None, str]] = {}  # cells.py: a text's encoding, by format
+        # cells.py: a text's encoding by format, and a new cell's text after its reference, by column
+        self.texts: dict[tuple, tuple[int, str | None, str]] = {}
+        self.new_cells: dict[tuple, tuple[str, bool]] = {}
 
     @property
     def styles(self) -> Styles:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 from toolkit.core.model import col_letter
 
@@ -16,6 +17,7 @@ from .refs import col_index
 from .xmltools import StartTag
 
 _ROW = re.compile(r"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
+_ROW_START = re.compile(r"<((?:\w+:)?row)\b")
 # A cell and the column letters of its r attribute ("" without one), in one pass over a row.
 _CELL_COL = re.compile(r"""(<(?:\w+:)?c\b(?:(?=[^>]*?\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d+["']))?"""
                        r"[^>]*?(?:/>|>.*?</(?:\w+:)?c>))", re.S)
@@ -245,17 +247,39 @@ class Row:
         return spans is None or edges is None or int(spans.group(1)) <= edges[0] and edges[1] <= int(spans.group(2))
 
 
+def _rows(inner: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each <row> element: a row's start tag is matched, then its end tag is found by a
+    plain search (rows never nest), so the scan does not walk the cells; an end tag spelled with another
+    prefix falls back to _ROW."""
+    pos, find = 0, inner.find
+    while (m := _ROW_START.search(inner, pos)) is not None:
+        start = m.start()
+        gt = find(">", m.end())
+        if gt < 0:
+            return
+        if inner[gt - 1] == "/":
+            end = gt + 1
+        elif (close := find(f"</{m.group(1)}>", gt)) >= 0:
+            end = close + len(m.group(1)) + 3
+        elif (whole := _ROW.match(inner, start)) is not None:
+            end = whole.end()
+        else:
+            pos = start + 1
+            continue
+        yield start, end
+        pos = end
+
+
 class SheetData:
     def __init__(self, inner: str, prefix: str):
         self.inner, self.prefix = inner, prefix
         self.spans: dict[int, tuple[int, int]] = {}
         self.order: list[int] = []
         last = 0
-        for m in _ROW.finditer(inner):
-            head = inner[m.start():inner.find(">", m.start())]
-            rm = _R_ATTR.search(head)
+        for start, end in _rows(inner):
+            rm = _R_ATTR.search(inner, start, inner.find(">", start))
             last = int(rm.group(1)) if rm else last + 1
-            self.spans[last] = (m.start(), m.end())
+            self.spans[last] = (start, end)
             self.order.append(last)
         self.parsed: dict[int, Row] = {}
         self.changed: set[int] = set()
