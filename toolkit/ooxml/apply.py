@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from toolkit.core.changeset import ChangeSet
+from toolkit.core.changeset import CellWrite, ChangeSet
 
-from .cells import CellWriteArgs, write_cells
+from .cells import write_cells
 from .context import Context
 from .drawing import place_picture
 from .newsheet import add_sheet
@@ -19,14 +19,16 @@ def apply_changeset(src: bytes, changes: ChangeSet, now: dt.datetime | None = No
     if not changes:
         return src
     ctx = Context(Package(src))
-    for sheet in changes.new_sheets:
-        add_sheet(ctx, sheet)
+    for new in changes.new_sheets:
+        add_sheet(ctx, new)
     for col in changes.new_columns:
         new_column(ctx, col)
     for row in sorted(changes.new_rows, key=lambda r: (r.sheet, r.row)):
         new_row(ctx, row)
-    for (sheet, r), writes in _by_row(changes).items():
-        write_cells(ctx, ctx.sheet(sheet), r + 1, writes)
+    for (name, r), writes in _by_row(changes).items():  # each row once, then kept as its text
+        sheet = ctx.sheet(name)
+        write_cells(ctx, sheet, r + 1, [(w.col + 1, w.value, w.fill, w.number_format) for w in writes])
+        sheet.rows.settle(r + 1)
     for h in changes.row_heights:
         row_height(ctx, h)
     for pic in changes.pictures:
@@ -37,14 +39,12 @@ def apply_changeset(src: bytes, changes: ChangeSet, now: dt.datetime | None = No
     return ctx.pkg.to_bytes()
 
 
-def _by_row(changes: ChangeSet) -> dict[tuple[str, int], list[CellWriteArgs]]:
+def _by_row(changes: ChangeSet) -> dict[tuple[str, int], list[CellWrite]]:
     """The writes grouped by (sheet, row), rows in the order first written, each row's writes in order."""
-    rows: dict[tuple[str, int], list[CellWriteArgs]] = {}
+    rows: dict[tuple[str, int], list[CellWrite]] = {}
     for w in changes.writes:
-        key = (w.sheet, w.row)
-        item = (w.col + 1, w.value, w.fill, w.number_format)
-        if (found := rows.get(key)) is None:
-            rows[key] = [item]
+        if (found := rows.get((w.sheet, w.row))) is None:
+            rows[(w.sheet, w.row)] = [w]
         else:
-            found.append(item)
+            found.append(w)
     return rows

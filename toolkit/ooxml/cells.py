@@ -48,7 +48,7 @@ def cell_xml(row: Row, col: int, style: int | None, t: str | None, body: str, ke
         return f"<{c}{attrs}>{body}</{c}>" if body else f"<{c}{attrs}/>"
     tag = keep
     for key in _DROPPED:
-        tag.set(key, None)
+        tag.attrs.pop(key, None)
     tag.set("r", row.ref(col))
     if style or (style == 0 and tag.get("s") is not None):
         tag.set("s", str(style))
@@ -79,8 +79,7 @@ def write_cells(ctx: Context, sheet: Sheet, r: int, writes: Iterable[CellWriteAr
         row.put(col, _cell_xml(ctx, sheet, row, col, value, fill, number_format))
         lo, hi = (col, col) if not lo else (min(lo, col), max(hi, col))
     if lo:
-        sheet.note_cell(r, lo)
-        sheet.note_cell(r, hi)
+        sheet.note_cell(r, lo, hi)
         ctx.values_changed = True
 
 

@@ -10,6 +10,7 @@ from .sheet import Sheet
 from .strings import SharedStrings
 from .styles import Styles
 from .workbook import Workbook
+from .zipio import deflate
 
 SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
@@ -59,7 +60,7 @@ class Context:
         for drawing in self.drawings.values():
             drawing.save()
         for part, sheet in self.sheets.items():
-            self.pkg.write(part, sheet.to_bytes())
+            self.pkg.write(part, deflate(sheet.chunks(), len(sheet.rows.inner)))
         if self._sst is not None:
             self._sst.save(self.sst_refs)
         if self._styles is not None:

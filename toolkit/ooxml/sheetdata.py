@@ -96,7 +96,7 @@ class Row:
     cell of a 20-cell row costs a search, not a parse; anything else (a cell that is absent, a row
     whose cells carry no reference) splits the row, keeping the cells found so far and their edits."""
 
-    __slots__ = ("r", "prefix", "_start", "_tag", "_body", "_cells", "_tail", "_found")
+    __slots__ = ("r", "prefix", "_start", "_fresh", "_tag", "_body", "_cells", "_tail", "_found")
 
     def __init__(self, r: int, text: str | None, prefix: str):
         self.r, self.prefix = r, prefix
@@ -105,6 +105,7 @@ class Row:
         self._body: str | None = None  # the original content, while the cells are not split out
         self._cells: list[Cell] | None = []
         self._tag: StartTag | None = None  # parsed when read or changed; until then _start is kept as is
+        self._fresh = text is None
         if text is None:
             self._start = f'<{prefix}row r="{r}"/>'
             return
@@ -210,9 +211,10 @@ class Row:
     def text(self) -> str:
         if self._cells is None:  # only cells found by reference were edited: spliced into the original
             body = self._body or ""
-            pieces, pos = [], 0
-            for start, end, cell in sorted(self._found.values(), key=lambda f: f[0]):
-                pieces += (body[pos:start], cell.text)
+            pieces: list[str] = []
+            pos = 0
+            for at, end, cell in sorted(self._found.values(), key=lambda f: f[0]):
+                pieces += (body[pos:at], cell.text)
                 pos = end
             pieces.append(body[pos:])
             body = "".join(pieces)
@@ -220,11 +222,14 @@ class Row:
         else:
             body = "".join(c.text for c in self._cells) + self._tail
             edges = (self._cells[0].col, self._cells[-1].col) if self._cells else None
+        if self._tag is None and self._fresh:  # a new row nobody gave attributes
+            name = f"{self.prefix}row"
+            return f'<{name} r="{self.r}">{body}</{name}>' if body else f'<{name} r="{self.r}"/>'
         if self._tag is None and self._unchanged_start(edges, bool(body)):
-            start = self._start
-            if start.endswith("/>"):
-                return start
-            return f"{start}{body}</{_NAME.match(start).group(1)}>"  # type: ignore[union-attr]
+            head = self._start
+            if head.endswith("/>"):
+                return head
+            return f"{head}{body}</{_NAME.match(head).group(1)}>"  # type: ignore[union-attr]
         spans = self.tag.get("spans")
         if spans and edges and ":" in spans:
             lo, hi = (int(x) for x in spans.split(":")[:2])
@@ -282,6 +287,7 @@ class SheetData:
             self.spans[last] = (start, end)
             self.order.append(last)
         self.parsed: dict[int, Row] = {}
+        self.settled: dict[int, str] = {}  # changed rows kept as their new text (settle)
         self.changed: set[int] = set()
 
     def original(self, r: int) -> str | None:
@@ -292,7 +298,7 @@ class SheetData:
         """The row for reading (None when absent); does not mark it changed."""
         if r in self.parsed:
             return self.parsed[r]
-        text = self.original(r)
+        text = self.settled.get(r) or self.original(r)
         if text is None:
             return None
         self.parsed[r] = Row(r, text, self.prefix)
@@ -306,25 +312,40 @@ class SheetData:
         self.changed.add(r)
         return row
 
+    def settle(self, r: int) -> None:
+        """Keep changed row `r` as its text, not its parts, until it is touched again: a big change holds
+        one string per row."""
+        if r in self.changed and (row := self.parsed.pop(r, None)) is not None:
+            self.settled[r] = row.text()
+
     def row_numbers(self) -> list[int]:
         return sorted(set(self.order) | self.changed)
 
     def last_row(self) -> int:
         return max(self.row_numbers() or [0])
 
-    def text(self) -> str:
+    def _changed(self, r: int) -> str:
+        return self.parsed[r].text() if r in self.parsed else self.settled[r]
+
+    def pieces(self) -> Iterator[str]:
+        """The content of <sheetData>, in pieces: every row as it is now, unchanged ones as they were."""
         if not self.changed:
-            return self.inner
+            yield self.inner
+            return
         new = sorted(r for r in self.changed if r not in self.spans)
-        out, pos, ni = [], 0, 0
+        pos, ni = 0, 0
         for r in self.order:
             start, end = self.spans[r]
             while ni < len(new) and new[ni] < r:
-                out.append(self.parsed[new[ni]].text())
+                yield self._changed(new[ni])
                 ni += 1
-            out.append(self.inner[pos:start])
-            out.append(self.parsed[r].text() if r in self.changed else self.inner[start:end])
+            if pos < start:
+                yield self.inner[pos:start]
+            yield self._changed(r) if r in self.changed else self.inner[start:end]
             pos = end
-        out.extend(self.parsed[r].text() for r in new[ni:])
-        out.append(self.inner[pos:])
-        return "".join(out)
+        for r in new[ni:]:
+            yield self._changed(r)
+        yield self.inner[pos:]
+
+    def text(self) -> str:
+        return "".join(self.pieces())

@@ -104,7 +104,7 @@ class StartTag:
         if value is None:
             self.attrs.pop(key, None)
         else:
-            self.attrs[key] = esc(value, quote=True)
+            self.attrs[key] = value if value.isalnum() else esc(value, quote=True)
 
     def text(self, empty: bool | None = None) -> str:
         attrs = "".join(f' {k}="{v}"' if '"' not in v else f" {k}='{v}'" for k, v in self.attrs.items())
