@@ -213,7 +213,8 @@ class Row:
             body = self._body or ""
             pieces: list[str] = []
             pos = 0
-            for at, end, cell in sorted(self._found.values(), key=lambda f: f[0]):
+            for at, end, cell in sorted(self._found.values(), key=lambda f: f[0]) if len(self._found) > 1 \
+                    else self._found.values():
                 pieces += (body[pos:at], cell.text)
                 pos = end
             pieces.append(body[pos:])

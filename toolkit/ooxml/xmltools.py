@@ -43,9 +43,11 @@ def esc(text: str, quote: bool = False) -> str:
 
 
 def unesc(text: str) -> str:
+    if "&" not in text:
+        return text
     from html import unescape
 
-    return unescape(text) if "&" in text else text
+    return unescape(text)
 
 
 def parse(data: bytes, part: str) -> tuple[bytes, etree._Element]:
