@@ -60,7 +60,7 @@ class Context:
         for drawing in self.drawings.values():
             drawing.save()
         for part, sheet in self.sheets.items():
-            self.pkg.write(part, deflate(sheet.chunks(), len(sheet.rows.inner)))
+            self.pkg.write(part, deflate(sheet.chunks(), sheet.rows.size()))
         if self._sst is not None:
             self._sst.save(self.sst_refs)
         if self._styles is not None:

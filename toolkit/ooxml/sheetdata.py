@@ -319,6 +319,10 @@ class SheetData:
         if r in self.changed and (row := self.parsed.pop(r, None)) is not None:
             self.settled[r] = row.text()
 
+    def size(self) -> int:
+        """About how many characters the rows make now, at most: the original's and the settled rows' own."""
+        return len(self.inner) + sum(map(len, self.settled.values()))
+
     def row_numbers(self) -> list[int]:
         return sorted(set(self.order) | self.changed)
 
