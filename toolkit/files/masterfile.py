@@ -125,7 +125,7 @@ def read_grids_isolated(data: bytes) -> dict[str, Grid] | tuple[str, dict[str, A
 
     if not os.environ.get("BRANDKIT_DEBUG"):
         _quiet_stderr()
-    gc.disable()  # a master's grids are many small objects and no cycles: not worth walking (this process ends)
+    gc.disable()  # the grids are many small objects and no cycles: the collector would walk them for nothing
     try:
         kind = sniff(data)
         if kind != "xlsx":
