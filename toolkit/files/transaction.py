@@ -241,6 +241,7 @@ def update(master: Path, plan: Callable[[MasterSnapshot], P], changes_of: Callab
             snap = load_master(target, profile_name, data=original)
         with phase("plan"):
             planned = plan(snap)
+        del snap  # planned: the master's rows as values are not kept through the patch
         backup = _apply(target, original, changes_of(planned), like)
         if then is not None:
             with phase("apply: then (keep originals)"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import groupby
 
 from toolkit.core.changeset import CellWrite, ChangeSet
 
@@ -25,7 +26,7 @@ def apply_changeset(src: bytes, changes: ChangeSet, now: dt.datetime | None = No
         new_column(ctx, col)
     for row in sorted(changes.new_rows, key=lambda r: (r.sheet, r.row)):
         new_row(ctx, row)
-    for (name, r), writes in _by_row(changes).items():  # each row once, then kept as its text
+    for (name, r), writes in groupby(changes.writes, key=_row_of):  # a row's writes together, then its text kept
         sheet = ctx.sheet(name)
         write_cells(ctx, sheet, r + 1, [(w.col + 1, w.value, w.fill, w.number_format) for w in writes])
         sheet.rows.settle(r + 1)
@@ -39,12 +40,6 @@ def apply_changeset(src: bytes, changes: ChangeSet, now: dt.datetime | None = No
     return ctx.pkg.to_bytes()
 
 
-def _by_row(changes: ChangeSet) -> dict[tuple[str, int], list[CellWrite]]:
-    """The writes grouped by (sheet, row), rows in the order first written, each row's writes in order."""
-    rows: dict[tuple[str, int], list[CellWrite]] = {}
-    for w in changes.writes:
-        if (found := rows.get((w.sheet, w.row))) is None:
-            rows[(w.sheet, w.row)] = [w]
-        else:
-            found.append(w)
-    return rows
+
+def _row_of(w: CellWrite) -> tuple[str, int]:
+    return w.sheet, w.row
