@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
+from itertools import pairwise
 
 from toolkit.core.changeset import CellValue
+from toolkit.core.model import col_letter
 
 from .context import Context
 from .errors import PackageError
+from .refs import column_letters
 from .sheet import Sheet
-from .sheetdata import Cell, Row, style_of
+from .sheetdata import Row, style_of
 from .strings import t_element
 from .xmltools import StartTag, clean_text, esc
 
@@ -64,38 +67,36 @@ def write_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, f
     write_cells(ctx, sheet, r, [(col, value, fill, number_format)])
 
 
-def write_cells(ctx: Context, sheet: Sheet, r: int, writes: Iterable[CellWriteArgs]) -> None:
+def write_cells(ctx: Context, sheet: Sheet, r: int, writes: Sequence[CellWriteArgs]) -> None:
     """Write (col, value, fill, number_format) items into 1-based row `r`, in order (a later write to the
-    same cell wins): the row is taken once, its cells edited in place. A row the sheet does not have
-    yet is written whole: while the columns come in order, each cell is new, in its column's format."""
-    fresh = sheet.rows.row(r) is None
-    row = sheet.rows.touch(r)
-    lo = hi = 0
-    for col, value, fill, number_format in writes:
-        if fresh and col > hi:  # appended: nothing there yet, no row format, the column's format
-            row.cells.append(Cell(col, _new_cell(ctx, sheet, row, col, value, fill, number_format)))
-            lo, hi = lo or col, col
-            continue
-        row.put(col, _cell_xml(ctx, sheet, row, col, value, fill, number_format))
-        lo, hi = (col, col) if not lo else (min(lo, col), max(hi, col))
-    if lo:
-        sheet.note_cell(r, lo, hi)
-        ctx.values_changed = True
+    same cell wins): the row is taken once, its cells edited in place. A row the sheet does not have yet,
+    its columns in order, is written whole: one piece of XML, each cell new in its column's format."""
+    if not writes:
+        return
+    if sheet.rows.row(r) is None and all(a[0] < b[0] for a, b in pairwise(writes)):
+        sheet.rows.add(r, [_new_cell(ctx, sheet, r, *w) for w in writes])
+        sheet.note_cell(r, writes[0][0], writes[-1][0])
+    else:
+        row = sheet.rows.touch(r)
+        for col, value, fill, number_format in writes:
+            row.put(col, _cell_xml(ctx, sheet, row, col, value, fill, number_format))
+            sheet.note_cell(r, col)
+    ctx.values_changed = True
 
 
-def _new_cell(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, fill: str | None,
+def _new_cell(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, fill: str | None,
               number_format: str | int | None) -> str:
-    """The <c> text of a new cell at `col` of a new row: everything after its reference is the same for
-    the same text in the same column, and made once."""
+    """The <c> text of a new cell at (r, col) of a new row: everything after its reference is the same
+    for the same text in the same column, and made once."""
     key = (sheet.part, col, value, fill, number_format) if isinstance(value, str) else None
     if key is None or (known := ctx.new_cells.get(key)) is None:
-        style, t, body = _content(ctx, sheet, row, col, value, sheet.column_style(col), fill, number_format)
+        style, t, body = _content(ctx, sheet, r, col, value, sheet.column_style(col), fill, number_format)
         attrs = (f' s="{style}"' if style else "") + (f' t="{t}"' if t else "")
-        known = (f"{attrs}>{body}</{row.prefix}c>" if body else f"{attrs}/>", t == "s")
+        known = (f"{attrs}>{body}</{sheet.prefix}c>" if body else f"{attrs}/>", t == "s")
         if key is not None:
             ctx.new_cells[key] = known
     ctx.sst_refs += known[1]
-    return f'<{row.prefix}c r="{row.ref(col)}"{known[0]}'
+    return f'<{sheet.prefix}c r="{column_letters(col)}{r}"{known[0]}'
 
 
 def _cell_xml(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, fill: str | None,
@@ -119,17 +120,17 @@ def _encoded(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, b
     if isinstance(value, str):
         key = (value, base, fill, number_format, row.prefix)
         if (known := ctx.texts.get(key)) is None:
-            known = ctx.texts[key] = _content(ctx, sheet, row, col, value, base, fill, number_format)
+            known = ctx.texts[key] = _content(ctx, sheet, row.r, col, value, base, fill, number_format)
     else:
-        known = _content(ctx, sheet, row, col, value, base, fill, number_format)
+        known = _content(ctx, sheet, row.r, col, value, base, fill, number_format)
     ctx.sst_refs += known[1] == "s"
     return known
 
 
-def _content(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, base: int, fill: str | None,
+def _content(ctx: Context, sheet: Sheet, r: int, col: int, value: CellValue, base: int, fill: str | None,
              number_format: str | int | None) -> tuple[int, str | None, str]:
-    """(style, type attribute, inner XML) of `value` in a cell whose format is `base` now."""
-    p = row.prefix
+    """(style, type attribute, inner XML) of `value` at 1-based (r, col) in a cell whose format is `base`."""
+    p = sheet.prefix
     quote, t, body = False, None, ""
     if isinstance(value, str):
         value = clean_text(value)
@@ -151,10 +152,10 @@ def _content(ctx: Context, sheet: Sheet, row: Row, col: int, value: CellValue, b
             number_format = 22 if has_time else 14
     elif isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
-            raise PackageError(f"单元格 {sheet.part}!{row.ref(col)} 的值 {value} 不是有效数字，无法写入")
+            raise PackageError(f"单元格 {sheet.part}!{col_letter(col - 1)}{r} 的值 {value} 不是有效数字，无法写入")
         body = f"<{p}v>{value!r}</{p}v>" if isinstance(value, float) else f"<{p}v>{value}</{p}v>"
     else:
-        raise PackageError(f"单元格 {row.ref(col)} 的值类型 {type(value).__name__} 无法写入工作表")
+        raise PackageError(f"单元格 {col_letter(col - 1)}{r} 的值类型 {type(value).__name__} 无法写入工作表")
     style = base
     if quote or fill or number_format is not None:
         style = ctx.styles.derive(base, fill=fill, number_format=number_format, quote=quote)

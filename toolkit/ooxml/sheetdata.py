@@ -11,9 +11,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from toolkit.core.model import col_letter
-
-from .refs import col_index
+from .refs import col_index, column_letters
 from .xmltools import StartTag
 
 _ROW = re.compile(r"<(?:\w+:)?row\b[^>]*?(?:/>|>.*?</(?:\w+:)?row>)", re.S)
@@ -31,12 +29,6 @@ _START = re.compile(r"<[^>]*>")
 @functools.lru_cache(maxsize=1024)
 def _col_number(letters: str) -> int:
     return col_index(letters)
-
-
-@functools.lru_cache(maxsize=1024)
-def _letters(col: int) -> str:
-    """1-based column -> its letters."""
-    return col_letter(col - 1)
 
 
 def _start(text: str) -> str:
@@ -206,7 +198,7 @@ class Row:
                 return
 
     def ref(self, col: int) -> str:
-        return f"{_letters(col)}{self.r}"
+        return f"{column_letters(col)}{self.r}"
 
     def text(self) -> str:
         if self._cells is None:  # only cells found by reference were edited: spliced into the original
@@ -312,6 +304,13 @@ class SheetData:
             row = self.parsed[r] = Row(r, None, self.prefix)
         self.changed.add(r)
         return row
+
+    def add(self, r: int, cells: list[str]) -> None:
+        """Row `r`, which the sheet does not have, made of these cells' texts (in column order), kept as
+        its text."""
+        name = f"{self.prefix}row"
+        self.settled[r] = f'<{name} r="{r}">{"".join(cells)}</{name}>' if cells else f'<{name} r="{r}"/>'
+        self.changed.add(r)
 
     def settle(self, r: int) -> None:
         """Keep changed row `r` as its text, not its parts, until it is touched again: a big change holds
