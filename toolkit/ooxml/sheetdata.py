@@ -118,12 +118,6 @@ class Row:
             return self._split()
         return self._cells
 
-    @property
-    def tail(self) -> str:
-        if self._cells is None:
-            self._split()
-        return self._tail
-
     def _split(self) -> list[Cell]:
         body = self._body or ""
         found = {start: cell for start, _, cell in self._found.values()}
