@@ -249,6 +249,9 @@ def stamp(obj: Context, master: Path, stage: str | None, status_: str | None, br
           operator: str | None, note: str | None, date, force: bool, quota_reason: str | None, paper: bool,
           copies: int | None, sealed: bool | None) -> None:
     """Stamp a stage's status for branches, or (--paper) record their paper copies."""
+    from toolkit.files.sandbox import MASTER_PRELOAD, warm_up
+
+    warm_up(preload=MASTER_PRELOAD)  # the master's reader imports while this process does
     from toolkit.commands.stamp import render_stamp
     from toolkit.commands.stamp import stamp as run_stamp
     from toolkit.core.errors import UsageProblem

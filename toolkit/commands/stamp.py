@@ -23,6 +23,7 @@ from toolkit.core.stages import (
     branch_statuses,
     check_constraint,
     check_transition,
+    dependents,
     late_variant,
     resolve_stage,
     stage_due,
@@ -75,12 +76,15 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     entries: list[LogEntry] = []
     now = now or dt.datetime.now().replace(microsecond=0)
     quota_reason = (quota_reason or "").strip() or None
+    text, fill, later = stamp_text(new_status, date, by, note), status_fill(profile.statuses, new_status), \
+        dependents(profile, target)  # the same for every branch
+    column: int | None = None  # the status column, found (or added) when the first branch is stamped
     for name, row in rows:
         if row is None:
             plan.refused.append((name, unknown_branch(name, snap)))
             continue
         current = state[row.branch]
-        reason = check_transition(profile, target, new_status, current, force)
+        reason = check_transition(profile, target, new_status, current, force, later=later)
         group = group_of[row.branch]
         after = ({b: (new_status if b == row.branch else state[b][target.name])  # only constraints look
                   for b in (members[group] if group is not None else [])} if target.constraints else {})
@@ -96,9 +100,9 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         if current[target.name] == new_status and not force:
             plan.unchanged.append(row.branch)
             continue
-        text = stamp_text(new_status, date, by, note)
-        plan.changes.writes.append(CellWrite(ledger.sheet, row.row, cols.get(target.column, STATUS_COLUMN_WIDTH),
-                                             text, fill=status_fill(profile.statuses, new_status)))
+        if column is None:
+            column = cols.get(target.column, STATUS_COLUMN_WIDTH)
+        plan.changes.writes.append(CellWrite(ledger.sheet, row.row, column, text, fill=fill))
         if returned and reason_text:  # where it prints and filters, beside the status
             plan.changes.writes.append(CellWrite(ledger.sheet, row.row, cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
                                                  reason_text))

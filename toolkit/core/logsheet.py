@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from toolkit import __version__
@@ -26,8 +27,14 @@ class LogEntry:
     sha256: str = ""
 
     def cells(self) -> list[str]:
-        return [self.time.strftime("%Y-%m-%d %H:%M:%S"), self.operator, self.action, self.branch, self.stage,
+        return [_time_text(self.time), self.operator, self.action, self.branch, self.stage,
                 _clip(self.old), _clip(self.new), self.source, self.sha256, __version__]
+
+
+@functools.lru_cache(maxsize=16)
+def _time_text(time: dt.datetime) -> str:
+    """A log row's time as written (the entries of one change share theirs)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _clip(text: str) -> str:
@@ -41,5 +48,5 @@ def append_log(changes: ChangeSet, sheet: str, log_rows: int | None, entries: li
     if log_rows is None:
         changes.new_sheets.append(NewSheet(sheet, [list(LOG_COLUMNS)], LOG_WIDTHS))
         log_rows = 0
-    for n, entry in enumerate(entries, start=log_rows + 1):
-        changes.writes.extend(CellWrite(sheet, n, c, v) for c, v in enumerate(entry.cells()) if v != "")
+    changes.writes += [CellWrite(sheet, n, c, v) for n, entry in enumerate(entries, start=log_rows + 1)
+                       for c, v in enumerate(entry.cells()) if v != ""]

@@ -4,6 +4,8 @@ branches it lists. Adopt, don't impose: everything is found by label, nothing by
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,8 +307,9 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
             if sheet is not None:
                 target[spec.name] = sheet
     seen: dict[str, str] = {}
+    key_of = functools.cache(normalize_branch)  # the ledger and the roster name the same branches
     for row in ledger.rows if ledger else []:
-        _add_branch(snap, seen, row.branch, row.values.get(profile.group))
+        _add_branch(snap, seen, key_of, row.branch, row.values.get(profile.group))
     for grid in grids.values():
         own = (RULES_SHEET, PROFILE_SHEET, HOLIDAY_SHEET, profile.ledger.log_sheet, *table_sheets(profile))
         if ledger and grid.name == ledger.sheet or grid.name in own:
@@ -314,12 +317,12 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
         if normalize_label(grid.name) in ROSTER_SHEETS and (header := roster_header(grid)) is not None:
             items = read_roster(grid)
             for item in items:
-                _add_branch(snap, seen, item["党支部名称"], item.get("党总支"), item)
+                _add_branch(snap, seen, key_of, item["党支部名称"], item.get("党总支"), item)
             if snap.roster_sheet is None:
                 last = max((r for r, row in enumerate(grid.rows) if any(v not in (None, "") for v in row)),
                            default=header[0])
                 snap.roster_sheet = RosterSheet(grid.name, header[0], header[1], max(last, header[0]),
-                                                {normalize_branch(str(i["党支部名称"])) for i in items})
+                                                {key_of(str(i["党支部名称"])) for i in items})
     return snap
 
 
@@ -336,12 +339,12 @@ def merged_files(log: Grid, actions: tuple[str, ...] = (LogAction.ADDED, LogActi
             if len(row) > max(a, b, s) and row[a] in actions and row[b] and row[s]}
 
 
-def _add_branch(snap: MasterSnapshot, seen: dict[str, str], branch: str, group: Any,
-                item: dict[str, Any] | None = None) -> None:
-    """Add a branch once (by normalised name); what any source says of it is kept under the name
-    the master first lists it by, so the ledger row, the roster and a merge all find it."""
+def _add_branch(snap: MasterSnapshot, seen: dict[str, str], key_of: Callable[[str], str], branch: str,
+                group: Any, item: dict[str, Any] | None = None) -> None:
+    """Add a branch once (by its normalised name, `key_of`); what any source says of it is kept under the
+    name the master first lists it by, so the ledger row, the roster and a merge all find it."""
     branch = branch.strip()
-    key = normalize_branch(branch)
+    key = key_of(branch)
     if key not in seen:
         seen[key] = branch
         snap.roster.append(branch)

@@ -8,7 +8,7 @@ read stamps back with `parse_stamp`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,10 +226,11 @@ def resolve_stage(profile: Profile, stage: str, status: str) -> Stage:
 
 
 def check_transition(profile: Profile, stage: Stage, status: str, current: Mapping[str, str | None],
-                     force: bool = False) -> str | None:
+                     force: bool = False, *, later: Sequence[str] | None = None) -> str | None:
     """Why stamping `status` (one of the stage's statuses) on `stage` is refused for a branch whose
     stages hold `current` (stage name -> status or None); None when allowed. `force` allows going
-    backwards, never skipping a required stage."""
+    backwards, never skipping a required stage. `later`: dependents(profile, stage), when the caller
+    checks many branches."""
     kinds = profile.statuses
     for name in stage.requires:
         before = current.get(name)
@@ -238,9 +239,9 @@ def check_transition(profile: Profile, stage: Stage, status: str, current: Mappi
             return f"须先完成“{name}”阶段（{shown}），不能跳过"
     if force:
         return None
-    later = [n for n in dependents(profile, stage) if current.get(n)]
-    if later:
-        return (f"已进入后续阶段“{later[-1]}”（{current[later[-1]]}），回改“{stage.name}”需加 --force")
+    entered = [n for n in (dependents(profile, stage) if later is None else later) if current.get(n)]
+    if entered:
+        return (f"已进入后续阶段“{entered[-1]}”（{current[entered[-1]]}），回改“{stage.name}”需加 --force")
     old = current.get(stage.name)
     if old and KIND_RANK[kinds.kind_of(old)] > KIND_RANK[kinds.kind_of(status)]:
         return f"“{stage.name}”已是“{old}”，改为“{status}”属于回退，需加 --force"

@@ -15,6 +15,7 @@ workbooks, so such a master is refused rather than patched.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import os
@@ -124,6 +125,7 @@ def read_grids_isolated(data: bytes) -> dict[str, Grid] | tuple[str, dict[str, A
 
     if not os.environ.get("BRANDKIT_DEBUG"):
         _quiet_stderr()
+    gc.disable()  # the grids are many small objects and no cycles: the collector would walk them for nothing
     try:
         kind = sniff(data)
         if kind != "xlsx":
@@ -133,6 +135,8 @@ def read_grids_isolated(data: bytes) -> dict[str, Grid] | tuple[str, dict[str, A
         return read_grids(data, kind)
     except Unreadable as exc:
         return exc.reason, dict(exc.params)
+    finally:
+        gc.enable()
 
 
 def _quiet_stderr() -> None:

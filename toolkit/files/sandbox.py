@@ -34,18 +34,21 @@ from toolkit.files.phases import mark, phase
 from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_bytes, reuse_freed_memory
 
 WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
-# What the form workers use: imported once in the fork server `warm_up` starts, not in each worker nor
-# on its first file. A server started by `run_isolated` itself imports only its function's module.
-PRELOAD = ("toolkit.files.masterfile", "toolkit.readers.grid", "toolkit.readers.submission", "toolkit.readers.logos",
-           "python_calamine", "lxml.etree", "PIL.Image", "PIL.JpegImagePlugin", "PIL.PngImagePlugin",
-           "PIL.GifImagePlugin", "PIL.BmpImagePlugin")
+# What the master's reader uses (toolkit.files.masterfile.read_grids_isolated), and what the form workers
+# use besides: imported once in the fork server `warm_up` starts, not in each worker nor on its first
+# file. A server started by `run_isolated` itself imports only its function's module.
+MASTER_PRELOAD = ("toolkit.files.masterfile", "toolkit.readers.grid", "toolkit.readers.limits",
+                  "toolkit.readers.sniff", "python_calamine")
+PRELOAD = (*MASTER_PRELOAD, "toolkit.readers.submission", "toolkit.readers.logos", "lxml.etree", "PIL.Image",
+           "PIL.JpegImagePlugin", "PIL.PngImagePlugin", "PIL.GifImagePlugin", "PIL.BmpImagePlugin")
 _context: Any = None
 
 
-def warm_up(*modules: str) -> None:
-    """Start the fork server now (where there is one), importing PRELOAD and `modules`, so workers
-    started later begin at once; on Windows nothing (workers are spawned). The first call decides."""
-    ctx = _start_context((*PRELOAD, *modules))
+def warm_up(*modules: str, preload: tuple[str, ...] = PRELOAD) -> None:
+    """Start the fork server now (where there is one), importing `preload` and `modules`, so workers
+    started later begin at once; on Windows nothing (workers are spawned). The first call decides.
+    A command that reads only its master preloads MASTER_PRELOAD."""
+    ctx = _start_context((*preload, *modules))
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 

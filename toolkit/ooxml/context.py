@@ -10,6 +10,7 @@ from .sheet import Sheet
 from .strings import SharedStrings
 from .styles import Styles
 from .workbook import Workbook
+from .zipio import deflate
 
 SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
@@ -28,6 +29,9 @@ class Context:
         self._parts_by_name: dict[str, str] = {}
         self.formulas_changed = False  # formulas added or removed: calcChain must go
         self.values_changed = False  # cells changed: dependants must recalculate on open
+        # cells.py: a text's encoding by format, and a new cell's text after its reference, by column
+        self.texts: dict[tuple, tuple[int, str | None, str]] = {}
+        self.new_cells: dict[tuple, tuple[str, bool]] = {}
 
     @property
     def styles(self) -> Styles:
@@ -56,7 +60,7 @@ class Context:
         for drawing in self.drawings.values():
             drawing.save()
         for part, sheet in self.sheets.items():
-            self.pkg.write(part, sheet.to_bytes())
+            self.pkg.write(part, deflate(sheet.chunks(), sheet.rows.size()))
         if self._sst is not None:
             self._sst.save(self.sst_refs)
         if self._styles is not None:

@@ -119,7 +119,7 @@ class Package:
         self.src = src
         self.members = zipio.read_members(src)
         self.index = {m.name: m for m in self.members}
-        self.written: dict[str, bytes] = {}
+        self.written: dict[str, bytes | zipio.Deflated] = {}  # a big part is kept compressed
         self.deleted: set[str] = set()
         self.dirty_rels: dict[str, Rels] = {}
         self._rels: dict[str, Rels] = {}
@@ -135,7 +135,8 @@ class Package:
         if name in self.deleted:
             return None
         if name in self.written:
-            return self.written[name]
+            data = self.written[name]
+            return data.data() if isinstance(data, zipio.Deflated) else data
         if name not in self.index:
             return None
         if self._zf is None:
@@ -145,7 +146,7 @@ class Package:
             self._zf = zipfile.ZipFile(io.BytesIO(self.src))
         return self._zf.read(self.index[name].info)
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: bytes | zipio.Deflated) -> None:
         self.deleted.discard(name)
         self.written[name] = data
 

@@ -4,6 +4,7 @@ Rows and columns here are 1-based, as written in the XML."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from toolkit.core.model import col_letter
@@ -19,6 +20,12 @@ _TOKENS = re.compile(r"""
   | (?<![A-Za-z0-9_.$])(?P<cabs>\$?)(?P<col>[A-Za-z]{1,3})(?P<rabs>\$?)(?P<row>\d{1,7})(?![A-Za-z0-9_(!.])
 """, re.X)
 _CELL = re.compile(r"^(\$?)([A-Za-z]{1,3})(\$?)(\d+)$")
+
+
+@functools.lru_cache(maxsize=1024)
+def column_letters(col: int) -> str:
+    """1 -> 'A' (remembered: a big change names the same columns over and over)."""
+    return col_letter(col - 1)
 
 
 def col_index(letters: str) -> int:

@@ -4,6 +4,7 @@ the rows stay text (sheetdata.py) and are spliced back in on save."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .errors import PackageError
@@ -23,6 +24,7 @@ ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetDa
          "tableParts", "extLst"]
 _SHEETDATA = re.compile(r"<((?:\w+:)?sheetData)\b([^>]*?)(/?)>")
 _EMPTY_SHEETDATA = re.compile(r"<((?:\w+:)?sheetData)\b([^>]*?)/>")
+_CHUNK = 1 << 20  # characters of rows encoded (and deflated) at a time
 
 
 class Sheet:
@@ -59,9 +61,10 @@ class Sheet:
             insert_in_order(self.root, el, ORDER)
         return el
 
-    def note_cell(self, r: int, c: int) -> None:
-        b = self.bounds
-        self.bounds = (r, c, r, c) if b is None else (min(b[0], r), min(b[1], c), max(b[2], r), max(b[3], c))
+    def note_cell(self, r: int, c: int, last: int | None = None) -> None:
+        """Cell (r, c) was written (and those of row r up to column `last`): the dimension covers them."""
+        b, last = self.bounds, last or c
+        self.bounds = (r, c, r, last) if b is None else (min(b[0], r), min(b[1], c), max(b[2], r), max(b[3], last))
 
     # sizes ------------------------------------------------------------------------------------------
     def col_width(self, c: int) -> float:
@@ -177,14 +180,25 @@ class Sheet:
             pass
         dim.set("ref", format_range(*box))
 
-    def to_bytes(self) -> bytes:
+    def chunks(self) -> Iterator[bytes]:
+        """The part's bytes, in pieces of about a megabyte: its rows are never all joined in memory."""
         self._update_dimension()
         out = serialize(self.prolog, self.root).decode("utf-8")
+        pieces = (piece for piece in self.rows.pieces() if piece)
+        first = next(pieces, None)
+        if first is None:
+            yield out.encode("utf-8")
+            return
         m = _EMPTY_SHEETDATA.search(out)
-        inner = self.rows.text()
-        if inner:
-            if m is None:  # the rows live in self.rows; the tree always keeps an empty <sheetData/>
-                raise ValueError("worksheet without an empty <sheetData/>")
-            out = out[:m.start()] + f"<{m.group(1)}{m.group(2)}>{inner}</{m.group(1)}>" + out[m.end():]
-        return out.encode("utf-8")
-
+        if m is None:  # the rows live in self.rows; the tree always keeps an empty <sheetData/>
+            raise ValueError("worksheet without an empty <sheetData/>")
+        yield f"{out[:m.start()]}<{m.group(1)}{m.group(2)}>".encode()
+        batch, size = [first], len(first)
+        for piece in pieces:
+            batch.append(piece)
+            size += len(piece)
+            if size >= _CHUNK:
+                yield "".join(batch).encode("utf-8")
+                batch, size = [], 0
+        batch.append(f"</{m.group(1)}>{out[m.end():]}")
+        yield "".join(batch).encode("utf-8")

@@ -43,9 +43,11 @@ def esc(text: str, quote: bool = False) -> str:
 
 
 def unesc(text: str) -> str:
+    if "&" not in text:
+        return text
     from html import unescape
 
-    return unescape(text) if "&" in text else text
+    return unescape(text)
 
 
 def parse(data: bytes, part: str) -> tuple[bytes, etree._Element]:
@@ -91,6 +93,11 @@ class StartTag:
         self.attrs: dict[str, str] = {k: v[1:-1] for k, v in _ATTR.findall(m.group(2))}
         self.empty = bool(m.group(3))
 
+    def copy(self) -> StartTag:
+        other = StartTag.__new__(StartTag)
+        other.name, other.attrs, other.empty = self.name, dict(self.attrs), self.empty
+        return other
+
     def get(self, key: str, default: str | None = None) -> str | None:
         v = self.attrs.get(key)
         return default if v is None else unesc(v)
@@ -99,7 +106,7 @@ class StartTag:
         if value is None:
             self.attrs.pop(key, None)
         else:
-            self.attrs[key] = esc(value, quote=True)
+            self.attrs[key] = value if value.isalnum() else esc(value, quote=True)
 
     def text(self, empty: bool | None = None) -> str:
         attrs = "".join(f' {k}="{v}"' if '"' not in v else f" {k}='{v}'" for k, v in self.attrs.items())

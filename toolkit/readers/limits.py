@@ -101,10 +101,9 @@ def _check_sheet_area(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
         for chunk in _sheet_chunks(zf, info):
             buf = tail + chunk
             refs = _REF.findall(buf)
-            if refs:
-                letters, digits = zip(*refs, strict=True)
-                max_col = max(max_col, *map(_letters_to_col, set(letters)))
-                max_row = max(max_row, *map(int, digits))
+            if refs:  # distinct letters and row numbers only: a row's cells share theirs
+                max_col = max(max_col, *map(_letters_to_col, {letters for letters, _ in refs}))
+                max_row = max(max_row, *map(int, {digits for _, digits in refs}))
             max_row = max(max_row, 0, *map(int, _ROW.findall(buf)))
             tail = buf[-256:]
             if max_row * max(max_col, 1) > limits.max_cells:
