@@ -411,15 +411,18 @@ def test_the_installed_package_runs_the_demo_and_writes_the_master_template(tmp_
                              capture_output=True, text=True, check=True).stdout.strip()
     deps = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
     (Path(purelib) / "brandkit-test-deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
-                             capture_output=True, text=True, timeout=300)
+    # --ignore-installed: pip sees the checkout's own brandkit through that line and would skip the wheel
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
+                              str(wheel)], capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr[-3000:]
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "BRANDKIT_DEBUG")}
-    where = subprocess.run([str(python), "-c", "import toolkit; print(toolkit.__file__)"], cwd=elsewhere,
-                           capture_output=True, text=True, env=env, check=True).stdout.strip()
+    imported = subprocess.run([str(python), "-c", "import toolkit; print(toolkit.__file__)"], cwd=elsewhere,
+                              capture_output=True, text=True, env=env)
+    assert imported.returncode == 0, imported.stderr[-3000:]
+    where = imported.stdout.strip()
     assert Path(where).is_relative_to(venv), where  # the installed copy, not the checkout
     brandkit = bindir / ("brandkit.exe" if sys.platform == "win32" else "brandkit")
     demo = subprocess.run([str(brandkit), "demo", "演示"], cwd=elsewhere, capture_output=True, text=True, env=env,
