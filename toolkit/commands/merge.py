@@ -180,7 +180,7 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     meanwhile (another merge, a stamp, an undo): nothing another run wrote is lost."""
     from toolkit.files.masterfile import load_master
     from toolkit.files.sandbox import warm_up
-    from toolkit.files.transaction import master_path, refuse_if_open, update
+    from toolkit.files.transaction import master_path, no_cycle_collection, refuse_if_open, update
 
     warm_up(__name__)
     master = master_path(master)
@@ -188,8 +188,9 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     snap = load_master(master)
     operator = operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser()
     now = now or dt.datetime.now().replace(microsecond=0)
-    result = plan_inbox(snap, inputs, dry_run=dry_run, operator=operator, accept_warnings=accept_warnings,
-                        limits=limits, progress=progress, now=now)
+    with no_cycle_collection():  # the forms as read, their checks and the plan: many objects, no cycles
+        result = plan_inbox(snap, inputs, dry_run=dry_run, operator=operator, accept_warnings=accept_warnings,
+                            limits=limits, progress=progress, now=now)
 
     def plan(current: MasterSnapshot) -> MergeResult:
         if current is snap:

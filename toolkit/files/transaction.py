@@ -232,7 +232,7 @@ def update(master: Path, plan: Callable[[MasterSnapshot], P], changes_of: Callab
     Returns the plan and the backup (None when nothing changed)."""
     from toolkit.files.masterfile import load_master
 
-    with _held(master) as (target, like), _no_cycle_collection():
+    with _held(master) as (target, like), no_cycle_collection():
         _phase("locked")
         with phase("apply: re-read under the lock"):
             original = master_bytes(target)
@@ -250,7 +250,7 @@ def update(master: Path, plan: Callable[[MasterSnapshot], P], changes_of: Callab
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """Snapshot, plan and patch make millions of small objects (grid values, cell writes, rows, XML
     strings) that reference counting frees and that form no cycles; the cycle collector would walk them
     all, again and again as they pile up, for nothing (a third of the patch of a 20,000-row stamp). It
