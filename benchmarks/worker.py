@@ -38,7 +38,7 @@ def _sides(staging: str | None) -> tuple[Callable[[str], None], Callable[[str], 
     """(the floor, brandkit's worker function), each reading one form."""
     from merge import _floor_one
 
-    from toolkit.commands.merge import finish_staging, read_for_merge
+    from toolkit.commands.merge_worker import finish_staging, read_for_merge
     from toolkit.core.profile import load_profile
     from toolkit.readers.limits import DEFAULT_LIMITS
 

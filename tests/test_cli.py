@@ -32,6 +32,80 @@ def test_help_imports_no_heavy_module():
         assert heavy not in imported, f"brandkit --help imports {heavy}"
 
 
+# The `brandkit` script pip writes, as it writes it: multiprocessing runs it again in every worker it
+# starts (to rebuild __main__), so what it imports, each worker imports.
+_SCRIPT = """import re
+import sys
+from toolkit.__main__ import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def _worker_view() -> dict:
+    import sys
+
+    server_exit = sys.modules.get("toolkit.files.server_exit")
+    return {"click": "click" in sys.modules, "cli": "toolkit.cli" in sys.modules,
+            "leaves_at_once": bool(server_exit and server_exit.LEAVES_AT_ONCE)}
+
+
+def test_workers_of_the_brandkit_script_do_not_import_the_command_line(tmp_path):
+    """pyproject's entry point is toolkit.__main__:main, a module that imports nothing heavy at the top:
+    a worker started under the `brandkit` script rebuilds __main__ from the script without loading
+    click and the command line (~25 ms a worker, the master's reader included). Where workers come
+    from a fork server (not Windows), the server leaves at once when the command ends."""
+    import tomllib
+    from importlib import metadata
+
+    entry = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["brandkit"]
+    assert entry == "toolkit.__main__:main"
+    script = tmp_path / "brandkit_script.py"
+    script.write_text(_SCRIPT.replace("if __name__", "from tests.test_cli import _worker_view\n\n"
+                                      "if __name__ == '__main__' and sys.argv[1:] == ['probe']:\n"
+                                      "    import json\n"
+                                      "    from toolkit.files.sandbox import run_isolated\n"
+                                      "    print(json.dumps(dict(run_isolated(_worker_view, [(0, ())], timeout_s=60,"
+                                      " memory_bytes=0, workers=1))[0]))\n"
+                                      "elif __name__", 1), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), "probe"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    view = json.loads(proc.stdout)
+    assert view["click"] is False and view["cli"] is False, view
+    assert view["leaves_at_once"] is (sys.platform != "win32"), view
+    # the script itself still runs the command line
+    proc = subprocess.run([sys.executable, str(script), "--version"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0 and metadata.version("brandkit") in proc.stdout, proc.stderr
+
+
+def test_server_exit_is_inert_outside_the_fork_server():
+    """Imported anywhere but inside the fork server's main, toolkit.files.server_exit registers nothing:
+    the process exits with its own code, its exit handlers run."""
+    code = ("import atexit, multiprocessing.forkserver, sys\n"
+            "atexit.register(lambda: print('handlers ran'))\n"
+            "import toolkit.files.server_exit as s\n"
+            "print(s.LEAVES_AT_ONCE)\n"
+            "sys.exit(3)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout.split() == ["False", "handlers", "ran"]
+
+
+def test_command_name_is_found_past_the_group_options():
+    """The entry point starts the workers' server before click parses anything: it must find the
+    subcommand past the group's options (--lang takes a value) and never mistake an option for it."""
+    from toolkit.__main__ import _command_name
+
+    assert _command_name(["-q", "merge", "台账.xlsx", "收件箱"]) == "merge"
+    assert _command_name(["--lang", "en", "--json", "stamp", "台账.xlsx"]) == "stamp"
+    assert _command_name(["--lang=zh", "merge"]) == "merge"
+    assert _command_name(["--debug"]) is None
+    assert _command_name(["--lang", "merge"]) is None  # "merge" is --lang's value here (click will say so)
+
+
 def test_profiles_lists_all_five(cli):
     proc = cli("profiles", "--json")
     ids = [p["id"] for p in json.loads(proc.stdout)["profiles"]]

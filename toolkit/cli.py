@@ -21,25 +21,6 @@ if TYPE_CHECKING:
     from toolkit.commands.merge import MergeResult
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 @click.group(cls=BrandkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default=None, is_eager=True, callback=set_lang,
@@ -168,7 +149,7 @@ def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, o
     from toolkit.files.sandbox import warm_up
 
     with phase("parent: command imports"):
-        warm_up("toolkit.commands.merge")  # the workers' server imports while this process does
+        warm_up("toolkit.commands.merge_worker")  # the workers' server imports while this process does
         from toolkit.commands.merge import merge as run_merge
         from toolkit.render import next_after_merge, render_merge
 

@@ -1,7 +1,7 @@
 """`brandkit merge`: read the inbox on all cores, check, plan, apply through the transaction, keep logos.
 
-The read workers also decode each logo to its ledger thumbnail (draft mode) and stage the original
-beside the master, so no 1 MB photo ever crosses back to the parent process.
+The read workers (toolkit.commands.merge_worker) also decode each logo to its ledger thumbnail and stage
+the original beside the master, so no 1 MB photo ever crosses back to the parent process.
 """
 
 from __future__ import annotations
@@ -10,25 +10,23 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.commands.attachments import PICTURE_SUFFIXES, attach_pictures, load_picture, picture_key
+from toolkit.commands.attachments import PICTURE_SUFFIXES, attach_pictures
+from toolkit.commands.merge_worker import finish_staging, original_suffix, read_for_merge, read_sent_logo
 from toolkit.core.deliverables import Received
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
-from toolkit.core.model import Finding, Logo, Picture, Submission
+from toolkit.core.model import Finding, Logo, Submission
 from toolkit.core.plan import BranchOutcome, Incoming, plan_merge
 from toolkit.core.plan_deliverables import DeliverablePlan, Delivered, not_a_form, plan_deliverables
 from toolkit.core.profile import Profile
-from toolkit.files.atomic import sync_dir, write_atomic
+from toolkit.files.atomic import sync_dir
 from toolkit.files.filenames import safe_name
 from toolkit.files.phases import phase
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits
-from toolkit.readers.logos import ORIGINAL_SUFFIX, LogoError, normalize_logo
-from toolkit.readers.submission import read_path
 from toolkit.validation.check import check_all
 
 STAGING = ".staging"
@@ -39,46 +37,6 @@ STALE_STAGING_S = 24 * 3600  # a run's staging folder this old was left by a kil
 
 def logo_dir(master: Path) -> Path:
     return master.with_name(f"{master.stem}_标识")
-
-
-def read_for_merge(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
-                   staging: str | None) -> list[tuple[Submission, Logo | None]]:
-    """Worker: submissions with picture bytes dropped, each with its ledger-ready logo; each logo's
-    original is staged (unless `staging` is None: a dry run)."""
-    out = []
-    for n, sub in enumerate(read_path(path, profile, sender, received, limits)):
-        logo = None
-        if sub.logo is not None and sub.logo.data:
-            try:  # the original is named by its file's sha256 and sheet: no second 1 MB hash
-                logo = _ledger_logo(sub.logo.data, f"{sub.provenance.sha256}-{n}", limits, staging)
-            except LogoError as exc:
-                sub.findings.append(Finding("image_format", "error", str(exc),
-                                            field=profile.logo_field.name if profile.logo_field else None,
-                                            cell=f"{sub.logo.sheet}!{sub.logo.cell}"))
-            sub.logo = replace(sub.logo, data=b"")
-        sub.pictures = [replace(p, data=b"") for p in sub.pictures]
-        out.append((sub, logo))
-    return out
-
-
-def read_sent_logo(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
-                   staging: str | None) -> tuple[Picture, Logo | str]:
-    """Worker: a picture sent beside a form in its mail (toolkit.commands.attachments), as its ledger-ready logo
-    with the original staged like an embedded one's, or the reason it cannot be used."""
-    picture = load_picture(path, limits)
-    try:
-        logo: Logo | str = _ledger_logo(picture.data, picture_key(picture.data), limits, staging)
-    except LogoError as exc:
-        logo = str(exc)
-    return replace(picture, data=b""), logo
-
-
-def _ledger_logo(data: bytes, key: str, limits: Limits, staging: str | None) -> Logo:
-    """A logo's ledger thumbnail; its original is staged beside the master (unless `staging` is None)."""
-    logo = normalize_logo(data, limits.max_picture_pixels, key)
-    if staging is not None:
-        _stage_original(Path(staging), data, logo)
-    return logo
 
 
 def _sent_logos(pairs: list[tuple[Submission, Logo | None]], profile: Profile, origins: dict[str, dict],
@@ -98,37 +56,6 @@ def _sent_logos(pairs: list[tuple[Submission, Logo | None]], profile: Profile, o
             got = None
         out.append((sub, got))
     return out
-
-
-_writer: ThreadPoolExecutor | None = None
-_writes: list[Future[None]] = []
-
-
-def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
-    """Write the original in the worker's writer thread (even its existence check: the staging folder is
-    busy), so waiting on the disk overlaps decoding the next file. It goes straight to disk, not into
-    the page cache the inbox is read from."""
-    global _writer
-    _writer = _writer or ThreadPoolExecutor(1, thread_name_prefix="brandkit-originals")
-    _writes.append(_writer.submit(_write_original, staging / (logo.key + _original_suffix(logo)), data))
-
-
-def _original_suffix(logo: Logo) -> str:
-    return ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
-
-
-def _write_original(target: Path, data: bytes) -> None:
-    try:
-        if not target.exists():
-            write_atomic(target, data, keep_cached=False, sync_folder=False)  # scratch names
-    except OSError:
-        pass  # keep_originals names the branches whose original is missing
-
-
-def finish_staging() -> None:
-    """Worker, after each batch: every original staged so far is on disk before the results go back."""
-    while _writes:
-        _writes.pop().result()
 
 
 @dataclass
@@ -180,11 +107,19 @@ def merge(master: Path, inputs: list[Path], *, dry_run: bool = False, operator: 
     meanwhile (another merge, a stamp, an undo): nothing another run wrote is lost."""
     from toolkit.files.masterfile import load_master
     from toolkit.files.sandbox import warm_up
-    from toolkit.files.transaction import master_path, no_cycle_collection, refuse_if_open, update
+    from toolkit.files.transaction import (
+        import_for_apply,
+        master_path,
+        no_cycle_collection,
+        refuse_if_open,
+        update,
+    )
 
-    warm_up(__name__)
+    warm_up("toolkit.commands.merge_worker")
     master = master_path(master)
     refuse_if_open(master)
+    if not dry_run:
+        import_for_apply()  # meanwhile: the master's reader waits for the workers' server
     snap = load_master(master)
     operator = operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser()
     now = now or dt.datetime.now().replace(microsecond=0)
@@ -365,8 +300,8 @@ def read_deliverables(inputs: list[Path], pairs: list[tuple[Submission, Logo | N
 def keep_originals(result: MergeResult) -> None:
     """Once the merge is applied: name each placed logo's original after its branch, beside the master;
     branches whose staged original is missing are noted in `result.missing_originals`."""
-    staged = {branch: (result.staging / (logo.key + _original_suffix(logo)) if result.staging else None,
-                       _original_suffix(logo)) for branch, logo in result.logos.items()}
+    staged = {branch: (result.staging / (logo.key + original_suffix(logo)) if result.staging else None,
+                       original_suffix(logo)) for branch, logo in result.logos.items()}
     result.missing_originals += keep_files(result.master, staged)
 
 

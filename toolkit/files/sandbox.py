@@ -34,10 +34,10 @@ from toolkit.files.phases import mark, phase
 from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_bytes, reuse_freed_memory
 
 WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
-# What the master's reader uses (toolkit.files.masterfile.read_grids_isolated), and what the form workers
-# use besides: imported once in the fork server `warm_up` starts, not in each worker nor on its first
-# file. A server started by `run_isolated` itself imports only its function's module.
-MASTER_PRELOAD = ("toolkit.files.masterfile", "toolkit.readers.grid", "toolkit.readers.limits",
+# What the master's reader uses (toolkit.readers.master_grids), and what the form workers use besides:
+# imported once in the fork server `warm_up` starts, not in each worker nor on its first file. A server
+# started by `run_isolated` itself imports only its function's module.
+MASTER_PRELOAD = ("toolkit.readers.master_grids", "toolkit.readers.grid", "toolkit.readers.limits",
                   "toolkit.readers.sniff", "python_calamine")
 PRELOAD = (*MASTER_PRELOAD, "toolkit.readers.submission", "toolkit.readers.logos", "lxml.etree", "PIL.Image",
            "PIL.JpegImagePlugin", "PIL.PngImagePlugin", "PIL.GifImagePlugin", "PIL.BmpImagePlugin")
@@ -60,7 +60,7 @@ def _start_context(modules: tuple[str, ...] = ()) -> Any:
     if _context is None:
         if sys.platform != "win32" and "forkserver" in mp.get_all_start_methods():
             _context = mp.get_context("forkserver")
-            _context.set_forkserver_preload(list(modules))
+            _context.set_forkserver_preload(["toolkit.files.server_exit", *modules])  # it exits at once
         else:
             _context = mp.get_context("spawn")
     return _context
@@ -68,6 +68,7 @@ def _start_context(modules: tuple[str, ...] = ()) -> Any:
 
 def _own_variables() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("BRANDKIT_")}
+
 
 @dataclass(frozen=True)
 class Failure:

@@ -1,0 +1,91 @@
+"""What the merge's worker processes run: read a form, decode each logo to its ledger thumbnail (draft
+mode) and stage its original beside the master, so no 1 MB photo ever crosses back to the parent.
+
+Kept apart from toolkit.commands.merge (checking, planning, applying) so the workers' fork server
+imports only what reading needs: the plan, the checks and the deliverables never load there.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from toolkit.commands.attachments import load_picture, picture_key
+from toolkit.core.model import Finding, Logo, Picture, Submission
+from toolkit.core.profile import Profile
+from toolkit.files.atomic import write_atomic
+from toolkit.readers.limits import Limits
+from toolkit.readers.logos import ORIGINAL_SUFFIX, LogoError, normalize_logo
+from toolkit.readers.submission import read_path
+
+
+def read_for_merge(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
+                   staging: str | None) -> list[tuple[Submission, Logo | None]]:
+    """Worker: submissions with picture bytes dropped, each with its ledger-ready logo; each logo's
+    original is staged (unless `staging` is None: a dry run)."""
+    out = []
+    for n, sub in enumerate(read_path(path, profile, sender, received, limits)):
+        logo = None
+        if sub.logo is not None and sub.logo.data:
+            try:  # the original is named by its file's sha256 and sheet: no second 1 MB hash
+                logo = _ledger_logo(sub.logo.data, f"{sub.provenance.sha256}-{n}", limits, staging)
+            except LogoError as exc:
+                sub.findings.append(Finding("image_format", "error", str(exc),
+                                            field=profile.logo_field.name if profile.logo_field else None,
+                                            cell=f"{sub.logo.sheet}!{sub.logo.cell}"))
+            sub.logo = replace(sub.logo, data=b"")
+        sub.pictures = [replace(p, data=b"") for p in sub.pictures]
+        out.append((sub, logo))
+    return out
+
+
+def read_sent_logo(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
+                   staging: str | None) -> tuple[Picture, Logo | str]:
+    """Worker: a picture sent beside a form in its mail (toolkit.commands.attachments), as its ledger-ready logo
+    with the original staged like an embedded one's, or the reason it cannot be used."""
+    picture = load_picture(path, limits)
+    try:
+        logo: Logo | str = _ledger_logo(picture.data, picture_key(picture.data), limits, staging)
+    except LogoError as exc:
+        logo = str(exc)
+    return replace(picture, data=b""), logo
+
+
+def _ledger_logo(data: bytes, key: str, limits: Limits, staging: str | None) -> Logo:
+    """A logo's ledger thumbnail; its original is staged beside the master (unless `staging` is None)."""
+    logo = normalize_logo(data, limits.max_picture_pixels, key)
+    if staging is not None:
+        _stage_original(Path(staging), data, logo)
+    return logo
+
+
+_writer: ThreadPoolExecutor | None = None
+_writes: list[Future[None]] = []
+
+
+def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
+    """Write the original in the worker's writer thread (even its existence check: the staging folder is
+    busy), so waiting on the disk overlaps decoding the next file. It goes straight to disk, not into
+    the page cache the inbox is read from."""
+    global _writer
+    _writer = _writer or ThreadPoolExecutor(1, thread_name_prefix="brandkit-originals")
+    _writes.append(_writer.submit(_write_original, staging / (logo.key + original_suffix(logo)), data))
+
+
+def original_suffix(logo: Logo) -> str:
+    return ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
+
+
+def _write_original(target: Path, data: bytes) -> None:
+    try:
+        if not target.exists():
+            write_atomic(target, data, keep_cached=False, sync_folder=False)  # scratch names
+    except OSError:
+        pass  # keep_originals names the branches whose original is missing
+
+
+def finish_staging() -> None:
+    """Worker, after each batch: every original staged so far is on disk before the results go back."""
+    while _writes:
+        _writes.pop().result()
