@@ -7,7 +7,7 @@ import random
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.paths import CORPUS
@@ -107,11 +107,11 @@ def _count_one_by_one(text: str) -> int:
 def test_characters_counted_in_runs_each_count_alone() -> None:
     from toolkit.core.text import _WIDE, _counts_alone
 
-    ranges = re.findall(r"(.)-(.)", _WIDE.pattern)
-    assert len(ranges) >= 8
-    for first, last in ranges:
-        for ch in map(chr, range(ord(first), ord(last) + 1)):
-            assert _counts_alone(ch) and not ch.isspace(), hex(ord(ch))
+    assert len(re.findall(r"(.)-(.)", _WIDE.pattern)) >= 8
+    wide = [ch for ch in map(chr, range(0x10000)) if _WIDE.fullmatch(ch)]
+    assert len(wide) > 20_000
+    for ch in wide:
+        assert _counts_alone(ch) and not ch.isspace(), hex(ord(ch))
 
 
 @given(st.text() | st.text("杏林，。ICU 2024\u0301é①　\t-", max_size=40))
@@ -254,6 +254,48 @@ def test_text_similarity_of_long_texts_compares_two_bigram_sets() -> None:
     repeated = "党建引领业务发展，支部建在科室上，" * 120
     assert len(bigrams(repeated)) <= 16  # a repeated sentence is as many bigrams as the sentence
     assert text_similarity(repeated, repeated[::-1]) < 0.2
+
+
+def _bigrams_of_the_whole_text_normalised(text: str) -> frozenset[str]:
+    """The definition `bigrams` must keep: NFKC the whole text, drop what is not content, pair up."""
+    import unicodedata
+
+    s = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).lower()
+    if len(s) < 2:
+        return frozenset([s]) if s else frozenset()
+    return frozenset(s[i:i + 2] for i in range(len(s) - 1))
+
+
+# Characters where removing punctuation before NFKC could change the result: combining marks (they
+# compose with a letter only when nothing stands between), Hangul jamo, ㈠ and ① (NFKC gives content),
+# full-width letters and digits, ligatures, half-width kana and its voiced mark, ½ and ¨ (NFKC gives a
+# fraction slash or a combining mark), and the punctuation typed in Chinese text.
+_TRICKY = ("党建品牌ABC abc 123１２３ＡＢｃ_，。、；：？！“”‘’（）《》【】…—·\n\t\u3000 e\u0301\u0308\u20dd"
+           "\u1100\u1161\u11a8가㈠①⑴½¨ﬁｶﾞﾟ\u3099\u309b\u00a0\u2028\u200b\u02bc")
+
+
+@given(st.text(_TRICKY, max_size=30) | st.text(max_size=30))
+@example("党建e\u0301党建")  # composes to é only when normalised whole
+@example("党建e，\u0301党")
+@example("\u1100\u1161，\u1100，\u1161")  # jamo: 가 only where nothing stands between
+@example("党建㈠①½ﬁＡ１，")
+@example("ｶﾞ，ｶ，ﾞ党¨a")
+def test_bigrams_equal_those_of_the_whole_text_normalised(text: str) -> None:
+    """The fast path (punctuation removed before NFKC, when that cannot matter) never changes a result."""
+    assert bigrams(text) == _bigrams_of_the_whole_text_normalised(text)
+
+
+def test_inert_characters_are_punctuation_and_spaces_only() -> None:
+    """What `bigrams` may drop before NFKC: never a letter, digit, combining mark or a character NFKC
+    turns into content (㈠ → (一), ① → 1)."""
+    from toolkit.core.text import _inert, _not_inert
+
+    for ch in "，。“”…—·、（）　\n,. ":
+        assert _inert(ch) and not _not_inert().search(ch), repr(ch)
+    for ch in "党aＡ１①½ﬁ\u0301㈠¨\u3099\u309b":
+        assert not _inert(ch), repr(ch)
+    for ch in "\u0301¨\u3099\u309b":  # not content, yet not inert: the whole text is normalised
+        assert _not_inert().search(ch), repr(ch)
 
 
 @pytest.mark.parametrize("raw, expected", [

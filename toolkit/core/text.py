@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import operator
 import re
 import unicodedata
 from decimal import Decimal
@@ -365,15 +366,44 @@ def parse_integer(raw: Any) -> tuple[int | None, bool]:
 # -- similarity -----------------------------------------------------------------------------------
 
 _NOT_CONTENT = re.compile(r"[\W_]+")
+# Where the punctuation and spaces typed in Chinese text live: ASCII (line breaks and tabs too),
+# Latin-1, general punctuation, CJK symbols and punctuation, full-width forms.
+_PUNCTUATION_BLOCKS = ((0x09, 0x0D), (0x20, 0x7E), (0xA0, 0xBF), (0x2000, 0x206F), (0x3000, 0x303F),
+                       (0xFF01, 0xFF65))
 
 
 def bigrams(text: str) -> frozenset[str]:
     """Character bigrams of `text` with whitespace and punctuation removed (NFKC'd: full-width and
-    half-width copies of a text are the same text). A one-character text is its own single token."""
-    s = _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text)).lower()
+    half-width copies of a text are the same text). A one-character text is its own single token.
+
+    NFKC over a whole text costs more than the rest together (the full-width commas alone make it
+    rewrite the text), and the punctuation is then removed anyway. So the punctuation goes first when
+    that cannot change the result: every character removed is inert (below) and what is left is already
+    normalised; otherwise the text is normalised whole."""
+    s = _NOT_CONTENT.sub("", text)
+    if _not_inert().search(text) or not unicodedata.is_normalized("NFKC", s):
+        s = _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text))
+    s = s.lower()
     if len(s) < 2:
         return frozenset([s]) if s else frozenset()
-    return frozenset(s[i: i + 2] for i in range(len(s) - 1))
+    return frozenset(map(operator.add, s, s[1:]))
+
+
+def _inert(ch: str) -> bool:
+    """A character `bigrams` removes either way: no content itself nor once NFKC'd, and a starter in
+    both forms (no combining class), so nothing composes with it. Removed first, it changes nothing NFKC
+    would do to the rest, provided the rest is normalised as it stands (`bigrams` checks that: it is
+    not when the removal brought two Hangul jamo together; a combining mark is never inert)."""
+    return all(_NOT_CONTENT.fullmatch(c) and not unicodedata.combining(c)
+               for c in (ch, *unicodedata.normalize("NFKC", ch)))
+
+
+@functools.cache
+def _not_inert() -> re.Pattern[str]:
+    """Any character that is neither content (a word character) nor inert: built on first use (the
+    command line imports this module at start-up)."""
+    inert = "".join(ch for lo, hi in _PUNCTUATION_BLOCKS for ch in map(chr, range(lo, hi + 1)) if _inert(ch))
+    return re.compile(f"[^\\w{re.escape(inert)}]")
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
