@@ -353,7 +353,7 @@ def similar_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, in
     size and the too-small are cut off by bisection; tokens are ranks (ints) and a set is also a bitmap,
     intersected with maps over AND and bit_count; only intersections of at least t·|x| are scored."""
     sets = {i: s for i, t in texts.items() if (s := bigrams(t))}
-    df = Counter(tok for s in sets.values() for tok in s)
+    df = Counter(itertools.chain.from_iterable(sets.values()))
     rank = {tok: r for r, tok in enumerate(sorted(df, key=lambda t: (df[t], t)))}
     ranks = {i: sorted(map(rank.__getitem__, s)) for i, s in sets.items()}
     postings: dict[int, list[int]] = defaultdict(list)  # rank -> indexed sets, smallest first
