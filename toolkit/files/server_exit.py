@@ -8,6 +8,7 @@ leave through os._exit), and in any other process importing this module does not
 import atexit
 import os
 import sys
+from types import FrameType
 
 
 def _leave_now() -> None:
@@ -23,7 +24,7 @@ def _leave_now() -> None:
 def _in_fork_server() -> bool:
     """Whether this import runs inside multiprocessing's fork server main (it imports its preload there)."""
     server = sys.modules.get("multiprocessing.forkserver")
-    frame = sys._getframe()
+    frame: FrameType | None = sys._getframe()
     while server is not None and frame is not None:
         if frame.f_code is server.main.__code__:
             return True
