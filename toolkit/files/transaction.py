@@ -261,7 +261,10 @@ def import_for_apply() -> None:
 
     def run() -> None:
         for module in APPLY_MODULES:
-            importlib.import_module(module)
+            try:
+                importlib.import_module(module)
+            except ImportError:  # `update` meets it again and says so; no traceback from a thread
+                return
 
     threading.Thread(target=run, daemon=True, name="brandkit-imports").start()
 
