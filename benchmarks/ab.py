@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def main(other: Path, n: int, pairs: int) -> None:
-    from measure import phase_table, run
+    from measure import merge_args, phase_table, run
     from merge import build
 
     trees = {"other": other.resolve(), "this": ROOT}
@@ -41,8 +41,7 @@ def main(other: Path, n: int, pairs: int) -> None:
                 target = Path(tmp) / f"{name}{k}" / "master.xlsx"
                 target.parent.mkdir()
                 shutil.copy(master, target)
-                got = run(["-m", "toolkit", "-q", "merge", str(target), str(inbox), "--accept-warnings"],
-                          phases=name == "this", cwd=trees[name])
+                got = run(merge_args(target, inbox), phases=name == "this", cwd=trees[name])
                 walls[name].append(got.wall)
                 if name == "this":
                     last = got
@@ -64,4 +63,4 @@ if __name__ == "__main__":
     count = 8
     if args[:1] == ["--pairs"]:
         count, args = int(args[1]), args[2:]
-    main(tree, int(args[0]) if args else 50, count)
+    main(tree, int(args[0]) if args else 50, max(1, count))

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from measure import Measured, new_master, phase_table, run, spread  # noqa: E402
+from measure import Measured, merge_args, new_master, phase_table, run, spread  # noqa: E402
 
 # The phases of a merge that are about the master, not the forms.
 MASTER_SIDE = ("master: read bytes", "master: grids (child)", "master: snapshot", "merge: check + plan",
@@ -77,8 +77,7 @@ def main(rows: int, forms: int, repeat: int) -> None:
             plain.append(run(["-c", OPENPYXL, str(fresh(master, f"openpyxl{k}"))]))
             stamps.append(run(["-m", "toolkit", "-q", "stamp", str(fresh(master, f"stamp{k}")), "--stage", "申报",
                                "--status", "已提交", "--all", "--by", "张三", "--date", "2025-08-01"], phases=True))
-            merges.append(run(["-m", "toolkit", "-q", "merge", str(fresh(master, f"merge{k}")), str(inbox),
-                               "--accept-warnings"], phases=True))
+            merges.append(run(merge_args(fresh(master, f"merge{k}"), inbox), phases=True))
             print(f"  run {k + 1}: openpyxl {plain[-1].wall:6.2f} s   stamp --all {stamps[-1].wall:6.2f} s   "
                   f"merge {merges[-1].wall:6.2f} s (master side {master_side(merges[-1]):.2f} s)", flush=True)
         stamp_ratio = [s.wall / p.wall for s, p in zip(stamps, plain, strict=True)]

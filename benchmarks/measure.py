@@ -80,6 +80,11 @@ def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[st
     return Measured(wall, peak[0] / 2**20, started, ended, lines, out)
 
 
+def merge_args(master: Path, inbox: Path) -> list[str]:
+    """`brandkit merge` as every benchmark times it (for `run`): quiet, warnings accepted."""
+    return ["-m", "toolkit", "-q", "merge", str(master), str(inbox), "--accept-warnings"]
+
+
 def compile_bytecode() -> None:
     """Compile brandkit's modules to bytecode first, as an installed brandkit has them (pip compiles at
     install; an editable install writes them on first import). Where PYTHONDONTWRITEBYTECODE is set

@@ -155,7 +155,7 @@ REPEAT = 3  # brandkit and the floor, in turn: the machine's drift falls on both
 
 
 def main(sizes: list[int], repeat: int = REPEAT) -> None:
-    from measure import phase_table, run, spread
+    from measure import merge_args, phase_table, run, spread
 
     me = str(Path(__file__).resolve())
     summary = []
@@ -173,8 +173,7 @@ def main(sizes: list[int], repeat: int = REPEAT) -> None:
                 target = folder / f"run{k}" / "master.xlsx"
                 target.parent.mkdir()
                 shutil.copy(master, target)
-                ours.append(run(["-m", "toolkit", "-q", "merge", str(target), str(inbox), "--accept-warnings"],
-                                phases=True))
+                ours.append(run(merge_args(target, inbox), phases=True))
                 print(f"  run {k + 1}: floor {floors[-1].wall:6.2f} s   brandkit {ours[-1].wall:6.2f} s   "
                       f"ratio {ours[-1].wall / floors[-1].wall:.2f}×", flush=True)
             naive_run = run([me, "--naive", str(inbox), str(naive_master)])
