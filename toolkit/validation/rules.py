@@ -7,17 +7,15 @@ cell, and a catalogue message with the actual figure. Findings the readers alrea
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import difflib
 import functools
-import itertools
 import math
 import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +24,6 @@ from toolkit.core.model import Finding, Picture, Severity, Submission, Value, ce
 from toolkit.core.profile import CELL_LIMIT, FieldSpec, Profile
 from toolkit.core.text import (
     CharCount,
-    bigrams,
     count_chars,
     is_formula_like,
     local_number,
@@ -38,6 +35,7 @@ from toolkit.core.text import (
     signature_text,
 )
 from toolkit.core.values import cell_number, cell_text
+from toolkit.validation.similar import Pairs, similar_pairs
 
 BRAND_FIELD = "品牌名称"  # the field duplicate_brand_name compares across branches
 _CLIP = 30  # longest value quoted back in a message
@@ -341,59 +339,6 @@ def branch_findings(sub: Submission, profile: Profile, roster: list[str]) -> lis
 
 # -- across submissions -----------------------------------------------------------------------------
 
-def similar_pairs(texts: dict[int, str], threshold: float) -> list[tuple[int, int, float]]:
-    """Every pair (i, j, score) with text_similarity >= threshold, without comparing all pairs.
-
-    Exact, by prefix filtering (Chaudhuri et al. 2006; PPJoin, Xiao et al. 2008): with bigrams ordered
-    rarest first, two sets with Jaccard >= t must share a token among the first |x| - ceil(t·|x|) + 1
-    of the probing set and the first |y| - ceil(2t/(1+t)·|y|) + 1 of the smaller, indexed one; a
-    candidate must also have at least t·|x| bigrams. Common bigrams (党建, 支部) sit at the end of
-    every order and are rarely indexed. Templated texts still give hundreds of candidates each, so the
-    per-candidate work is C-level: sets are probed by ascending size, so each posting list is sorted by
-    size and the too-small are cut off by bisection; tokens are ranks (ints) and a set is also a bitmap,
-    intersected with maps over AND and bit_count; only intersections of at least t·|x| are scored."""
-    sets = {i: s for i, t in texts.items() if (s := bigrams(t))}
-    df = Counter(itertools.chain.from_iterable(sets.values()))
-    rank = {tok: r for r, tok in enumerate(sorted(df, key=lambda t: (df[t], t)))}
-    ranks = {i: sorted(map(rank.__getitem__, s)) for i, s in sets.items()}
-    postings: dict[int, list[int]] = defaultdict(list)  # rank -> indexed sets, smallest first
-    sizes: dict[int, list[int]] = defaultdict(list)  # rank -> their sizes
-    eps = 1e-9  # 0.85 * 20 is 17.000000000000004: never let float error shorten a prefix
-    mid = 2 * threshold / (1 + threshold)
-    bitmaps: dict[int, int] = {}
-    pairs = []
-    for i in sorted(sets, key=lambda k: (len(sets[k]), k)):  # indexed sets are never larger
-        mine, n = ranks[i], len(ranks[i])
-        shortest = threshold * n - eps
-        candidates: set[int] = set()
-        for r in mine[: max(n - math.ceil(threshold * n - eps) + 1, 0)]:
-            if r in postings:
-                candidates.update(itertools.islice(postings[r], bisect.bisect_left(sizes[r], shortest), None))
-        for r in mine[: max(n - math.ceil(mid * n - eps) + 1, 0)]:
-            postings[r].append(i)
-            sizes[r].append(n)
-        if not candidates:
-            continue
-        for j in candidates.difference(bitmaps) | ({i} - bitmaps.keys()):
-            bitmaps[j] = _bitmap(ranks[j])
-        found = list(candidates)
-        inters = list(map(int.bit_count, map(bitmaps[i].__and__, map(bitmaps.__getitem__, found))))
-        least = math.ceil(threshold * n - eps)  # |x ∪ y| >= |x|: fewer shared bigrams cannot reach t
-        for j, inter in itertools.compress(zip(found, inters, strict=True), map(least.__le__, inters)):
-            score = inter / (n + len(ranks[j]) - inter)
-            if score >= threshold - eps:
-                pairs.append((min(i, j), max(i, j), score))
-    return sorted(pairs)
-
-
-def _bitmap(ranks: list[int]) -> int:
-    """The set as an int with bit r set for each rank r: AND + bit_count beats intersecting sets."""
-    buf = bytearray(ranks[-1] // 8 + 1 if ranks else 1)
-    for r in ranks:
-        buf[r >> 3] |= 1 << (r & 7)
-    return int.from_bytes(buf, "little")
-
-
 def _oldest_first(subs: list[Submission], idxs: list[int]) -> list[int]:
     """By received time when every one has it; else in list order (later in the list is newer): as a
     merge takes them (toolkit.core.model.oldest_first)."""
@@ -401,9 +346,34 @@ def _oldest_first(subs: list[Submission], idxs: list[int]) -> list[int]:
     return [ordered[k] for k in oldest_first([subs[i].provenance for i in ordered])]
 
 
-def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Finding]]:
+def _branches(subs: list[Submission], key: str) -> tuple[dict[int, str], dict[int, int]]:
+    """(each readable submission's normalised branch, each superseded copy -> its branch's newest)."""
+    branch_of = {i: normalize_branch(str(s.value(key, ""))) or f"#{i}" for i, s in enumerate(subs) if s.readable}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, branch in branch_of.items():
+        groups[branch].append(i)
+    superseded: dict[int, int] = {}
+    for idxs in groups.values():
+        if len(idxs) > 1:
+            *older, newest = _oldest_first(subs, idxs)
+            superseded.update(dict.fromkeys(older, newest))
+    return branch_of, superseded
+
+
+def similarity_texts(subs: list[Submission], profile: Profile) -> dict[str, dict[int, str]]:
+    """What the similar_text rule compares, by field: the text of every readable submission no newer
+    copy supersedes, keyed by index into `subs`."""
+    branch_of, superseded = _branches(subs, profile.key)
+    current = [i for i in branch_of if i not in superseded]
+    return {name: {i: str(subs[i].value(name, "")) for i in current} for name in profile.similarity.fields}
+
+
+def cross_check(subs: list[Submission], profile: Profile,
+                similar: Mapping[str, Pairs] | None = None) -> dict[int, list[Finding]]:
     """duplicate_submission, duplicate_brand_name and similar_text across a batch, keyed by index into
-    `subs` (every index present). Superseded copies take no part in the brand and text checks."""
+    `subs` (every index present). Superseded copies take no part in the brand and text checks.
+    `similar`: by field, the pairs similar_pairs found among similarity_texts(subs, profile) elsewhere
+    (toolkit.commands.batch.similar_elsewhere); a field it lacks is searched here."""
     out: dict[int, list[Finding]] = {i: [] for i in range(len(subs))}
     key = profile.key
     paths = Counter(s.provenance.path for s in subs)
@@ -417,24 +387,14 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
         v = subs[i].fields.get(name)
         return v.cell if v else None
 
-    live = [i for i, s in enumerate(subs) if s.readable]
-    branch_of = {i: normalize_branch(str(subs[i].value(key, ""))) or f"#{i}" for i in live}
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i in live:
-        groups[branch_of[i]].append(i)
-    current = set(live)
-    for idxs in groups.values():
-        if len(idxs) < 2:
-            continue
-        *older, newest = _oldest_first(subs, idxs)
-        for i in older:
-            current.discard(i)
-            out[i].append(make_finding("duplicate_submission", "warning", field=key, cell=cell(i, key),
-                                       branch=_clip(subs[i].value(key)), file=source(i),
-                                       newer=source(newest)))
+    branch_of, superseded = _branches(subs, key)
+    for i, newest in superseded.items():
+        out[i].append(make_finding("duplicate_submission", "warning", field=key, cell=cell(i, key),
+                                   branch=_clip(subs[i].value(key)), file=source(i), newer=source(newest)))
+    current = [i for i in branch_of if i not in superseded]
     if profile.field(BRAND_FIELD):
         brands: dict[str, list[int]] = defaultdict(list)
-        for i in sorted(current):
+        for i in current:
             brand = _norm_choice(str(subs[i].value(BRAND_FIELD, ""))).strip("“”\"'《》").lower()
             if brand:
                 brands[brand].append(i)
@@ -448,10 +408,13 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
                         other_file=source(other)))
     sim = profile.similarity
     severity: Severity = "error" if sim.severity == "error" else "warning"
+    similar = similar or {}
     for name in sim.fields:
-        texts = {i: str(subs[i].value(name, "")) for i in current}
+        pairs = similar.get(name)
+        if pairs is None:
+            pairs = similar_pairs({i: str(subs[i].value(name, "")) for i in current}, sim.threshold)
         matches: dict[int, list[tuple[float, int]]] = defaultdict(list)
-        for i, j, score in similar_pairs(texts, sim.threshold):
+        for i, j, score in pairs:
             if branch_of[i] != branch_of[j]:
                 matches[i].append((score, j))
                 matches[j].append((score, i))
