@@ -15,6 +15,7 @@ from toolkit.commands.attachments import load_picture, picture_key
 from toolkit.core.model import Finding, Logo, Picture, Submission
 from toolkit.core.profile import Profile
 from toolkit.files.atomic import write_atomic
+from toolkit.readers.imageinfo import image_info
 from toolkit.readers.limits import Limits
 from toolkit.readers.logos import ORIGINAL_SUFFIX, LogoError, normalize_logo
 from toolkit.readers.submission import read_path
@@ -53,27 +54,29 @@ def read_sent_logo(path: str, profile: Profile, sender: str | None, received: st
 
 
 def _ledger_logo(data: bytes, key: str, limits: Limits, staging: str | None) -> Logo:
-    """A logo's ledger thumbnail; its original is staged beside the master (unless `staging` is None)."""
-    logo = normalize_logo(data, limits.max_picture_pixels, key)
+    """A logo's ledger thumbnail; its original is staged beside the master (unless `staging` is None)
+    before the thumbnail is decoded, so writing it overlaps the decoding, even for a batch's last form.
+    A picture that then fails to decode leaves a staged file no ledger names: cleared with the staging."""
     if staging is not None:
-        _stage_original(Path(staging), data, logo)
-    return logo
+        _stage_original(Path(staging) / (key + ORIGINAL_SUFFIX.get(image_info(data)[0], ".bin")), data)
+    return normalize_logo(data, limits.max_picture_pixels, key)
 
 
 _writer: ThreadPoolExecutor | None = None
 _writes: list[Future[None]] = []
 
 
-def _stage_original(staging: Path, data: bytes, logo: Logo) -> None:
+def _stage_original(target: Path, data: bytes) -> None:
     """Write the original in the worker's writer thread (even its existence check: the staging folder is
-    busy), so waiting on the disk overlaps decoding the next file. It goes straight to disk, not into
-    the page cache the inbox is read from."""
+    busy), so waiting on the disk overlaps decoding. It goes straight to disk, not into the page cache
+    the inbox is read from."""
     global _writer
     _writer = _writer or ThreadPoolExecutor(1, thread_name_prefix="brandkit-originals")
-    _writes.append(_writer.submit(_write_original, staging / (logo.key + original_suffix(logo)), data))
+    _writes.append(_writer.submit(_write_original, target, data))
 
 
 def original_suffix(logo: Logo) -> str:
+    """The suffix its original is staged and kept with (as _ledger_logo names it: by the picture's header)."""
     return ORIGINAL_SUFFIX.get(logo.original_format, ".bin")
 
 
