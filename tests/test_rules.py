@@ -20,13 +20,11 @@ from toolkit.core.model import Finding, Picture, Provenance, Submission, Value
 from toolkit.core.profile import FieldSpec, Profile, load_profile
 from toolkit.core.text import text_similarity
 from toolkit.core.values import coerce
-from toolkit.validation.check import check_all
 from toolkit.validation.rules import (
     branch_findings,
     check_value,
     cross_check,
     match_branch,
-    similarity_texts,
     suggest_branches,
     validate,
 )
@@ -414,65 +412,6 @@ def test_cross_check_1000_submissions_is_fast() -> None:
     flagged = sorted(i for i, fs in out.items() if fs)
     assert flagged == sorted([*range(20), *range(500, 520)])
     assert all(f.rule == "similar_text" for fs in out.values() for f in fs)
-
-
-def test_similarity_texts_are_those_of_the_current_readable_forms() -> None:
-    broken = Submission(Provenance("坏.xlsx", ""), findings=[Finding("unreadable", "error", "无法读取")])
-    subs = [submission(path="旧.xlsx", received="2024-08-01T09:00:00"),
-            submission(path="新.xlsx", received="2024-08-02T09:00:00"), broken,
-            submission(path="外科.xlsx", 党支部名称="外科党支部", 品牌名称="仁心外科")]
-    texts = similarity_texts(subs, HB)
-    assert list(texts) == list(HB.similarity.fields)
-    assert all(list(by_index) == [1, 3] for by_index in texts.values())  # the old copy and the broken file: not
-    assert texts[PLAN_BOX][3] == subs[3].fields[PLAN_BOX].raw
-
-
-def test_cross_check_takes_the_pairs_found_elsewhere_and_searches_the_fields_they_lack() -> None:
-    inner, _ = HB.similarity.fields
-    subs = [submission(path="a.xlsx", **{PLAN_BOX: PLAN}),
-            submission(path="b.xlsx", 党支部名称="外科党支部", 品牌名称="仁心外科", **{PLAN_BOX: PLAN}),
-            submission(path="c.xlsx", 党支部名称="药剂科党支部", 品牌名称="药安先锋")]
-    out = cross_check(subs, HB, {inner: [(0, 2, 0.9)]})  # as a worker said: 品牌内涵 of a and c alike
-    assert [(f.field, "90%" in f.message) for f in out[0]] == [(inner, True), (PLAN_BOX, False)]
-    assert [f.field for f in out[1]] == [PLAN_BOX] and [f.field for f in out[2]] == [inner]
-
-
-def _alike_batch(n: int) -> list[Submission]:
-    """n branches with texts of their own, but for five that copied another's 创建计划 with one change."""
-    subs = [submission(path=f"{k}.xlsx", 党支部名称=f"第{k}党支部", 品牌名称=f"品牌{k}") for k in range(n)]
-    for k in range(5):
-        text = subs[k].fields[PLAN_BOX].raw
-        subs[n - 1 - k].fields[PLAN_BOX] = Value(PLAN_BOX, text[:-3] + "。", text[:-3] + "。", None)
-    return subs
-
-
-def test_similar_elsewhere_searches_a_large_batch_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real worker processes (the fork server's): the same pairs as a search here, and check_all, given
-    them, searches nothing itself (rules.similar_pairs made to fail in this process)."""
-    from toolkit.commands.batch import SIMILAR_ELSEWHERE_MIN, similar_elsewhere
-
-    subs = _alike_batch(SIMILAR_ELSEWHERE_MIN // len(HB.similarity.fields) + 1)
-    expected = check_all(subs, HB)
-    wait = similar_elsewhere(subs, HB)
-    assert wait is not None  # Linux: forked workers
-    found = wait()
-    texts = similarity_texts(subs, HB)
-    assert found == {name: similar_pairs(texts[name], HB.similarity.threshold) for name in texts}
-    assert len(found[PLAN_BOX]) == 5
-    monkeypatch.setattr("toolkit.validation.rules.similar_pairs", None)  # calling it here would fail
-    assert check_all(subs, HB, None, wait) == expected
-    assert sum(f.rule == "similar_text" for c in expected for f in c.findings) == 10
-
-
-def test_similar_elsewhere_small_batches_and_failed_workers_are_searched_here() -> None:
-    from toolkit.commands.batch import similar_elsewhere
-    from toolkit.readers.limits import DEFAULT_LIMITS
-
-    assert similar_elsewhere(_alike_batch(10), HB) is None
-    subs = _alike_batch(150)
-    wait = similar_elsewhere(subs, HB, dataclasses.replace(DEFAULT_LIMITS, timeout_s=0))  # every worker overruns
-    assert wait is not None and wait() == {}
-    assert check_all(subs, HB, None, wait) == check_all(subs, HB)
 
 
 # -- the catalogue --------------------------------------------------------------------------------

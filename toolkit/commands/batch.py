@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -11,16 +10,14 @@ from typing import Any
 from toolkit.core.model import Provenance, Submission
 from toolkit.core.profile import Profile
 from toolkit.files.portable import prefetch
-from toolkit.files.sandbox import Failure, forks_cheaply, run_isolated
+from toolkit.files.sandbox import Failure, run_isolated
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits
 from toolkit.readers.submission import read_path, unreadable_submission
-from toolkit.validation.similar import Pairs, similar_pairs
 
 REPORT_SUFFIX = "_校验结果"
 _SKIP_NAMES = {"inbox.jsonl", "校验汇总.xlsx", "desktop.ini", "thumbs.db"}
 _PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
-SIMILAR_ELSEWHERE_MIN = 200  # texts in a batch below which the search is quicker than starting a worker
 
 
 def collect_paths(inputs: Iterable[str | Path], *, pictures: bool = False) -> list[Path]:
@@ -111,37 +108,3 @@ def origins_for(inputs: Iterable[str | Path]) -> dict[str, dict]:
 
             origins.update(read_manifest(Path(item)))
     return origins
-
-
-def similar_elsewhere(subs: list[Submission], profile: Profile,
-                      limits: Limits = DEFAULT_LIMITS) -> Callable[[], dict[str, Pairs]] | None:
-    """Start the similar-text search of a large batch (toolkit.validation.similar) in worker processes,
-    one per field, so it runs beside every form's own checks (check_all's `similar`) instead of after
-    them, on a core that would idle. Returns the function that waits for the pairs by field; a field
-    whose worker failed is left out, and cross_check searches it itself. None when there is little to
-    search, or where workers are spawned (Windows: a fresh interpreter costs more than it saves)."""
-    from toolkit.validation.rules import similarity_texts
-
-    texts = similarity_texts(subs, profile)
-    if sum(map(len, texts.values())) < SIMILAR_ELSEWHERE_MIN or not forks_cheaply():
-        return None
-    found: dict[str, Pairs] = {}
-
-    def search() -> None:
-        jobs = [(name, (field_texts, profile.similarity.threshold)) for name, field_texts in texts.items()]
-        try:
-            for name, pairs in run_isolated(similar_pairs, jobs, timeout_s=limits.timeout_s,
-                                            memory_bytes=limits.memory_bytes, workers=len(jobs)):
-                if not isinstance(pairs, Failure):
-                    found[name] = pairs
-        except Exception:  # no worker could start (file handles, memory): the fields are searched here
-            pass
-
-    thread = threading.Thread(target=search, name="brandkit-similar", daemon=True)
-    thread.start()
-
-    def wait() -> dict[str, Pairs]:
-        thread.join()
-        return found
-
-    return wait

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from toolkit.files.filenames import safe_name
 from toolkit.files.phases import phase
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits
 from toolkit.validation.check import check_all
-from toolkit.validation.similar import Pairs
 
 STAGING = ".staging"
 # Files never read as forms when the campaign asks for deliverables: they are reports, lists of links …
@@ -205,13 +204,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
                progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
     """Read, check and plan a merge of `inputs` into the master `snap` describes; nothing is applied.
     Shared by the CLI (file backend) and the Excel buttons (live backend)."""
-    from toolkit.commands.batch import (
-        collect_paths,
-        failed_submission,
-        origins_for,
-        read_each,
-        similar_elsewhere,
-    )
+    from toolkit.commands.batch import collect_paths, failed_submission, origins_for, read_each
     from toolkit.files.sandbox import Failure
 
     master = snap.path
@@ -238,8 +231,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
         with phase("merge: check + plan"):
             result = plan_read(snap, pairs, staging, accept_warnings=accept_warnings,
                                operator=operator or os.environ.get("BRANDKIT_OPERATOR") or getpass.getuser(),
-                               now=now or dt.datetime.now().replace(microsecond=0), delivered=delivered,
-                               similar=similar_elsewhere([s for s, _ in pairs], snap.profile, limits))
+                               now=now or dt.datetime.now().replace(microsecond=0), delivered=delivered)
         result.dry_run = dry_run
         return result
     except BaseException:
@@ -249,12 +241,11 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
 
 def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]], staging: Path | None, *,
               accept_warnings: bool, operator: str, now: dt.datetime, delivered: Delivered | None = None,
-              similar: Callable[[], Mapping[str, Pairs]] | None = None) -> MergeResult:
+              ) -> MergeResult:
     """Pure: check the forms as read against the master `snap` describes (its rules and roster) and plan
     the merge, then mark the deliverables (`delivered`: the files that are not forms, as read).
-    `staging`: where the logos' originals are staged (None only in a dry run). `similar`: the
-    similar-text pairs searched elsewhere (check_all)."""
-    checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None, similar)
+    `staging`: where the logos' originals are staged (None only in a dry run)."""
+    checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
     incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
     plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now, operator=operator)
     delivered = delivered or Delivered()

@@ -86,7 +86,7 @@ def _plain(value: Any) -> Any:
 
 def validate(paths: list[Path], *, profile_name: str | None, master: Path | None,
              report_dir: Path | None, progress: Progress = None) -> ValidationResult:
-    from toolkit.commands.batch import collect_paths, origins_for, read_all, similar_elsewhere
+    from toolkit.commands.batch import collect_paths, origins_for, read_all
     from toolkit.commands.merge import not_forms, read_deliverables
     from toolkit.core.plan_deliverables import judge_received
     from toolkit.readers.limits import DEFAULT_LIMITS
@@ -111,8 +111,7 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
     subs = read_all([f for f in files if f not in others], profile, origins=origins, progress=progress)
     # reports, photos and news links: read as a merge reads them and judged as the branch's deliverables
     pairs, delivered = read_deliverables(paths, [(s, None) for s in subs], others, profile, origins, DEFAULT_LIMITS)
-    subs = [s for s, _ in pairs]
-    checked = check_all(subs, profile, roster, similar_elsewhere(subs, profile))
+    checked = check_all([s for s, _ in pairs], profile, roster)
     result = ValidationResult(profile, checked, groups=groups)
     if delivered.items:
         verdicts, result.deliverables = judge_received(profile, delivered, checked, snapshot)

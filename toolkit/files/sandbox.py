@@ -55,12 +55,6 @@ def warm_up(*modules: str, preload: tuple[str, ...] = PRELOAD) -> None:
         forkserver.ensure_running()
 
 
-def forks_cheaply() -> bool:
-    """Whether a worker starts in milliseconds (forked from the fork server), not as a fresh interpreter
-    that imports everything again (spawned, as on Windows)."""
-    return _start_context().get_start_method() == "forkserver"
-
-
 def _start_context(modules: tuple[str, ...] = ()) -> Any:
     global _context
     if _context is None:

@@ -15,7 +15,7 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -35,7 +35,7 @@ from toolkit.core.text import (
     signature_text,
 )
 from toolkit.core.values import cell_number, cell_text
-from toolkit.validation.similar import Pairs, similar_pairs
+from toolkit.validation.similar import similar_pairs
 
 BRAND_FIELD = "品牌名称"  # the field duplicate_brand_name compares across branches
 _CLIP = 30  # longest value quoted back in a message
@@ -346,34 +346,9 @@ def _oldest_first(subs: list[Submission], idxs: list[int]) -> list[int]:
     return [ordered[k] for k in oldest_first([subs[i].provenance for i in ordered])]
 
 
-def _branches(subs: list[Submission], key: str) -> tuple[dict[int, str], dict[int, int]]:
-    """(each readable submission's normalised branch, each superseded copy -> its branch's newest)."""
-    branch_of = {i: normalize_branch(str(s.value(key, ""))) or f"#{i}" for i, s in enumerate(subs) if s.readable}
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, branch in branch_of.items():
-        groups[branch].append(i)
-    superseded: dict[int, int] = {}
-    for idxs in groups.values():
-        if len(idxs) > 1:
-            *older, newest = _oldest_first(subs, idxs)
-            superseded.update(dict.fromkeys(older, newest))
-    return branch_of, superseded
-
-
-def similarity_texts(subs: list[Submission], profile: Profile) -> dict[str, dict[int, str]]:
-    """What the similar_text rule compares, by field: the text of every readable submission no newer
-    copy supersedes, keyed by index into `subs`."""
-    branch_of, superseded = _branches(subs, profile.key)
-    current = [i for i in branch_of if i not in superseded]
-    return {name: {i: str(subs[i].value(name, "")) for i in current} for name in profile.similarity.fields}
-
-
-def cross_check(subs: list[Submission], profile: Profile,
-                similar: Mapping[str, Pairs] | None = None) -> dict[int, list[Finding]]:
+def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Finding]]:
     """duplicate_submission, duplicate_brand_name and similar_text across a batch, keyed by index into
-    `subs` (every index present). Superseded copies take no part in the brand and text checks.
-    `similar`: by field, the pairs similar_pairs found among similarity_texts(subs, profile) elsewhere
-    (toolkit.commands.batch.similar_elsewhere); a field it lacks is searched here."""
+    `subs` (every index present). Superseded copies take no part in the brand and text checks."""
     out: dict[int, list[Finding]] = {i: [] for i in range(len(subs))}
     key = profile.key
     paths = Counter(s.provenance.path for s in subs)
@@ -387,14 +362,24 @@ def cross_check(subs: list[Submission], profile: Profile,
         v = subs[i].fields.get(name)
         return v.cell if v else None
 
-    branch_of, superseded = _branches(subs, key)
-    for i, newest in superseded.items():
-        out[i].append(make_finding("duplicate_submission", "warning", field=key, cell=cell(i, key),
-                                   branch=_clip(subs[i].value(key)), file=source(i), newer=source(newest)))
-    current = [i for i in branch_of if i not in superseded]
+    live = [i for i, s in enumerate(subs) if s.readable]
+    branch_of = {i: normalize_branch(str(subs[i].value(key, ""))) or f"#{i}" for i in live}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i in live:
+        groups[branch_of[i]].append(i)
+    current = set(live)
+    for idxs in groups.values():
+        if len(idxs) < 2:
+            continue
+        *older, newest = _oldest_first(subs, idxs)
+        for i in older:
+            current.discard(i)
+            out[i].append(make_finding("duplicate_submission", "warning", field=key, cell=cell(i, key),
+                                       branch=_clip(subs[i].value(key)), file=source(i),
+                                       newer=source(newest)))
     if profile.field(BRAND_FIELD):
         brands: dict[str, list[int]] = defaultdict(list)
-        for i in current:
+        for i in sorted(current):
             brand = _norm_choice(str(subs[i].value(BRAND_FIELD, ""))).strip("“”\"'《》").lower()
             if brand:
                 brands[brand].append(i)
@@ -408,13 +393,10 @@ def cross_check(subs: list[Submission], profile: Profile,
                         other_file=source(other)))
     sim = profile.similarity
     severity: Severity = "error" if sim.severity == "error" else "warning"
-    similar = similar or {}
     for name in sim.fields:
-        pairs = similar.get(name)
-        if pairs is None:
-            pairs = similar_pairs({i: str(subs[i].value(name, "")) for i in current}, sim.threshold)
+        texts = {i: str(subs[i].value(name, "")) for i in current}
         matches: dict[int, list[tuple[float, int]]] = defaultdict(list)
-        for i, j, score in pairs:
+        for i, j, score in similar_pairs(texts, sim.threshold):
             if branch_of[i] != branch_of[j]:
                 matches[i].append((score, j))
                 matches[j].append((score, i))

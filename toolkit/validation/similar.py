@@ -1,8 +1,8 @@
 """The similar-text search behind the similar_text rule: every pair of texts whose bigram Jaccard
 similarity (toolkit.core.text.text_similarity) reaches a threshold, without comparing all pairs.
 
-Pure and small (it imports only toolkit.core.text), so a large batch's search can run in a worker
-process beside the other checks (toolkit.commands.batch.similar_elsewhere).
+Kept apart from the rule library (toolkit.validation.rules, whose cross_check reports what it finds):
+an algorithm of its own, exact, with its own brute-force test.
 """
 
 from __future__ import annotations
@@ -68,3 +68,4 @@ def _bitmap(ranks: list[int]) -> int:
     for r in ranks:
         buf[r >> 3] |= 1 << (r & 7)
     return int.from_bytes(buf, "little")
+
