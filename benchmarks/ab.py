@@ -6,7 +6,8 @@
 On a shared machine the time one run takes drifts by tens of percent from one minute to the next, so a
 change worth 0.1 s shows only when the old and the new code run alternately on the same data: builds N
 forms as benchmarks/merge.py does, then runs the floor, the other checkout and this one, the order of the
-two flipped every pair; prints each pair, the medians and minimums, and this checkout's phase table.
+two flipped every pair; prints each pair, the medians and minimums, the CPU seconds each used (which the
+host's load moves far less), and this checkout's phase table.
 Both checkouts are timed with their bytecode compiled.
 """
 
@@ -32,6 +33,7 @@ def main(other: Path, n: int, pairs: int) -> None:
     compileall.compile_dir(trees["other"] / "toolkit", quiet=2)
     me = str(ROOT / "benchmarks" / "merge.py")
     walls: dict[str, list[float]] = {name: [] for name in trees}
+    cpus: dict[str, list[float]] = {name: [] for name in trees}
     floors = []
     with tempfile.TemporaryDirectory(prefix="bk-ab-") as tmp:
         inbox, master = build(Path(tmp), n)
@@ -43,13 +45,15 @@ def main(other: Path, n: int, pairs: int) -> None:
                 shutil.copy(master, target)
                 got = run(merge_args(target, inbox), phases=name == "this", cwd=trees[name])
                 walls[name].append(got.wall)
+                cpus[name].append(got.cpu)
                 if name == "this":
                     last = got
             print(f"  pair {k + 1}: floor {floors[-1]:6.2f} s   {other.name} {walls['other'][-1]:6.2f} s   "
                   f"this {walls['this'][-1]:6.2f} s", flush=True)
     print(f"N={n}, {pairs} pairs: floor median {statistics.median(floors):.3f} s")
     for name, tree in trees.items():
-        print(f"  {tree}: median {statistics.median(walls[name]):.3f} s, min {min(walls[name]):.3f} s")
+        print(f"  {tree}: median {statistics.median(walls[name]):.3f} s, min {min(walls[name]):.3f} s; "
+              f"CPU seconds (summed over its processes) median {statistics.median(cpus[name]):.2f} s")
     print("  this checkout's last run:")
     for phase, took in phase_table(last):
         print(f"    {phase:<46} {took:6.3f} s")

@@ -26,6 +26,7 @@ POLL_S = 0.01
 class Measured:
     wall: float  # seconds, from before the process is started until it has been reaped
     peak_mb: float  # the largest sum of resident memory over the process and all its descendants
+    cpu: float  # CPU seconds (user + system) of the process and its descendants, each as last polled
     started: float  # wall clock (time.time()) just before the process was started
     ended: float
     phases: list[dict] = field(default_factory=list)  # BRANDKIT_PHASES lines, when asked for
@@ -33,7 +34,9 @@ class Measured:
 
 
 def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Measured:
-    """Run `python ARGS`, polling the summed RSS of its process tree (psutil) every POLL_S."""
+    """Run `python ARGS`, polling the summed RSS of its process tree (psutil) every POLL_S, and each
+    process's CPU time: on a shared machine, CPU seconds drift far less than wall time (time the host
+    takes away is not counted), though each process's last POLL_S escapes the poll."""
     import psutil
 
     compile_bytecode()
@@ -47,6 +50,7 @@ def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[st
         proc = subprocess.Popen([sys.executable, *args], cwd=cwd, env=environ, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         peak = [0]
+        cpu: dict[int, float] = {}
         done = threading.Event()
 
         def watch() -> None:
@@ -60,6 +64,8 @@ def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[st
                     for p in [root, *root.children(recursive=True)]:
                         try:
                             total += p.memory_info().rss
+                            times = p.cpu_times()
+                            cpu[p.pid] = times.user + times.system
                         except psutil.Error:
                             pass
                 except psutil.Error:
@@ -77,7 +83,7 @@ def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[st
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
         lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
-    return Measured(wall, peak[0] / 2**20, started, ended, lines, out)
+    return Measured(wall, peak[0] / 2**20, sum(cpu.values()), started, ended, lines, out)
 
 
 def merge_args(master: Path, inbox: Path) -> list[str]:

@@ -9,8 +9,9 @@ Then times, each as a whole process (interpreter start-up included on every side
 thumbnail on all cores, writing nothing; the logos inflated with the ISA-L inflate brandkit itself uses,
 the workers' allocator set up as brandkit's are),
 in turn R times, and the naive way once (openpyxl: read each form, write the values and logos into the
-master, save once). Prints min / median / max, the ratios pair by pair, peak RSS summed over each process
-tree (psutil), the master's size after the merge, and where brandkit's time went (BRANDKIT_PHASES).
+master, save once). Prints min / median / max, the ratios pair by pair, peak RSS and CPU seconds summed
+over each process tree (psutil; CPU time drifts less than wall time on a shared machine), the master's size
+after the merge, and where brandkit's time went (BRANDKIT_PHASES).
 """
 
 from __future__ import annotations
@@ -187,17 +188,21 @@ def main(sizes: list[int], repeat: int = REPEAT) -> None:
             print(f"  naive     {naive_run.wall:.2f} s (one run)   peak RSS (summed) {naive_run.peak_mb:.0f} MB")
             print(f"  brandkit/floor {spread(ratios)}×   naive/brandkit (median) "
                   f"{naive_run.wall / statistics.median(b.wall for b in ours):.2f}×")
+            cpu_ratios = [b.cpu / f.cpu for b, f in zip(ours, floors, strict=True)]
+            print(f"  CPU seconds, summed over the processes: floor {spread([f.cpu for f in floors])}   brandkit "
+                  f"{spread([b.cpu for b in ours])}   brandkit/floor {spread(cpu_ratios)}×")
             print(f"  where the median brandkit run's {mid.wall:.2f} s went:")
             for name, took in phase_table(mid):
                 print(f"    {name:<46} {took:6.3f} s")
             summary.append((n, statistics.median(f.wall for f in floors), naive_run.wall,
                             statistics.median(b.wall for b in ours), statistics.median(ratios),
-                            max(b.peak_mb for b in ours), size_mb))
-    print("\n| N | floor | naive | brandkit | naive/brandkit | brandkit/floor (median of pairs) | peak RSS | master |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n, fl, nv, bk, ratio, peak, size in summary:
-        print(f"| {n} | {fl:.2f} s | {nv:.2f} s | {bk:.2f} s | {nv / bk:.2f}× | {ratio:.2f}× | {peak:.0f} MB | "
-              f"{size:.1f} MB |")
+                            statistics.median(cpu_ratios), max(b.peak_mb for b in ours), size_mb))
+    print("\n| N | floor | naive | brandkit | naive/brandkit | brandkit/floor (median of pairs) | CPU brandkit/floor "
+          "| peak RSS | master |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n, fl, nv, bk, ratio, cpu_ratio, peak, size in summary:
+        print(f"| {n} | {fl:.2f} s | {nv:.2f} s | {bk:.2f} s | {nv / bk:.2f}× | {ratio:.2f}× | {cpu_ratio:.2f}× | "
+              f"{peak:.0f} MB | {size:.1f} MB |")
 
 
 if __name__ == "__main__":
