@@ -7,8 +7,9 @@ each with a ~1 MB photo-like JPEG logo, and a master listing those N branches.
 Then times, each as a whole process (interpreter start-up included on every side): `brandkit merge`
 (the CLI) and the floor (read every form's values with calamine and draft-decode every logo to a
 thumbnail on all cores, writing nothing; the logos inflated with the ISA-L inflate brandkit itself uses,
-the workers' allocator set up as brandkit's are),
-in turn R times, and the naive way once (openpyxl: read each form, write the values and logos into the
+the workers' allocator set up as brandkit's are) and the floor with the keeping (the floor plus each
+file's sha256 and each logo's original written and fsynced as brandkit stages it: what a merge that keeps
+every file's provenance and every original cannot skip), in turn R times, and the naive way once (openpyxl: read each form, write the values and logos into the
 master, save once). Prints min / median / max, the ratios pair by pair, peak RSS and CPU seconds summed
 over each process tree (psutil; CPU time drifts less than wall time on a shared machine), the master's size
 after the merge, and where brandkit's time went (BRANDKIT_PHASES).
@@ -16,6 +17,7 @@ after the merge, and where brandkit's time went (BRANDKIT_PHASES).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -23,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -118,38 +120,55 @@ def naive(inbox: Path, master: Path) -> None:
     wb.save(master)
 
 
-def _floor_one(path: str, isal: bool = False) -> int:
+_writer = ThreadPoolExecutor(1)  # a floor worker's writer thread, as brandkit's workers have one
+_keeping: list[Future[Path]] = []
+
+
+def _floor_one(path: str, isal: bool = False, keep: str | None = None) -> int:
     """Read one form's values (calamine for a sheet, lxml over the document for Word) and draft-decode
-    its logo to a thumbnail: the least any merge must do."""
+    its logo to a thumbnail: the least any merge must do. With `keep` (a folder), also what a merge that
+    keeps every file's provenance and every logo's original cannot skip: the file's sha256, and each
+    logo written there as brandkit stages it (fsynced, dropped from the cache, in a writer thread that
+    overlaps the decoding)."""
     from lxml import etree
     from PIL import Image
     from python_calamine import CalamineWorkbook
 
+    from toolkit.files.atomic import write_atomic
     from toolkit.readers.zipparts import read_member
 
     with open(path, "rb") as fh:
         data = fh.read()
+    digest = hashlib.sha256(data).hexdigest() if keep else ""
+    while len(_keeping) > 1:  # at most the last file's writes pending, as a worker's batch allows
+        _keeping.pop(0).result()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         if path.endswith(".docx"):
             cells = len(etree.fromstring(zf.read("word/document.xml")).findall(".//{*}tc"))
         else:
             cells = len(CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python())
-        for name in zf.namelist():
+        for n, name in enumerate(zf.namelist()):
             if name.startswith(MEDIA):
                 blob = read_member(zf, name, 1 << 30) if isal else zf.read(name)
+                if keep and blob:
+                    _keeping.append(_writer.submit(write_atomic, Path(keep, f"{digest}-{n}.jpg"), blob,
+                                                   keep_cached=False, sync_folder=False))
                 with Image.open(io.BytesIO(blob)) as img:
                     img.draft("RGB", (192, 144))
                     img.thumbnail((192, 144))
     return cells
 
 
-def floor(inbox: Path) -> None:
+def floor(inbox: Path, keep: Path | None = None) -> None:
     """On all cores, each worker's allocator set up as brandkit's workers are (reuse_freed_memory): the
-    floor gets every low-level advantage brandkit has, as it gets the same inflate."""
+    floor gets every low-level advantage brandkit has, as it gets the same inflate. `keep`: the floor
+    with the keeping (_floor_one); each worker waits for its last writes before it exits."""
     from toolkit.files.portable import reuse_freed_memory
 
     with ProcessPoolExecutor(os.cpu_count(), initializer=reuse_freed_memory) as pool:
-        list(pool.map(partial(_floor_one, isal=True), map(str, sorted(inbox.iterdir())), chunksize=8))
+        one = partial(_floor_one, isal=True, keep=str(keep) if keep else None)
+        list(pool.map(one, map(str, sorted(inbox.iterdir())), chunksize=8))
+
 
 
 REPEAT = 3  # brandkit and the floor, in turn: the machine's drift falls on both
@@ -168,15 +187,19 @@ def main(sizes: list[int], repeat: int = REPEAT) -> None:
             naive_master = folder / "naive" / "master.xlsx"
             naive_master.parent.mkdir()
             shutil.copy(master, naive_master)
-            floors, ours = [], []
+            floors, keeping, ours = [], [], []
             for k in range(repeat):
                 floors.append(run([me, "--floor", str(inbox)]))
+                kept = folder / f"kept{k}"
+                kept.mkdir()
+                keeping.append(run([me, "--floor", str(inbox), str(kept)]))
+                shutil.rmtree(kept)
                 target = folder / f"run{k}" / "master.xlsx"
                 target.parent.mkdir()
                 shutil.copy(master, target)
                 ours.append(run(merge_args(target, inbox), phases=True))
-                print(f"  run {k + 1}: floor {floors[-1].wall:6.2f} s   brandkit {ours[-1].wall:6.2f} s   "
-                      f"ratio {ours[-1].wall / floors[-1].wall:.2f}×", flush=True)
+                print(f"  run {k + 1}: floor {floors[-1].wall:6.2f} s   floor+keeping {keeping[-1].wall:6.2f} s   "
+                      f"brandkit {ours[-1].wall:6.2f} s   ratio {ours[-1].wall / floors[-1].wall:.2f}×", flush=True)
             naive_run = run([me, "--naive", str(inbox), str(naive_master)])
             ratios = [b.wall / f.wall for b, f in zip(ours, floors, strict=True)]
             mid = sorted(ours, key=lambda m: m.wall)[len(ours) // 2]
@@ -185,6 +208,9 @@ def main(sizes: list[int], repeat: int = REPEAT) -> None:
                   f"peak RSS (summed) {max(f.peak_mb for f in floors):.0f} MB")
             print(f"  brandkit  {spread([b.wall for b in ours])} s   peak RSS (summed) "
                   f"{max(b.peak_mb for b in ours):.0f} MB   master after the merge {size_mb:.1f} MB")
+            print(f"  floor+keeping {spread([f.wall for f in keeping])} s: the floor plus each file's sha256 and each "
+                  f"logo's original written and fsynced   brandkit/(floor+keeping) "
+                  f"{spread([b.wall / f.wall for b, f in zip(ours, keeping, strict=True)])}×")
             print(f"  naive     {naive_run.wall:.2f} s (one run)   peak RSS (summed) {naive_run.peak_mb:.0f} MB")
             print(f"  brandkit/floor {spread(ratios)}×   naive/brandkit (median) "
                   f"{naive_run.wall / statistics.median(b.wall for b in ours):.2f}×")
@@ -196,18 +222,20 @@ def main(sizes: list[int], repeat: int = REPEAT) -> None:
                 print(f"    {name:<46} {took:6.3f} s")
             summary.append((n, statistics.median(f.wall for f in floors), naive_run.wall,
                             statistics.median(b.wall for b in ours), statistics.median(ratios),
-                            statistics.median(cpu_ratios), max(b.peak_mb for b in ours), size_mb))
+                            statistics.median(cpu_ratios),
+                            statistics.median(b.wall / f.wall for b, f in zip(ours, keeping, strict=True)),
+                            max(b.peak_mb for b in ours), size_mb))
     print("\n| N | floor | naive | brandkit | naive/brandkit | brandkit/floor (median of pairs) | CPU brandkit/floor "
-          "| peak RSS | master |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for n, fl, nv, bk, ratio, cpu_ratio, peak, size in summary:
+          "| brandkit/(floor+keeping) | peak RSS | master |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n, fl, nv, bk, ratio, cpu_ratio, keep_ratio, peak, size in summary:
         print(f"| {n} | {fl:.2f} s | {nv:.2f} s | {bk:.2f} s | {nv / bk:.2f}× | {ratio:.2f}× | {cpu_ratio:.2f}× | "
-              f"{peak:.0f} MB | {size:.1f} MB |")
+              f"{keep_ratio:.2f}× | {peak:.0f} MB | {size:.1f} MB |")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--floor"]:
-        floor(Path(sys.argv[2]))
+        floor(Path(sys.argv[2]), Path(sys.argv[3]) if sys.argv[3:] else None)
     elif sys.argv[1:2] == ["--naive"]:
         naive(Path(sys.argv[2]), Path(sys.argv[3]))
     else:
