@@ -267,3 +267,39 @@ def test_an_original_that_could_not_be_staged_is_reported(tmp_path):
     lines: list[str] = []
     render_merge(result, lambda text="", problem=False: lines.append(text) if problem else None)
     assert any("外科党支部" in line and "原图" in line for line in lines)
+
+
+def test_a_worker_stages_each_original_under_the_name_the_ledger_keeps_it_by(tmp_path):
+    """A worker stages a logo's original (before decoding its thumbnail) as `<key><suffix>`, the suffix from
+    the picture's own header, which is the name keep_originals looks for; a picture that cannot be decoded
+    is an image_format error, its staged copy named by no logo (the run's staging is cleared at its end)."""
+    from toolkit.commands.merge_worker import finish_staging, original_suffix, read_for_merge
+    from toolkit.core.profile import load_profile
+    from toolkit.readers.limits import DEFAULT_LIMITS
+
+    profile = load_profile("hospital-brand")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    forms = {}
+    for n, fmt in enumerate(("PNG", "JPEG")):
+        forms[fmt] = write_filled_form(tmp_path / f"{fmt}.xlsx", form_values(*BRANDS[n], n),
+                                       logo=logo_bytes((500, 400), (200, 30 + n, 30), fmt))
+    staged = {}
+    for fmt, form in forms.items():
+        ((sub, logo),) = read_for_merge(str(form), profile, None, None, DEFAULT_LIMITS, str(staging))
+        finish_staging()
+        assert logo is not None and not sub.findings
+        staged[fmt] = staging / (logo.key + original_suffix(logo))
+        assert staged[fmt].read_bytes() == embedded_media(form)  # the original, byte for byte
+    assert {p.suffix for p in staged.values()} == {".png", ".jpg"} and set(staging.iterdir()) == set(staged.values())
+
+    broken = tmp_path / "broken.xlsx"
+    shutil.copy(forms["JPEG"], broken)
+    with zipfile.ZipFile(forms["JPEG"]) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for info in zin.infolist():  # the JPEG's header kept, its picture data cut off
+            body = zin.read(info)
+            zout.writestr(info, body[:200] if info.filename.startswith("xl/media/") else body)
+    ((sub, logo),) = read_for_merge(str(broken), profile, None, None, DEFAULT_LIMITS, str(staging))
+    finish_staging()
+    assert logo is None and [f.rule for f in sub.findings] == ["image_format"]
+    assert len(list(staging.iterdir())) == 3  # its copy, staged first: cleared with the run's staging
