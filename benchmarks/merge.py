@@ -9,10 +9,11 @@ Then times, each as a whole process (interpreter start-up included on every side
 thumbnail on all cores, writing nothing; the logos inflated with the ISA-L inflate brandkit itself uses,
 the workers' allocator set up as brandkit's are) and the floor with the keeping (the floor plus each
 file's sha256 and each logo's original written and fsynced as brandkit stages it: what a merge that keeps
-every file's provenance and every original cannot skip), in turn R times, and the naive way once (openpyxl: read each form, write the values and logos into the
-master, save once). Prints min / median / max, the ratios pair by pair, peak RSS and CPU seconds summed
-over each process tree (psutil; CPU time drifts less than wall time on a shared machine), the master's size
-after the merge, and where brandkit's time went (BRANDKIT_PHASES).
+every file's provenance and every original cannot skip), in turn R times, and the naive way once
+(openpyxl: read each form, write the values and logos into the master, save once). Prints min / median /
+max, the ratios pair by pair, peak RSS and CPU seconds summed over each process tree (psutil; CPU time
+drifts less than wall time on a shared machine), the master's size after the merge, and where brandkit's
+time went (BRANDKIT_PHASES).
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def _floor_one(path: str, isal: bool = False, keep: str | None = None) -> int:
     with open(path, "rb") as fh:
         data = fh.read()
     digest = hashlib.sha256(data).hexdigest() if keep else ""
-    while len(_keeping) > 1:  # at most the last file's writes pending, as a worker's batch allows
+    while len(_keeping) > 1:  # at most one earlier logo's write pending: bounded, as a worker's batch is
         _keeping.pop(0).result()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         if path.endswith(".docx"):
@@ -162,13 +163,13 @@ def _floor_one(path: str, isal: bool = False, keep: str | None = None) -> int:
 def floor(inbox: Path, keep: Path | None = None) -> None:
     """On all cores, each worker's allocator set up as brandkit's workers are (reuse_freed_memory): the
     floor gets every low-level advantage brandkit has, as it gets the same inflate. `keep`: the floor
-    with the keeping (_floor_one); each worker waits for its last writes before it exits."""
+    with the keeping (_floor_one); a worker's last writes finish before it exits (a process joins its
+    threads at shutdown), so before this returns."""
     from toolkit.files.portable import reuse_freed_memory
 
     with ProcessPoolExecutor(os.cpu_count(), initializer=reuse_freed_memory) as pool:
         one = partial(_floor_one, isal=True, keep=str(keep) if keep else None)
         list(pool.map(one, map(str, sorted(inbox.iterdir())), chunksize=8))
-
 
 
 REPEAT = 3  # brandkit and the floor, in turn: the machine's drift falls on both
