@@ -109,8 +109,8 @@ def count_chars(text: str, mode: CharCount = "word") -> int:
     chars: every non-whitespace character is 1.
 
     Chinese prose is mostly ideographs and full-width punctuation: those are counted by a regex in C
-    (each counts alone and ends a word), and only the pieces between them are walked a character at a
-    time."""
+    (each counts alone and ends a word); of the pieces between them, an ASCII one counts its letter/digit
+    runs by regex, and only the rest are walked a character at a time."""
     if mode == "chars":
         return len(_SPACE.sub("", text))
     if mode != "word":
@@ -118,6 +118,9 @@ def count_chars(text: str, mode: CharCount = "word") -> int:
     pieces = _WIDE.split(text)
     count = len(text) - sum(map(len, pieces))
     for piece in pieces:
+        if piece.isascii():  # digits, Latin, half-width punctuation: only its letter/digit runs count
+            count += len(_ASCII_WORDS.findall(piece))
+            continue
         in_word = False
         for ch in piece:
             if ch.isspace():  # U+3000 is full-width, but it is space
@@ -140,6 +143,7 @@ def count_chars(text: str, mode: CharCount = "word") -> int:
 # punctuation, kana, ideographs (Ext A, URO, compatibility), full-width forms and signs.
 _WIDE = re.compile("[\u3001-\u303e\u3041-\u3096\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
                    "\uff01-\uff60\uffe0-\uffe6]+")
+_ASCII_WORDS = re.compile("[A-Za-z0-9]+")  # what str.isalnum takes among ASCII characters
 
 
 # -- numbers from cells ---------------------------------------------------------------------------
