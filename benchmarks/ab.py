@@ -1,7 +1,7 @@
 """A/B: `brandkit merge` from another checkout against this one, in turn, on the same forms.
 
     git worktree add ../base <rev>
-    python benchmarks/ab.py ../base [--pairs P] [N]          (default: N = 50, P = 8)
+    python benchmarks/ab.py ../base [--pairs P] [--prose templated|varied] [N]   (default: N = 50, P = 8)
 
 On a shared machine the time one run takes drifts by tens of percent from one minute to the next, so a
 change worth 0.1 s shows only when the old and the new code run alternately on the same data: builds N
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def main(other: Path, n: int, pairs: int) -> None:
+def main(other: Path, n: int, pairs: int, prose: str = "templated") -> None:
     from measure import merge_args, phase_table, run
     from merge import build
 
@@ -36,7 +36,7 @@ def main(other: Path, n: int, pairs: int) -> None:
     cpus: dict[str, list[float]] = {name: [] for name in trees}
     floors = []
     with tempfile.TemporaryDirectory(prefix="bk-ab-") as tmp:
-        inbox, master = build(Path(tmp), n)
+        inbox, master = build(Path(tmp), n, prose)
         for k in range(pairs):
             floors.append(run([me, "--floor", str(inbox)]).wall)
             for name in (("other", "this") if k % 2 == 0 else ("this", "other")):
@@ -64,7 +64,11 @@ if __name__ == "__main__":
     if not args or args[0].startswith("-"):
         raise SystemExit(__doc__)
     tree, args = Path(args[0]), args[1:]
-    count = 8
-    if args[:1] == ["--pairs"]:
-        count, args = int(args[1]), args[2:]
-    main(tree, int(args[0]) if args else 50, max(1, count))
+    count, prose = 8, "templated"
+    while args[:1] in (["--pairs"], ["--prose"]):
+        if args[0] == "--pairs":
+            count = int(args[1])
+        else:
+            prose = args[1]
+        args = args[2:]
+    main(tree, int(args[0]) if args else 50, max(1, count), prose)

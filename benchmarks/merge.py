@@ -1,6 +1,6 @@
 """Merge speed: brandkit vs the naive openpyxl way vs the floor, on the same files in the same run.
 
-    python benchmarks/merge.py [--repeat R] [N ...]        (default: 50 300 1000, R = 3)
+    python benchmarks/merge.py [--repeat R] [--prose templated|varied] [N ...]   (default: 50 300 1000, R = 3)
 
 Builds N branch forms in notice 000's own layout (one in four as a Word .docx, as notices attach them),
 each with a ~1 MB photo-like JPEG logo, and a master listing those N branches.
@@ -51,19 +51,26 @@ def photo(seed: int) -> bytes:
 DOCX_EVERY = 4  # one form in four arrives as the Word table the notice attached
 
 
-def build(folder: Path, n: int) -> tuple[Path, Path]:
+def build(folder: Path, n: int, prose: str = "templated") -> tuple[Path, Path]:
     """N forms typed in notice 000's own layout (not brandkit's template), one in DOCX_EVERY as .docx,
-    each logo a distinct photo; and a master listing the N branches."""
+    each logo a distinct photo; and a master listing the N branches. `prose`: "templated", the test
+    forms' stock phrases (~600 字 in the 2000-字 box); "varied", ~1,500 字 there and ~180 in 品牌内涵 of
+    varied words (benchmarks/similar.py), as plans from different departments bring."""
+    from similar import varied
+
     from tests.notice_forms import hospital_brand, write_docx, write_xlsx
 
     inbox = folder / "inbox"
     inbox.mkdir()
     pictures = [photo(s) for s in range(1, 9)]
+    texts = (varied(n, 180, seed=8, copies=False), varied(n, 1500, copies=False)) if prose == "varied" else None
     branches = []
     for i in range(n):
         branch = f"第{i + 1:04d}党支部"
         branches.append(branch)
         form = hospital_brand(branch, i)
+        if texts:  # 品牌内涵 and the 2000-字 box, rows 2 and 3 of the printed form
+            form.rows[2:4] = [(form.rows[2][0], texts[0][i]), (form.rows[3][0], texts[1][i])]
         form.logo = pictures[i % len(pictures)]
         path = (write_docx(form, inbox / f"{i:04d}.docx") if i % DOCX_EVERY == DOCX_EVERY - 1 else
                 write_xlsx(form, inbox / f"{i:04d}.xlsx"))
@@ -175,7 +182,7 @@ def floor(inbox: Path, keep: Path | None = None) -> None:
 REPEAT = 3  # brandkit and the floor, in turn: the machine's drift falls on both
 
 
-def main(sizes: list[int], repeat: int = REPEAT) -> None:
+def main(sizes: list[int], repeat: int = REPEAT, prose: str = "templated") -> None:
     from measure import merge_args, phase_table, run, spread
 
     me = str(Path(__file__).resolve())
@@ -184,7 +191,7 @@ def main(sizes: list[int], repeat: int = REPEAT) -> None:
         with tempfile.TemporaryDirectory(prefix="bk-bench-") as tmp:
             folder = Path(tmp)
             print(f"N={n}: building forms…", flush=True)
-            inbox, master = build(folder, n)
+            inbox, master = build(folder, n, prose)
             naive_master = folder / "naive" / "master.xlsx"
             naive_master.parent.mkdir()
             shutil.copy(master, naive_master)
@@ -242,6 +249,11 @@ if __name__ == "__main__":
     else:
         args = sys.argv[1:]
         repeat = REPEAT
-        if args[:1] == ["--repeat"]:
-            repeat, args = int(args[1]), args[2:]
-        main([int(a) for a in args] or [50, 300, 1000], repeat)
+        prose = "templated"
+        while args[:1] in (["--repeat"], ["--prose"]):
+            if args[0] == "--repeat":
+                repeat = int(args[1])
+            else:
+                prose = args[1]
+            args = args[2:]
+        main([int(a) for a in args] or [50, 300, 1000], repeat, prose)

@@ -39,7 +39,8 @@ def templated(n: int) -> dict[int, str]:
             for i in range(n)}
 
 
-def varied(n: int, length: int = 1500, seed: int = 7) -> dict[int, str]:
+def varied(n: int, length: int = 1500, seed: int = 7, copies: bool = True) -> dict[int, str]:
+    """N texts of `length` 字 in varied words; with `copies`, every 50th a lightly edited copy."""
     rng = random.Random(seed)
     chars = [chr(0x4E00 + rng.randrange(20000)) for _ in range(3500)]
     char_weights = list(itertools.accumulate(1 / (k + 1) for k in range(len(chars))))  # Zipf
@@ -48,7 +49,7 @@ def varied(n: int, length: int = 1500, seed: int = 7) -> dict[int, str]:
     word_weights = list(itertools.accumulate(1 / (k + 1) for k in range(len(words))))
     texts = {}
     for i in range(n):
-        if i % 50 == 1:  # a copy of the text before, a few characters changed
+        if copies and i % 50 == 1:  # a copy of the text before, a few characters changed
             copy = list(texts[i - 1])
             for _ in range(length // 100):
                 copy[rng.randrange(len(copy))] = "党"
