@@ -63,12 +63,7 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if not args or args[0].startswith("-"):
         raise SystemExit(__doc__)
-    tree, args = Path(args[0]), args[1:]
-    count, prose = 8, "templated"
-    while args[:1] in (["--pairs"], ["--prose"]):
-        if args[0] == "--pairs":
-            count = int(args[1])
-        else:
-            prose = args[1]
-        args = args[2:]
-    main(tree, int(args[0]) if args else 50, max(1, count), prose)
+    from measure import options
+
+    given, args = options(args[1:], pairs="8", prose="templated")
+    main(Path(sys.argv[1]), int(args[0]) if args else 50, max(1, int(given["pairs"])), given["prose"])

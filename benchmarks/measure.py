@@ -86,6 +86,14 @@ def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[st
     return Measured(wall, peak[0] / 2**20, sum(cpu.values()), started, ended, lines, out)
 
 
+def options(args: list[str], **defaults: str) -> tuple[dict[str, str], list[str]]:
+    """The leading `--name value` pairs of a benchmark's arguments over `defaults`, and the arguments after."""
+    values = dict(defaults)
+    while len(args) > 1 and args[0].startswith("--") and args[0][2:] in values:
+        values[args[0][2:]], args = args[1], args[2:]
+    return values, args
+
+
 def merge_args(master: Path, inbox: Path) -> list[str]:
     """`brandkit merge` as every benchmark times it (for `run`): quiet, warnings accepted."""
     return ["-m", "toolkit", "-q", "merge", str(master), str(inbox), "--accept-warnings"]

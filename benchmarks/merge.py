@@ -247,13 +247,7 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--naive"]:
         naive(Path(sys.argv[2]), Path(sys.argv[3]))
     else:
-        args = sys.argv[1:]
-        repeat = REPEAT
-        prose = "templated"
-        while args[:1] in (["--repeat"], ["--prose"]):
-            if args[0] == "--repeat":
-                repeat = int(args[1])
-            else:
-                prose = args[1]
-            args = args[2:]
-        main([int(a) for a in args] or [50, 300, 1000], repeat, prose)
+        from measure import options
+
+        given, args = options(sys.argv[1:], repeat=str(REPEAT), prose="templated")
+        main([int(a) for a in args] or [50, 300, 1000], int(given["repeat"]), given["prose"])

@@ -126,8 +126,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--one"]:
         one(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
-        args = sys.argv[1:]
-        repeat = REPEAT
-        if args[:1] == ["--repeat"]:
-            repeat, args = int(args[1]), args[2:]
-        main([int(a) for a in args] or [300, 1000], repeat)
+        from measure import options
+
+        given, args = options(sys.argv[1:], repeat=str(REPEAT))
+        main([int(a) for a in args] or [300, 1000], int(given["repeat"]))
