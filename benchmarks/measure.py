@@ -27,6 +27,7 @@ class Measured:
     wall: float  # seconds, from before the process is started until it has been reaped
     peak_mb: float  # the largest sum of resident memory over the process and all its descendants
     cpu: float  # CPU seconds (user + system) of the process and its descendants, each as last polled
+    cpu_own: float  # of those, the process's own (brandkit's parent: start-up, checks, plan, apply)
     started: float  # wall clock (time.time()) just before the process was started
     ended: float
     phases: list[dict] = field(default_factory=list)  # BRANDKIT_PHASES lines, when asked for
@@ -83,7 +84,7 @@ def run(args: list[str], *, phases: bool = False, cwd: Path = ROOT, env: dict[st
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
         lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
-    return Measured(wall, peak[0] / 2**20, sum(cpu.values()), started, ended, lines, out)
+    return Measured(wall, peak[0] / 2**20, sum(cpu.values()), cpu.get(proc.pid, 0.0), started, ended, lines, out)
 
 
 def options(args: list[str], **defaults: str) -> tuple[dict[str, str], list[str]]:

@@ -12,7 +12,9 @@ file's sha256 and each logo's original written and fsynced as brandkit stages it
 every file's provenance and every original cannot skip), in turn R times, and the naive way once
 (openpyxl: read each form, write the values and logos into the master, save once). Prints min / median /
 max, the ratios pair by pair, peak RSS and CPU seconds summed over each process tree (psutil; CPU time
-drifts less than wall time on a shared machine), the master's size after the merge, and where brandkit's
+drifts less than wall time on a shared machine), the CPU of the processes under each command (the
+workers: brandkit's readers against the floor's with the keeping) apart from the command's own process
+(brandkit's start-up, checks, plan and apply), the master's size after the merge, and where brandkit's
 time went (BRANDKIT_PHASES).
 """
 
@@ -225,6 +227,10 @@ def main(sizes: list[int], repeat: int = REPEAT, prose: str = "templated") -> No
             cpu_ratios = [b.cpu / f.cpu for b, f in zip(ours, floors, strict=True)]
             print(f"  CPU seconds, summed over the processes: floor {spread([f.cpu for f in floors])}   brandkit "
                   f"{spread([b.cpu for b in ours])}   brandkit/floor {spread(cpu_ratios)}×")
+            print(f"  of which in the processes under the command (its workers): floor+keeping "
+                  f"{spread([f.cpu - f.cpu_own for f in keeping])}   brandkit {spread([b.cpu - b.cpu_own for b in ours])}"
+                  f"   brandkit/(floor+keeping) {spread([(b.cpu - b.cpu_own) / (f.cpu - f.cpu_own) for b, f in zip(ours, keeping, strict=True)])}×;"
+                  f" in brandkit's own process {spread([b.cpu_own for b in ours])}")
             print(f"  where the median brandkit run's {mid.wall:.2f} s went:")
             for name, took in phase_table(mid):
                 print(f"    {name:<46} {took:6.3f} s")
