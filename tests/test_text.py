@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.paths import CORPUS
 from toolkit.core.text import (
+    bigram_codes,
     bigrams,
     count_chars,
     is_formula_like,
@@ -283,6 +284,24 @@ _TRICKY = ("党建品牌ABC abc 123１２３ＡＢｃ_，。、；：？！“�
 def test_bigrams_equal_those_of_the_whole_text_normalised(text: str) -> None:
     """The fast path (punctuation removed before NFKC, when that cannot matter) never changes a result."""
     assert bigrams(text) == _bigrams_of_the_whole_text_normalised(text)
+
+
+@given(st.text(_TRICKY, max_size=30) | st.text(max_size=30))
+@example("党")  # one character: its own token
+@example("党建\U00020000\U0002a6d6")  # beyond the BMP (CJK Extension B)
+def test_bigram_codes_are_the_bigrams(text: str) -> None:
+    """Each code is one bigram's two code points (a lone character's, marked): decoded, they are
+    `bigrams(text)` exactly, so the similar-text search scores the same sets."""
+    import sys
+
+    def decoded(code: int) -> str:
+        if code >> 63:
+            return chr(code & ~(1 << 63))
+        return code.to_bytes(8, sys.byteorder).decode("utf-32-le", "surrogatepass")
+
+    codes = bigram_codes(text)
+    assert len(codes) == len(bigrams(text))
+    assert {decoded(c) for c in codes} == bigrams(text)
 
 
 def test_inert_characters_are_punctuation_and_spaces_only() -> None:

@@ -378,7 +378,31 @@ _PUNCTUATION_BLOCKS = ((0x09, 0x0D), (0x20, 0x7E), (0xA0, 0xBF), (0x2000, 0x206F
 
 def bigrams(text: str) -> frozenset[str]:
     """Character bigrams of `text` with whitespace and punctuation removed (NFKC'd: full-width and
-    half-width copies of a text are the same text). A one-character text is its own single token.
+    half-width copies of a text are the same text). A one-character text is its own single token."""
+    s = _content(text)
+    if len(s) < 2:
+        return frozenset([s]) if s else frozenset()
+    return frozenset(map(operator.add, s, s[1:]))
+
+
+_ALONE = 1 << 63  # marks a one-character text's code: no bigram's code has this bit
+
+
+def bigram_codes(text: str) -> set[int]:
+    """`bigrams(text)` as ints, one per bigram (its two code points in 8 bytes; a one-character text's
+    character, marked): the same sets, made in C from the text's UTF-32 without a string per bigram."""
+    s = _content(text)
+    if len(s) < 2:
+        return {ord(s) | _ALONE} if s else set()
+    utf32 = memoryview(s.encode("utf-32-le", "surrogatepass"))
+    n = len(s)
+    codes = set(utf32[: n // 2 * 8].cast("Q"))  # characters 0-1, 2-3, …
+    codes.update(utf32[4 : 4 + (n - 1) // 2 * 8].cast("Q"))  # 1-2, 3-4, …
+    return codes
+
+
+def _content(text: str) -> str:
+    """What the bigrams are made of: `text` NFKC'd, lower case, without whitespace and punctuation.
 
     NFKC over a whole text costs more than the rest together (the full-width commas alone make it
     rewrite the text), and the punctuation is then removed anyway. So the punctuation goes first when
@@ -387,16 +411,13 @@ def bigrams(text: str) -> frozenset[str]:
     s = _NOT_CONTENT.sub("", text)
     if _not_inert().search(text) or not unicodedata.is_normalized("NFKC", s):
         s = _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text))
-    s = s.lower()
-    if len(s) < 2:
-        return frozenset([s]) if s else frozenset()
-    return frozenset(map(operator.add, s, s[1:]))
+    return s.lower()
 
 
 def _inert(ch: str) -> bool:
-    """A character `bigrams` removes either way: no content itself nor once NFKC'd, and a starter in
+    """A character `_content` removes either way: no content itself nor once NFKC'd, and a starter in
     both forms (no combining class), so nothing composes with it. Removed first, it changes nothing NFKC
-    would do to the rest, provided the rest is normalised as it stands (`bigrams` checks that: it is
+    would do to the rest, provided the rest is normalised as it stands (`_content` checks that: it is
     not when the removal brought two Hangul jamo together; a combining mark is never inert)."""
     return all(_NOT_CONTENT.fullmatch(c) and not unicodedata.combining(c)
                for c in (ch, *unicodedata.normalize("NFKC", ch)))

@@ -13,7 +13,7 @@ import math
 from array import array
 from collections import Counter, defaultdict
 
-from toolkit.core.text import bigrams
+from toolkit.core.text import bigram_codes
 
 Pairs = list[tuple[int, int, float]]  # (i, j, score), i < j, sorted
 
@@ -29,13 +29,13 @@ def similar_pairs(texts: dict[int, str], threshold: float) -> Pairs:
     common bigrams (党建, 支部) sit at the end of every order and are rarely indexed.
 
     Real texts bring hundreds of thousands of distinct bigrams: each is a small int as soon as its text
-    is read (an array per text, 4 bytes a bigram, not a set of strings), ranked by an int sort.
+    is read (an array per text, 4 bytes a bigram, never a string per bigram), ranked by an int sort.
     Templated texts give hundreds of candidates each, so the per-candidate work is C-level: sets are
     probed by ascending size, so each posting list is sorted by size and the too-small are cut off by
     bisection; a set is also a bitmap over its shareable ranks, intersected with maps over AND and
     bit_count; only intersections of at least t·|x| are scored."""
-    ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)  # bigram -> id, first seen first
-    tokens = {i: array("i", map(ids.__getitem__, s)) for i, t in texts.items() if (s := bigrams(t))}
+    ids: defaultdict[int, int] = defaultdict(itertools.count().__next__)  # bigram code -> id, first seen first
+    tokens = {i: array("i", map(ids.__getitem__, s)) for i, t in texts.items() if (s := bigram_codes(t))}
     df = Counter(itertools.chain.from_iterable(tokens.values()))
     shared = sorted((tok for tok, n in df.items() if n > 1), key=df.__getitem__)  # rarest first
     rank = [-1] * len(ids)
