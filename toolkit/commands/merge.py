@@ -292,8 +292,8 @@ def read_deliverables(inputs: list[Path], pairs: list[tuple[Submission, Logo | N
         mail = mail_of(record)
         items.append(replace(got, name=record.get("name") or path.name,
                              mail="|".join(map(str, mail)) if mail else None))
-    form_mails = {s.provenance.path: "|".join(map(str, m)) for s, _ in pairs
-                  if (m := mail_of(origins.get(str(Path(s.provenance.path).resolve())))) is not None}
+    form_mails = {s.provenance.path: "|".join(map(str, m)) for s, _ in pairs  # resolve(): a syscall or more
+                  if (m := mail_of(origins.get(str(Path(s.provenance.path).resolve())))) is not None} if origins else {}
     return pairs, Delivered(items, form_mails)
 
 
