@@ -210,6 +210,21 @@ def test_png_charts_use_a_cjk_font(summary_out) -> None:
     assert all(face.get_char_index(ord(ch)) for ch in texts)
 
 
+def test_a_cjk_font_installed_after_matplotlib_listed_its_fonts_is_found(monkeypatch) -> None:
+    """matplotlib keeps the font list of its first run: a Chinese font installed since (what the error
+    message tells the officer to do) is found on disk, and Last Resort's boxes are never taken for it."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from toolkit.commands.summary import cjk_font
+
+    stale = [f for f in font_manager.fontManager.ttflist if "CJK" not in f.name and "Hei" not in f.name]
+    assert any(f.name.startswith("Last Resort") for f in stale)  # it "covers" every character
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    family = FT2Font(cjk_font()).family_name
+    assert "CJK" in family or "Hei" in family, family
+
+
 def test_summary_refuses_to_overwrite_the_master(stamped: Path) -> None:
     from toolkit.commands.summary import summary
     from toolkit.core.errors import UsageProblem

@@ -30,7 +30,7 @@ SHEETS = ("总体进度", "未提交名单", "进展明细", "品牌一览", "�
 FONT = "宋体"  # the one family of every cell and chart of the workbook
 # CJK fonts matplotlib may find, best first; any other installed font covering the text is the fallback.
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-             "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans SC")
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans SC", "Noto Sans CJK JP")  # a .ttc's first face
 THUMB_PX = 64  # logo thumbnail height in 品牌一览
 BRAND_TEXT_WIDTH = 70.0
 BRAND_TEXT_FIELDS = ("品牌内涵", "品牌简介", "特色简介")
@@ -372,19 +372,41 @@ def _owed_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
 # -- PNG charts ----------------------------------------------------------------------------------------
 
 def cjk_font() -> str:
-    """Path of an installed font with Chinese glyphs, so charts show text instead of tofu boxes."""
+    """Path of an installed font with Chinese glyphs, so charts show text instead of tofu boxes.
+
+    matplotlib lists the fonts it found when it first ran and never looks again: a Chinese font installed
+    since (the usual fix when charts show boxes) is looked for on disk when its list has none."""
     from matplotlib import font_manager
 
-    fonts = font_manager.fontManager.ttflist
+    listed = [(f.name, f.fname) for f in font_manager.fontManager.ttflist]
+    found = _chinese(listed)
+    if found is None:
+        known = {path for _, path in listed}
+        found = _chinese([(_family(path), path) for path in font_manager.findSystemFonts() if path not in known])
+    if found is None:
+        raise UsageProblem("没有找到中文字体，图表中的汉字会显示为方框。请安装中文字体（如 fonts-noto-cjk：sudo apt-get "
+                           "install fonts-noto-cjk，或运行 make），再生成 PNG 图表")
+    return found
+
+
+def _chinese(fonts: list[tuple[str, str]]) -> str | None:
+    """The first of `fonts` ((family, file)) in CJK_FONTS' order, else the first that has the glyphs.
+    Last Resort (bundled with matplotlib) has a glyph for every character: a box."""
     for family in CJK_FONTS:
-        for f in fonts:
-            if f.name == family:
-                return f.fname
-    for f in fonts:
-        if _covers(f.fname, "党支部总进度"):
-            return f.fname
-    raise UsageProblem("没有找到中文字体，图表中的汉字会显示为方框。请安装中文字体（如 fonts-noto-cjk：sudo apt-get "
-                       "install fonts-noto-cjk，或运行 make），再生成 PNG 图表")
+        for name, path in fonts:
+            if name == family:
+                return path
+    return next((path for name, path in fonts if not name.startswith("Last Resort") and _covers(path, "党支部总进度")),
+                None)
+
+
+def _family(font_file: str) -> str:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        return str(FT2Font(font_file).family_name)
+    except (OSError, RuntimeError):
+        return ""
 
 
 def _covers(font_file: str, text: str) -> bool:
