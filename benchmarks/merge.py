@@ -227,10 +227,11 @@ def main(sizes: list[int], repeat: int = REPEAT, prose: str = "templated") -> No
             cpu_ratios = [b.cpu / f.cpu for b, f in zip(ours, floors, strict=True)]
             print(f"  CPU seconds, summed over the processes: floor {spread([f.cpu for f in floors])}   brandkit "
                   f"{spread([b.cpu for b in ours])}   brandkit/floor {spread(cpu_ratios)}×")
-            print(f"  of which in the processes under the command (its workers): floor+keeping "
-                  f"{spread([f.cpu - f.cpu_own for f in keeping])}   brandkit {spread([b.cpu - b.cpu_own for b in ours])}"
-                  f"   brandkit/(floor+keeping) {spread([(b.cpu - b.cpu_own) / (f.cpu - f.cpu_own) for b, f in zip(ours, keeping, strict=True)])}×;"
-                  f" in brandkit's own process {spread([b.cpu_own for b in ours])}")
+            theirs, mine = [f.cpu - f.cpu_own for f in keeping], [b.cpu - b.cpu_own for b in ours]
+            print(f"  of which in the processes under the command (its workers): floor+keeping {spread(theirs)}   "
+                  f"brandkit {spread(mine)}   brandkit/(floor+keeping) "
+                  f"{spread([b / f for b, f in zip(mine, theirs, strict=True)])}×; in brandkit's own process "
+                  f"{spread([b.cpu_own for b in ours])}")
             print(f"  where the median brandkit run's {mid.wall:.2f} s went:")
             for name, took in phase_table(mid):
                 print(f"    {name:<46} {took:6.3f} s")
