@@ -35,7 +35,8 @@ from toolkit.files.portable import cap_memory, memory_cap_enforced, resident_byt
 
 WATCH_INTERVAL_S = 0.05  # how often the parent checks a worker's memory where the OS does not cap it
 # The most jobs a worker is sent at once: each batch is a round trip (1-2 ms on a busy machine, its jobs'
-# profile pickled again); 16 rather than 8 made a 300-form merge's reading 1.5 % shorter (benchmarks/merge.py).
+# profile pickled again); 16 rather than 8 made a 300-form merge's reading ~1.5 % shorter, run alternately
+# with 8 on the same forms (as benchmarks/ab.py times two checkouts).
 MAX_BATCH = 16
 # What the master's reader uses (toolkit.readers.master_grids), and what the form workers use besides:
 # imported once in the fork server `warm_up` starts, not in each worker nor on its first file. A server
