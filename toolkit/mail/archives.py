@@ -1,9 +1,11 @@
 """Judge one attached file: keep it (a form, a picture, a report, any material), unpack it (zip, rar) or
-skip it with a reason (an empty file, a 7z).
+skip it with a reason (an empty file, a 7z, an Office lock file); macOS/Windows folder metadata
+(`__MACOSX/`, `._*`, `.DS_Store`, `Thumbs.db`, `desktop.ini`) is dropped without a word.
 
-Archives from Chinese Windows tools carry GBK member names without the UTF-8 flag; names are recovered
-from the raw bytes (UTF-8 if valid, else GB18030). Limits on member count, sizes and compression ratio
-are checked on the central directory first and again while reading, since headers can lie.
+Archives from Chinese Windows tools carry GBK member names without the UTF-8 flag (or, from some tools,
+with it); names are recovered from the raw bytes (UTF-8 if valid, else GB18030). Limits on member count,
+sizes and compression ratio are checked on the central directory first and again while reading, since
+headers can lie. A zip that zipfile cannot open goes to unar/bsdtar, as rar does.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -27,16 +30,32 @@ from .types import MB, Found, Limits, Skipped
 Collected = tuple[list[Found], list[Skipped]]
 
 
+_SYSTEM_FILES = {".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini"}
+_OWNER_FILE_BYTES = 512  # Office's `~$name` lock files are 162-165 bytes; a real form is far larger
+
+
+def _system_junk(name: str) -> bool:
+    """Folder metadata macOS and Windows add to zips (AppleDouble `__MACOSX/._x`, `.DS_Store`, thumbnails)."""
+    parts = name.replace("\\", "/").split("/")
+    last = parts[-1].lower()
+    return "__MACOSX" in parts or last.startswith("._") or last in _SYSTEM_FILES
+
+
 def collect(name: str, data: bytes, limits: Limits, depth: int = 0) -> Collected:
     """What to take from one file: every file kept, archives unpacked, empty files and 7z skipped."""
+    if _system_junk(name):
+        return [], []
     if len(data) > limits.attachment_bytes:
         return [], [Skipped(name, f"文件大小 {len(data) / MB:.1f} MB，超过 {limits.attachment_bytes / MB:.0f} MB "
                                   "上限，未收取；请对方压缩图片或拆分后重新发送")]
+    if name.replace("\\", "/").rsplit("/", 1)[-1].startswith("~$") and len(data) <= _OWNER_FILE_BYTES:
+        return [], [Skipped(name, "这是 Office 打开表格时生成的临时锁定文件（~$ 开头），不是表格本身，未收取；"
+                                  "如缺少申报表，请对方关闭表格后把原文件发来", rejected=False)]
     kind = sniff(data, name)
-    if kind in ("zip", "rar"):
+    if kind in ("zip", "rar") or (kind == "corrupt_zip" and name.lower().endswith(".zip")):
         if depth >= limits.archive_depth:
             return [], [Skipped(name, "压缩包内又嵌套了多层压缩包，未解开；请对方把表格直接作为附件发送")]
-        return _unzip(name, data, limits, depth) if kind == "zip" else _unrar(name, data, limits, depth)
+        return _unzip(name, data, limits, depth) if kind != "rar" else _unpack(name, data, limits, depth, "rar")
     if kind == "7z":
         return [], [Skipped(name, "7z 压缩包暂不支持，请对方改用 zip 重新发送")]
     if kind == "empty":
@@ -51,11 +70,44 @@ def zip_member_name(info: zipfile.ZipInfo) -> str:
     return decode_bytes(info.filename.encode("cp437"))
 
 
+def _utf8_flag_cleared(data: bytes) -> bytes | None:
+    """A copy of a zip with the UTF-8 name flag (0x800) cleared in every central and local header, for
+    tools that set it over GBK names; None when the central directory cannot be walked."""
+    buf = bytearray(data)
+    end = buf.rfind(b"PK\x05\x06")
+    if end < 0:
+        return None
+    try:
+        count, _size, pos = struct.unpack_from("<HII", buf, end + 10)
+        for _ in range(count):
+            if buf[pos:pos + 4] != b"PK\x01\x02":
+                return None
+            buf[pos + 9] &= ~0x08
+            lengths = struct.unpack_from("<HHH", buf, pos + 28)
+            (local,) = struct.unpack_from("<I", buf, pos + 42)
+            if buf[local:local + 4] == b"PK\x03\x04":
+                buf[local + 7] &= ~0x08
+            pos += 46 + sum(lengths)
+    except (struct.error, IndexError):
+        return None
+    return bytes(buf)
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except UnicodeDecodeError:  # flagged UTF-8, names in GBK: read them as unflagged (GBK) names
+        fixed = _utf8_flag_cleared(data)
+        if fixed is None:
+            raise
+        return zipfile.ZipFile(io.BytesIO(fixed))
+
+
 def _unzip(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = _open_zip(data)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return [], [Skipped(name, "zip 压缩包已损坏，无法解开；请对方重新压缩后发送")]
+        return _unpack(name, data, limits, depth, "zip")  # damaged: the tools may still read its members
     with zf:
         members = [i for i in zf.infolist() if not i.is_dir()]
         if len(members) > limits.archive_members:
@@ -94,19 +146,28 @@ def _unzip(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
     return found, skipped
 
 
-UNPACKERS = [("unar", "-q", "-f", "-o", "{out}", "{src}"), ("bsdtar", "-x", "-f", "{src}", "-C", "{out}")]
+UNPACKERS = [("unar", "-q", "-f", "-D", "-o", "{out}", "{src}"), ("bsdtar", "-x", "-f", "{src}", "-C", "{out}")]
 if sys.platform == "win32":  # Windows 10 and later ship bsdtar as tar.exe
     UNPACKERS.append(("tar", "-x", "-f", "{src}", "-C", "{out}"))
 WATCH_INTERVAL_S = 0.1
 
 
-def _unrar(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
+_CANNOT_UNPACK = {
+    "zip": ("zip 压缩包已损坏，无法解开；请对方重新压缩后发送",) * 2,
+    "rar": ("收到 rar 压缩包，但本机未安装 unar 或 bsdtar，无法解开；请对方改用 zip 重新发送",
+            "无法解开此 rar 压缩包（可能是 RAR5 或已加密）；请对方改用 zip 重新发送"),
+}
+
+
+def _unpack(name: str, data: bytes, limits: Limits, depth: int, fmt: str) -> Collected:
+    """Unpack a rar, or a zip zipfile cannot open, with unar/bsdtar; `fmt` is "rar" or "zip"."""
+    no_tool, failed = _CANNOT_UNPACK[fmt]
     tools = [t for t in UNPACKERS if shutil.which(t[0])]
     if not tools:
-        return [], [Skipped(name, "收到 rar 压缩包，但本机未安装 unar 或 bsdtar，无法解开；请对方改用 zip 重新发送")]
+        return [], [Skipped(name, no_tool)]
     partial: Collected | None = None  # what a tool that stopped on some member did unpack
-    with tempfile.TemporaryDirectory(prefix="brandkit-rar-") as tmp:
-        src = Path(tmp, "a.rar")
+    with tempfile.TemporaryDirectory(prefix="brandkit-unpack-") as tmp:
+        src = Path(tmp, f"a.{fmt}")
         src.write_bytes(data)
         for tool in tools:
             out = Path(tmp, tool[0])
@@ -123,8 +184,8 @@ def _unrar(name: str, data: bytes, limits: Limits, depth: int) -> Collected:
     if partial is not None:  # e.g. a member whose name is longer than the file system allows
         found, skipped = partial
         return found, [*skipped, Skipped(name, f"压缩包中有文件未能解开（文件名过长、已加密或已损坏），已收取能解开的 "
-                                               f"{len(found)} 个；请对方缩短文件名或改用 zip 重新发送")]
-    return [], [Skipped(name, "无法解开此 rar 压缩包（可能是 RAR5 或已加密）；请对方改用 zip 重新发送")]
+                                               f"{len(found)} 个；请对方缩短文件名或重新压缩为 zip 后发送")]
+    return [], [Skipped(name, failed)]
 
 
 def run_unpacker(argv: list[str], out: Path, limits: Limits) -> str:

@@ -20,9 +20,11 @@ from toolkit.files.filenames import safe_name
 from toolkit.readers.kinds import missing_suffix
 
 _GB_LABELS = {"gb2312", "gbk", "x-gbk", "gb_2312-80", "gb_2312", "cp936", "ms936", "euc-cn", "csgb2312",
-              "chinese", "iso-ir-58", "windows-936", "gb18030", "hz-gb-2312"}
+              "chinese", "iso-ir-58", "windows-936", "gb18030"}
 
-_ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+# the text may hold whitespace where a client folded the line inside the word; it is removed before decoding
+_ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*?)\?=")
+_WHITESPACE = re.compile(rb"\s+")
 _BLANK = re.compile(rb"^[ \t\r\n]*$")
 
 
@@ -83,7 +85,7 @@ def decode_header_bytes(raw: bytes) -> str:
             out.append(decode_bytes(gap))
         elif pending and charset != pending_charset:
             flush()
-        pending.append(_word_bytes(m.group(2), m.group(3)))
+        pending.append(_word_bytes(m.group(2), _WHITESPACE.sub(b"", m.group(3))))
         pending_charset = charset
         pos = m.end()
     flush()
@@ -121,9 +123,11 @@ def _split_params(raw: bytes) -> list[bytes]:
 
 
 def _unquote(value: bytes) -> bytes:
+    """A parameter value without its quotes. Only `\\"` and `\\\\` are taken as quoted pairs: clients put
+    Windows paths (`C:\\Users\\…`) in quoted file names with bare backslashes."""
     value = value.strip()
     if len(value) >= 2 and value[:1] == b'"' and value[-1:] == b'"':
-        return re.sub(rb"\\(.)", rb"\1", value[1:-1])
+        return re.sub(rb'\\(["\\])', rb"\1", value[1:-1])
     return value
 
 

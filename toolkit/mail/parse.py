@@ -10,13 +10,18 @@ import email
 import email.errors
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from email.message import Message
 from email.policy import Compat32
-from email.utils import parseaddr, parsedate_to_datetime
+from email.utils import parseaddr
+
+from toolkit.readers.kinds import sniff
 
 from .archives import collect
+from .dates import mail_date
 from .names import decode_bytes, decode_header_bytes, header_params, unfold
+from .repair import repair_headers, strip_lead
 from .types import MB, Limits, ParsedMessage, Skipped, past_cap
 
 
@@ -49,10 +54,9 @@ def received_time(msg: Message) -> datetime | None:
     stamps = [unfold(str(v).encode("ascii", "surrogateescape")) for v in msg.get_all("Received") or []]
     candidates = [s.rsplit(b";", 1)[-1] for s in stamps[:1] if b";" in s] + [raw_header(msg, "Date")]
     for raw in candidates:
-        try:
-            return parsedate_to_datetime(raw.decode("ascii", "replace").strip())
-        except (TypeError, ValueError, IndexError):
-            continue
+        moment = mail_date(decode_bytes(raw))
+        if moment is not None:
+            return moment
     return None
 
 
@@ -125,10 +129,75 @@ def _attachment_like(part: Message) -> bool:
     return _disposition(part) == b"attachment" or part.get_content_maintype() == "application"
 
 
-def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
-    """Everything intake needs from one raw message; never raises on bad input."""
+def _tree(msg: Message, top: bool = True) -> Iterator[Message]:
+    """Every part of a mail, not descending into attached mails (message/rfc822): those are read as
+    mails of their own (`take_file`)."""
+    yield msg
+    if msg.is_multipart() and (top or msg.get_content_maintype() != "message"):
+        for sub in msg.get_payload():
+            if isinstance(sub, Message):
+                yield from _tree(sub, False)
+
+
+def _read(data: bytes) -> Message:
+    """Parse raw bytes; when a header block ended at a malformed line, repair the blocks and parse again."""
+    msg = email.message_from_bytes(strip_lead(data), policy=RAW)
+    if any(isinstance(d, email.errors.MissingHeaderBodySeparatorDefect) for p in _tree(msg) for d in p.defects):
+        msg = email.message_from_bytes(repair_headers(strip_lead(data)), policy=RAW)
+    return msg
+
+
+def _attached_mail_bytes(part: Message) -> bytes:
+    """The raw bytes of an attached message/rfc822 part, its transfer encoding undone."""
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return _decoded(part)
+    inner = payload[0] if payload and isinstance(payload[0], Message) else Message()
+    if inner.keys() or str(part.get("Content-Transfer-Encoding", "")).strip().lower() not in ("base64",
+                                                                                             "quoted-printable"):
+        return inner.as_bytes(policy=RAW)
+    # the parser read the still-encoded text as a mail without headers: decode that text
+    encoded = Message()
+    encoded["Content-Transfer-Encoding"] = str(part["Content-Transfer-Encoding"])
+    encoded.set_payload(inner.get_payload())
+    return _decoded(encoded)
+
+
+def too_deep(label: str) -> Skipped:
+    """A mail attached past `Limits.mail_depth`."""
+    return Skipped(label, "邮件内又多层嵌套了作为附件转发的邮件，未读取；请对方把表格直接作为附件发送")
+
+
+def take_file(parsed: ParsedMessage, label: str, data: bytes, limits: Limits, depth: int,
+              is_mail: bool = False) -> None:
+    """Add one attached file to `parsed`. A mail attached to it (forwarded as an attachment: message/rfc822,
+    an .eml or an Outlook .msg) becomes a message of its own in `parsed.attached`, with its own sender, so
+    the reply about its forms goes to the one who sent them; anything else goes through `collect`."""
+    outlook = data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and sniff(data, label) == "msg"
+    if is_mail or outlook or label.lower().endswith(".eml"):
+        if depth >= limits.mail_depth:
+            parsed.skipped.append(too_deep(label))
+            return
+        from .msg import parse_msg  # msg.py imports this module
+
+        try:
+            inner = parse_msg(data, limits, depth + 1) if outlook else parse_message(data, limits, depth + 1)
+        except ValueError:
+            inner = None  # named .eml but not a mail: kept as a file below
+        if inner is not None:
+            inner.received = inner.received or parsed.received
+            parsed.attached.append(inner)
+            return
+    found, skipped = collect(label, data, limits)
+    parsed.found += found
+    parsed.skipped += skipped
+
+
+def parse_message(data: bytes, limits: Limits | None = None, depth: int = 0) -> ParsedMessage:
+    """Everything intake needs from one raw message; raises ValueError only when it is not a mail.
+    `depth` counts the mails it is attached to."""
     limits = limits or Limits()
-    msg = email.message_from_bytes(data, policy=RAW)
+    msg = _read(data)
     sender, address = sender_of(header_text(msg, "From"))
     parsed = ParsedMessage(
         message_id=raw_header(msg, "Message-ID").decode("ascii", "replace").strip(),
@@ -136,14 +205,17 @@ def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         received=received_time(msg))
     if not msg.keys() or not (raw_header(msg, "From") or raw_header(msg, "Subject") or msg.is_multipart()):
         raise ValueError("不是有效的邮件（没有发件人、主题等邮件头），已跳过")
-    parts = [p for p in msg.walk() if not p.is_multipart()]
-    if any(isinstance(d, _TRUNCATED) for p in msg.walk() for d in p.defects):
+    parts = [p for p in _tree(msg) if not p.is_multipart() or (p is not msg and p.get_content_maintype() == "message")]
+    if any(isinstance(d, _TRUNCATED) for p in _tree(msg) for d in p.defects):
         parsed.problems.append("邮件结构不完整（可能被截断），已尽量读取其中的附件；如缺少附件请对方重新发送")
     cap = limits.message_parts
     for index, part in enumerate(parts[:cap], start=1):
         name = _filename(part)
         ctype = part.get_content_type()
         disposition = _disposition(part)
+        if ctype in ("message/rfc822", "message/global"):
+            take_file(parsed, name or f"附件{index}.eml", _attached_mail_bytes(part), limits, depth, is_mail=True)
+            continue
         if name is None and ctype in ("text/plain", "text/html") and disposition != b"attachment":
             body = decode_bytes(_decoded(part), part.get_content_charset())
             parsed.skipped += big_attachment_links(body)
@@ -162,9 +234,7 @@ def parse_message(data: bytes, limits: Limits | None = None) -> ParsedMessage:
         if problem:
             parsed.skipped.append(problem)
             continue
-        found, skipped = collect(label, data_ or b"", limits)
-        parsed.found += found
-        parsed.skipped += skipped
+        take_file(parsed, label, data_ or b"", limits, depth)
     beyond = [(_filename(p), p) for p in parts[cap:]]
     parsed.skipped += past_cap([name or f"附件{cap + n}" for n, (name, p) in enumerate(beyond, start=1)
                                 if name or _attachment_like(p)], cap, limits)
@@ -181,7 +251,7 @@ def message_key(parsed: ParsedMessage) -> str:
     mail through another route (an .eml export, IMAP) has the same key whatever its transport headers."""
     digest = hashlib.sha256()
     for text in (parsed.message_id, parsed.sender, parsed.subject, *sorted(f.sha256 for f in parsed.found),
-                 *sorted(s.name for s in parsed.skipped)):
+                 *sorted(s.name for s in parsed.skipped), *sorted(message_key(a) for a in parsed.attached)):
         digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
     return "content:" + digest.hexdigest()
 

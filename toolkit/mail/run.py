@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from .dates import china_day
 from .imap import ImapSession, ImapSource, Meta, parse_imap_url
 from .msg import parse_msg
 from .names import decode_header_bytes, unfold
@@ -32,10 +33,18 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _wanted(parsed: ParsedMessage, since: date | None, subject: str | None) -> bool:
-    if subject and _fold(subject) not in _fold(parsed.subject):
+def _family(parsed: ParsedMessage) -> list[ParsedMessage]:
+    """A mail and the mails attached to it (forwarded as attachments), at any depth."""
+    return [parsed, *(m for inner in parsed.attached for m in _family(inner))]
+
+
+def _wanted(family: list[ParsedMessage], since: date | None, subject: str | None) -> bool:
+    """The filters of one mail, with the mails it forwards: the subject may be the forwarded mail's; the
+    day is the one the outer mail arrived, counted in China time."""
+    if subject and not any(_fold(subject) in _fold(m.subject) for m in family):
         return False
-    return not (since and parsed.received and parsed.received.date() < since)
+    received = family[0].received
+    return not (since and received and china_day(received) < since)
 
 
 def _too_big(size: int | None, limits: Limits) -> str | None:
@@ -74,14 +83,22 @@ class _Run:
             return False
         if received is not None:
             parsed.received = received
-        if not _wanted(parsed, self.since, self.subject):
+        family = _family(parsed)
+        if not _wanted(family, self.since, self.subject):
             return False
+        for n, one in enumerate(family):
+            self._store(f"{label} 所附邮件" if n else label, one, source, uid if one is parsed else None)
+        return True
+
+    def _store(self, label: str, parsed: ParsedMessage, source: str,
+               uid: tuple[str, str, int, int] | None) -> None:
+        """Save one message's files and record it, unless an earlier run took it."""
         key = message_key(parsed)
         if self.inbox.taken(key, parsed):
             self.report.already_taken += 1
             if uid:
                 self.inbox.record_uid(uid, key)
-            return True
+            return
         where = f"{label}（{parsed.subject or '无主题'}）"
         self.report.errors += [f"{where}：{p}" for p in parsed.problems]
         entry = MessageReport.of(parsed)
@@ -89,10 +106,11 @@ class _Run:
         entry.skipped = parsed.skipped + duplicates
         self.inbox.record(parsed, key, source, uid)
         self.report.messages.append(entry)
-        return True
 
     def files(self, source: str) -> None:
-        items: list[RawItem] = list(file_items(source))
+        notes: list[str] = []
+        items: list[RawItem] = list(file_items(source, notes))
+        self.report.warnings += notes
         self.total += len(items)
         for item in items:
             problem = _too_big(item.size, self.limits)

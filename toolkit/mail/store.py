@@ -19,6 +19,7 @@ from typing import Any
 from toolkit.files.atomic import write_atomic
 from toolkit.files.filenames import safe_name
 
+from .dates import china_day
 from .names import attachment_name
 from .types import ParsedMessage, Skipped
 
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, path TEXT, key TEXT);
 
 
 def folder_name(parsed: ParsedMessage) -> str:
-    day = parsed.received.date().isoformat() if parsed.received else "日期不明"
+    day = china_day(parsed.received).isoformat() if parsed.received else "日期不明"
     who = parsed.sender.split("<", 1)[0].strip() or parsed.sender_address or "发件人不明"
     if parsed.sender_address and who != parsed.sender_address:
         who = f"{who}_{parsed.sender_address}"

@@ -20,6 +20,7 @@ class Limits:
     archive_total_bytes: int = 200 * MB  # all members of one archive, uncompressed
     archive_ratio: int = 100  # uncompressed/compressed per member; real forms are ≤ 9 (FACTS)
     archive_depth: int = 2  # a zip inside a zip is unpacked, one deeper is not
+    mail_depth: int = 3  # mails attached to mails (forwarded as attachments) read this many levels deep
     tool_timeout: float = 60.0  # unar/bsdtar
     message_parts: int = 1000  # MIME leaf parts read in one .eml; the attachments past it are named
     msg_attachments: int = 500  # attachments read in one Outlook .msg; likewise
@@ -75,3 +76,5 @@ class ParsedMessage:
     found: list[Found] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # mails attached to this one (forwarded as attachments): each is a message of its own, from its own sender
+    attached: list[ParsedMessage] = field(default_factory=list)
