@@ -77,8 +77,10 @@ class View:
         return [w for w in self.plan.changes.writes if w.sheet == self.ledger.sheet and w.row == row]
 
     def row(self, row: int) -> dict[str, Any]:
-        """Column name -> value written in `row`; a cell written twice fails (the apply order would decide)."""
-        out: dict[str, Any] = {}
+        """Column name -> value written in `row` (a new row's 序号 too, which its NewRow numbers); a cell
+        written twice fails (the apply order would decide)."""
+        out: dict[str, Any] = {self.names[n.serial[0]]: n.serial[1] for n in self.plan.changes.new_rows
+                               if n.row == row and n.serial is not None}
         for w in self.writes(row):
             name = self.names[w.col]
             assert name not in out, f"{name} written twice in row {row}: {out[name]!r}, {w.value!r}"
@@ -188,11 +190,12 @@ def test_added_row_below_an_empty_header_gets_every_value_and_the_stamp(p: Profi
                        SUBMITTED_AT: dt.datetime.fromisoformat(on_time(p)[:16]), SOURCE_FILE: f"{A}-3.xlsx",
                        b.stage_column(p): stamp("已提交", due(p) - dt.timedelta(days=3))}
     assert got.fill(row, b.stage_column(p)) == status_fill(p.statuses, "已提交")
-    assert got.plan.changes.new_rows == []  # nothing to copy the format from: the header is the last row
+    # nothing to copy the format from (the header is the last row): the row keeps its own, numbered
+    assert got.plan.changes.new_rows == [NewRow(p.ledger.sheet, row, row, (snap.ledger.columns[SERIAL], 1))]
     assert got.plan.changes.new_columns == []
     (outcome,) = got.plan.outcomes
     assert outcome.action == "added" and outcome.branch == A
-    assert {k for k, before, _ in outcome.changes} == {k for k, v in written.items() if k != b.stage_column(p)}
+    assert {k for k, before, _ in outcome.changes} == {k for k in written if k not in (b.stage_column(p), SERIAL)}
     assert all(before is None for _, before, _ in outcome.changes)
 
 
@@ -201,7 +204,9 @@ def test_added_rows_copy_the_last_row_and_number_on(p: Profile) -> None:
     last = snap.ledger.last_row
     got = view(snap, b.incoming(p, C, n=1, received=on_time(p, 10)),
                b.incoming(p, "机关第二党支部", n=2, received=on_time(p, 11)))
-    assert got.plan.changes.new_rows == [NewRow(p.ledger.sheet, last + 1, last), NewRow(p.ledger.sheet, last + 2, last)]
+    serial = snap.ledger.columns[SERIAL]
+    assert got.plan.changes.new_rows == [NewRow(p.ledger.sheet, last + 1, last, (serial, 3)),
+                                         NewRow(p.ledger.sheet, last + 2, last, (serial, 4))]
     assert got.rows_written() == {last + 1, last + 2}
     # newest first: the later arrival takes the first new row
     assert got.row(last + 1)[p.key] == "机关第二党支部" and got.row(last + 1)[SERIAL] == 3

@@ -158,6 +158,8 @@ def render_merge(result: MergeResult, say: Say, verbose: bool | None = False) ->
         say(f"台账已保存：{result.master}（改动前的备份：{result.backup}）")
     else:
         say(f"台账无需改动：{result.master}")
+    for warning in result.warnings:
+        say(warning, problem=True)
     if result.missing_originals:
         say(f"未能保存标识原图：{'、'.join(result.missing_originals)}（标识已放入台账；原图请从其申报表中另存，"
             f"或检查 {result.master.stem}_标识 文件夹所在磁盘的空间与权限）", problem=True)

@@ -18,7 +18,7 @@ from toolkit.commands.attachments import PICTURE_SUFFIXES, attach_pictures
 from toolkit.commands.merge_worker import finish_staging, original_suffix, read_for_merge, read_sent_logo
 from toolkit.core.deliverables import Received
 from toolkit.core.errors import UsageProblem
-from toolkit.core.master import MasterSnapshot
+from toolkit.core.master import MasterSnapshot, duplicate_rows
 from toolkit.core.model import Finding, Logo, Submission
 from toolkit.core.plan import BranchOutcome, Incoming, plan_merge
 from toolkit.core.plan_deliverables import DeliverablePlan, Delivered, not_a_form, plan_deliverables
@@ -74,6 +74,7 @@ class MergeResult:
     # files that are not forms (reports, photos, news links): as read, and what became of them
     delivered: Delivered = field(default_factory=Delivered, repr=False)
     deliverables: DeliverablePlan = field(default_factory=lambda: DeliverablePlan([], []))
+    warnings: list[str] = field(default_factory=list)  # about the master itself (a branch in two rows)
 
     def names(self, action: str) -> list[str]:
         return [o.branch for o in self.outcomes if o.action == action]
@@ -96,6 +97,7 @@ class MergeResult:
             "missing_originals": self.missing_originals,
             "deliverables": [o.to_json() for o in self.deliverables.outcomes],
             "unmatched_files": self.deliverables.unmatched,
+            "warnings": self.warnings,
         }
 
 
@@ -252,7 +254,8 @@ def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]],
     marks = plan_deliverables(snap, checked, delivered, plan.changes, operator=operator, now=now)
     return MergeResult(snap.path, None, plan.outcomes, staging is None, plan.changes,  # no staging: a dry run
                        {c.submission.provenance.path: c.findings for c in checked if c.findings}, plan.logos,
-                       staging=staging, read=pairs, delivered=delivered, deliverables=marks)
+                       staging=staging, read=pairs, delivered=delivered, deliverables=marks,
+                       warnings=duplicate_rows(snap.ledger) if snap.ledger else [])
 
 
 def not_forms(files: list[Path], profile: Profile) -> list[Path]:

@@ -16,7 +16,7 @@ from typing import Any
 from toolkit.core.changeset import CellWrite, ChangeSet
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LogEntry, append_log
-from toolkit.core.master import RETURN_REASON, Ledger, LedgerRow, MasterSnapshot
+from toolkit.core.master import RETURN_REASON, Ledger, LedgerRow, MasterSnapshot, duplicate_rows
 from toolkit.core.plan import REASON_COLUMN_WIDTH, _Columns, reason_rows
 from toolkit.core.stages import (
     below_min,
@@ -66,7 +66,7 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     for branch, group in group_of.items():
         members.setdefault(group, []).append(branch)
     new_status = late_variant(profile.statuses, target, status, date)
-    plan = StampPlan(ChangeSet())
+    plan = StampPlan(ChangeSet(), notes=duplicate_rows(ledger))
     if new_status != status:
         due = stage_due(target)
         plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {due}，按“{new_status}”盖章")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.commands.next_steps import StageTask, calendar_gaps, render_tasks, stage_tasks
 from toolkit.commands.paper import paper_followups, paper_lines
 from toolkit.core.deliverables import Owed, owed
-from toolkit.core.master import MasterSnapshot
+from toolkit.core.master import MasterSnapshot, duplicate_rows
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.progress import (
     COUNT_COLUMNS,
@@ -132,7 +132,7 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
     overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
     tasks = stage_tasks(profile, records, today, snap.calendar)
-    warnings = [*snap.calendar_problems, *filter(None, [calendar_gaps(profile, tasks, today, snap.calendar)])]
+    warnings = [*snap.calendar_problems, *(duplicate_rows(snap.ledger) if snap.ledger else []), *filter(None, [calendar_gaps(profile, tasks, today, snap.calendar)])]
     public = publicities(profile, {r.branch: r.values for r in records}, today, snap.calendar)
     return Progress(profile, today, records, frame, group_counts(frame), stages, issues, warnings,
                     profile.submission_stage if profile.stages else None, current_stages(profile, today), tasks,

@@ -13,9 +13,9 @@ from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
 from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
-from toolkit.core.master import RETURN_REASON, SOURCE_FILE, SUBMITTED_AT, MasterSnapshot
+from toolkit.core.master import RETURN_REASON, SOURCE_FILE, SUBMITTED_AT, MasterSnapshot, duplicate_rows
 from toolkit.core.model import ROW_HEIGHT_PT
-from toolkit.core.plan import LOGO_COLUMN_WIDTH, REASON_COLUMN_WIDTH, SERIAL
+from toolkit.core.plan import LOGO_COLUMN_WIDTH, REASON_COLUMN_WIDTH, SERIAL, new_branch_row
 from toolkit.core.plan_tables import adopt_tables
 from toolkit.core.profile import PROFILE_SHEET, RULES_SHEET, FieldSpec, Profile
 from toolkit.core.profile_sheets import profile_sheet, rules_sheet_rows, stored_profile_id, stored_text
@@ -100,6 +100,7 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
         result.added_sheets.append(profile.ledger.sheet)
     else:
         ledger = snap.ledger
+        result.warnings += duplicate_rows(ledger)
         wanted = [s.column for s in profile.stages] + [RETURN_REASON] + list(PAPER_COLUMNS if profile.paper else ())
         if profile.ledger.logo_column:
             wanted.append(profile.ledger.logo_column)
@@ -112,6 +113,7 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
                 result.added_columns.append(name)
                 col += 1
         for n, r in enumerate(new_branches, start=ledger.last_row + 1):
+            new_branch_row(changes, ledger, n)
             for name in (profile.group, profile.key, "类别"):
                 value = r.get("党支部名称" if name == profile.key else name)
                 if name in ledger.columns and value not in (None, ""):

@@ -45,13 +45,17 @@ class CellWrite:
 
 @dataclass(frozen=True)
 class NewRow:
-    """Create row `row` (below the last used row) formatted like row `like`: cell formats, row height,
-    and column formulas (filled down with relative references shifted). Tables, auto-filters, data
-    validations and conditional formats whose range ends at `like` grow to include the new row."""
+    """Create row `row` (below the last used row) formatted like row `like` (the ledger's first row is
+    `like` itself: it keeps what it has): cell formats, row height, and column formulas (filled down
+    with relative references shifted). Tables, auto-filters, data
+    validations and conditional formats whose range ends at `like` grow to include the new row.
+    `serial`: (column, number) of the row's 序号, written unless that column of `like` holds a formula
+    (the office's =ROW()-3, filled down instead)."""
 
     sheet: str
     row: int
     like: int
+    serial: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,16 @@ class Ledger:
         return {normalize_branch(r.branch): r for r in self.rows}
 
 
+def duplicate_rows(ledger: Ledger) -> list[str]:
+    """What to tell the office of a branch listed in more than one ledger row: brandkit reads and writes
+    only the last of them (Ledger.by_branch), never guessing which one the office means."""
+    rows: dict[str, list[LedgerRow]] = {}
+    for row in ledger.rows:
+        rows.setdefault(normalize_branch(row.branch), []).append(row)
+    return [f"台账“{ledger.sheet}”中“{same[0].branch}”有 {len(same)} 行（第 {'、'.join(str(r.row + 1) for r in same)} 行），"
+            "brandkit 只读写其中最后一行：请在 Excel 中合并为一行" for same in rows.values() if len(same) > 1]
+
+
 @dataclass
 class TableRow:
     row: int  # 0-based sheet row
@@ -142,7 +152,7 @@ def _table_sheet(grid: Grid, header_row: int, columns: dict[str, int], key: str)
             rows.append(TableRow(r, branch.strip(), {n: (row[c] if c < len(row) else None) for n, c in columns.items()}))
     last = used[-1] if used else header_row
     blank = sorted(set(range(header_row + 1, last)) - set(used))
-    width = max((c for c, v in enumerate(grid.rows[header_row]) if v not in (None, "")), default=-1) + 1
+    width = _width(grid, header_row, header_row)
     return TableSheet(grid.name, header_row, columns, rows, blank, last, width)
 
 
@@ -210,11 +220,25 @@ def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
         for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
             columns = header_columns(row, lookup)
             if profile.key in columns and len(columns) >= 3:
+                last = r + _second_header_row(grid, r, columns, lookup, profile.key)
+                for name, c in header_columns(grid.rows[last], lookup).items() if last > r else ():
+                    columns.setdefault(name, c)
                 score = len(columns) * 2 + (grid.name == profile.ledger.sheet)
                 if best is None or score > best[0]:
-                    best = (score, _ledger(grid, r, columns, profile.key))
+                    best = (score, _ledger(grid, r, last, columns, profile.key))
                 break
     return best[1] if best else None
+
+
+def _second_header_row(grid: Grid, r: int, columns: dict[str, int], lookup: dict[str, str], key: str) -> int:
+    """1 when the header goes on in row r + 1 under group headings (品牌情况 over 品牌名称 and 党员总数,
+    the key's cell merged down, so empty there), else 0."""
+    if r + 1 >= len(grid.rows):
+        return 0
+    below = grid.rows[r + 1]
+    if columns[key] < len(below) and below[columns[key]] not in (None, ""):
+        return 0
+    return int(any(name not in columns for name in header_columns(below, lookup)))
 
 
 def table_sheets(profile: Profile) -> list[str]:
@@ -222,7 +246,8 @@ def table_sheets(profile: Profile) -> list[str]:
     return [name for t in profile.tables for name in (t.sheet_name, history_sheet(t))]
 
 
-def _ledger(grid: Grid, header_row: int, columns: dict[str, int], key: str) -> Ledger:
+def _ledger(grid: Grid, top: int, header_row: int, columns: dict[str, int], key: str) -> Ledger:
+    """The ledger under its header, rows `top` to `header_row` (two under group headings)."""
     rows = []
     last = header_row
     for r in range(header_row + 1, len(grid.rows)):
@@ -233,8 +258,14 @@ def _ledger(grid: Grid, header_row: int, columns: dict[str, int], key: str) -> L
         if isinstance(branch, str) and branch.strip():
             values = {name: (row[c] if c < len(row) else None) for name, c in columns.items()}
             rows.append(LedgerRow(r, branch.strip(), values))
-    width = max((c for c, v in enumerate(grid.rows[header_row]) if v not in (None, "")), default=-1) + 1
+    width = _width(grid, top, header_row)
     return Ledger(grid.name, header_row, columns, rows, last, width)
+
+
+def _width(grid: Grid, top: int, bottom: int) -> int:
+    """Columns used in the header rows `top` to `bottom`."""
+    return max((c for row in grid.rows[top:bottom + 1] for c, v in enumerate(row) if v not in (None, "")),
+               default=-1) + 1
 
 
 def profile_id_in(grids: dict[str, Grid]) -> str | None:

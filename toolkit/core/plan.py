@@ -31,6 +31,7 @@ from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import CATEGORY_LABELS
 from toolkit.core.stages import merge_receipt, parse_stamp, stamp_text, status_fill
 from toolkit.core.text import normalize_branch, normalize_label
+from toolkit.core.values import cell_text
 from toolkit.core.vocabulary import LogAction, Outcome, Receipt
 
 SERIAL = "序号"
@@ -308,11 +309,8 @@ class _MergeWriter:
         if d.existing is None:
             row = self.next_row
             self.next_row += 1
-            if ledger.last_row > ledger.header_row:
-                self.changes.new_rows.append(NewRow(ledger.sheet, row, ledger.last_row))
             values[profile.key] = d.branch
-            if SERIAL in ledger.columns:
-                values[SERIAL] = len(ledger.rows) + (row - ledger.last_row)
+            new_branch_row(self.changes, ledger, row)
             diffs = [(k, None, v) for k, v in values.items() if v not in (None, "")]
             writes = diffs
         else:
@@ -338,7 +336,7 @@ class _MergeWriter:
             diffs.append((profile.ledger.logo_column, None, f"图片（{Path(path).name}）"))
         outcome = BranchOutcome(d.branch, d.action, path, diffs)
         self.entry(LogAction.ADDED if d.action == Outcome.ADDED else LogAction.UPDATED, d,
-                   old="；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
+                   old="；".join(f"{k}：{cell_text(b)}" for k, b, _ in diffs if b not in (None, "")),
                    new="；".join(f"{k}：{a}" for k, _, a in diffs),
                    stage=f"{self.stage.name}：{d.receipt}" if d.receipt else self.stage.name)
         for t in self.tables.plan(d.branch, c.submission):  # one log row per table whose items were replaced
@@ -348,6 +346,15 @@ class _MergeWriter:
                        new=f"{t.table}：{t.after} 项" + (f"（原 {t.before} 项移至“{t.history}”）" if t.before else ""),
                        stage=self.stage.name)
         return outcome
+
+
+def new_branch_row(changes: ChangeSet, ledger: Ledger, row: int) -> None:
+    """A new branch's `row` below the ledger's last: formatted like the last row (the ledger's first
+    row keeps its own), its formulas filled down and the tables, filters and names around it grown
+    (NewRow), its 序号 numbered unless the office's column holds a formula there."""
+    serial = len(ledger.rows) + (row - ledger.last_row) if SERIAL in ledger.columns else None
+    like = ledger.last_row if ledger.last_row > ledger.header_row else row
+    changes.new_rows.append(NewRow(ledger.sheet, row, like, None if serial is None else (ledger.columns[SERIAL], serial)))
 
 
 def place_logo(changes: ChangeSet, cols: _Columns, column: str, row: int, branch: str, logo: Logo) -> None:

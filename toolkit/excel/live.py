@@ -131,12 +131,17 @@ def _new_row(sheet: Any, spec: NewRow) -> None:
     target = sheet.range((spec.row + 1, 1), (spec.row + 1, width))
     source.copy(target)
     formulas = _readable(lambda: source.formula)
+    row: list[Any] | tuple[Any, ...] = []
     if formulas is None:  # an engine that cannot read formulas back: keep formats only
         target.clear_contents()
     else:
         row = formulas[0] if isinstance(formulas[0], tuple | list) else formulas
         for first, last in _constant_spans(row):
             sheet.range((spec.row + 1, first + 1), (spec.row + 1, last + 1)).clear_contents()
+    if spec.serial is not None:
+        col, number = spec.serial
+        if not (col < len(row) and isinstance(row[col], str) and row[col].startswith("=")):
+            sheet.range((spec.row + 1, col + 1)).value = number
     height = _readable(lambda: source.row_height)
     if height:
         target.row_height = height

@@ -56,6 +56,7 @@ def new_row(ctx: Context, op: NewRow) -> None:
     like = sheet.rows.row(like_r)
     row = sheet.rows.touch(r)
     fresh = sheet.rows.original(r) is None
+    formulas: set[int] = set()  # the like row's formula columns
     if like is not None:
         if fresh:
             for key, value in like.tag.attrs.items():
@@ -66,6 +67,8 @@ def new_row(ctx: Context, op: NewRow) -> None:
             formula = _formula_of(sheet, like_r, cell)
             style = cell.style
             keep = target.start() if target is not None else None
+            if formula is not None:
+                formulas.add(cell.col)
             if formula is not None and (target is None or not target.has_value):
                 shifted = shift_formula(formula, r - like_r)
                 row.put(cell.col, cell_xml(row, cell.col, style if keep is None else None, None,
@@ -75,7 +78,9 @@ def new_row(ctx: Context, op: NewRow) -> None:
             elif target is None and style:
                 row.put(cell.col, cell_xml(row, cell.col, style, None, "", None))
                 sheet.note_cell(r, cell.col)
-    if not row.cells:
+    if op.serial is not None and op.serial[0] + 1 not in formulas:
+        write_cell(ctx, sheet, r, op.serial[0] + 1, op.serial[1])
+    elif not row.cells:
         sheet.note_cell(r, 1)
     sheet.grow_rows(like_r, r)
     Tables(ctx, sheet).grow_rows(like_r, r)
@@ -109,6 +114,9 @@ def new_column(ctx: Context, op: NewColumn) -> None:
             if row.cell(c) is None:
                 row.put(c, cell_xml(row, c, style, None, "", None))
     write_cell(ctx, sheet, hr, c, title)
+    def plain(style: int) -> int:
+        return ctx.styles.derive(style, plain=True) if style else style
+
     if c > 1:
         for r in list(sheet.rows.order):
             if r <= hr:
@@ -116,9 +124,9 @@ def new_column(ctx: Context, op: NewColumn) -> None:
             below = sheet.rows.row(r)
             left = below.cell(c - 1) if below is not None else None
             if below is not None and left is not None and left.style and below.cell(c) is None:
-                sheet.rows.touch(r).put(c, cell_xml(below, c, left.style, None, "", None))
+                sheet.rows.touch(r).put(c, cell_xml(below, c, plain(left.style), None, "", None))
                 sheet.note_cell(r, c)
-    sheet.set_col(c, op.width, c - 1 if c > 1 else None)
+    sheet.set_col(c, op.width, c - 1 if c > 1 else None, plain)
     sheet.grow_cols(hr, c)
     for el in ctx.wb.defined_names():  # the filter database name follows the auto-filter
         if el.get("name") == "_xlnm._FilterDatabase" and "!" in (el.text or ""):

@@ -4,7 +4,7 @@ the rows stay text (sheetdata.py) and are spliced back in on save."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from .errors import PackageError
@@ -97,8 +97,10 @@ class Sheet:
         self._col_styles[c] = style
         return style
 
-    def set_col(self, c: int, width: float | None, like: int | None) -> None:
-        """Give column `c` its own <col>: `width` if given, else a copy of column `like`'s entry."""
+    def set_col(self, c: int, width: float | None, like: int | None,
+                restyle: Callable[[int], int] | None = None) -> None:
+        """Give column `c` its own <col>: `width` if given, else a copy of column `like`'s entry, its
+        style passed through `restyle` when given."""
         import copy
 
         from lxml import etree
@@ -129,6 +131,8 @@ class Sheet:
         new = copy.deepcopy(template) if template is not None else etree.Element(f"{{{MAIN}}}col")
         new.set("min", str(c))
         new.set("max", str(c))
+        if restyle is not None and (style := new.get("style") or "").isdigit():
+            new.set("style", str(restyle(int(style))))
         if width is not None:
             new.set("width", f"{width:g}")
             new.set("customWidth", "1")

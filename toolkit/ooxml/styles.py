@@ -44,6 +44,9 @@ def _canon(el: etree._Element) -> tuple:
     return (local(el.tag), tuple(sorted(el.attrib.items())), tuple(_canon(c) for c in el if local(c.tag)))
 
 
+_LINK_STYLES = ("8", "9")  # the built-in cell styles Hyperlink and Followed Hyperlink
+
+
 class Styles:
     def __init__(self, pkg: Package, workbook_part: str, wb_rels):
         self.pkg = pkg
@@ -123,15 +126,27 @@ class Styles:
         return new
 
     def derive(self, base: int, *, fill: str | None = None, number_format: str | int | None = None,
-               quote: bool = False, bold: bool = False, wrap: bool = False) -> int:
+               quote: bool = False, bold: bool = False, wrap: bool = False, plain: bool = False) -> int:
         """Index of an xf like `base` with the given changes (reused when identical one exists); `wrap`:
-        text wraps, top-aligned."""
+        text wraps, top-aligned; `plain`: the General number format and, where `base` looks like a link
+        (the Hyperlink cell style, an underlined font), the Normal style and its font: what a new column takes from its neighbour (its
+        borders, fill and alignment), never the neighbour's date format or hyperlink look."""
         from lxml import etree
 
-        key = (base, fill, number_format, quote, bold, wrap)
+        key = (base, fill, number_format, quote, bold, wrap, plain)
         if key in self.cache:
             return self.cache[key]
         xf = copy.deepcopy(self.xf(base))
+        if plain:
+            if xf.get("numFmtId", "0") != "0":
+                xf.set("numFmtId", "0")
+            fonts = [c for c in self._list("fonts") if local(c.tag)]
+            font = fonts[int(xf.get("fontId", "0"))] if int(xf.get("fontId", "0")) < len(fonts) else None
+            links = {el.get("xfId") for el in self._list("cellStyles") if el.get("builtinId") in _LINK_STYLES}
+            if xf.get("xfId") in links or font is not None and font.find(f"{{{MAIN}}}u") is not None:
+                normal = [c for c in self._list("cellStyleXfs") if local(c.tag)]
+                xf.set("fontId", normal[0].get("fontId", "0") if normal else "0")
+                xf.set("xfId", "0")
         if fill:
             el = etree.Element(f"{{{MAIN}}}fill")
             pf = etree.SubElement(el, f"{{{MAIN}}}patternFill", patternType="solid")

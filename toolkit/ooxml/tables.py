@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .context import Context
-from .refs import grow_range_cols, grow_sqref
+from .errors import PackageError
+from .refs import grow_range_cols, grow_sqref, parse_range
 from .sheet import Sheet
 from .xmltools import MAIN, parse, serialize
 
@@ -27,8 +28,15 @@ class Tables:
 
     def grow_rows(self, like: int, new: int) -> None:
         for part, prolog, root in self._each():
-            if root.get("totalsRowCount") not in (None, "0") or not root.get("ref"):
-                continue  # a totals row sits under the data: growing past it would swallow it
+            if not root.get("ref"):
+                continue
+            if root.get("totalsRowCount") not in (None, "0"):
+                if parse_range(root.get("ref"))[2] == like:  # the new row would copy the totals row, below it
+                    name = root.get("displayName") or root.get("name") or ""
+                    raise PackageError(f"台账的表格“{name}”带有汇总行（第 {like} 行），brandkit 不能把新支部的行插到汇总行"
+                                       "上方：请在 Excel 中选中该表格，在“表设计”中取消勾选“汇总行”，保存后再运行，"
+                                       "完成后可再勾选；台账未改动")
+                continue  # new rows elsewhere never touch a table whose totals row sits under its data
             grown = grow_sqref(root.get("ref"), like, new)
             if grown == root.get("ref"):
                 continue
