@@ -318,6 +318,13 @@ def test_duplicate_submission_newest_wins_by_received_time() -> None:
     assert out[0] == [] and out[2] == []
 
 
+def test_duplicate_submission_names_the_folders_of_files_that_share_a_name() -> None:
+    subs = [submission(path="收件箱/2024-08-02_张三/申报表.xlsx", received="2024-08-02T09:00:00+08:00"),
+            submission(path="收件箱/2024-08-01_张三/申报表.xlsx", received="2024-08-01T09:00:00+08:00")]
+    f = only(cross_check(subs, HB)[1], "duplicate_submission")
+    assert "本份（2024-08-01_张三/申报表.xlsx）已被较新的“2024-08-02_张三/申报表.xlsx”取代" in f.message
+
+
 def test_duplicate_submission_falls_back_to_list_order() -> None:
     subs = [submission(path="a.xlsx", received="2024-08-02T09:00:00"),
             submission(path="b.xlsx", 党支部名称="中共内科第一支部")]

@@ -96,3 +96,13 @@ def test_the_demo_validates_against_its_master_so_check_and_merge_agree(cli, tmp
     assert counts == {"退回": failed + unreadable, "新增": ok + warned} == {"退回": 8, "新增": 10}
     assert "盖章：党总支审批 已通过 → 内科第一党支部、护理部党支部" in text
     assert _last(text) == f"下一步：brandkit notify {tmp_path / 'demo' / '品牌台账.xlsx'} 把退回意见发给 8 个支部（附各自的校验结果）"
+
+
+def test_merge_of_an_inbox_without_forms_says_so(cli, tmp_path):
+    master = tmp_path / "台账.xlsx"
+    cli("init", master, "--profile", "hospital-brand", "--roster", _roster(tmp_path))
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    (inbox / "创建总结报告.txt").write_text("内科第一党支部创建总结", encoding="utf-8")
+    run = cli("merge", master, inbox, "--dry-run")
+    assert "合计：没有读到申报表。" in run.stdout.splitlines()

@@ -150,7 +150,7 @@ def render_merge(result: MergeResult, say: Say, verbose: bool | None = False) ->
             say(f"{OUTCOME_ZH[action]} {len(outcomes)} 份：{'、'.join(_branch(o.branch) for o in outcomes)}")
     counts = {k: len(result.names(k)) for k in order}
     say()
-    say("合计：" + "，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) + "。"
+    say("合计：" + ("，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) or "没有读到申报表") + "。"
         + ("（加 -v 可看各栏目的改动）" if verbose is False and (counts["added"] or counts["updated"]) else ""))
     if result.dry_run:
         say("（试运行：台账未改动）")

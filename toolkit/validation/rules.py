@@ -352,10 +352,13 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
     out: dict[int, list[Finding]] = {i: [] for i in range(len(subs))}
     key = profile.key
     paths = Counter(s.provenance.path for s in subs)
+    names = Counter(os.path.basename(path) for path in paths)  # two folders may each hold a 申报表.xlsx
 
     def source(i: int) -> str:
         p = subs[i].provenance
         name = os.path.basename(p.path)
+        if names[name] > 1:
+            name = f"{os.path.basename(os.path.dirname(p.path))}/{name}"
         return f"{name}·{p.sheet}" if p.sheet and paths[p.path] > 1 else name
 
     def cell(i: int, name: str) -> str | None:
