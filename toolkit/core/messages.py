@@ -338,6 +338,14 @@ UNREADABLE_REASONS: dict[str, dict[str, tuple[str, ...]]] = {
                "this is a {what} that LibreOffice could not convert; it may be damaged. Save it as .docx or "
                "use the Excel form and resubmit"),
     },
+    "form_unreadable": {
+        "zh": ("文档像是申报表（有{labels}等字样），但没有按表格填写，无法逐栏读取。"
+               "请把内容填入通知所附申报表的表格中（或使用本次活动的申报表模板），不要改成段落、文本框或图片，"
+               "然后重新提交",),
+        "en": ("the document looks like the application form (it reads {labels}) but is not laid out as "
+               "its table, so its fields cannot be read. Fill in the table of the form the notice attaches "
+               "(or this campaign's template), not paragraphs, text boxes or pictures, and resubmit",),
+    },
     "too_large": {
         "zh": ("文件大小 {size_mb} MB，超过 {limit_mb} MB 上限。请压缩其中的图片（或删去无关工作表）后重新提交",
                "文件太大，超过上限。请压缩其中的图片（或删去无关工作表）后重新提交"),

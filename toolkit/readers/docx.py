@@ -18,7 +18,8 @@ Pictures: DrawingML (`w:drawing` → `a:blip r:embed`, inline or floating) and l
 `v:imagedata r:id`) are anchored at the cell (or paragraph row) holding them. A picture that only links
 to a file or URL outside the package (`r:link`, TargetMode="External") is never fetched; it is returned
 in `linked` so the caller can say so. Tracked deletions, field codes, text boxes, OLE objects and the
-placeholder text of empty content controls are no part of any value.
+placeholder text of empty content controls are no part of any value; a table typed inside a text box is
+read as a table of its own, right after the paragraph or table holding the box.
 """
 
 from __future__ import annotations
@@ -160,12 +161,28 @@ def _placeholder(sdt: Any) -> bool:
 
 
 def _walk(el: Any) -> Iterator[Any]:
-    """Descendants of `el`, skipping markup-compatibility fallbacks (a second copy of the same thing)."""
+    """Descendants of `el`, skipping markup-compatibility fallbacks (a second copy of the same thing) and
+    text boxes holding a table (read as tables of their own, pictures included)."""
     for child in el:
-        if child.tag == f"{{{_MC}}}Fallback":
+        if child.tag == f"{{{_MC}}}Fallback" or (local(child) == "txbxContent" and _boxed_tables(child)):
             continue
         yield child
         yield from _walk(child)
+
+
+def _boxed_tables(box: Any) -> list[Any]:
+    return list(_children(box, "tbl"))
+
+
+def _text_box_tables(el: Any) -> Iterator[Any]:
+    """Tables typed in the text boxes of a drawing or VML shape (a form drawn in a 文本框), each once."""
+    for child in el:
+        if child.tag == f"{{{_MC}}}Fallback":
+            continue
+        if local(child) == "txbxContent":
+            yield from _boxed_tables(child)
+        elif isinstance(child.tag, str):
+            yield from _text_box_tables(child)
 
 
 def _content(el: Any, text: list[str], refs: list[tuple[PictureScheme, str | None, str | None]],
@@ -186,9 +203,11 @@ def _content(el: Any, text: list[str], refs: list[tuple[PictureScheme, str | Non
         elif name == "drawing":
             refs.extend(("docx_drawing", attr(b, "embed"), attr(b, "link"))
                         for b in _walk(child) if local(b) == "blip")
+            nested.extend(_text_box_tables(child))
         elif name == "pict":
             refs.extend(("docx_vml", attr(i, "id") or attr(i, "relid"), None)
                         for i in _walk(child) if local(i) == "imagedata")
+            nested.extend(_text_box_tables(child))
         elif name in _SKIP or (name == "sdt" and _placeholder(child)) or child.tag == f"{{{_MC}}}Fallback":
             continue
         elif isinstance(child.tag, str):
@@ -204,10 +223,12 @@ def _body_items(el: Any, limits: Limits) -> Iterator[_Block]:
         if name == "p":
             text: list[str] = []
             refs: list[tuple[PictureScheme, str | None, str | None]] = []
-            _content(child, text, refs, [])
+            boxed: list[Any] = []
+            _content(child, text, refs, boxed)
             cells = [clean_value(c.strip()) for c in _GAP.split("".join(text))]
             row = [c for c in cells if c is not None]
             yield _Block(rows=[row], refs=[(0, 0, *ref) for ref in refs])
+            yield from (_table(t, limits) for t in boxed)
         elif name == "tbl":
             yield _table(child, limits)
         elif name in ("sdt", "sdtContent", "customXml") and not (name == "sdt" and _placeholder(child)):

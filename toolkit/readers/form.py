@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -22,6 +23,10 @@ from toolkit.core.values import coerce
 _COLON = re.compile(r"[:：]")
 _MAX_RIGHT_GAP = 3  # empty cells a value may sit behind (labels padded with blank columns)
 NOTE_PREFIXES = ("注", "说明", "备注", "填表说明", "填报说明")
+_NOTE_HINT = re.compile(r"(?:注|说明|备注|填表说明|填报说明)\s*[:：]")
+_BRACKETED_HINT = re.compile(r"[(\[【〔]([^()\[\]【】〔〕]*)[)\]】〕]")  # after NFKC: （ is (
+_HINT_WORDS = re.compile(r"\d\s*字|字数|以内|限|不超过|不少于|左右|附页|png|jpe?g|格式|盖章|签字|签名|填写|注明",
+                         re.IGNORECASE)
 
 
 @dataclass
@@ -39,7 +44,7 @@ class FormFields:
 class SheetIndex:
     """A grid with merged ranges resolved and every label cell recognised."""
 
-    def __init__(self, grid: Grid, lookup: Mapping[str, str]) -> None:
+    def __init__(self, grid: Grid, lookup: Mapping[str, str], skip: Container[int] = ()) -> None:
         self.grid = grid
         self.master: dict[tuple[int, int], tuple[int, int]] = {}
         self.extent: dict[tuple[int, int], tuple[int, int]] = {}
@@ -53,6 +58,8 @@ class SheetIndex:
         self.width = max([grid.width] + [c2 + 1 for _, _, _, c2 in grid.merged])
         self.labels: dict[tuple[int, int], tuple[str, str | None]] = {}
         for r, row in enumerate(grid.rows):
+            if r in skip:
+                continue
             for c, value in enumerate(row):
                 if isinstance(value, str) and len(value) <= 60:
                     hit = _match_label(value, lookup)
@@ -128,8 +135,9 @@ def _match_label(text: str, lookup: Mapping[str, str]) -> tuple[str, str | None]
     return None
 
 
-def extract_form(grid: Grid, specs: tuple[FieldSpec, ...]) -> FormFields:
-    index = SheetIndex(grid, label_lookup(specs))
+def extract_form(grid: Grid, specs: tuple[FieldSpec, ...], skip: Container[int] = ()) -> FormFields:
+    """`skip`: rows a table owns (an activity named "调查摸底" is a table value, not the form's label)."""
+    index = SheetIndex(grid, label_lookup(specs), skip)
     by_name = {s.name: s for s in specs}
     found = FormFields()
     parts: dict[str, FormFields] = {}  # field -> its labelled parts found, by part label
@@ -184,28 +192,61 @@ def _join_parts(found: FormFields, spec: FieldSpec, split: FormFields) -> None:
 
 def _value_near(index: SheetIndex, r: int, c: int) -> tuple[object, tuple[int, int] | None, Merge | None]:
     """(raw value, its cell, its merged area) right of the label, else below; blank gives the cell where
-    the value belongs, so findings can point at it."""
+    the value belongs, so findings can point at it. A label merged over several rows owns the value
+    cells right of every one of them: their texts are joined, none is dropped."""
     grid = index.grid
     r_end, c_end = index.extent.get((r, c), (r, c))
+    first, hit = _right_of(index, r, c_end + 1)
+    hits = [hit] if hit else []
+    for row in range(r + 1, min(r_end, r + 500) + 1):
+        more = _right_of(index, row, c_end + 1)[1]
+        if more and more not in hits:
+            hits.append(more)
+    if len(hits) > 1:
+        areas = [index.area(*m) for m in hits]
+        text = "\n".join(str(grid.get(*m)).strip() for m in hits)
+        return text, hits[0], (min(a[0] for a in areas), min(a[1] for a in areas),
+                               max(a[2] for a in areas), max(a[3] for a in areas))
+    if hits:
+        return grid.get(*hits[0]), hits[0], index.area(*hits[0])
+    if first is None or _label_row(index, r):
+        below = index.resolve(r_end + 1, c)
+        value = grid.get(*below)
+        # in a row of labels with blanks beside them, a value below is theirs only if it stands under
+        # the label: a block starting left of it is the next row's (品牌名称 left blank, 品牌标识 beside it)
+        under = first is None or below[1] == c
+        if below not in index.labels and under and not _is_note(value) and (value not in (None, "") or first is None):
+            return value, below, index.area(*below)
+    return None, first, index.area(*first) if first else None
+
+
+def _right_of(index: SheetIndex, r: int, col: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """(the first cell from `col` rightwards in row `r`, the first filled one), up to the next label."""
     first: tuple[int, int] | None = None
     gap = 0
-    col = c_end + 1
     while col < index.width and gap <= _MAX_RIGHT_GAP:
         m = index.resolve(r, col)
         if m in index.labels:
             break
-        first = first or m
-        value = grid.get(*m)
-        if value not in (None, ""):
-            return value, m, index.area(*m)
-        gap += 1
+        value = index.grid.get(*m)
         col = index.area(*m)[3] + 1
-    if first is None or _label_row(index, r):
-        below = index.resolve(r_end + 1, c)
-        value = grid.get(*below)
-        if below not in index.labels and not _is_note(value) and (value not in (None, "") or first is None):
-            return value, below, index.area(*below)
-    return None, first, index.area(*first) if first else None
+        if _is_hint(value):
+            continue  # the label's own hint typed in a cell of its own: the value is further right
+        first = first or m
+        if value not in (None, ""):
+            return first, m
+        gap += 1
+    return first, None
+
+
+def _is_hint(value: object) -> bool:
+    """A cell holding only a hint the notices print beside a label: "（10字以内）", "(限500字)",
+    "（png.jpg）", "注：…"."""
+    if not isinstance(value, str) or len(value) > 60:
+        return False
+    text = unicodedata.normalize("NFKC", value).strip()
+    bracketed = _BRACKETED_HINT.fullmatch(text)
+    return bool(_NOTE_HINT.match(text) or (bracketed and _HINT_WORDS.search(bracketed.group(1))))
 
 
 def _label_row(index: SheetIndex, r: int) -> bool:

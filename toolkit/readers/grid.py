@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -129,7 +130,7 @@ def _html_grids(data: bytes) -> dict[str, Grid]:
                     c += 1
                 span_c = _span(cell.get("colspan"))
                 span_r = _span(cell.get("rowspan"))
-                text = "\n".join(t.strip() for t in cell.itertext() if t.strip())
+                text = _html_text(cell)
                 row.extend([None] * (c + 1 - len(row)))
                 row[c] = text or None
                 if span_c > 1 or span_r > 1:
@@ -141,6 +142,37 @@ def _html_grids(data: bytes) -> dict[str, Grid]:
     if not grids:
         raise Unreadable("not_spreadsheet", what="HTML 文件（其中没有表格）")
     return grids
+
+
+# Elements a browser shows on lines of their own; inline ones (span, font, b) run on in the line.
+_BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+                     "table", "tr", "blockquote", "pre", "section", "article", "header", "footer", "hr"})
+_HTML_SPACE = re.compile(r"\s+")
+
+
+def _html_text(cell: Any) -> str:
+    """An HTML cell's text as a browser shows it: the source's whitespace runs are one space (exports
+    wrap long lines), <br> and block elements break lines, inline elements join their neighbours."""
+    pieces: list[str] = []
+
+    def walk(el: Any) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""  # comments and processing instructions: no text
+        if tag == "br":
+            pieces.append("\n")
+        elif tag and tag not in ("script", "style"):
+            block = tag in _BLOCKS
+            pieces.append("\n" if block else "")
+            pieces.append(_HTML_SPACE.sub(" ", el.text or ""))
+            for child in el:
+                walk(child)
+            pieces.append("\n" if block else "")
+        pieces.append(_HTML_SPACE.sub(" ", el.tail or ""))
+
+    pieces.append(_HTML_SPACE.sub(" ", cell.text or ""))
+    for child in cell:
+        walk(child)
+    lines = (line.strip() for line in "".join(pieces).split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def _span(value: str | None) -> int:

@@ -8,6 +8,7 @@ malformed part yields fewer pictures, never an exception. The XML helpers here a
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import zipfile
@@ -22,9 +23,6 @@ from toolkit.readers.pictures import MediaBudget, make_picture
 from toolkit.readers.zipparts import ZIP_ERRORS, package_zip, read_member
 
 MAX_XML_BYTES = 32 * 1024 * 1024  # a drawing/metadata part parsed whole; sheets are streamed instead
-# absoluteAnchor has no cell: place it with Excel's default sizes (64 px columns, 20 px rows at 96 dpi).
-_DEFAULT_COL_EMU = 64 * 9525
-_DEFAULT_ROW_EMU = 20 * 9525
 _DISPIMG = re.compile(r'DISPIMG\(\s*"([^"]+)"')
 _REL_LOCAL_IMAGE = "_rvRel:LocalImageIdentifier"
 
@@ -185,7 +183,7 @@ def _sheet_pictures(pkg: _Package, sheet: str, part: str, cell_images: dict[str,
                 del el.getparent()[0]
     for kind, drawing in pkg.rels(part).values():
         if kind.endswith("/drawing") and drawing:
-            found.extend(_drawing_pictures(pkg, sheet, drawing))
+            found.extend(_drawing_pictures(pkg, sheet, drawing, part))
     return found
 
 
@@ -240,13 +238,16 @@ def _pic_target(pkg: _Package, part: str, pic: etree._Element) -> tuple[str, str
     return name, None
 
 
-def _drawing_pictures(pkg: _Package, sheet: str, part: str) -> list[Picture]:
+def _drawing_pictures(pkg: _Package, sheet: str, part: str, sheet_part: str) -> list[Picture]:
     root = pkg.xml(part)
     if root is None:
         return []
+    from toolkit.readers.anchors import anchor_cell, sheet_widths
+
     out: list[Picture] = []
+    widths = functools.cache(lambda: sheet_widths(pkg.zf, sheet_part))
     for anchor in _anchors(root):
-        row, col = _anchor_cell(anchor)
+        row, col = anchor_cell(anchor, widths)
         for pic in _pics(anchor):
             name, path = _pic_target(pkg, part, pic)
             data = pkg.media(path)
@@ -286,27 +287,6 @@ def _alternate_branch(alt: etree._Element, has_content) -> etree._Element | None
         if local(branch) in ("Choice", "Fallback") and has_content(branch):
             return branch
     return None
-
-
-def _anchor_cell(anchor: etree._Element) -> tuple[int, int]:
-    def number(parent: etree._Element, name: str) -> int:
-        found = children(parent, name)
-        try:
-            return int((found[0].text or "0").strip()) if found else 0
-        except ValueError:
-            return 0
-
-    start = children(anchor, "from")
-    if start:
-        return number(start[0], "row"), number(start[0], "col")
-    pos = children(anchor, "pos")
-    if pos:
-        try:
-            x, y = int(pos[0].get("x", "0")), int(pos[0].get("y", "0"))
-        except ValueError:
-            return 0, 0
-        return y // _DEFAULT_ROW_EMU, x // _DEFAULT_COL_EMU
-    return 0, 0
 
 
 def _wps_cell_images(pkg: _Package, workbook: str) -> dict[str, str | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import os
 import zipfile
 from contextlib import nullcontext
@@ -13,6 +14,7 @@ from toolkit.core.grid import Grid
 from toolkit.core.messages import message, unreadable_reason
 from toolkit.core.model import WORD_KINDS, Finding, Picture, Provenance, Submission, cell_ref
 from toolkit.core.profile import Profile
+from toolkit.core.text import normalize_label
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.form import FormFields, extract_form, label_lookup
 from toolkit.readers.grid import read_grids
@@ -128,6 +130,9 @@ def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov
     if not subs and blank:
         subs.append(Submission(replace(prov, sheet=blank[0]), findings=findings + [Finding(
             "required", "error", message("required.blank_form", sheet=blank[0]))]))
+    elif not subs and prov.kind in WORD_KINDS and (seen := _form_words(grids, profile)):
+        # the form typed as paragraphs or drawn in shapes: refused as a form, never taken for a report
+        subs.append(unreadable_submission(prov, Unreadable("form_unreadable", labels=seen)))
     elif not subs:
         labels = "、".join(f.name for f in profile.fields[:3])
         subs.append(Submission(prov, findings=findings + [Finding(
@@ -139,11 +144,32 @@ def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov
     return subs
 
 
+def _form_words(grids: dict[str, Grid], profile: Profile) -> str | None:
+    """What shows a document with no form read to be the form all the same: a line holding the form's
+    title, or lines opening with half (at least 3) of its printed fields' labels. A report's prose
+    rarely opens lines so; short labels ("党支部", "电话") are left out, as they open prose too."""
+    title = normalize_label(profile.form_title)
+    starts = {normalize_label(label): spec.name for spec in profile.printed_fields
+              for label in spec.all_labels if len(normalize_label(label)) >= 4 or label == spec.name}
+    found: dict[str, None] = {}
+    for grid in grids.values():
+        for row in grid.rows:
+            for value in row:
+                if not isinstance(value, str):
+                    continue
+                key = normalize_label(value[:200])
+                if title and title in key:
+                    return f"《{profile.form_title}》"
+                found.update((name, None) for label, name in starts.items() if key.startswith(label))
+    need = max(3, math.ceil(len(profile.printed_fields) / 2))
+    return "".join(f"“{name}”" for name in list(found)[:3]) if len(found) >= need else None
+
+
 def _read_sheet(grid: Grid, profile: Profile) -> tuple[FormFields, dict[str, TableRows]]:
-    form = extract_form(grid, profile.fields)
     stop = label_lookup(profile.fields)
     tables = {spec.name: extract_table(grid, spec, stop) for spec in profile.tables}
-    return form, tables
+    owned = {r for t in tables.values() for r in t.body()}
+    return extract_form(grid, profile.fields, owned), tables
 
 
 def _looks_like_form(form: FormFields, tables: dict[str, TableRows], profile: Profile) -> bool:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from toolkit.core.grid import Grid
 from toolkit.core.model import Value, cell_ref
 from toolkit.core.profile import TableSpec
+from toolkit.core.text import normalize_label
 from toolkit.core.values import coerce
 from toolkit.readers.form import NOTE_PREFIXES, label_lookup, lookup_label
 
@@ -20,35 +22,55 @@ class TableRows:
     header_row: int | None = None
     columns: dict[int, str] = field(default_factory=dict)  # column index -> field name
     rows: list[dict[str, Value]] = field(default_factory=list)
+    end_row: int | None = None  # first row after the table's body (the form continues there)
+
+    def body(self) -> range:
+        """The rows the table owns below its header: no form label is looked for in them."""
+        if self.header_row is None:
+            return range(0)
+        return range(self.header_row + 1, self.end_row if self.end_row is not None else self.header_row + 1)
 
 
 def find_header(grid: Grid, spec: TableSpec) -> tuple[int, dict[int, str]] | None:
     lookup = label_lookup(spec.columns)
-    need = max(2, math.ceil(len(spec.columns) * 0.5))
     for r, row in enumerate(grid.rows[:_HEADER_SEARCH_ROWS]):
-        cols = {c: name for c, v in enumerate(row)
-                if isinstance(v, str) and len(v) <= 60 and (name := lookup_label(v, lookup))}
-        if len(set(cols.values())) >= min(need, len(spec.columns)):
+        cols = _header_cells(row, lookup)
+        if len(set(cols.values())) >= _header_need(spec):
             return r, cols
     return None
 
 
+def _header_need(spec: TableSpec) -> int:
+    return min(max(2, math.ceil(len(spec.columns) * 0.5)), len(spec.columns))
+
+
+def _header_cells(row: list[Any], lookup: Mapping[str, str]) -> dict[int, str]:
+    return {c: name for c, v in enumerate(row)
+            if isinstance(v, str) and len(v) <= 60 and (name := lookup_label(v, lookup))}
+
+
 def extract_table(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str]) -> TableRows:
-    """Rows under the header until the first row holding a form label (e.g. 党支部意见)."""
+    """Rows under the header until the form continues below it (e.g. a 党支部意见 row). A row that
+    repeats the header or the table's title (a table continued on the next page) is skipped."""
     header = find_header(grid, spec)
     if header is None:
         return TableRows()
     header_row, columns = header
     by_name = {c.name: c for c in spec.columns}
-    result = TableRows(header_row, columns)
+    header_lookup = label_lookup(spec.columns)
+    result = TableRows(header_row, columns, end_row=len(grid.rows))
     for r in range(header_row + 1, len(grid.rows)):
         row = grid.rows[r]
-        texts = [v for v in row if v not in (None, "")]
-        if not texts:
+        cells = [(c, v) for c, v in enumerate(row) if v not in (None, "")]
+        if not cells:
             continue
-        if any(isinstance(v, str) and len(v) <= 60 and lookup_label(v, stop_labels) for v in texts):
+        if _continues_form(cells, columns, stop_labels):
+            result.end_row = r
             break
-        if len(texts) == 1 and isinstance(texts[0], str) and texts[0].lstrip().startswith(NOTE_PREFIXES):
+        if len(cells) == 1 and isinstance(cells[0][1], str) and (
+                cells[0][1].lstrip().startswith(NOTE_PREFIXES) or _is_title(cells[0][1], spec)):
+            continue
+        if len(set(_header_cells(row, header_lookup).values())) >= _header_need(spec):
             continue
         values = {name: Value(name, coerce(by_name[name], grid.get(r, c)), grid.get(r, c),
                               cell_ref(grid.name, r, c))
@@ -57,3 +79,18 @@ def extract_table(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str]) -
             continue  # only serial numbers or notes outside the table's columns
         result.rows.append(values)
     return result
+
+
+def _continues_form(cells: list[tuple[int, Any]], columns: dict[int, str], stop: Mapping[str, str]) -> bool:
+    """A row led by a form label and laid out as a form row: the label alone (value below), with one
+    value (merged across the table's columns or not), or beside another label. A table row whose first
+    cell happens to read like a label ("调查摸底" as an activity) fills the table's other columns."""
+    labels = {c for c, v in cells if isinstance(v, str) and len(v) <= 60 and lookup_label(v, stop)}
+    if cells[0][0] not in labels:
+        return False
+    data = [c for c, _ in cells[1:] if c in columns and c not in labels]
+    return len(labels) >= 2 or len(data) < 2
+
+
+def _is_title(text: str, spec: TableSpec) -> bool:
+    return normalize_label(text) in {normalize_label(t) for t in (spec.name, *spec.labels)}

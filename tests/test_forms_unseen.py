@@ -1,0 +1,273 @@
+"""Forms laid out in ways no sample shows: table rows that read like labels, a label over two value rows,
+hints in cells of their own, HTML exports, continued tables, Word forms that are no table, logos dropped
+a little off their cell. Each file is built here and read by the real reader."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import docx
+import openpyxl
+import pytest
+from openpyxl.drawing.image import Image as XlImage
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor, TwoCellAnchor
+from openpyxl.drawing.xdr import XDRPositiveSize2D
+
+from tests.forms import logo_bytes
+from tests.notice_forms import dangjian_plus, hospital_brand, write_docx, write_xlsx
+from toolkit.core.grid import Grid
+from toolkit.core.model import Submission
+from toolkit.core.profile import load_profile
+from toolkit.readers.submission import read_path
+from toolkit.readers.table import extract_table
+from toolkit.validation.check import check_all
+
+WRITERS: dict[str, Callable[..., Path]] = {"xlsx": write_xlsx, "docx": write_docx}
+BRANCH = "内科第一党支部"
+
+
+def read_one(path: Path, profile_id: str = "hospital-brand") -> Submission:
+    subs = read_path(str(path), load_profile(profile_id))
+    assert len(subs) == 1, [s.findings for s in subs]
+    return subs[0]
+
+
+def value(sub: Submission, name: str) -> Any:
+    return sub.fields[name].value
+
+
+def rules(sub: Submission, profile_id: str = "hospital-brand") -> list[tuple[str, str | None]]:
+    return [(f.rule, f.field) for f in check_all([sub], load_profile(profile_id))[0].findings]
+
+
+def activities(sub: Submission) -> list[str]:
+    return [row["活动"].value for row in sub.tables["活动台帐"]]
+
+
+# -- 1. a table row that reads like a label --------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", list(WRITERS))
+def test_an_activity_named_like_a_label_stays_in_the_table(tmp_path: Path, suffix: str) -> None:
+    form = dangjian_plus("推拿科党支部")
+    form.table_rows[1][1] = "调查摸底"  # a stage of the campaign, and an alias of the 调查摸底情况 label
+    form.table_rows[2][1] = "党支部"
+    sub = read_one(WRITERS[suffix](form, tmp_path / f"台帐.{suffix}"), "dangjian-plus")
+    assert activities(sub) == [r[1] for r in form.table_rows]
+    assert value(sub, "调查摸底情况") == form.expected["调查摸底情况"]
+
+
+def test_a_label_inside_the_table_never_fills_the_forms_blank_field(tmp_path: Path) -> None:
+    form = dangjian_plus("推拿科党支部")
+    form.rows = [row for row in form.rows if not row[0].startswith("调查摸底")]  # the form's own row left out
+    form.table_rows[1][1] = "调查摸底"
+    sub = read_one(write_xlsx(form, tmp_path / "台帐.xlsx"), "dangjian-plus")
+    assert len(sub.tables["活动台帐"]) == 4
+    assert "调查摸底情况" not in sub.fields or value(sub, "调查摸底情况") in (None, "")
+
+
+def test_the_table_still_ends_where_the_form_goes_on() -> None:
+    profile = load_profile("dangjian-plus")
+    from toolkit.readers.form import label_lookup
+
+    grid = Grid("Sheet1", [["日期", "活动名称", "参与人数", "活动成效"],
+                           ["2024年3月1日", "义诊", 12, "服务群众"],
+                           ["2024年4月1日", "调查摸底", 8, "走访10户"],
+                           ["工作举措", "开展党员攻坚行动", None, None],
+                           ["预期成效", "解决问题20个", None, None]],
+                merged=[(3, 1, 3, 3), (4, 1, 4, 3)])
+    rows = extract_table(grid, profile.tables[0], label_lookup(profile.fields))
+    assert [r["活动"].value for r in rows.rows] == ["义诊", "调查摸底"]
+    assert rows.end_row == 3
+
+
+# -- 2. a label merged over two rows, a value in each ---------------------------------------------
+
+def _two_row_label_xlsx(path: Path, first: str, second: str) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [("党支部名称", BRANCH, "党员总数", 25), ("品牌名称", "杏林先锋"),
+                ("品牌内涵 (200字以内)", first), (None, second), ("填表人", "王小明", "联系方式", "13812345678")]:
+        ws.append(row)
+    ws.merge_cells("A3:A4")
+    for r in (2, 3, 4):
+        ws.merge_cells(f"B{r}:D{r}")
+    wb.save(path)
+    return path
+
+
+def _two_row_label_docx(path: Path, first: str, second: str) -> Path:
+    doc = docx.Document()
+    table = doc.add_table(rows=5, cols=4)
+    for r, row in enumerate([("党支部名称", BRANCH, "党员总数", "25"), ("品牌名称", "杏林先锋"),
+                             ("品牌内涵 (200字以内)", first), ("", second),
+                             ("填表人", "王小明", "联系方式", "13812345678")]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    for r in (1, 2, 3):
+        table.cell(r, 1).merge(table.cell(r, 3))
+    table.cell(2, 0).merge(table.cell(3, 0))  # w:vMerge
+    doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("build", [_two_row_label_xlsx, _two_row_label_docx], ids=["xlsx", "docx"])
+def test_a_label_over_two_rows_keeps_both_and_counts_both(tmp_path: Path, build: Callable[..., Path]) -> None:
+    first, second = "以党建引领医疗服务。" * 12, "第二行补充说明。" * 12  # 120 + 96 字: over 200 only together
+    sub = read_one(build(tmp_path / "form", first, second))
+    assert value(sub, "品牌内涵") == f"{first}\n{second}"
+    assert value(sub, "填表人") == "王小明"
+    assert ("max_chars", "品牌内涵") in rules(sub)
+
+
+# -- 3. a hint typed in a cell of its own ---------------------------------------------------------
+
+def test_a_hint_in_its_own_cell_belongs_to_the_label(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [("党支部名称", None, BRANCH, "党员总数", 25), ("品牌名称", "（10字以内）", "杏林先锋"),
+                ("品牌内涵", "(限200字)", "以党建引领医疗服务。"), ("党支部意见", "注：须签字盖章", "同意"),
+                ("填表人", "（请填写）", None, "联系方式", "13812345678")]:
+        ws.append(row)
+    wb.save(tmp_path / "hint.xlsx")
+    sub = read_one(tmp_path / "hint.xlsx")
+    assert value(sub, "品牌名称") == "杏林先锋"
+    assert value(sub, "品牌内涵") == "以党建引领医疗服务。"
+    assert value(sub, "党支部意见") == "同意"
+    assert value(sub, "填表人") is None and sub.fields["填表人"].cell == "Sheet!C5"  # where it belongs
+
+
+# -- 4. HTML exports ------------------------------------------------------------------------------
+
+def test_html_cells_read_as_a_browser_shows_them(tmp_path: Path) -> None:
+    rows = [("党支部名称", "<span>内科第一</span><span>党支部</span>"), ("党员总数", "<b>2</b>5"),
+            ("品牌名称", "<p>\n\t\t<font>杏林</font><font>先锋</font></p>"),
+            ("品牌内涵", "<p>第一段：以党建\n   引领医疗。</p><p>第二段。</p>内涵<br>末行"),
+            ("填表人", "王<span>小明</span>"), ("联系方式", "<span>138</span><span>1234</span>5678")]
+    html = "<html><meta charset='utf-8'><body><table>" + "".join(
+        f"<tr><td>{label}</td><td>{cell}</td></tr>" for label, cell in rows) + "</table></body></html>"
+    (tmp_path / "导出.xls").write_text(html, encoding="utf-8")
+    sub = read_one(tmp_path / "导出.xls")
+    assert value(sub, "党支部名称") == BRANCH
+    assert value(sub, "党员总数") == 25
+    assert value(sub, "品牌名称") == "杏林先锋"
+    assert value(sub, "品牌内涵") == "第一段：以党建 引领医疗。\n第二段。\n内涵\n末行"
+    assert value(sub, "填表人") == "王小明"
+    assert value(sub, "联系方式") == "13812345678"
+
+
+# -- 5. a continued table repeats its header ------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", list(WRITERS))
+def test_a_repeated_header_row_is_not_an_activity(tmp_path: Path, suffix: str) -> None:
+    form = dangjian_plus("推拿科党支部", activities=4)
+    data = list(form.table_rows)
+    form.table_rows = [*data[:2], ["活动台帐", "", "", ""], list(form.table_header), *data[2:]]
+    sub = read_one(WRITERS[suffix](form, tmp_path / f"续表.{suffix}"), "dangjian-plus")
+    assert activities(sub) == [r[1] for r in data]
+    assert not [r for r in rules(sub, "dangjian-plus") if r[0] in ("date", "integer")]
+
+
+# -- 6. Word forms that are no table --------------------------------------------------------------
+
+def _paragraph_form(path: Path, title: bool) -> Path:
+    doc = docx.Document()
+    if title:
+        doc.add_paragraph("“一支部一品牌”特色党建品牌创建申报表")
+    for line in ["党支部名称 内科第一党支部", "党员总数 25", "品牌名称 杏林先锋", "党建品牌内涵 以党建引领医疗服务。",
+                 "党支部意见 同意", "党总支意见 同意", "填表人 王小明 联系方式 13812345678"]:
+        doc.add_paragraph(line)
+    doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("title", [True, False], ids=["title", "labels"])
+def test_a_form_typed_as_paragraphs_is_refused_and_a_report_stays_a_report(tmp_path: Path, title: bool) -> None:
+    from toolkit.core.plan_deliverables import not_a_form
+
+    sub = read_one(_paragraph_form(tmp_path / "申报表.docx", title))
+    assert not_a_form(sub) is False
+    [finding] = sub.findings
+    assert finding.rule == "unreadable" and finding.severity == "error"
+    assert finding.message.startswith("申报表.docx：") and "申报表的表格" in finding.message
+
+    doc = docx.Document()  # a report names the brand and its parts too, in prose
+    doc.add_paragraph("内科第一党支部“杏林先锋”品牌创建总结报告")
+    for text in ["党支部全体党员参与品牌创建，品牌名称经支部大会讨论确定。", "品牌内涵：以党建引领医疗服务。",
+                 "一、创建背景", "二、主要举措", "联系人：王小明"]:
+        doc.add_paragraph(text)
+    doc.save(str(tmp_path / "总结报告.docx"))
+    assert not_a_form(read_one(tmp_path / "总结报告.docx"))
+
+
+def test_a_form_table_inside_a_text_box_is_read(tmp_path: Path) -> None:
+    from docx.oxml import parse_xml
+
+    form = hospital_brand(BRANCH)
+    write_docx(form, tmp_path / "plain.docx")
+    doc = docx.Document(str(tmp_path / "plain.docx"))
+    table = doc.tables[0]._tbl
+    box = parse_xml(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><w:drawing>'
+        '<wp:anchor simplePos="0" relativeHeight="1" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">'
+        '<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column"><wp:posOffset>0</wp:posOffset>'
+        '</wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
+        '<wp:extent cx="5900000" cy="8000000"/><wp:wrapNone/><wp:docPr id="99" name="文本框"/><a:graphic>'
+        '<a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+        '<wps:spPr/><wps:txbx><w:txbxContent/></wps:txbx><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic>'
+        '</wp:anchor></w:drawing></w:r>')
+    content = next(el for el in box.iter() if el.tag.endswith("}txbxContent"))
+    table.addprevious(doc.add_paragraph()._p)  # the paragraph holding the box, where the table stood
+    holder = table.getprevious()
+    content.append(table)  # moved into the text box
+    content.append(parse_xml('<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>'))
+    holder.append(box)
+    doc.save(str(tmp_path / "文本框.docx"))
+    sub = read_one(tmp_path / "文本框.docx")
+    for name in ("党支部名称", "品牌名称", "填表人", "联系方式"):
+        assert str(value(sub, name)) == str(form.expected[name])
+    assert sub.logo is not None and len(sub.pictures) == 1  # its logo once, in its cell
+
+
+# -- 7. an empty 品牌名称 beside the logo's label --------------------------------------------------
+
+def test_an_empty_brand_name_is_only_missing_and_the_logo_is_found(tmp_path: Path) -> None:
+    form = hospital_brand(BRANCH)
+    form.rows[1] = ("品牌名称 (10字以内)", None, "党建 品牌标识 (png.jpg)", form.rows[1][3])
+    sub = read_one(write_xlsx(form, tmp_path / "空品牌.xlsx"))
+    assert value(sub, "品牌标识") is None and value(sub, "品牌内涵") == form.expected["品牌内涵"]
+    assert sub.logo is not None
+    assert [r for r in rules(sub) if r[0] in ("required", "image_missing")] == [("required", "品牌名称")]
+
+
+# -- 8. a logo dropped a little left of its cell --------------------------------------------------
+
+def _logo_form(path: Path, anchor: Any) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in [("“一支部一品牌”特色党建品牌创建申报表",), ("党支部名称", BRANCH, "党员总数", 25),
+                ("品牌名称", "杏林先锋", "品牌标识", None), ("品牌内涵", "以党建引领医疗服务。")]:
+        ws.append(row)
+    image = XlImage(io.BytesIO(logo_bytes((200, 120))))
+    image.anchor = anchor
+    ws.add_image(image)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("anchor", [
+    TwoCellAnchor(_from=AnchorMarker(col=2, colOff=400000, row=2), to=AnchorMarker(col=4, row=3)),
+    OneCellAnchor(_from=AnchorMarker(col=2, colOff=450000, row=2), ext=XDRPositiveSize2D(1905000, 1143000)),
+], ids=["two-cell", "one-cell"])
+def test_a_logo_is_the_cell_it_mostly_covers(tmp_path: Path, anchor: Any) -> None:
+    sub = read_one(_logo_form(tmp_path / "标识.xlsx", anchor))
+    assert [p.cell for p in sub.pictures] == ["D3"] and sub.logo is not None
+    # a picture mostly over the label stays there, and is no logo
+    over = OneCellAnchor(_from=AnchorMarker(col=2, colOff=100000, row=2), ext=XDRPositiveSize2D(400000, 300000))
+    sub = read_one(_logo_form(tmp_path / "标签上.xlsx", over))
+    assert [p.cell for p in sub.pictures] == ["C3"] and sub.logo is None
