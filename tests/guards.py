@@ -174,6 +174,7 @@ def implied_markers(functions: Iterable[object]) -> set[str]:
             c = codes.pop()
             names.update(c.co_names)
             codes.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+        found.update(HELPER_MARKERS[n] for n in names if n in HELPER_MARKERS)  # imported in the body, maybe not yet loaded
         scope = getattr(func, "__globals__", {})
         modules = [scope[n] for n in names if type(scope.get(n)) is type(sys)]
         modules += [sys.modules[n] for n in names if n.startswith("tests") and n in sys.modules]

@@ -123,6 +123,18 @@ def test_a_forwarded_mail_is_taken_as_its_sender_s_own(tmp_path: Path) -> None:
     assert deep.attached == [] and "多层嵌套" in deep.skipped[0].reason
 
 
+def test_a_mail_saved_into_a_zip_is_read_as_a_mail(tmp_path: Path) -> None:
+    form = fx.form_xlsx("内科")
+    inner = mail(b"nk@qq.com", [att(b"nk.xlsx", form)], subject="内科申报", date_="Sun, 11 Aug 2024 09:00:00 +0800")
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.writestr("邮件/内科申报.eml", inner)
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "z.eml").write_bytes(mail(b"office@163.com", [att(b"mails.zip", packed.getvalue())]))
+    report = intake([str(tmp_path / "mail")], tmp_path / "inbox")
+    assert saved(report, "nk@qq.com") == {"nk.xlsx": form} and saved(report, "office@163.com") == {}
+
+
 def _x500_msg() -> bytes:
     from pyopenvba.cfb import CFB
 

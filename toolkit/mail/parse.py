@@ -189,8 +189,12 @@ def take_file(parsed: ParsedMessage, label: str, data: bytes, limits: Limits, de
             parsed.attached.append(inner)
             return
     found, skipped = collect(label, data, limits)
-    parsed.found += found
     parsed.skipped += skipped
+    for one in found:  # a mail saved into a zip is read as a mail too
+        if one.name != label and (one.kind == "msg" or one.name.lower().endswith(".eml")):
+            take_file(parsed, one.name, one.data, limits, depth)
+        else:
+            parsed.found.append(one)
 
 
 def parse_message(data: bytes, limits: Limits | None = None, depth: int = 0) -> ParsedMessage:
