@@ -152,6 +152,27 @@ def test_long_names_differing_only_in_a_replaced_character_do_not_collide() -> N
     assert safe_name(base + "?", suffix=".png") != safe_name(base + "*", suffix=".png")
 
 
+def test_branches_named_alike_but_for_a_replaced_character_keep_their_own_originals(cli, tmp_path: Path) -> None:
+    """内科/外科党支部 and 内科:外科党支部 are two branches: each keeps its own logo original, and the
+    booklet prints each its own (they shared one file, the second overwriting the first)."""
+    import docx
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    colours = {"内科/外科党支部": (200, 30, 30), "内科:外科党支部": (30, 160, 30)}
+    for n, (branch, colour) in enumerate(colours.items()):
+        write_filled_form(inbox / f"{n}.xlsx", form_values(branch, f"品牌{n}", "内科", n), logo=logo_bytes(color=colour))
+    master = tmp_path / "台账.xlsx"
+    assert cli("init", master, "--profile", "hospital-brand").returncode == 0
+    assert cli("merge", master, inbox, "--accept-warnings").returncode == 0
+    kept = sorted((tmp_path / "台账_标识").iterdir())
+    assert len(kept) == 2 and all(fits(p.name) for p in kept)
+    assert cli("booklet", master, "-o", tmp_path / "汇编.docx").returncode == 0
+    pictures = [r.target_part.blob for r in docx.Document(str(tmp_path / "汇编.docx")).part.rels.values()
+                if "image" in r.reltype]
+    assert {p.read_bytes() for p in kept} <= set(pictures)
+
+
 def test_forms_named_alike_in_two_mails_get_two_reports(cli, tmp_path: Path) -> None:
     """Every branch calls its file 申报表.xlsx: intake keeps them in per-sender folders, and the
     reports must not overwrite each other (on Windows, nor when the names differ only in case)."""

@@ -161,3 +161,15 @@ def test_a_header_under_group_headings_is_read_across_both_rows(tmp_path: Path,
     header = rows[2]
     assert header.count("品牌名称") == 1 and header.count("党员总数") == 1
     assert rows[3][3] == BRANDS[0][1] and rows[3][4] not in (None, "")
+
+
+def test_a_branch_listed_twice_in_the_roster_gets_one_row_and_a_warning(tmp_path: Path) -> None:
+    master = tmp_path / "台账.xlsx"
+    names = roster(tmp_path / "名单.xlsx", [("第一党总支", "双总支党支部"), ("第二党总支", "双总支党支部"),
+                                          ("第二党总支", "眼科党支部")])
+    result = init_master(master, "hospital-brand", names, operator="党办")
+    assert any("“双总支党支部”出现了 2 次（第一党总支、第二党总支）" in w for w in result.warnings)
+    rows = roundtrip_values(master)
+    ledger = [r for r in rows["品牌台账"] if "双总支党支部" in r]
+    assert len(ledger) == 1 and "第一党总支" in ledger[0]
+    assert sum("双总支党支部" in r for r in rows["支部名单"]) == 2  # the office's roster kept as given

@@ -147,3 +147,30 @@ def test_export_csv_and_xlsx_read_back_with_the_same_rows(demo: Path, tmp_path: 
     else:
         assert cli("export", demo, "-o", tmp_path / "进展.parquet").returncode == 0
         assert pd.read_parquet(tmp_path / "进展.parquet")["党支部"].tolist() == frame["党支部"].tolist()
+
+
+def test_export_keeps_text_that_reads_like_a_formula_as_text(tmp_path: Path, cli) -> None:
+    """A roster's 党总支 "=1+2", "+1+2" or "@总支" is text: a live formula in the .xlsx, or a cell Excel runs
+    when it opens the .csv, is what an attacker who wrote the roster would want (CSV injection)."""
+    import csv
+
+    import openpyxl
+
+    roster = tmp_path / "名单.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["党总支", "党支部名称"])
+    wb.active.append(["+1+2", "内科第一党支部"])
+    wb.active.append(["@总支", "护理部党支部"])
+    wb.active.append([None, "机关第二党支部"])
+    wb.active["A4"].value, wb.active["A4"].data_type = "=1+2", "s"  # typed as text in the roster
+    wb.save(roster)
+    master = tmp_path / "台账.xlsx"
+    assert cli("init", master, "--profile", "hospital-brand", "--roster", roster).returncode == 0
+    assert cli("export", master, "-o", tmp_path / "e.xlsx").returncode == 0
+    cells = [c for row in openpyxl.load_workbook(tmp_path / "e.xlsx").active.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert {"+1+2", "@总支", "=1+2"} <= {c.value for c in cells}
+    assert cli("export", master, "-o", tmp_path / "e.csv").returncode == 0
+    with open(tmp_path / "e.csv", encoding="utf-8-sig", newline="") as fh:
+        values = {v for row in csv.reader(fh) for v in row}
+    assert {"'+1+2", "'@总支", "'=1+2"} <= values and "+1+2" not in values

@@ -137,17 +137,12 @@ def ledger_logos(snap: MasterSnapshot) -> dict[int, bytes]:
 def _logo(snap: MasterSnapshot, section: Section, thumbnails: dict[int, bytes]) -> bytes | None:
     """The branch's logo: the original merge kept beside the master (<台账>_标识/<支部>.png), else the
     ledger's thumbnail; None without either."""
-    from toolkit.commands.merge import logo_dir
-    from toolkit.files.filenames import safe_name
-    from toolkit.readers.logos import ORIGINAL_SUFFIX
+    from toolkit.commands.merge import kept_original
 
     if not snap.profile.ledger.logo_column or snap.ledger is None:
         return None
-    folder = logo_dir(snap.path)
-    for suffix in dict.fromkeys(ORIGINAL_SUFFIX.values()):
-        original = folder / safe_name(section.branch, suffix=suffix)
-        if original.is_file():
-            return _printable_picture(original.read_bytes())
+    if (original := kept_original(snap.path, section.branch)) is not None:
+        return _printable_picture(original.read_bytes())
     row = snap.ledger.by_branch().get(normalize_branch(section.branch))
     data = thumbnails.get(row.row) if row else None
     return _printable_picture(data) if data else None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.core.errors import UsageProblem
 from toolkit.core.progress import progress_frame
+from toolkit.core.text import is_formula_like
 from toolkit.files.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -43,12 +44,16 @@ def export(master: Path, out: Path, as_of: dt.date | None = None, profile_name: 
         raise UsageProblem(f"导出文件应为 {'、'.join(EXPORTS)} 之一（收到：{out.name}）")
     if out.resolve() == master.resolve():
         raise UsageProblem(f"不能导出到台账 {master.name} 本身，请用 -o 指定另一个文件名")
+    import pandas as pd
+
     frame = progress_table(master, as_of, profile_name)
     buf = io.BytesIO()
-    if suffix == ".csv":
-        buf.write(frame.to_csv(index=False).encode("utf-8-sig"))  # the BOM: Excel opens it as UTF-8
-    elif suffix == ".xlsx":
-        frame.to_excel(buf, index=False, sheet_name="进展明细", engine="xlsxwriter")
+    if suffix == ".csv":  # the BOM: Excel opens it as UTF-8
+        buf.write(_quoted_formulas(frame).to_csv(index=False).encode("utf-8-sig"))
+    elif suffix == ".xlsx":  # text stays text: a roster's "=1+2" never becomes a live formula
+        with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": {
+                "strings_to_formulas": False, "strings_to_urls": False}}) as writer:
+            frame.to_excel(writer, index=False, sheet_name="进展明细")
     else:
         try:
             import pyarrow  # noqa: F401
@@ -59,3 +64,15 @@ def export(master: Path, out: Path, as_of: dt.date | None = None, profile_name: 
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, buf.getvalue())
     return ExportResult(out, len(frame))
+
+
+def _quoted_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text a spreadsheet would run as a formula (= + - @ first) behind a quote, as Excel shows such
+    text typed as text: a CSV has no cell types, so this is the only way to keep it text (CSV injection)."""
+    import pandas as pd
+
+    def text(column: pd.Series) -> bool:  # object, string and categorical columns hold text
+        return not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column))
+
+    return frame.apply(lambda column: column.map(lambda v: "'" + v if is_formula_like(v) else v)
+                       if text(column) else column)

@@ -24,7 +24,7 @@ from toolkit.core.plan import BranchOutcome, Incoming, plan_merge
 from toolkit.core.plan_deliverables import DeliverablePlan, Delivered, not_a_form, plan_deliverables
 from toolkit.core.profile import Profile
 from toolkit.files.atomic import sync_dir
-from toolkit.files.filenames import safe_name
+from toolkit.files.filenames import own_name
 from toolkit.files.phases import phase
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits
 from toolkit.validation.check import check_all
@@ -37,6 +37,20 @@ STALE_STAGING_S = 24 * 3600  # a run's staging folder this old was left by a kil
 
 def logo_dir(master: Path) -> Path:
     return master.with_name(f"{master.stem}_标识")
+
+
+def original_path(master: Path, branch: str, suffix: str) -> Path:
+    """Where a branch's logo original is kept: `<台账>_标识/<branch><suffix>`, a name no other branch's
+    can take (filenames.own_name: 内科/外科 and 内科:外科 would otherwise share one)."""
+    return logo_dir(master) / own_name(branch, suffix=suffix)
+
+
+def kept_original(master: Path, branch: str) -> Path | None:
+    """The branch's logo original kept beside `master`, whatever its format; None without one."""
+    from toolkit.readers.logos import ORIGINAL_SUFFIX
+
+    return next((path for suffix in dict.fromkeys(ORIGINAL_SUFFIX.values())
+                 if (path := original_path(master, branch, suffix)).is_file()), None)
 
 
 def _sent_logos(pairs: list[tuple[Submission, Logo | None]], profile: Profile, origins: dict[str, dict],
@@ -319,7 +333,7 @@ def keep_files(master: Path, originals: dict[str, tuple[Path | None, str]], *, l
     folder = logo_dir(master)
     missing = []
     for branch, (source, suffix) in originals.items():
-        target = folder / safe_name(branch, suffix=suffix)
+        target = original_path(master, branch, suffix)
         if source is None or not source.exists():
             missing.append(branch)
             continue

@@ -168,16 +168,11 @@ def rollup(upper: Path, lowers: list[Path], *, prefer: list[str] | None = None, 
 def keep_originals(upper: Path, lowers: list[Path], planned: RollupPlan) -> list[str]:
     """Copy each placed logo's original from beside its lower master to beside the upper master (where the
     lower keeps one); returns the branches whose original was there but could not be copied."""
-    from toolkit.commands.merge import keep_files, logo_dir
-    from toolkit.files.filenames import safe_name
-    from toolkit.readers.logos import ORIGINAL_SUFFIX
+    from toolkit.commands.merge import keep_files, kept_original
 
     by_name = {p.name: p for p in lowers}
     found: dict[str, tuple[Path | None, str]] = {}
     for branch, (master, _logo) in planned.logos.items():
-        folder = logo_dir(by_name[master])
-        for suffix in dict.fromkeys(ORIGINAL_SUFFIX.values()):
-            if (folder / safe_name(branch, suffix=suffix)).is_file():
-                found[branch] = (folder / safe_name(branch, suffix=suffix), suffix)
-                break
+        if (original := kept_original(by_name[master], branch)) is not None:
+            found[branch] = (original, original.suffix)
     return keep_files(upper, found, link=False) if found else []

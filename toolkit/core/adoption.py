@@ -92,8 +92,10 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     if days and (warning := calendar_warning(OFFICIAL, OFFICIAL.unknown_years(min(days), max(days)))):
         result.warnings.append(warning)
     header = ledger_header(profile)
+    distinct, repeated = _once_each(roster)  # the roster sheet keeps every row as the office gave it
+    result.warnings += repeated
     known = {normalize_branch(b) for b in snap.roster}
-    new_branches = [r for r in roster if normalize_branch(str(r["党支部名称"])) not in known]
+    new_branches = [r for r in distinct if normalize_branch(str(r["党支部名称"])) not in known]
     if snap.ledger is None:
         body = [_roster_line(header, r, profile, n) for n, r in enumerate(new_branches, start=1)]
         changes.new_sheets.append(new_ledger(profile, body))
@@ -139,6 +141,21 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
     append_log(changes, profile.ledger.log_sheet, snap.log_rows if snap.log_rows is not None else 0,
                [LogEntry(now, operator, LogAction.INIT, new=f"活动方案 {profile.id}；新增 {len(new_branches)} 个支部")])
     return changes, result
+
+
+def _once_each(roster: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The roster with each branch once (its first row), and what to say of the branches listed more
+    than once: the ledger gets one row per branch, never two rows every command would disagree on."""
+    first: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[str]] = {}
+    for row in roster:
+        key = normalize_branch(str(row["党支部名称"]))
+        first.setdefault(key, row)
+        groups.setdefault(key, []).append(str(row.get("党总支") or "未填党总支").strip())
+    said = [f"支部名单中“{str(first[key]['党支部名称']).strip()}”出现了 {len(seen)} 次（{'、'.join(seen)}），"
+            f"台账只建一行，按第一次的党总支“{seen[0]}”；如有误请改正名单后在台账中修改"
+            for key, seen in groups.items() if len(seen) > 1]
+    return list(first.values()), said
 
 
 def _keep_roster(snap: MasterSnapshot, roster: list[dict[str, Any]], changes: ChangeSet) -> list[str]:

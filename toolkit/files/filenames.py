@@ -44,6 +44,17 @@ def safe_name(name: str, fallback: str = "未命名", *, suffix: str = "", max_u
     return stem + ext + suffix
 
 
+def own_name(name: str, *, suffix: str = "") -> str:
+    """A file name that is `name`'s alone, for one file per name (a branch's logo original): `safe_name`,
+    ending in a short hash of `name` when making it safe changed it, so 内科/外科党支部 and 内科:外科党支部
+    never share (and overwrite) one file. Names with nothing to replace keep their plain file name."""
+    plain = safe_name(name, suffix=suffix)
+    if plain == unicodedata.normalize("NFC", name) + suffix:
+        return plain
+    return safe_name(name + "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH],
+                     suffix=suffix)
+
+
 def _visible(text: str) -> str:
     """`text` without format characters (Unicode category Cf: bidi controls, zero-width characters)."""
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
