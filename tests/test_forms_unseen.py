@@ -271,3 +271,150 @@ def test_a_logo_is_the_cell_it_mostly_covers(tmp_path: Path, anchor: Any) -> Non
     over = OneCellAnchor(_from=AnchorMarker(col=2, colOff=100000, row=2), ext=XDRPositiveSize2D(400000, 300000))
     sub = read_one(_logo_form(tmp_path / "标签上.xlsx", over))
     assert [p.cell for p in sub.pictures] == ["C3"] and sub.logo is None
+
+
+# -- 9. a Word form split at a page break, each part under the form's title ----------------------
+
+def _titled_parts(path: Path, forms: list[Any], second_title: str | None) -> Path:
+    """Each form as a Word table under a title row; with `second_title`, each form's table is split
+    after its third row into a second table opening with that title (the part after a page break)."""
+    from copy import deepcopy
+
+    doc = docx.Document(str(write_docx(forms[0], path)))
+    body = doc.element.body
+    template = doc.tables[0]._tbl
+    for form in forms:
+        built = docx.Document(str(write_docx(form, path)))
+        table = built.tables[0]
+        title = table.add_row()
+        title.cells[0].merge(title.cells[-1]).text = form.title
+        table._tbl.tr_lst[0].addprevious(title._tr)
+        parts = [table._tbl]
+        if second_title is not None:
+            rest = deepcopy(table._tbl)
+            for tr in table._tbl.tr_lst[4:]:
+                table._tbl.remove(tr)
+            for tr in rest.tr_lst[1:4]:
+                rest.remove(tr)
+            rest.tr_lst[0].xpath(".//w:t")[0].text = second_title
+            parts.append(rest)
+        for part in parts:
+            template.addprevious(doc.add_paragraph()._p)  # a page break's paragraph
+            template.addprevious(part)
+    body.remove(template)
+    doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("second", ["“一支部一品牌”特色党建品牌创建申报表（续）", "“一支部一品牌”特色党建品牌创建申报表"],
+                         ids=["continued", "same-title"])
+def test_a_word_form_split_under_repeated_titles_is_one_form(tmp_path: Path, second: str) -> None:
+    form = hospital_brand(BRANCH)
+    sub = read_one(_titled_parts(tmp_path / "分页.docx", [form], second))
+    for name, expected in form.expected.items():
+        assert str(value(sub, name)) == str(expected), name
+    assert sub.logo is not None
+    assert not [r for r in rules(sub) if r[0] in ("template_mismatch", "required")]
+    # two whole forms under the same title are still two branches' forms
+    other = hospital_brand("内科第二党支部", 1)
+    subs = read_path(str(_titled_parts(tmp_path / "两份.docx", [form, other], None)), load_profile("hospital-brand"))
+    assert [value(s, "党支部名称") for s in subs] == [BRANCH, "内科第二党支部"]
+
+
+# -- 10. a 续表 sheet holding only the rest of the 活动台帐 ------------------------------------------
+
+@pytest.mark.parametrize("header", [True, False], ids=["header", "rows-only"])
+def test_rows_on_a_continuation_sheet_join_the_forms_table(tmp_path: Path, header: bool) -> None:
+    form = dangjian_plus("推拿科党支部", activities=3)
+    path = write_xlsx(form, tmp_path / "续表.xlsx")
+    more = [[f"2024年{8 + i}月1日", f"续表活动{i}", 12 + i, f"成效{i}"] for i in range(4)]
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("续表")
+    for row in ([form.table_header] if header else []) + more:
+        ws.append(row)
+    notes = wb.create_sheet("填表说明")  # numbered instructions are no table rows
+    for n, text in enumerate(["日期请写年月日", "参与人数填阿拉伯数字"], start=1):
+        notes.append([n, text])
+    wb.save(path)
+    sub = read_one(path, "dangjian-plus")
+    assert activities(sub) == [r[1] for r in form.table_rows] + [r[1] for r in more]
+    assert sub.tables["活动台帐"][-1]["参与人数"].value == 15
+    assert sub.tables["活动台帐"][-1]["日期"].raw == "2024年11月1日"
+    assert not [r for r in rules(sub, "dangjian-plus") if r[0] in ("template_mismatch", "date", "integer")]
+    assert any("续表" in n and "4 行" in n for n in sub.notes)
+    assert any("填表说明" in n and "不是申报表" in n for n in sub.notes)
+
+
+# -- 11. a value typed in a text box inside its cell ------------------------------------------------
+
+def test_a_value_typed_in_a_text_box_in_its_cell_is_read(tmp_path: Path) -> None:
+    from docx.oxml import parse_xml
+
+    form = hospital_brand(BRANCH)
+    doc = docx.Document(str(write_docx(form, tmp_path / "plain.docx")))
+    cell = doc.tables[0].cell(1, 1)
+    brand = form.expected["品牌名称"]
+    box = parse_xml(  # WPS/Word 2010: the shape, and a VML copy of it for older readers
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing>'
+        '<wp:anchor simplePos="0" relativeHeight="1" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">'
+        '<wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column"><wp:posOffset>0</wp:posOffset>'
+        '</wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>'
+        '<wp:extent cx="900000" cy="300000"/><wp:wrapNone/><wp:docPr id="98" name="文本框"/><a:graphic>'
+        '<a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp>'
+        f'<wps:spPr/><wps:txbx><w:txbxContent><w:p><w:r><w:t>{brand}</w:t></w:r></w:p></w:txbxContent></wps:txbx>'
+        '<wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice><mc:Fallback>'
+        f'<w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>{brand}</w:t></w:r></w:p></w:txbxContent>'
+        '</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>')
+    cell.text = ""
+    cell.paragraphs[0]._p.append(box)
+    doc.save(str(tmp_path / "文本框值.docx"))
+    sub = read_one(tmp_path / "文本框值.docx")
+    assert value(sub, "品牌名称") == brand  # once, though the box is stored twice
+    assert value(sub, "党员总数") == form.expected["党员总数"]
+    assert not [r for r in rules(sub) if r[0] == "required"]
+
+
+# -- 12. pictures and numbers a workbook only points at ---------------------------------------------
+
+def _rewrite(path: Path, edit: Callable[[str, bytes], bytes]) -> Path:
+    """The package with each member passed through `edit(name, data)`."""
+    import zipfile
+
+    members = {}
+    with zipfile.ZipFile(path) as zf:
+        members = {name: edit(name, zf.read(name)) for name in zf.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_a_logo_linked_in_a_workbook_is_named_as_a_link(tmp_path: Path) -> None:
+    import re
+
+    def link(name: str, data: bytes) -> bytes:
+        if name.startswith("xl/drawings/_rels/"):
+            return re.sub(rb'Target="[^"]*"', b'Target="file:///C:/Users/a/Desktop/logo.png" TargetMode="External"',
+                          data)
+        return data.replace(b"r:embed=", b"r:link=") if name.startswith("xl/drawings/drawing") else data
+
+    sub = read_one(_rewrite(write_xlsx(hospital_brand(BRANCH), tmp_path / "链接.xlsx"), link))
+    [finding] = [f for f in check_all([sub], load_profile("hospital-brand"))[0].findings if f.rule == "image_missing"]
+    assert finding.cell == "Sheet1!D3" and "logo.png" in finding.message and "链接" in finding.message
+    assert "Excel/WPS" in finding.message
+
+
+def test_a_formula_with_no_saved_result_is_not_called_empty(tmp_path: Path) -> None:
+    path = write_xlsx(hospital_brand(BRANCH), tmp_path / "公式.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.active["D2"] = "=SUM(20,5)"  # openpyxl saves the formula and no result
+    wb.save(path)
+    sub = read_one(path)
+    [finding] = [f for f in check_all([sub], load_profile("hospital-brand"))[0].findings if f.field == "党员总数"]
+    assert (finding.rule, finding.severity, finding.cell) == ("required", "error", "Sheet1!D2")
+    assert "=SUM(20,5)" in finding.message and "保存" in finding.message and "未填写" not in finding.message

@@ -28,6 +28,13 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "'{field}' holds only a date ('{value}'), no signature (a date is not a name); make sure the "
               "paper copy is signed and stamped",
     },
+    "required.formula": {
+        "zh": "“{field}”一栏是公式“{formula}”，但文件中没有保存公式的计算结果（文件可能是用程序生成的，"
+              "没有在 Excel/WPS 中保存过），读不到数值；请在 Excel/WPS 中打开该文件、保存后重新提交，或直接填写数值",
+        "en": "'{field}' holds the formula '{formula}' but the file has no saved result for it (it was probably "
+              "written by a program, never saved in Excel/WPS), so there is no value to read; open the file "
+              "in Excel/WPS, save it and resubmit, or type the value itself",
+    },
     "required.rows": {
         "zh": "“{field}”至少需要填写 {min} 行，现有 {count} 行，请补充",
         "en": "'{field}' needs at least {min} row(s), found {count}; please add them",
@@ -156,6 +163,12 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "“{field}”的图片只是指向外部文件“{target}”的链接，没有插入到文档中（为安全起见不会去读取外部文件）；"
               "请在 Word/WPS 中用“插入→图片”直接插入图片（不要选“链接到文件”）后重新提交",
         "en": "The '{field}' picture is only a link to the outside file '{target}' and is not in the document "
+              "(outside files are never fetched); insert the picture itself (not 'Link to File') and resubmit",
+    },
+    "image_missing.linked_sheet": {
+        "zh": "“{field}”的图片只是指向外部文件“{target}”的链接，没有插入到表格中（为安全起见不会去读取外部文件）；"
+              "请在 Excel/WPS 中用“插入→图片”直接插入图片（不要选“链接到文件”）后重新提交",
+        "en": "The '{field}' picture is only a link to the outside file '{target}' and is not in the workbook "
               "(outside files are never fetched); insert the picture itself (not 'Link to File') and resubmit",
     },
     "image_size.large": {

@@ -17,9 +17,10 @@ its branches' forms one after another) starts the next grid.
 Pictures: DrawingML (`w:drawing` → `a:blip r:embed`, inline or floating) and legacy VML (`w:pict` →
 `v:imagedata r:id`) are anchored at the cell (or paragraph row) holding them. A picture that only links
 to a file or URL outside the package (`r:link`, TargetMode="External") is never fetched; it is returned
-in `linked` so the caller can say so. Tracked deletions, field codes, text boxes, OLE objects and the
-placeholder text of empty content controls are no part of any value; a table typed inside a text box is
-read as a table of its own, right after the paragraph or table holding the box.
+in `linked` so the caller can say so. Tracked deletions, field codes, OLE objects and the placeholder text
+of empty content controls are no part of any value. Text typed in a text box inside a table cell is the
+cell's text (a value floated over its cell); a table typed inside a text box is read as a table of its
+own, right after the paragraph or table holding the box.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from toolkit.readers import xmlsafe
 from toolkit.readers.errors import Unreadable
 from toolkit.readers.grid import clean_value
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_area, check_size, check_zip
-from toolkit.readers.pictures import MediaBudget, make_picture
+from toolkit.readers.pictures import MediaBudget, linked_picture, make_picture
 from toolkit.readers.pictures_xlsx import _Package, attr, local
 from toolkit.readers.zipparts import package_zip, read_member
 
@@ -185,9 +186,23 @@ def _text_box_tables(el: Any) -> Iterator[Any]:
             yield from _text_box_tables(child)
 
 
+def _box_text(el: Any, text: list[str]) -> None:
+    """Text typed in the text boxes of a drawing or VML shape (a value floated over its cell); boxes
+    holding a table are read as tables of their own instead."""
+    for child in el:
+        if child.tag == f"{{{_MC}}}Fallback":
+            continue
+        if local(child) == "txbxContent":
+            if not _boxed_tables(child):
+                _content(child, text, [], [], boxes=True)  # its pictures are the shape's, taken already
+        elif isinstance(child.tag, str):
+            _box_text(child, text)
+
+
 def _content(el: Any, text: list[str], refs: list[tuple[PictureScheme, str | None, str | None]],
-             nested: list[Any]) -> None:
-    """Text, picture references and nested tables under `el`, in document order."""
+             nested: list[Any], boxes: bool = False) -> None:
+    """Text, picture references and nested tables under `el`, in document order; `boxes`: text box
+    text too (a table cell's, where a branch may type its value in a box)."""
     for child in el:
         name = _wname(child)
         if name == "t":
@@ -204,16 +219,20 @@ def _content(el: Any, text: list[str], refs: list[tuple[PictureScheme, str | Non
             refs.extend(("docx_drawing", attr(b, "embed"), attr(b, "link"))
                         for b in _walk(child) if local(b) == "blip")
             nested.extend(_text_box_tables(child))
+            if boxes:
+                _box_text(child, text)
         elif name == "pict":
             refs.extend(("docx_vml", attr(i, "id") or attr(i, "relid"), None)
                         for i in _walk(child) if local(i) == "imagedata")
             nested.extend(_text_box_tables(child))
+            if boxes:
+                _box_text(child, text)
         elif name in _SKIP or (name == "sdt" and _placeholder(child)) or child.tag == f"{{{_MC}}}Fallback":
             continue
         elif isinstance(child.tag, str):
             if name == "p" and text:
                 text.append("\n")
-            _content(child, text, refs, nested)
+            _content(child, text, refs, nested, boxes)
 
 
 def _body_items(el: Any, limits: Limits) -> Iterator[_Block]:
@@ -266,7 +285,7 @@ def _table(tbl: Any, limits: Limits) -> _Block:
             text: list[str] = []
             refs: list[tuple[PictureScheme, str | None, str | None]] = []
             nested: list[Any] = []
-            _content(tc, text, refs, nested)
+            _content(tc, text, refs, nested, boxes=True)
             vmerge, hmerge = _val(props, "vMerge"), _val(props, "hMerge")
             if hmerge not in (None, "restart") and spans and spans[-1][0] == r:
                 cell = spans[-1]  # legacy horizontal merge: this cell widens the one before it
@@ -351,8 +370,7 @@ def _place(pkg: _Package, content: WordContent, sheet: str, row: int, col: int, 
         return
     outside = pkg.external(DOCUMENT, embed) or pkg.external(DOCUMENT, link)
     if outside is not None:
-        content.linked.append(Picture(sheet=sheet, row=row, col=col, scheme=scheme, format="link",
-                                      width=None, height=None, data=b"", name=outside))
+        content.linked.append(linked_picture(sheet, row, col, scheme, outside))
 
 
 

@@ -37,14 +37,23 @@ def make_picture(sheet: str, row: int, col: int, scheme: PictureScheme, data: by
                    width=width, height=height, data=data, name=name)
 
 
-def find_pictures(data: bytes, kind: str, package: zipfile.ZipFile | None = None) -> list[Picture]:
+def linked_picture(sheet: str, row: int, col: int, scheme: PictureScheme, target: str) -> Picture:
+    """A picture that only links to a file or URL outside the package (never fetched): `name` holds
+    the link, `data` is empty."""
+    return Picture(sheet=sheet, row=row, col=col, scheme=scheme, format="link", width=None, height=None,
+                   data=b"", name=target)
+
+
+def find_pictures(data: bytes, kind: str, package: zipfile.ZipFile | None = None,
+                  linked: list[Picture] | None = None) -> list[Picture]:
     """All pictures in a workbook: kind is "xlsx"/"xlsm", "xls" (also WPS .et) or "ods". `package`: the
-    file's zip (xlsx, ods), when the caller has opened it already."""
+    file's zip (xlsx, ods), when the caller has opened it already. `linked` receives the pictures that
+    only link to outside files (xlsx), when given."""
     kind = kind.lower().lstrip(".")
     if kind in ("xlsx", "xlsm"):
         from toolkit.readers.pictures_xlsx import find_xlsx_pictures
 
-        return find_xlsx_pictures(data, package)
+        return find_xlsx_pictures(data, package, linked)
     if kind in ("xls", "et"):
         from toolkit.readers.pictures_xls import find_xls_pictures
 

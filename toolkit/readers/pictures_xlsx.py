@@ -19,7 +19,7 @@ from lxml import etree
 from toolkit.core.model import Picture, parse_a1
 from toolkit.readers import xmlsafe
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.pictures import MediaBudget, make_picture
+from toolkit.readers.pictures import MediaBudget, linked_picture, make_picture
 from toolkit.readers.zipparts import ZIP_ERRORS, package_zip, read_member
 
 MAX_XML_BYTES = 32 * 1024 * 1024  # a drawing/metadata part parsed whole; sheets are streamed instead
@@ -95,6 +95,7 @@ class _Package:
         self._rels: dict[str, dict[str, tuple[str, str | None]]] = {}
         self._external: dict[str, dict[str, str]] = {}
         self._media: dict[str, bytes | None] = {}
+        self.linked: list[Picture] = []  # pictures that only link to outside files, found on the way
 
     def xml(self, part: str | None) -> etree._Element | None:
         return parse_xml(read_member(self.zf, part, MAX_XML_BYTES)) if part else None
@@ -134,7 +135,9 @@ class _Package:
         return self._media[path]
 
 
-def find_xlsx_pictures(data: bytes, package: zipfile.ZipFile | None = None) -> list[Picture]:
+def find_xlsx_pictures(data: bytes, package: zipfile.ZipFile | None = None,
+                       linked: list[Picture] | None = None) -> list[Picture]:
+    """`linked` receives the drawing pictures that only link to outside files (never fetched)."""
     with package_zip(data, package) as zf:
         if zf is None:
             return []
@@ -145,6 +148,8 @@ def find_xlsx_pictures(data: bytes, package: zipfile.ZipFile | None = None) -> l
         found: list[Picture] = []
         for name, part in _sheets(pkg, workbook):
             found.extend(_sheet_pictures(pkg, name, part, cell_images, rich_images))
+        if linked is not None:
+            linked.extend(pkg.linked)
         return found
 
 
@@ -227,15 +232,17 @@ def _dispimg_id(cell: etree._Element) -> str | None:
     return None
 
 
-def _pic_target(pkg: _Package, part: str, pic: etree._Element) -> tuple[str, str | None]:
-    """(name, media path) of an xdr:pic; linked pictures (r:link) have no embed and no bytes."""
+def _pic_target(pkg: _Package, part: str, pic: etree._Element) -> tuple[str, str | None, str | None]:
+    """(name, media path, outside link) of an xdr:pic; a linked picture (r:link) has no media path."""
     c_nv = descendants(pic, "cNvPr")
     name = c_nv[0].get("name", "") if c_nv else ""
+    outside = None
     for blip in descendants(pic, "blip"):
         embed = attr(blip, "embed")
         if embed:
-            return name, pkg.target(part, embed)
-    return name, None
+            return name, pkg.target(part, embed), None
+        outside = outside or pkg.external(part, attr(blip, "link"))
+    return name, None, outside
 
 
 def _drawing_pictures(pkg: _Package, sheet: str, part: str, sheet_part: str) -> list[Picture]:
@@ -249,10 +256,12 @@ def _drawing_pictures(pkg: _Package, sheet: str, part: str, sheet_part: str) -> 
     for anchor in _anchors(root):
         row, col = anchor_cell(anchor, widths)
         for pic in _pics(anchor):
-            name, path = _pic_target(pkg, part, pic)
+            name, path, outside = _pic_target(pkg, part, pic)
             data = pkg.media(path)
             if data is not None:
                 out.append(make_picture(sheet, row, col, "drawing", data, name))
+            elif outside is not None:
+                pkg.linked.append(linked_picture(sheet, row, col, "drawing", outside))
     return out
 
 
@@ -299,7 +308,7 @@ def _wps_cell_images(pkg: _Package, workbook: str) -> dict[str, str | None]:
         return {}
     images: dict[str, str | None] = {}
     for pic in descendants(root, "pic"):
-        name, path = _pic_target(pkg, part, pic)
+        name, path, _ = _pic_target(pkg, part, pic)
         if name:
             images[name] = path
     return images

@@ -16,11 +16,19 @@ from toolkit.core.model import WORD_KINDS, Finding, Picture, Provenance, Submiss
 from toolkit.core.profile import Profile
 from toolkit.core.text import normalize_label
 from toolkit.readers.errors import Unreadable
-from toolkit.readers.form import FormFields, extract_form, label_lookup
+from toolkit.readers.form import FormFields
 from toolkit.readers.grid import read_grids
 from toolkit.readers.limits import DEFAULT_LIMITS, Limits, check_size, check_zip
+from toolkit.readers.parts import (
+    SheetRead,
+    attach_continued_tables,
+    join_word_parts,
+    looks_like_form,
+    moved,
+    read_sheet,
+)
 from toolkit.readers.sniff import ZIP_MAGICS, sniff
-from toolkit.readers.table import TableRows, extract_table
+from toolkit.readers.table import TableRows
 from toolkit.readers.zipparts import package_zip
 
 TEMPLATE_SHEET = "_brandkit"  # hidden sheet of brandkit's own templates: profile id, version, cells
@@ -69,8 +77,13 @@ def read_bytes(data: bytes, prov: Provenance, profile: Profile,
             return [unreadable_submission(prov, exc)]
         if kind in WORD_KINDS:
             return submissions_from_grids(word.grids, word.pictures, prov, profile, linked=word.linked)
-        pictures = _pictures(data, kind, package)
-    return submissions_from_grids(grids, pictures, prov, profile)
+        linked: list[Picture] = []
+        subs = submissions_from_grids(grids, _pictures(data, kind, package, linked), prov, profile, linked)
+        if kind == "xlsx" and package is not None:
+            from toolkit.readers.formulas import unsaved_formula_findings
+
+            unsaved_formula_findings(package, subs, profile)
+    return subs
 
 
 def unreadable_submission(prov: Provenance, exc: Unreadable) -> Submission:
@@ -78,17 +91,18 @@ def unreadable_submission(prov: Provenance, exc: Unreadable) -> Submission:
     return Submission(prov, findings=[Finding("unreadable", "error", text)])
 
 
-def _pictures(data: bytes, kind: str, package: zipfile.ZipFile | None) -> list[Picture]:
+def _pictures(data: bytes, kind: str, package: zipfile.ZipFile | None, linked: list[Picture]) -> list[Picture]:
+    """Embedded pictures; `linked` receives those that only link to outside files."""
     if kind not in PICTURE_KINDS:
         return []
     from toolkit.readers.pictures import find_pictures
 
-    return find_pictures(data, kind, package)
+    return find_pictures(data, kind, package, linked)
 
 
 def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov: Provenance,
                            profile: Profile, linked: list[Picture] | None = None) -> list[Submission]:
-    """`linked`: pictures that only link to outside files (Word), never fetched; said where they are."""
+    """`linked`: pictures that only link to outside files, never fetched; said where they are."""
     notes: list[str] = []
     findings: list[Finding] = []
     template = grids.get(TEMPLATE_SHEET)
@@ -102,14 +116,20 @@ def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov
             "template_mismatch", "error", message("template_mismatch.master", sheet=profile.ledger.log_sheet))])]
     subs: list[Submission] = []
     blank: list[str] = []
+    reads: list[SheetRead] = []
     for grid in grids.values():
         if grid.name == TEMPLATE_SHEET:
             continue
         if grid.hidden:
             notes.append(f"工作表“{grid.name}”是隐藏的，已跳过")
             continue
-        form, tables = _read_sheet(grid, profile)
-        if not _looks_like_form(form, tables, profile):
+        reads.append(read_sheet(grid, profile))
+    if prov.kind in WORD_KINDS:
+        reads, moves = join_word_parts(reads, profile)
+        pictures, linked = moved(pictures, moves), moved(linked or [], moves)
+    for read in attach_continued_tables(reads, profile):
+        grid, form, tables = read.grid, read.form, read.tables
+        if not looks_like_form(read, profile):
             if any(grid.rows):
                 notes.append(f"工作表“{grid.name}”不是申报表，已跳过")
             continue
@@ -124,6 +144,7 @@ def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov
             pictures=sheet_pictures,
             logo=_logo(form, sheet_pictures, profile),
             findings=findings + _missing_labels(form, tables, profile, grid.name),
+            notes=list(read.notes),
         )
         _linked_pictures(sub, form, [p for p in linked or [] if p.sheet == grid.name], profile)
         subs.append(sub)
@@ -165,19 +186,6 @@ def _form_words(grids: dict[str, Grid], profile: Profile) -> str | None:
     return "".join(f"“{name}”" for name in list(found)[:3]) if len(found) >= need else None
 
 
-def _read_sheet(grid: Grid, profile: Profile) -> tuple[FormFields, dict[str, TableRows]]:
-    stop = label_lookup(profile.fields)
-    tables = {spec.name: extract_table(grid, spec, stop) for spec in profile.tables}
-    owned = {r for t in tables.values() for r in t.body()}
-    return extract_form(grid, profile.fields, owned), tables
-
-
-def _looks_like_form(form: FormFields, tables: dict[str, TableRows], profile: Profile) -> bool:
-    if any(t.header_row is not None for t in tables.values()):
-        return True
-    return len(form.labels) >= min(3, len(profile.fields))
-
-
 def _missing_labels(form: FormFields, tables: dict[str, TableRows], profile: Profile,
                     sheet: str) -> list[Finding]:
     found = [Finding("template_mismatch", "error" if spec.required else "warning",
@@ -213,10 +221,10 @@ def _linked_pictures(sub: Submission, form: FormFields, linked: list[Picture], p
     meant = _logo(form, linked, profile) if sub.logo is None and spec is not None else None
     if meant is not None and spec is not None:
         target = meant.name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1][:60] or meant.name[:60]
-        sub.findings.append(Finding("image_missing", spec.severity,
-                                    message("image_missing.linked", field=spec.name, target=target),
+        variant = "image_missing.linked" if sub.provenance.kind in WORD_KINDS else "image_missing.linked_sheet"
+        sub.findings.append(Finding("image_missing", spec.severity, message(variant, field=spec.name, target=target),
                                     field=spec.name, cell=cell_ref(meant.sheet, meant.row, meant.col)))
     others = [p for p in linked if p is not meant]
     if others:
         where = "、".join(cell_ref(p.sheet, p.row, p.col) for p in others[:5])
-        sub.notes.append(f"文档中有 {len(others)} 张图片只是指向外部文件的链接（{where}），没有插入文档，未读取")
+        sub.notes.append(f"文件中有 {len(others)} 张图片只是指向外部文件的链接（{where}），没有插入文件，未读取")

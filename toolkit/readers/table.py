@@ -56,10 +56,35 @@ def extract_table(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str]) -
     if header is None:
         return TableRows()
     header_row, columns = header
+    result = TableRows(header_row, columns, end_row=len(grid.rows))
+    _read_rows(grid, spec, stop_labels, result, header_row + 1)
+    return result
+
+
+def continued_rows(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str],
+                   columns: dict[int, str]) -> list[dict[str, Value]] | None:
+    """The rows of a sheet that holds only the rest of a table whose header is elsewhere (a 续表 sheet
+    without the header repeated), read on the header's `columns`; None when the sheet does not read as
+    that table's rows: a form label, a row filling too few of its columns, a cell that does not fit its
+    column's type (an instructions sheet is no table)."""
+    result = TableRows(None, columns, end_row=len(grid.rows))
+    _read_rows(grid, spec, stop_labels, result, 0)
+    typed = [c.name for c in spec.columns if c.type in ("date", "integer", "number")]
+
+    def fits(row: dict[str, Value]) -> bool:
+        filled = [name for name, v in row.items() if v.raw not in (None, "")]
+        return len(filled) >= _header_need(spec) and not any(
+            isinstance(row[name].value, str) for name in filled if name in typed)  # unparsed stays text
+
+    whole = result.end_row == len(grid.rows)
+    return result.rows if result.rows and whole and all(fits(row) for row in result.rows) else None
+
+
+def _read_rows(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str], result: TableRows, start: int) -> None:
     by_name = {c.name: c for c in spec.columns}
     header_lookup = label_lookup(spec.columns)
-    result = TableRows(header_row, columns, end_row=len(grid.rows))
-    for r in range(header_row + 1, len(grid.rows)):
+    columns = result.columns
+    for r in range(start, len(grid.rows)):
         row = grid.rows[r]
         cells = [(c, v) for c, v in enumerate(row) if v not in (None, "")]
         if not cells:
@@ -78,7 +103,6 @@ def extract_table(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str]) -
         if all(v.raw in (None, "") for v in values.values()):
             continue  # only serial numbers or notes outside the table's columns
         result.rows.append(values)
-    return result
 
 
 def _continues_form(cells: list[tuple[int, Any]], columns: dict[int, str], stop: Mapping[str, str]) -> bool:
