@@ -24,7 +24,7 @@ def test_demo_runs_the_whole_flow(tmp_path):
     header = ledger[0]
     rows = {r[header.index("党支部名称")]: r for r in ledger[1:]}
     assert rows["内科第一党支部"][header.index("品牌名称")] == "杏林先锋"
-    assert rows["内科第一党支部"][header.index("党总支审批状态")] == "已通过 2024-08-12 党总支书记"
+    assert rows["内科第一党支部"][header.index("党总支审批状态")] == "已通过 2024-08-29 党总支书记"
     assert str(rows["内科第一党支部"][header.index("申报状态")]).startswith("已提交 2024-")
     assert str(rows["机关第二党支部"][header.index("申报状态")]).startswith("退回")
 

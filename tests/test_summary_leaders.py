@@ -13,7 +13,7 @@ import pytest
 
 from tests.libreoffice import roundtrip_values
 
-AS_OF = dt.date(2024, 8, 15)  # five days after the demo's 申报 due date
+AS_OF = dt.date(2024, 9, 1)  # the demo's summary day: five days after its merge (the morning after the last mail)
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +72,10 @@ def test_the_demo_counts_late_forms_as_submitted_with_a_submission_rate(demo: Pa
     assert got["提交率"] == pytest.approx(rate)
     assert "待办" not in header and "通过" not in header  # tool words and always-zero columns are gone
     assert sheet[0][0] == "“一支部一品牌”工作进展情况汇总"
-    assert sheet[1][0].startswith("中共内蒙古医科大学附属医院委员会　统计截至2024年8月15日")
+    assert sheet[1][0].startswith("中共内蒙古医科大学附属医院委员会　统计截至2024年9月1日")
     stages = next(i for i, r in enumerate(sheet) if r and r[0] == "阶段")
     assert sheet[stages][:3] == ["阶段", "截止日期", "距截止"] and "未办理" in sheet[stages]
-    assert sheet[stages + 1][1:3] == ["2024年8月10日", "已逾期 5 天"]
+    assert sheet[stages + 1][1:3] == ["2024年8月10日", "已逾期 22 天"]
 
 
 def test_missing_list_carries_the_roster_contacts(demo: Path, leaders: Path) -> None:
@@ -86,7 +86,7 @@ def test_missing_list_carries_the_roster_contacts(demo: Path, leaders: Path) -> 
     rows = {r[1]: r for r in sheet[4:] if r and r[1]}
     assert set(rows) == set(expected["state"]) - expected["submitted"]
     for branch, row in rows.items():
-        assert row[2] == expected["state"][branch] and row[3] == "已逾期 5 天"
+        assert row[2] == expected["state"][branch] and row[3] == "已逾期 22 天"
         assert tuple(row[5:8]) == expected["contacts"][branch] or row[2] == "退回待重报", branch  # a form's own contact wins
     detail = roundtrip_values(leaders)["进展明细"]
     assert len([r for r in detail[4:] if r and r[1]]) == len(expected["state"])

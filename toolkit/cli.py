@@ -233,7 +233,7 @@ def stamp(obj: Context, master: Path, stage: str | None, status_: str | None, br
     from toolkit.files.sandbox import MASTER_PRELOAD, warm_up
 
     warm_up(preload=MASTER_PRELOAD)  # the master's reader imports while this process does
-    from toolkit.commands.stamp import render_stamp
+    from toolkit.commands.stamp import render_stamp, stamp_day
     from toolkit.commands.stamp import stamp as run_stamp
     from toolkit.core.errors import UsageProblem
 
@@ -243,7 +243,7 @@ def stamp(obj: Context, master: Path, stage: str | None, status_: str | None, br
 
         if stage or status_ or quota_reason:
             raise UsageProblem("--paper 登记纸质版，不能同时使用 --stage、--status 或 --quota-reason")
-        result = stamp_paper(master, branches, all_, by=operator, date=day, copies=copies, sealed=sealed)
+        result = stamp_paper(master, branches, all_, by=operator, date=stamp_day(day), copies=copies, sealed=sealed)
     elif not (stage and status_):
         raise UsageProblem("请用 --stage 和 --status 指明要盖的阶段和状态（登记纸质版请用 --paper）")
     elif copies is not None or sealed is not None:

@@ -66,6 +66,18 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def quiet_closed_stdout() -> None:
+    """Point stdout at the null device: Python's flush at exit would meet the closed pipe again and print
+    "Exception ignored … BrokenPipeError" (the Python documentation's recipe, SIGPIPE being absent on Windows)."""
+    try:
+        fd = sys.stdout.fileno() if sys.stdout is not None else -1
+    except (OSError, ValueError):  # a StringIO in a caller's test, or already closed
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
 GLOBAL_FLAGS = ("--json", "--debug", "-q", "--quiet")
 
 
@@ -135,6 +147,9 @@ class BrandkitGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("已中断。", err=True)
             sys.exit(EXIT_USAGE)
+        except BrokenPipeError:  # `brandkit … | head`: the reader has all it wants; end quietly
+            quiet_closed_stdout()
+            sys.exit(EXIT_OK)
         except Exception as exc:  # the last line of defence: no traceback without --debug
             if os.environ.get("BRANDKIT_DEBUG") or "--debug" in sys.argv:
                 raise

@@ -108,11 +108,16 @@ def render_notify(result: NotifyResult, say: Say) -> None:
     for n, error in result.failed:
         say(f"未发出  {n.kind.value}  {one_line(n.branch)} → {n.to}：{error}", problem=True)
     for n in plan.no_address:
-        say(f"没有邮箱  {n.kind.value}  {one_line(n.branch)}：只写了草稿，请在“支部名单”工作表的“邮箱”列补上地址",
-            problem=True)
+        if n.bad_address:
+            say(f"邮箱无效  {n.kind.value}  {one_line(n.branch)}：“{one_line(n.bad_address)}”不是有效的邮箱地址，只写了草稿；"
+                "请在“支部名单”工作表的“邮箱”列改正（多个地址用“；”隔开）", problem=True)
+        else:
+            say(f"没有邮箱  {n.kind.value}  {one_line(n.branch)}：只写了草稿，请在“支部名单”工作表的“邮箱”列补上地址",
+                problem=True)
     for n in plan.no_report:
-        say(f"缺校验结果  {n.kind.value}  {one_line(n.branch)}：在 {result.reports_dir} 中找不到 "
-            f"{one_line(n.source.rpartition('.')[0] or n.source)}_校验结果.xlsx，这封退回邮件没有写；请先运行 "
+        say(f"缺校验结果  {n.kind.value}  {one_line(n.branch)}：在 {result.reports_dir} 中找不到由这份 {one_line(n.source)}"
+            f"（SHA256 {n.sha256[:12]}…）生成的 {one_line(n.source.rpartition('.')[0] or n.source)}_校验结果.xlsx，"
+            f"这封退回邮件没有写（同名文件的校验结果不会代用）；请先运行 "
             f"brandkit validate 收件箱/ --master {result.master.name} --report-dir {result.reports_dir}", problem=True)
     if plan.already:
         say(f"此前已发过、不再重发的 {len(plan.already)} 封（催报要再发请加 --again）")

@@ -32,6 +32,13 @@ def first_received(profile: Profile) -> dt.datetime:
     return dt.datetime.combine(due - dt.timedelta(days=LEAD_DAYS), dt.time(9, 30), CHINA)
 
 
+def merge_day(profile: Profile, forms: int) -> dt.datetime:
+    """When the demo's office merges: the morning after the last of `forms` sample mails arrived. Its
+    stamps and summary follow on from there, so every view as of a day sees the campaign as it stood."""
+    last = first_received(profile) + dt.timedelta(days=2 * (forms - 1))
+    return dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time(9, 0))
+
+
 def write_sample_mail(forms: list[Path], folder: Path, profile: Profile) -> list[Path]:
     """One .eml per sample form, as a branch secretary would send it (one every two days, the last
     ones late)."""
@@ -98,28 +105,28 @@ def _run(folder: Path, say: Callable[[str], None], show_merge: Callable[[MergeRe
     counts = {s: sum(1 for c in result.checked if c.status == s) for s in ("ok", "warning", "error", "unreadable")}
     say(f"   通过 {counts['ok']}，有警告 {counts['warning']}，不通过 {counts['error']}，无法读取 {counts['unreadable']}")
     say("4. 合并通过校验的申报表" + ("（标识放进“品牌标识”列）" if profile.ledger.logo_column else ""))
-    merged = merge(master, [folder / "收件箱"], operator="党办干事")
+    merged_at = merge_day(profile, len(forms))
+    merged = merge(master, [folder / "收件箱"], operator="党办干事", now=merged_at)
     show_merge(merged)
     merged_in = [o.branch for o in sorted(merged.outcomes, key=lambda o: Path(o.path).name) if o.action in ("added", "updated")]
-    for step in _later_steps(master, folder, profile, merged_in[:2]):
+    for step in _later_steps(master, folder, profile, merged_in[:2], merged_at.date()):
         say(step)
     say(f"\n完成。打开 {master} 查看台账，{folder / '校验结果' / '校验汇总.xlsx'} 查看校验汇总。")
     return 0
 
 
-def _later_steps(master: Path, folder: Path, profile: Profile, branches: list[str]) -> list[str]:
-    """Stamp the stage after the form's (its first passing status) and write the leaders' summary."""
+def _later_steps(master: Path, folder: Path, profile: Profile, branches: list[str], merged: dt.date) -> list[str]:
+    """Stamp the stage after the form's (its first passing status) two days after the merge, and write the
+    leaders' summary as of five days after it."""
     from toolkit.commands.stamp import stamp
     from toolkit.commands.summary import summary
 
     steps = []
-    submitted = profile.submission_stage
-    due = submitted.due or dt.date.today()
     after = stage_after_form(profile)
     status = next((t for t in after.statuses if t in profile.statuses.passed), None) if after else None
     if after and status and branches:
-        done = stamp(master, after.name, status, branches=branches, by="党总支书记", date=due + dt.timedelta(days=2))
+        done = stamp(master, after.name, status, branches=branches, by="党总支书记", date=merged + dt.timedelta(days=2))
         steps.append(f"5. 盖章：{after.name} {status} → {'、'.join(done.plan.stamped)}")
-    result = summary(master, folder / "汇总.xlsx", png_dir=folder / "图表", today=due + dt.timedelta(days=5))
+    result = summary(master, folder / "汇总.xlsx", png_dir=folder / "图表", today=merged + dt.timedelta(days=5))
     steps.append(f"{len(steps) + 5}. 给领导的汇总 → {result.path}（图表 PNG → {folder / '图表'}）")
     return steps

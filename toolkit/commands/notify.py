@@ -21,15 +21,20 @@ from toolkit.core.logsheet import append_log
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.notices import (
     KIND_ORDER,
+    LogLine,
     Notice,
     NoticePlan,
+    SentReport,
     Wording,
     first_address,
     log_lines,
     plan_notices,
 )
 from toolkit.core.stages import add_workdays
+from toolkit.core.text import official_date
+from toolkit.core.vocabulary import LogAction
 from toolkit.files.filenames import safe_name
+from toolkit.files.report_source import FoundReport
 
 DRAFTS = "通知邮件"  # beside the master, as the demo and the web page lay a campaign folder out
 INBOX, REPORTS = "收件箱", "校验结果"
@@ -49,6 +54,7 @@ class NotifyResult:
     failed: list[tuple[Notice, str]] = field(default_factory=list)
     reports_dir: Path | None = None
     backup: Path | None = None
+    taken: set[str] = field(default_factory=set)  # draft names this run wrote, casefolded: none overwritten
 
     def to_json(self) -> dict[str, Any]:
         return {"master": str(self.master), **self.plan.to_json(), "drafts_dir": str(self.drafts_dir),
@@ -83,20 +89,26 @@ def notify(master: Path, *, send: SmtpOptions | None = None, dry_run: bool = Fal
     address = first_address(sender or (send.user if send else ""))
     if sender and not address:
         raise UsageProblem(f"--from {sender} 不是邮箱地址")
+    if by is not None and by < today:
+        raise UsageProblem(f"--by {by.isoformat()}（{official_date(by)}）早于今天（{official_date(today)}）：退回邮件会要求"
+                           f"支部在已经过去的日期前重新报送。请给今天或以后的日期，或不加 --by（默认 {RESEND_WORKDAYS} 个工作日后）")
     senders = [(str(v.get("sha256") or ""), str(v.get("sender") or "")) for v in read_manifest(inbox).values()]
     reports = found_reports(reports_dir)
     wanted = [k.value for k in KIND_ORDER if not kinds or k.value in kinds]
 
     def plan(snap: MasterSnapshot) -> NoticePlan:
-        wording = Wording(snap.profile.office or snap.profile.issuer or snap.profile.ledger.sheet, address, today,
-                          by or add_workdays(today, RESEND_WORKDAYS, calendar=snap.calendar))
-        return plan_notices(snap, log_lines(read_log(snap)), senders, reports, wording, again=again, kinds=wanted)
+        office_address = address or first_address(snap.profile.submit_to)  # where forms go back to
+        wording = Wording(snap.profile.office or snap.profile.issuer or snap.profile.ledger.sheet, office_address,
+                          today, by or add_workdays(today, RESEND_WORKDAYS, calendar=snap.calendar))
+        lines = log_lines(read_log(snap))
+        return plan_notices(snap, lines, senders, returned_reports(lines, reports), wording,
+                            again=again, kinds=wanted)
 
     if send is None or dry_run:
         planned = plan(load_master(master, profile_name))
         result = NotifyResult(master, planned, drafts_dir, send=send is not None, dry_run=dry_run, reports_dir=reports_dir)
         if not dry_run:
-            result.written = [_write(n, result, reports_dir, address, draft=True)
+            result.written = [_write(n, result, reports_dir, address or planned.reply_to, draft=True)
                               for n in [*planned.notices, *planned.no_address]]
         return result
     return _send(master, plan, send, address, operator or getpass.getuser(), drafts_dir, reports_dir, profile_name)
@@ -128,12 +140,12 @@ def _send(master: Path, plan: Any, options: SmtpOptions, address: str, operator:
                     for notice in planned.notices:
                         msg = _message(notice, result, reports_dir, address, draft=False)
                         try:
-                            session.send(msg, address, notice.to)
+                            session.send(msg, address, notice.recipients)
                         except SmtpError as exc:
                             result.failed.append((notice, str(exc)))
                             continue
                         result.sent.append(notice)
-                        result.written.append(_save(msg, notice, drafts_dir))
+                        result.written.append(_save(msg, notice, result))
             except SmtpError as exc:
                 if not result.sent:
                     raise UsageProblem(str(exc)) from exc
@@ -150,12 +162,26 @@ def _send(master: Path, plan: Any, options: SmtpOptions, address: str, operator:
     return result
 
 
-def found_reports(folder: Path) -> dict[str, str]:
-    """A sent file's stem -> its `<原文件名>_校验结果.xlsx` in `folder` (what validate --report-dir wrote)."""
-    if not folder.is_dir():
-        return {}
-    return {p.name[: -len(REPORT_END)]: p.name for p in sorted(folder.iterdir())
-            if p.name.endswith(REPORT_END) and p.is_file()}
+def found_reports(folder: Path) -> list[FoundReport]:
+    """The `<原文件名>_校验结果.xlsx` in `folder` (what validate --report-dir wrote), each with the sha256
+    of the file it was made from."""
+    from toolkit.files.report_source import reports_in
+
+    return reports_in(folder, REPORT_END)
+
+
+def returned_reports(lines: list[LogLine], reports: list[FoundReport]) -> dict[str, SentReport]:
+    """Each 退回's sha256 (as the log gives it) -> the report made from that very file, with its errors.
+    Never by name: two branches' files are often both 申报表.xlsx."""
+    from toolkit.files.report_source import report_errors, report_for
+
+    out = {}
+    for line in lines:
+        if line.action == LogAction.RETURNED and line.sha256 not in out:
+            found = report_for(reports, line.sha256)
+            if found is not None:
+                out[line.sha256] = SentReport(found.path.name, tuple(report_errors(found.path)))
+    return out
 
 
 def _message(notice: Notice, result: NotifyResult, reports_dir: Path, address: str, draft: bool) -> Any:
@@ -167,12 +193,19 @@ def _message(notice: Notice, result: NotifyResult, reports_dir: Path, address: s
 
 
 def _write(notice: Notice, result: NotifyResult, reports_dir: Path, address: str, draft: bool) -> Path:
-    return _save(_message(notice, result, reports_dir, address, draft), notice, result.drafts_dir)
+    return _save(_message(notice, result, reports_dir, address, draft), notice, result)
 
 
-def _save(msg: Any, notice: Notice, folder: Path) -> Path:
+def _save(msg: Any, notice: Notice, result: NotifyResult) -> Path:
+    """`<kind>_<branch>.eml`; ` (2)` … when this run wrote that name already (内科/外科党支部 and
+    内科:外科党支部 are both 内科_外科党支部 on disk)."""
     from toolkit.mail.outgoing import write_eml
 
-    return write_eml(msg, folder / safe_name(f"{notice.kind.value}_{notice.branch}", suffix=".eml"))
+    stem = f"{notice.kind.value}_{notice.branch}"
+    name, n = safe_name(stem, suffix=".eml"), 2
+    while name.casefold() in result.taken:
+        name, n = safe_name(f"{stem} ({n})", suffix=".eml"), n + 1
+    result.taken.add(name.casefold())
+    return write_eml(msg, result.drafts_dir / name)
 
 

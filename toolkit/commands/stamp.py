@@ -167,6 +167,17 @@ class StampResult:
                 "refused": [{"branch": b, "reason": r} for b, r in self.plan.refused]}
 
 
+def stamp_day(day: dt.date | None, today: dt.date | None = None) -> dt.date:
+    """The date a stamp carries: `day`, or today. A day still to come is refused: 已通过 2027-01-15 stamped
+    now would count as done in every status and summary as of today, and a late form dated ahead could
+    escape 逾期."""
+    today = today or dt.date.today()
+    if day is not None and day > today:
+        raise UsageProblem(f"--date {day.isoformat()} 还没到（今天是 {today.isoformat()}）：盖章日期应是审批实际发生的日期。"
+                           "请在那天再盖章，或改用今天或以前的日期")
+    return day or today
+
+
 def stamp(master: Path, stage: str, status: str, branches: Sequence[str] = (), all_: bool = False, *,
           by: str | None = None, note: str | None = None, date: dt.date | None = None, force: bool = False,
           quota_reason: str | None = None, profile_name: str | None = None) -> StampResult:
@@ -176,7 +187,7 @@ def stamp(master: Path, stage: str, status: str, branches: Sequence[str] = (), a
 
     if bool(branches) == all_:
         raise UsageProblem("请用 --branch 指定要盖章的支部（可写多次），或用 --all 表示台账中全部支部（二者选一）")
-    by, date = by or default_operator(), date or dt.date.today()
+    by, date = by or default_operator(), stamp_day(date)
 
     def plan(snap: MasterSnapshot) -> StampPlan:
         return plan_stamps(snap, stage, status, None if all_ else list(branches), by=by, note=note, date=date,

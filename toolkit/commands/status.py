@@ -30,7 +30,7 @@ from toolkit.core.progress import (
     progress_frame,
     stage_counts,
 )
-from toolkit.core.stages import Publicity, current_stages, publicities, stage_due, stamp_note
+from toolkit.core.stages import Publicity, current_stages, publicities, stage_due, stamp_note, stamps_as_of
 from toolkit.core.text import normalize_branch, normalize_choice
 from toolkit.core.vocabulary import KIND_ZH, NOT_SUBMITTED, PUBLICITY_OVER, UNHANDLED, LogAction
 
@@ -356,11 +356,25 @@ def status_json(p: Progress) -> dict[str, Any]:
 
 
 def status(master: Path, profile_name: str | None = None, today: dt.date | None = None) -> Progress:
-    """`brandkit status MASTER`: read the master and count."""
+    """`brandkit status MASTER [--date DAY]`: read the master and count (as of `today` when given)."""
     from toolkit.files.masterfile import load_master
 
-    snap = load_master(master, profile_name)
-    return progress(snap, today or dt.date.today(), read_log(snap))
+    snap, log = as_of(load_master(master, profile_name), today)
+    return progress(snap, today or dt.date.today(), log)
+
+
+def as_of(snap: MasterSnapshot, day: dt.date | None) -> tuple[MasterSnapshot, list[list[Any]]]:
+    """(the master, its 操作记录) as they stood at the end of `day`: stamps dated later and log rows
+    written later left out. `day` None: as they are."""
+    import dataclasses
+
+    log = read_log(snap)
+    if day is None or snap.ledger is None:
+        return snap, log
+    rows = [dataclasses.replace(r, values=stamps_as_of(snap.profile, r.values, day)) for r in snap.ledger.rows]
+    end = (day + dt.timedelta(days=1)).isoformat()
+    log = log[:1] + [r for r in log[1:] if not r or not str(r[0] or "")[:10] or str(r[0])[:10] < end]
+    return dataclasses.replace(snap, ledger=dataclasses.replace(snap.ledger, rows=rows)), log
 
 
 def read_log(snap: MasterSnapshot) -> list[list[Any]]:

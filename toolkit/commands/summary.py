@@ -16,27 +16,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.commands.status import Progress, days_text, group_table, progress, read_log, stage_table
+from toolkit.commands.charts import COLOURS, write_png_charts
+from toolkit.commands.charts import cjk_font as cjk_font  # where callers found it before charts.py
+from toolkit.commands.status import Progress, as_of, days_text, group_table, progress, stage_table
 from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import Profile
 from toolkit.core.progress import CONTACT_COLUMNS
 from toolkit.core.text import official_date
-from toolkit.core.vocabulary import KIND_ZH, UNHANDLED, ReportState
+from toolkit.core.vocabulary import UNHANDLED, ReportState
 from toolkit.files.atomic import replace
 
 SHEETS = ("总体进度", "未提交名单", "进展明细", "品牌一览", "问题汇总")
 FONT = "宋体"  # the one family of every cell and chart of the workbook
-# CJK fonts matplotlib may find, best first; any other installed font covering the text is the fallback.
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-             "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans SC", "Noto Sans CJK JP")  # a .ttc's first face
 THUMB_PX = 64  # logo thumbnail height in 品牌一览
 BRAND_TEXT_WIDTH = 70.0
 BRAND_TEXT_FIELDS = ("品牌内涵", "品牌简介", "特色简介")
-COLOURS = {ReportState.ON_TIME: "#70AD47", ReportState.LATE: "#FFC000", ReportState.RETURNED: "#C00000",
-           ReportState.MISSING: "#BFBFBF", **dict(zip(KIND_ZH.values(), ("#70AD47", "#5B9BD5", "#C00000", "#FFC000"),
-                                                      strict=True)), "其他": "#A5A5A5", UNHANDLED: "#D9D9D9"}
 
 
 @dataclass
@@ -55,8 +51,8 @@ def summary(master: Path, out: Path, png_dir: Path | None = None, profile_name: 
     """`brandkit summary MASTER -o 汇总.xlsx [--png DIR] [--as-of DATE]`."""
     from toolkit.files.masterfile import load_master
 
-    snap = load_master(master, profile_name)
-    return write_summary(snap, out, png_dir, today=today, log_rows=read_log(snap))
+    snap, log = as_of(load_master(master, profile_name), today)  # --as-of: only what happened by then
+    return write_summary(snap, out, png_dir, today=today, log_rows=log)
 
 
 def write_summary(snap: MasterSnapshot, out_path: Path, png_dir: Path | None = None,
@@ -367,99 +363,3 @@ def _owed_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
         ws.write_row(n, 0, [o.group, o.branch, o.stage, o.deliverable], fmt["cell"])
         ws.write(n, 4, o.state, fmt["wrap"])
     ws.autofilter(3, 0, 3 + len(p.owed), len(header) - 1)
-
-
-# -- PNG charts ----------------------------------------------------------------------------------------
-
-def cjk_font() -> str:
-    """Path of an installed font with Chinese glyphs, so charts show text instead of tofu boxes.
-
-    matplotlib lists the fonts it found when it first ran and never looks again: a Chinese font installed
-    since (the usual fix when charts show boxes) is looked for on disk when its list has none."""
-    from matplotlib import font_manager
-
-    listed = [(f.name, f.fname) for f in font_manager.fontManager.ttflist]
-    found = _chinese(listed)
-    if found is None:
-        known = {path for _, path in listed}
-        found = _chinese([(_family(path), path) for path in font_manager.findSystemFonts() if path not in known])
-    if found is None:
-        raise UsageProblem("没有找到中文字体，图表中的汉字会显示为方框。请安装中文字体（如 fonts-noto-cjk：sudo apt-get "
-                           "install fonts-noto-cjk，或运行 make），再生成 PNG 图表")
-    return found
-
-
-def _chinese(fonts: list[tuple[str, str]]) -> str | None:
-    """The first of `fonts` ((family, file)) in CJK_FONTS' order, else the first that has the glyphs.
-    Last Resort (bundled with matplotlib) has a glyph for every character: a box."""
-    for family in CJK_FONTS:
-        for name, path in fonts:
-            if name == family:
-                return path
-    return next((path for name, path in fonts if not name.startswith("Last Resort") and _covers(path, "党支部总进度")),
-                None)
-
-
-def _family(font_file: str) -> str:
-    from matplotlib.ft2font import FT2Font
-
-    try:
-        return str(FT2Font(font_file).family_name)
-    except (OSError, RuntimeError):
-        return ""
-
-
-def _covers(font_file: str, text: str) -> bool:
-    from matplotlib.ft2font import FT2Font
-
-    try:
-        face = FT2Font(font_file)
-    except (OSError, RuntimeError):
-        return False
-    return all(face.get_char_index(ord(ch)) for ch in text if not ch.isspace())
-
-
-def write_png_charts(p: Progress, out_dir: Path) -> tuple[list[Path], str]:
-    """The two charts of 总体进度 as PNG (for slides). Returns the files and the font file used."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib import font_manager
-    from matplotlib.ticker import MaxNLocator
-
-    font_file = cjk_font()
-    font = font_manager.FontProperties(fname=font_file)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    when = official_date(p.today)
-    header, rows = group_table(p)
-    groups = [r[0] for r in rows[:-1]]
-    s_header, s_rows = stage_table(p)
-    charts: list[tuple[str, str, list[str], dict[str, list[int]]]] = [
-        (f"各党总支报送情况（截至{when}）", "党总支进度.png", groups,
-         {s.value: [r[header.index(s.value)] for r in rows[:-1]] for s in ReportState if s.value in header}),
-        (f"各阶段办理情况（截至{when}）", "阶段进展.png", [r[0] for r in s_rows],
-         {name: [r[s_header.index(name)] for r in s_rows] for name in s_header[3:]}),
-    ]
-    paths = []
-    for title, name, labels, series in charts:
-        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=150)
-        bottom = [0] * len(labels)
-        for label, values in series.items():
-            bars = ax.bar(labels, values, bottom=bottom, label=label, color=COLOURS[label])
-            ax.bar_label(bars, labels=[str(v) if v else "" for v in values], label_type="center",
-                         fontproperties=font, fontsize=9)
-            bottom = [a + b for a, b in zip(bottom, values, strict=True)]
-        ax.set_title(title, fontproperties=font, fontsize=14)
-        ax.set_ylabel("支部数", fontproperties=font)
-        ax.set_xticks(range(len(labels)), labels, fontproperties=font)
-        locator = ax.yaxis.get_major_locator()
-        if isinstance(locator, MaxNLocator):  # the default AutoLocator is one
-            locator.set_params(integer=True)
-        ax.legend(prop=font, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        fig.tight_layout()
-        path = out_dir / name
-        fig.savefig(path)
-        plt.close(fig)
-        paths.append(path)
-    return paths, font_file

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -29,6 +30,8 @@ from toolkit.core.vocabulary import LogAction, NoticeKind
 
 KIND_ORDER = (NoticeKind.RETURN, NoticeKind.REMINDER, NoticeKind.RECEIPT)
 _ADDRESS = re.compile(r"[^@\s<>,;，；、]+@[^@\s<>,;，；、]+\.[A-Za-z0-9-]+")
+_DISPLAY_NAME = re.compile(r"[^<>,;，；、]*<([^<>]*)>")  # "张三 <f@x.cn>": the address alone
+_ADDRESS_SPLIT = re.compile(r"[\s,;，；、]+")  # what offices type between two addresses in one cell
 _REASON_SPLIT = re.compile(r"[；;\n]+")
 
 
@@ -91,6 +94,11 @@ class Notice:
     report: str = ""  # 退回: the report to attach, as found ("" when missing)
     reasons: tuple[str, ...] = ()
     again: bool = False  # a 催报 mailed before, repeated on request
+    bad_address: str = ""  # no address: what the roster (or ledger) holds instead, quoted to be corrected
+
+    @property
+    def recipients(self) -> list[str]:
+        return self.to.split(", ") if self.to else []
 
     @property
     def event(self) -> tuple[str, str, str, str]:
@@ -105,7 +113,7 @@ class Notice:
         return {"kind": self.kind.value, "branch": self.branch, "group": self.group, "stage": self.stage,
                 "sha256": self.sha256 or None, "to": self.to or None, "subject": self.subject,
                 "source": self.source or None, "report": self.report or None, "reasons": list(self.reasons),
-                "again": self.again}
+                "again": self.again, "bad_address": self.bad_address or None}
 
 
 @dataclass
@@ -116,6 +124,7 @@ class NoticePlan:
     already: list[Notice] = field(default_factory=list)  # mailed before (not again)
     by: dt.date | None = None  # the date 退回 forms are to be resent by
     office: str = ""  # who signs
+    reply_to: str = ""  # the office's address, where forms go back to ("" when unknown)
 
     def to_json(self) -> dict[str, Any]:
         return {"notices": [n.to_json() for n in self.notices], "no_address": [n.to_json() for n in self.no_address],
@@ -133,13 +142,23 @@ class Wording:
     by: dt.date  # 退回: resend by
 
 
+@dataclass(frozen=True)
+class SentReport:
+    """A 退回's report, found by the sha256 of the file it was made from: its name in the reports
+    folder and the errors it lists (the reasons, one by one)."""
+
+    name: str
+    errors: tuple[str, ...] = ()
+
+
 def plan_notices(snap: MasterSnapshot, log: Sequence[LogLine], senders: Sequence[tuple[str, str]],
-                 reports: Mapping[str, str], wording: Wording, *, again: bool = False,
+                 reports: Mapping[str, SentReport], wording: Wording, *, again: bool = False,
                  kinds: Sequence[str] = tuple(KIND_ORDER)) -> NoticePlan:
     """The notices the master's ledger calls for. `senders`: (sha256, sender) of every file the inbox
-    manifest lists; `reports`: a sent file's stem -> its report's name, for the reports found."""
+    manifest lists; `reports`: a 退回's sha256 as the log gives it -> the report made from that file,
+    for the reports found."""
     profile = snap.profile
-    plan = NoticePlan(by=wording.by, office=wording.office)
+    plan = NoticePlan(by=wording.by, office=wording.office, reply_to=wording.reply_to)
     if not profile.stages:
         return plan
     stage = profile.submission_stage
@@ -174,12 +193,13 @@ def plan_notices(snap: MasterSnapshot, log: Sequence[LogLine], senders: Sequence
         earlier = [_sender(senders, line.sha256) for line in reversed(lines) if line.sha256]
         candidates = [*own, roster.contacts.get("邮箱", "") if roster else "",
                       *(str(values.get(f) or "") for f in email_fields), *earlier]
-        to = next((a for c in candidates if (a := first_address(c))), "")
+        to, bad = _recipients(candidates)
         repeat = (key, kind.value, stage.name, sha) in mailed
         if repeat and not (again and kind == NoticeKind.REMINDER):
             plan.already.append(_notice(snap, kind, branch, stage.name, form, to, reports, wording, values))
             continue
-        notice = _notice(snap, kind, branch, stage.name, form, to, reports, wording, values, again=repeat)
+        notice = _notice(snap, kind, branch, stage.name, form, to, reports, wording, values, again=repeat,
+                         bad_address=bad)
         if kind == NoticeKind.RETURN and not notice.report:
             plan.no_report.append(notice)
         elif not to:
@@ -210,14 +230,56 @@ def first_address(text: str) -> str:
     return found.group(0) if found else ""
 
 
+def addresses(text: str) -> tuple[list[str], list[str]]:
+    """(the addresses in a cell, the parts of it that are not addresses but look meant as one) —
+    "a@b.cn；c@d.cn", "b@x.cn, c@x.cn", "张三 <f@x.cn>", full-width "ｄ＠x.org" (NFKC), an IDN domain
+    (as punycode). Beside an address, words without "@" (a name, "邮箱：") are not counted invalid."""
+    found: list[str] = []
+    invalid: list[str] = []
+    text = _DISPLAY_NAME.sub(r" \1 ", unicodedata.normalize("NFKC", text or ""))
+    for part in _ADDRESS_SPLIT.split(text.strip()):
+        addr = _ascii_address(part.strip("\"'"))
+        if addr and addr not in found:
+            found.append(addr)
+        elif not addr and part:
+            invalid.append(part)
+    return found, [p for p in invalid if "@" in p] if found else invalid
+
+
+def _ascii_address(text: str) -> str:
+    """`text` as an address SMTP takes (the domain as punycode), "" when it is none."""
+    local, at, domain = text.rpartition("@")
+    if not at or not local.isascii():
+        return ""
+    try:
+        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        return ""
+    addr = f"{local}@{domain}"
+    return addr if _ADDRESS.fullmatch(addr) else ""
+
+
+def _recipients(cells: Sequence[str]) -> tuple[str, str]:
+    """(the addresses of the first cell that holds any, joined by ", "; the invalid text of the first
+    cell that holds some, when no cell holds an address)."""
+    bad = ""
+    for cell in cells:
+        found, invalid = addresses(cell)
+        if found:
+            return ", ".join(found), ""
+        bad = bad or "、".join(invalid)
+    return "", bad
+
+
 def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, form: LogLine | None, to: str,
-            reports: Mapping[str, str], w: Wording, values: Mapping[str, Any], again: bool = False) -> Notice:
+            reports: Mapping[str, SentReport], w: Wording, values: Mapping[str, Any], again: bool = False,
+            bad_address: str = "") -> Notice:
     profile = snap.profile
     title = f"“{profile.title}”{profile.form_title}" if profile.title not in profile.form_title else profile.form_title
     source = form.source if form else ""
     group = snap.groups.get(branch, "")
     sign = [w.office, official_date(w.today)]
-    back = w.reply_to or w.office
+    back = f"{w.office}（{w.reply_to}）" if w.reply_to and w.office else w.reply_to or w.office
     if kind == NoticeKind.RECEIPT:
         late = profile.statuses.kind_of(branch_statuses(profile, values).get(stage) or "") == "late"
         lines = [f"{branch}：", "",
@@ -226,19 +288,19 @@ def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, for
                  "", "　　特此回执。"]
         subject = f"【回执】已收到{branch}的{profile.form_title}"
         return Notice(kind, branch, group, stage, form.sha256 if form else "", to, subject,
-                      _body(lines, sign), source)
+                      _body(lines, sign), source, bad_address=bad_address)
     if kind == NoticeKind.RETURN:
         said = str(values.get(RETURN_REASON) or "") or (form.new if form else "")  # the ledger's: the office may edit it
-        reasons = tuple(r.strip() for r in _REASON_SPLIT.split(said) if r.strip())
-        stem = source.rpartition(".")[0] or source
-        report = reports.get(stem, "")
+        found = reports.get(form.sha256) if form else None
+        report = found.name if found else ""
+        reasons = split_reasons(said, found.errors if found else ())
         lines = [f"{branch}：", "", f"　　你支部报送的《{title}》（{source}）经校验，存在以下问题，现予退回：",
                  *(f"　　{n}. {r}" for n, r in enumerate(reasons, start=1)),
                  *([f"　　各问题已在附件《{report}》中逐项标注（红色为必须修改的错误，黄色为需核实的警告）。"] if report else []),
                  f"　　请于{official_date(w.by)}前修改后重新报送至{back}。"]
         subject = f"【退回】{branch}的{profile.form_title}需修改后重新报送"
         return Notice(kind, branch, group, stage, form.sha256 if form else "", to, subject, _body(lines, sign),
-                      source, report, reasons)
+                      source, report, reasons, bad_address=bad_address)
     due = stage_due(profile.submission_stage, snap.calendar)
     missing = [f"《{title}》电子版"]
     if profile.paper:
@@ -253,7 +315,24 @@ def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, for
     lines = [f"{branch}：", "", f"　　根据{notice_name}要求，各党支部应报送《{title}》。截至{official_date(w.today)}，"
              f"尚未收到你支部的以下材料：", *(f"　　{n}. {m}" for n, m in enumerate(missing, start=1)), when]
     subject = f"【催报】请{branch}报送{profile.form_title}"
-    return Notice(kind, branch, group, stage, "", to, subject, _body(lines, sign), again=again)
+    return Notice(kind, branch, group, stage, "", to, subject, _body(lines, sign), again=again,
+                  bad_address=bad_address)
+
+
+def split_reasons(text: str, known: Sequence[str] = ()) -> tuple[str, ...]:
+    """The reasons in a 退回原因 cell: the `known` ones (a report's errors, which merge joined with "；")
+    taken whole wherever they stand, however many "；" they hold; the rest (the office's own words) split
+    at "；" and line ends."""
+    out: list[str] = []
+    rest = text.strip()
+    whole = sorted({k.strip() for k in known if k.strip()}, key=len, reverse=True)
+    while rest:
+        piece = next((k for k in whole if rest.startswith(k) and _REASON_SPLIT.match(rest[len(k):] or "\n")),
+                     _REASON_SPLIT.split(rest, maxsplit=1)[0])
+        if piece.strip():
+            out.append(piece.strip())
+        rest = rest[len(piece):].lstrip("；;\n \t")
+    return tuple(out)
 
 
 def _body(lines: list[str], sign: list[str]) -> str:

@@ -55,6 +55,13 @@ def stamp_date(value: Any) -> dt.date | None:
         return None
 
 
+def stamps_as_of(profile: Profile, values: Mapping[str, Any], day: dt.date) -> dict[str, Any]:
+    """A ledger row's values as they stood at the end of `day`: a stamp dated later is not made yet
+    (blank). A stamp without a date is kept: nothing says when it was made."""
+    later = [s.column for s in profile.stages if (d := stamp_date(values.get(s.column))) is not None and d > day]
+    return {**values, **dict.fromkeys(later)}
+
+
 def stamp_note(value: Any) -> str:
     """The bracketed note of a stamp cell ('' when none)."""
     text = str(value or "")

@@ -27,6 +27,7 @@ from toolkit.core.text import is_formula_like
 from toolkit.core.vocabulary import SEVERITY_ZH
 from toolkit.files.atomic import replace
 from toolkit.files.filenames import safe_name
+from toolkit.files.report_source import mark_source
 from toolkit.ooxml.xmltools import clean_text
 
 ISSUES_SHEET = "问题清单"
@@ -183,6 +184,7 @@ def _report_workbook(items: list[tuple[Submission, list[Finding]]], checked_at: 
         marked |= _mark_cells(wb, own, sub.provenance.sheet, titles)
         everything += [f for f in own if f not in everything]
     _issues_sheet(wb, first, everything, marked, checked_at)
+    mark_source(wb, first.provenance)  # notify finds a branch's report by this, never by its name
     return wb
 
 

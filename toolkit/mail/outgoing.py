@@ -34,7 +34,7 @@ class Outgoing:
 
     sender: str  # the office's address ("" in a draft nobody's account sends yet)
     sender_name: str
-    to: str
+    to: str  # one address, or several joined by ", "
     to_name: str
     subject: str
     body: str
@@ -69,10 +69,10 @@ def attachment_part(data: bytes, name: str) -> MIMEBase:
 def build_message(mail: Outgoing, draft: bool = False) -> Message:
     """The message as sent (or, `draft`, as a draft to open and send from a mail client)."""
     msg = MIMEMultipart() if mail.attachment is not None else MIMEText(mail.body, "plain", "utf-8")
-    if mail.sender or mail.sender_name:
-        msg["From"] = formataddr((encoded_word(mail.sender_name, False), mail.sender)) if mail.sender else encoded_word(mail.sender_name, False)
-    if mail.to:
-        msg["To"] = formataddr((encoded_word(mail.to_name, False), mail.to))
+    if mail.sender:  # none: the mail client fills in its account when the draft is opened
+        msg["From"] = formataddr((encoded_word(mail.sender_name, False), mail.sender))
+    if mail.to:  # "a@x.cn, b@x.cn": a branch whose roster cell holds two addresses gets both
+        msg["To"] = ", ".join(formataddr((encoded_word(mail.to_name, False), to)) for to in mail.to.split(", "))
     msg["Subject"] = encoded_word(mail.subject)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid("brandkit", domain=mail.sender.rpartition("@")[2] or None)

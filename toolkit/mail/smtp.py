@@ -68,11 +68,12 @@ class Sender:
     def __init__(self, conn: smtplib.SMTP, account: SmtpAccount, secrets: tuple[str, ...]) -> None:
         self.conn, self.account, self._secrets = conn, account, secrets
 
-    def send(self, msg: Message, sender: str, to: str) -> None:
+    def send(self, msg: Message, sender: str, recipients: list[str]) -> None:
         from toolkit.mail.outgoing import message_bytes
 
+        to = "、".join(recipients)
         try:
-            refused = self.conn.sendmail(sender, [to], message_bytes(msg))
+            refused = self.conn.sendmail(sender, recipients, message_bytes(msg))
         except smtplib.SMTPRecipientsRefused as exc:
             raise SmtpError(f"服务器拒收收件人 {to}：{self.said(exc)}") from exc
         except (smtplib.SMTPException, OSError) as exc:
