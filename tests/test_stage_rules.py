@@ -158,19 +158,20 @@ def test_publicity_ends_and_status_says_so(cli, tmp_path: Path) -> None:
 
 
 def test_publicity_with_a_holiday_sheet(cli, tmp_path: Path) -> None:
-    """The issue's case: 公示 stamped Friday 2027-11-12, 2027-11-16 listed in the master's 节假日 sheet:
-    it ends on Monday 2027-11-22."""
+    """The issue's case: 公示 stamped on a Friday (2025-11-14), the Tuesday after (2025-11-18, a 校庆 no
+    official calendar knows) listed in the master's 节假日 sheet: it ends on Monday 2025-11-24. (A stamp
+    is dated on or before today, so the case is in a past year.)"""
     import openpyxl
 
     master = _office_master(cli, tmp_path / "台账.xlsx", UNI.id, branches=[ONE], stamps=APPROVED)
     wb = openpyxl.load_workbook(master)
     sheet = wb["节假日"]  # init adds it, headed 日期 | 类型 | 说明
-    sheet.append([dt.datetime(2027, 11, 16), "放假", "校庆"])
+    sheet.append([dt.datetime(2025, 11, 18), "放假", "校庆"])
     wb.save(master)
     cli("stamp", str(master), "--stage", "项目立项", "--status", "公示中", "--branch", "内科第一党支部",
-        "--date", "2027-11-12")
-    during = json.loads(cli("--json", "status", str(master), "--date", "2027-11-19").stdout)["publicity"]
-    assert during[0]["end"] == "2027-11-22"
+        "--date", "2025-11-14")
+    during = json.loads(cli("--json", "status", str(master), "--date", "2025-11-21").stdout)["publicity"]
+    assert during[0]["end"] == "2025-11-24"
 
 
 # -- hospital-brand: the notice's order, 推荐 and 入选, the quota's minimum ----------------------------------
