@@ -418,3 +418,109 @@ def test_a_formula_with_no_saved_result_is_not_called_empty(tmp_path: Path) -> N
     [finding] = [f for f in check_all([sub], load_profile("hospital-brand"))[0].findings if f.field == "党员总数"]
     assert (finding.rule, finding.severity, finding.cell) == ("required", "error", "Sheet1!D2")
     assert "=SUM(20,5)" in finding.message and "保存" in finding.message and "未填写" not in finding.message
+
+
+# -- 12. values that read like labels, long "栏目：正文" boxes ------------------------------------
+
+def _sheet(path: Path, rows: list[list[Any]], merges: tuple[str, ...] = ()) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    for ref in merges:
+        ws.merge_cells(ref)
+    wb.save(path)
+    return path
+
+
+def test_a_value_opening_with_another_fields_label_stays_that_fields_text(tmp_path: Path) -> None:
+    path = _sheet(tmp_path / "申报书.xlsx", [
+        ["党支部名称", "生命学院教工第一党支部", "所属基层党委", "生命学院党委"],
+        ["支部类别", "校级样板支部"], ["品牌名称", "生命红帆"],
+        ["品牌内涵", "品牌名称：生命红帆，寓意扬帆起航。"], ["对标“七个有力”", "逐条对标。"],
+        ["主要举措", "主要举措：一是理论学习。"], ["预期成果", "负责人：赵敏牵头，形成案例1篇。"],
+        ["负责人", "赵敏", "联系方式", "0373-3831311"]])
+    sub = read_one(path, "university-project")
+    assert value(sub, "品牌内涵") == "品牌名称：生命红帆，寓意扬帆起航。"
+    assert value(sub, "预期成果") == "负责人：赵敏牵头，形成案例1篇。"
+    assert value(sub, "主要举措") == "一是理论学习。"  # the label beside it, repeated: not text
+    assert (value(sub, "负责人"), sub.fields["负责人"].cell) == ("赵敏", "Sheet!B8")
+
+
+def test_a_long_label_colon_box_in_word_is_read(tmp_path: Path) -> None:
+    text = "通过问卷调查和入户走访，支部掌握了辖区内儿童常见病、多发病的基本情况，发现家长对中医小儿推拿需求大。" * 2
+    doc = docx.Document()
+    table = doc.add_table(rows=6, cols=2)
+    for r, (label, val) in enumerate([("党支部名称", "儿科党支部"), ("模式", "党建＋志愿服务"), ("品牌名称", "护苗先锋")]):
+        table.cell(r, 0).text, table.cell(r, 1).text = label, val
+    for r, box in enumerate([f"调查摸底情况：{text}", "工作举措：组建志愿服务队。", "预期成效：服务1000人次。"], start=3):
+        table.cell(r, 0).merge(table.cell(r, 1)).text = box
+    doc.save(tmp_path / "摸底.docx")
+    sub = read_one(tmp_path / "摸底.docx", "dangjian-plus")
+    assert value(sub, "调查摸底情况") == text
+    assert value(sub, "模式") == "党建+志愿服务"  # typed with a full-width plus: stored as the profile spells it
+
+
+# -- 13. checkbox choices ---------------------------------------------------------------------------
+
+def test_the_ticked_checkbox_is_the_choice_across_cells_and_in_one(tmp_path: Path) -> None:
+    doc = docx.Document()
+    table = doc.add_table(rows=3, cols=5)
+    for c, text in enumerate(["支部类别", "□省级样板支部", "☑校级样板支部", "□“双带头人”教师党支部书记工作室", "□其他"]):
+        table.cell(0, c).text = text
+    table.cell(1, 0).text, table.cell(1, 1).text = "党支部名称", "建筑学院研究生党支部"
+    table.cell(2, 0).text, table.cell(2, 1).text = "品牌名称", "建筑铸魂"
+    doc.save(tmp_path / "勾选.docx")
+    assert value(read_one(tmp_path / "勾选.docx", "university-project"), "支部类别") == "校级样板支部"
+    rows = [["党支部名称", "肿瘤科党支部"], ["品牌名称", "岐黄先锋"], ["调查摸底情况", "摸底。"]]
+    one = _sheet(tmp_path / "一格.xlsx", [*rows, ["模式", "□党建+业务管理能力\n√党建+人才队伍建设\n□党建+其他（注明）"]])
+    assert value(read_one(one, "dangjian-plus"), "模式") == "党建+人才队伍建设"
+    other = _sheet(tmp_path / "其他.xlsx", [*rows, ["模式", "党建+文化建设"]])
+    assert value(read_one(other, "dangjian-plus"), "模式") == "党建+其他：文化建设"
+    assert ("enum", "模式") not in rules(read_one(other, "dangjian-plus"), "dangjian-plus")
+    none = _sheet(tmp_path / "未勾.xlsx", [*rows, ["模式", "□党建+业务管理能力 □党建+志愿服务"]])
+    assert ("required", "模式") in rules(read_one(none, "dangjian-plus"), "dangjian-plus")
+    two = read_one(_sheet(tmp_path / "两项.xlsx", [*rows, ["模式", "☑党建+业务管理能力 ☑党建+志愿服务"]]), "dangjian-plus")
+    found = [f for f in check_all([two], load_profile("dangjian-plus"))[0].findings if f.field == "模式"]
+    assert [(f.rule, f.cell) for f in found] == [("enum", "Sheet!B4")]
+    assert "“党建+业务管理能力”“党建+志愿服务”共 2 项" in found[0].message
+
+
+# -- 14. tables: cells merged down, a two-row header, a totals row ----------------------------------
+
+def test_a_cell_merged_down_two_rows_belongs_to_both(tmp_path: Path) -> None:
+    path = _sheet(tmp_path / "工程.xlsx", [
+        ["党支部名称", "神经内科党支部"], ["填表人", "王芳", "联系电话", "13804715678"],
+        ["序号", "工程名称", "品牌类别", "负责人", "主要内容", "预期成效", "完成时限"],
+        [1, "工程一", "党员品牌", "李四", "内容一", "成效一", "2025年12月31日"],
+        [2, "工程二", "党员品牌", None, "内容二", "成效二", None]], ("D4:D5", "G4:G5"))
+    rows = read_one(path, "hospital-annual").tables["申报工程"]
+    assert [(r["负责人"].value, str(r["完成时限"].value)) for r in rows] == [("李四", "2025-12-31")] * 2
+
+
+def test_a_two_row_header_and_a_totals_row(tmp_path: Path) -> None:
+    path = _sheet(tmp_path / "台帐.xlsx", [
+        ["党支部名称", "肛肠科党支部", "模式", "党建+志愿服务"], ["品牌名称", "肛肠暖心"],
+        ["调查摸底情况", "摸底情况。"], ["工作举措", "举措。"], ["预期成效", "成效。"], ["活动台帐"],
+        ["序号", "日期", "活动情况", None, "成效"], [None, None, "活动名称", "参与人数"],
+        [1, "2024-04-15", "义诊", 10, "服务1"], [2, "2024-05-15", "宣讲", 11, "服务2"], ["合计", None, None, 21]],
+        ("A6:E6", "A7:A8", "B7:B8", "C7:D7", "E7:E8"))
+    sub = read_one(path, "dangjian-plus")
+    assert [(r["活动"].value, r["参与人数"].value) for r in sub.tables["活动台帐"]] == [("义诊", 10), ("宣讲", 11)]
+    assert value(sub, "调查摸底情况") == "摸底情况。"  # restating its own label beside it: the value
+    assert any("Sheet!A11" in n and "合计" in n and "21" in n for n in sub.notes)
+    assert not [r for r in rules(sub, "dangjian-plus") if r[0] == "required"]
+
+
+# -- 15. the 支部意见 box's foot: signature and date ------------------------------------------------
+
+@pytest.mark.parametrize("layout", ["one box", "rows"])
+def test_the_opinion_box_splits_into_opinion_signature_and_date(tmp_path: Path, layout: str) -> None:
+    head = [["党支部名称", "软件工程系教工党支部"], ["品牌名称", "软件先锋", "品牌实施负责人", "陈静"],
+            ["品牌简介", "简介。"], ["创建措施及步骤", "措施。"], ["预期成效及验收指标", "指标。"], ["支部类型", "教工党支部"]]
+    foot = ([["支部意见：", "同意申报。\n支部书记签字：陈静\n2023 年 4 月 13 日"]] if layout == "one box" else
+            [["支部意见：", "同意申报。"], ["支部书记签字：", "陈静"], [None, "2023年4月31日"]])
+    sub = read_one(_sheet(tmp_path / "意见.xlsx", head + foot), "college-feature")
+    assert (value(sub, "支部意见"), value(sub, "支部书记签字")) == ("同意申报。", "陈静")
+    assert str(value(sub, "日期")) == ("2023-04-13" if layout == "one box" else "2023年4月31日")
+    assert ("required", "支部书记签字") not in rules(sub, "college-feature")

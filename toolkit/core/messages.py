@@ -28,6 +28,13 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "'{field}' holds only a date ('{value}'), no signature (a date is not a name); make sure the "
               "paper copy is signed and stamped",
     },
+    "required.placeholder": {
+        "zh": "“{field}”只写了“{value}”，等于没有填写；这是必填项，请在申报表的这一栏里直接写明{field}的内容"
+              "（不要只写“无”“详见附件”“同上”等，附件中的内容不会录入台账）",
+        "en": "'{field}' only says '{value}', which leaves it unfilled; it is required: write the {field} itself "
+              "in this box of the form (not just 'none', 'see attachment' or 'as above': attachments are not "
+              "entered in the ledger)",
+    },
     "required.formula": {
         "zh": "“{field}”一栏是公式“{formula}”，但文件中没有保存公式的计算结果（文件可能是用程序生成的，"
               "没有在 Excel/WPS 中保存过），读不到数值；请在 Excel/WPS 中打开该文件、保存后重新提交，或直接填写数值",
@@ -113,6 +120,16 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "'{field}' date '{value}' has no year; read as {date}, the campaign's year; write the year if "
               "that is wrong",
     },
+    "date.no_such_day": {
+        "zh": "“{field}”填的是“{value}”，但没有{day}这一天，请核对后改正",
+        "en": "'{field}' reads '{value}', but there is no such day as {day}; please check and correct it",
+    },
+    "date.kept": {
+        "zh": "“{field}”填的是“{value}”，不是可识别的日期，已按原文保存；如有确切时间，请写成“2025年12月31日”"
+              "或“2025年12月”",
+        "en": "'{field}' reads '{value}', which is not a date we can read; it is kept as written. If there is a "
+              "definite time, write it like 2025-12-31 or 2025-12",
+    },
     "enum": {
         "title": ("不在可选范围", "Not an allowed value"),
         "zh": "“{field}”填的是“{value}”，不在可选范围（{choices}）内，您是否指的是“{suggestion}”？"
@@ -123,6 +140,10 @@ CATALOGUE: dict[str, dict[str, Any]] = {
     "enum.open": {
         "zh": "“{field}”选择了“{value}”，请在其后注明具体内容（如“{value}：……”）",
         "en": "'{field}' is '{value}'; please state what it is after it (e.g. '{value}: ...')",
+    },
+    "enum.ticked_many": {
+        "zh": "“{field}”勾选了{ticked}共 {count} 项，只能选一项；请只保留一个勾选（☑ 或 √）后重新提交",
+        "en": "'{field}' has {count} choices ticked ({ticked}); only one is allowed, keep one tick and resubmit",
     },
     "pattern": {
         "title": ("格式不正确", "Wrong format"),

@@ -63,6 +63,8 @@ class FieldSpec:
     # A signature box's foot as the notice prints it, one line each; the lines may name another field
     # ("支部书记签字："), which is then read from that line and not printed twice.
     sign: tuple[str, ...] = ("签字（盖章）：", "年　　月　　日")
+    # The field the date written on the box's "年 月 日" line is read into ("日期"); None: it stays in the box.
+    dated: str | None = None
     store: bool = True  # kept in the master (a ledger column, or its table's sheet)
     reason: str | None = None  # why a field is not stored (required when store is false)
 
@@ -379,6 +381,10 @@ def _check_references(p: Profile, where: str) -> None:
     for name in p.similarity.fields:
         if name not in names:
             raise ProfileError(f"{where}: similarity.fields 中的 {name!r} 不是已定义的字段")
+    for spec in p.fields:
+        dated = p.field(spec.dated) if spec.dated is not None else None
+        if spec.dated is not None and (dated is None or dated.type != "date"):
+            raise ProfileError(f"{where}: 字段 {spec.name!r} 的 dated 须是已定义的日期字段，{spec.dated!r} 不是")
     placed = [name for row in p.form_rows for name in row]
     for row in p.form_rows:
         if not 1 <= len(row) <= 2 or any(name not in names for name in row):

@@ -7,6 +7,7 @@ nearest non-label cell to the right (over merged ranges); the cell below (vertic
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import unicodedata
@@ -15,13 +16,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from toolkit.core.grid import Grid, Merge
-from toolkit.core.model import Value, cell_ref
+from toolkit.core.messages import message
+from toolkit.core.model import Finding, Value, cell_ref
 from toolkit.core.profile import FieldSpec
-from toolkit.core.text import SIGNATURE_FILLER, normalize_label
-from toolkit.core.values import coerce
+from toolkit.core.text import SIGNATURE_FILLER, date_in, normalize_label
+from toolkit.core.values import coerce, has_ticks, read_choice
 
 _COLON = re.compile(r"[:：]")
 _MAX_RIGHT_GAP = 3  # empty cells a value may sit behind (labels padded with blank columns)
+_LABEL_MAX = 60  # longest text a label (with its hints) is printed as
 NOTE_PREFIXES = ("注", "说明", "备注", "填表说明", "填报说明")
 _NOTE_HINT = re.compile(r"(?:注|说明|备注|填表说明|填报说明)\s*[:：]")
 _BRACKETED_HINT = re.compile(r"[(\[【〔]([^()\[\]【】〔〕]*)[)\]】〕]")  # after NFKC: （ is (
@@ -36,6 +39,11 @@ class FormFields:
     values: dict[str, Value] = field(default_factory=dict)
     areas: dict[str, Merge] = field(default_factory=dict)
     labels: dict[str, tuple[int, int]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)  # what reading a value found wrong in it
+
+    def value_of(self, name: str) -> object:
+        v = self.values.get(name)
+        return None if v is None or v.value in (None, "") else v.value
 
     def filled(self) -> int:
         return sum(1 for v in self.values.values() if v.value not in (None, ""))
@@ -46,6 +54,7 @@ class SheetIndex:
 
     def __init__(self, grid: Grid, lookup: Mapping[str, str], skip: Container[int] = ()) -> None:
         self.grid = grid
+        self.lookup = lookup
         self.master: dict[tuple[int, int], tuple[int, int]] = {}
         self.extent: dict[tuple[int, int], tuple[int, int]] = {}
         for r1, c1, r2, c2 in grid.merged:
@@ -61,10 +70,45 @@ class SheetIndex:
             if r in skip:
                 continue
             for c, value in enumerate(row):
-                if isinstance(value, str) and len(value) <= 60:
+                if isinstance(value, str):
                     hit = _match_label(value, lookup)
                     if hit:
                         self.labels[(r, c)] = hit
+        for at in sorted(self.labels):  # left to right: a cell demoted is no label for the next one
+            if self._is_content(*at):
+                del self.labels[at]
+
+    def _is_content(self, r: int, c: int) -> bool:
+        """A cell that reads like a label but stands where a label's value goes is that value: "品牌名称：
+        生命红帆…" right of 品牌内涵 is its text, "摸底情况。" right of 调查摸底情况 restates its label."""
+        name, inline = self.labels[(r, c)]
+        owner = self._left_label(r, c)
+        if owner is None:
+            owner = self._label_above(r, c)
+        if owner is None:
+            return False
+        return inline is not None or self.labels[owner] == (name, None)
+
+    def _left_label(self, r: int, c: int) -> tuple[int, int] | None:
+        """The bare label (one waiting for its value) this cell is the first filled cell right of."""
+        col, gap = c - 1, 0
+        while col >= 0 and gap <= _MAX_RIGHT_GAP:
+            m = self.resolve(r, col)
+            value = self.grid.get(*m)
+            if m in self.labels:
+                return m if self.labels[m][1] is None else None
+            if value not in (None, "") and not _is_hint(value):
+                return None
+            gap += value in (None, "")
+            col = m[1] - 1
+        return None
+
+    def _label_above(self, r: int, c: int) -> tuple[int, int] | None:
+        """The bare label right above this cell in a row of labels (a vertical form's header)."""
+        above = self.resolve(r - 1, c) if r > 0 else None
+        if above is None or self.labels.get(above, ("", ""))[1] is not None:
+            return None
+        return above if _label_row(self, above[0]) else None
 
     def resolve(self, r: int, c: int) -> tuple[int, int]:
         return self.master.get((r, c), (r, c))
@@ -124,11 +168,13 @@ def lookup_label(text: str, lookup: Mapping[str, str]) -> str | None:
 
 
 def _match_label(text: str, lookup: Mapping[str, str]) -> tuple[str, str | None] | None:
-    name = lookup_label(text, lookup)
+    """(field, the text after its colon or None); a long cell is a label only by what leads its colon
+    ("支部意见：经支部委员会研究……" is the box as printed, whatever the opinion's length)."""
+    name = lookup_label(text, lookup) if len(text) <= _LABEL_MAX else None
     if name:
         return name, None
     parts = _COLON.split(text, maxsplit=1)
-    if len(parts) == 2:
+    if len(parts) == 2 and len(parts[0]) <= _LABEL_MAX:
         name = lookup_label(parts[0], lookup)
         if name:
             return name, parts[1].strip() or None
@@ -157,13 +203,19 @@ def extract_form(grid: Grid, specs: tuple[FieldSpec, ...], skip: Container[int] 
             area = index.area(r, c)
         else:
             raw, at, area = _value_near(index, r, c)
+            raw = _without_label(raw, grid.get(r, c))
+        if spec.type == "enum" and isinstance(raw, str) and has_ticks(raw) and inline is None and at:
+            raw = _choice_row(index, *at)
+        raw, many = read_choice(spec, raw)
+        cell = cell_ref(grid.name, *at) if at else None
+        if many:
+            found.findings.append(ticked_many(spec.name, many, cell))
         if spec.type == "signature" and isinstance(raw, str) and not SIGNATURE_FILLER.sub("", raw):
             raw = None
         if spec.type == "image" and isinstance(raw, str) and "DISPIMG" in raw.upper():
             raw = None  # a WPS cell image's cached formula text: the picture itself is the value
         if key in into.values and raw in (None, ""):
             continue
-        cell = cell_ref(grid.name, *at) if at else None
         into.values[key] = Value(name, raw if part else coerce(spec, raw), raw, cell)
         into.labels[key] = (r, c)
         if area:
@@ -172,7 +224,87 @@ def extract_form(grid: Grid, specs: tuple[FieldSpec, ...], skip: Container[int] 
         whole = found.values.get(name)
         if whole is None or whole.value in (None, ""):
             _join_parts(found, by_name[name], split)
+    for spec in specs:
+        if spec.type == "signature" and spec.sign and spec.name in found.values:
+            _split_sign(found, spec, by_name)
+        if spec.dated and spec.name in found.labels and found.value_of(spec.dated) is None:
+            _date_line(found, spec, by_name[spec.dated], index)
     return found
+
+
+def _date_line(found: FormFields, spec: FieldSpec, dated: FieldSpec, index: SheetIndex) -> None:
+    """The box's "年 月 日" line typed in a row of its own under the box and its signature line: the
+    first unlabelled cell there holding a date only is the `dated` field."""
+    lookup = index.lookup
+    signers = {spec.name} | {lookup_label(_COLON.split(line, maxsplit=1)[0], lookup) for line in spec.sign}
+    last = max(index.area(*at)[2] for name, at in found.labels.items() if name in signers)
+    for r in range(last + 1, min(last + len(spec.sign), len(index.grid.rows) - 1) + 1):
+        for c, raw in enumerate(index.grid.rows[r]):
+            if (r, c) in index.labels or raw in (None, ""):
+                continue
+            written = date_in(raw) if isinstance(raw, str) else None
+            if isinstance(raw, dt.date) or written and not SIGNATURE_FILLER.sub("", raw.replace(written[0], "", 1)):
+                found.values[dated.name] = Value(dated.name, coerce(dated, raw), raw, cell_ref(index.grid.name, r, c))
+                return
+
+
+def _split_sign(found: FormFields, spec: FieldSpec, by_name: dict[str, FieldSpec]) -> None:
+    """A signature box typed whole ("同意申报。\n支部书记签字：陈静\n2023 年 4 月 13 日") split along its
+    printed foot (`sign`): a "支部书记签字：" line fills the field it names, the date line the `dated`
+    field; prompts left blank are print, not text; the opinion keeps the rest."""
+    box = found.values[spec.name]
+    if not isinstance(box.raw, str) or "\n" not in box.raw.strip():
+        return
+    lookup = label_lookup(tuple(by_name.values()))
+    named = {hit for line in spec.sign if (hit := lookup_label(_COLON.split(line, maxsplit=1)[0], lookup))}
+    keep: list[str] = []
+    for line in box.raw.strip().split("\n"):
+        parts = _COLON.split(line, maxsplit=1)
+        target = lookup_label(parts[0], lookup) if len(parts) == 2 else None
+        written = date_in(line)
+        if target in named and target != spec.name:
+            rest = parts[1].strip()
+            if rest and found.value_of(target) is None:
+                found.values[target] = Value(target, coerce(by_name[target], rest), rest, box.cell)
+        elif written and spec.dated and not SIGNATURE_FILLER.sub("", line.replace(written[0], "", 1)):
+            date = line.strip()
+            if found.value_of(spec.dated) is None:
+                found.values[spec.dated] = Value(spec.dated, coerce(by_name[spec.dated], date), date, box.cell)
+        elif SIGNATURE_FILLER.sub("", line):
+            keep.append(line)
+    text = "\n".join(keep).strip() or None
+    found.values[spec.name] = Value(spec.name, coerce(spec, text), text, box.cell)
+
+
+def _choice_row(index: SheetIndex, r: int, c: int) -> str:
+    """Checkbox choices spread over the cells of a row ("□省级样板支部 | ☑校级样板支部 | □其他"), from
+    the value cell rightwards up to the next label or the first cell without a box, joined."""
+    texts: list[str] = []
+    while c < index.width:
+        m = index.resolve(r, c)
+        value = index.grid.get(*m)
+        if m in index.labels or (texts and not (isinstance(value, str) and has_ticks(value))):
+            break
+        if isinstance(value, str):
+            texts.append(value)
+        c = index.area(*m)[3] + 1
+    return " ".join(texts)
+
+
+def ticked_many(name: str, picks: list[str], cell: str | None) -> Finding:
+    return Finding("enum", "error", message("enum.ticked_many", field=name, count=len(picks),
+                                            ticked="".join(f"“{p}”" for p in picks)), field=name, cell=cell)
+
+
+def _without_label(raw: object, label: object) -> object:
+    """A value that opens by repeating the label beside it ("品牌名称：杏林先锋" right of 品牌名称) without
+    that repeat; any other lead-in ("主要举措：一是…" right of 工作举措) is the branch's text, kept."""
+    if not isinstance(raw, str) or not isinstance(label, str):
+        return raw
+    parts = _COLON.split(raw, maxsplit=1)
+    if len(parts) == 2 and normalize_label(parts[0]) == normalize_label(label):
+        return parts[1].strip() or None
+    return raw
 
 
 def _join_parts(found: FormFields, spec: FieldSpec, split: FormFields) -> None:

@@ -34,7 +34,7 @@ def read_sheet(grid: Grid, profile: Profile) -> SheetRead:
     stop = label_lookup(profile.fields)
     tables = {spec.name: extract_table(grid, spec, stop) for spec in profile.tables}
     owned = {r for t in tables.values() for r in t.body()}
-    return SheetRead(grid, extract_form(grid, profile.fields, owned), tables)
+    return SheetRead(grid, extract_form(grid, profile.fields, owned), tables, [n for t in tables.values() for n in t.notes])
 
 
 def looks_like_form(read: SheetRead, profile: Profile) -> bool:

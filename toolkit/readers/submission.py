@@ -143,7 +143,8 @@ def submissions_from_grids(grids: dict[str, Grid], pictures: list[Picture], prov
             tables={name: t.rows for name, t in tables.items()},
             pictures=sheet_pictures,
             logo=_logo(form, sheet_pictures, profile),
-            findings=findings + _missing_labels(form, tables, profile, grid.name),
+            findings=findings + form.findings + [f for t in tables.values() for f in t.findings]
+            + _missing_labels(form, tables, profile, grid.name),
             notes=list(read.notes),
         )
         _linked_pictures(sub, form, [p for p in linked or [] if p.sheet == grid.name], profile)

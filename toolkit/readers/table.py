@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.core.grid import Grid
-from toolkit.core.model import Value, cell_ref
+from toolkit.core.model import Finding, Value, cell_ref
 from toolkit.core.profile import TableSpec
 from toolkit.core.text import normalize_label
-from toolkit.core.values import coerce
-from toolkit.readers.form import NOTE_PREFIXES, label_lookup, lookup_label
+from toolkit.core.values import cell_text, coerce, read_choice
+from toolkit.readers.form import NOTE_PREFIXES, label_lookup, lookup_label, ticked_many
 
 _HEADER_SEARCH_ROWS = 60
+_TOTALS = frozenset({"合计", "总计", "小计", "共计", "总数"})
 
 
 @dataclass
@@ -23,6 +24,8 @@ class TableRows:
     columns: dict[int, str] = field(default_factory=dict)  # column index -> field name
     rows: list[dict[str, Value]] = field(default_factory=list)
     end_row: int | None = None  # first row after the table's body (the form continues there)
+    notes: list[str] = field(default_factory=list)  # rows read but kept out of the items, and why
+    findings: list[Finding] = field(default_factory=list)  # what reading a cell found wrong in it
 
     def body(self) -> range:
         """The rows the table owns below its header: no form label is looked for in them."""
@@ -32,9 +35,24 @@ class TableRows:
 
 
 def find_header(grid: Grid, spec: TableSpec) -> tuple[int, dict[int, str]] | None:
+    """(the header's last row, column index -> field name). A header may take two rows: a group heading
+    merged across columns ("活动情况" over 活动名称 and 参与人数) has its columns in the row below."""
     lookup = label_lookup(spec.columns)
+    groups: dict[int, list[tuple[int, int]]] = {}  # row -> column spans merged across in that row only
+    for r1, c1, r2, c2 in grid.merged:
+        if r1 == r2 and c2 > c1 and r1 < _HEADER_SEARCH_ROWS:
+            groups.setdefault(r1, []).append((c1, c2))
     for r, row in enumerate(grid.rows[:_HEADER_SEARCH_ROWS]):
         cols = _header_cells(row, lookup)
+        under = {c: name for c, name in _header_cells(grid.rows[r + 1], lookup).items()
+                 if any(c1 <= c <= c2 for c1, c2 in groups.get(r, ()))} if r + 1 < len(grid.rows) else {}
+        beside = {c: name for c, name in cols.items()
+                  if not any(c1 <= c <= c2 for c1, c2 in groups.get(r, ())) and name not in under.values()}
+        # a title merged over the whole table has no column of its own beside it: no group heading
+        if beside and set(under.values()) - set(cols.values()):
+            cols = beside | under
+            if len(set(cols.values())) >= _header_need(spec):
+                return r + 1, dict(sorted(cols.items()))
         if len(set(cols.values())) >= _header_need(spec):
             return r, cols
     return None
@@ -84,6 +102,7 @@ def _read_rows(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str], resu
     by_name = {c.name: c for c in spec.columns}
     header_lookup = label_lookup(spec.columns)
     columns = result.columns
+    shared = _merged_down(grid, columns, start)
     for r in range(start, len(grid.rows)):
         row = grid.rows[r]
         cells = [(c, v) for c, v in enumerate(row) if v not in (None, "")]
@@ -97,12 +116,40 @@ def _read_rows(grid: Grid, spec: TableSpec, stop_labels: Mapping[str, str], resu
             continue
         if len(set(_header_cells(row, header_lookup).values())) >= _header_need(spec):
             continue
-        values = {name: Value(name, coerce(by_name[name], grid.get(r, c)), grid.get(r, c),
-                              cell_ref(grid.name, r, c))
-                  for c, name in columns.items()}
+        total = _total_cell(cells)
+        if total is not None:  # the branch's own sum, not an item: said when it holds figures
+            figures = "、".join(cell_text(v) for _, v in cells if isinstance(v, int | float) and not isinstance(v, bool))
+            if figures:
+                result.notes.append(f"{cell_ref(grid.name, r, total)} 所在的第 {r + 1} 行是“{spec.name}”的"
+                                    f"{normalize_label(str(grid.get(r, total)))}行（{figures}），不是一项，未作为一项读入")
+            continue
+        values = {}
+        for c, name in columns.items():
+            raw, many = read_choice(by_name[name], grid.get(*shared.get((r, c), (r, c))))
+            values[name] = Value(name, coerce(by_name[name], raw), raw, cell_ref(grid.name, r, c))
+            if many:
+                result.findings.append(ticked_many(f"{spec.name}第{len(result.rows) + 1}项·{name}", many,
+                                                   values[name].cell))
         if all(v.raw in (None, "") for v in values.values()):
             continue  # only serial numbers or notes outside the table's columns
         result.rows.append(values)
+
+
+def _merged_down(grid: Grid, columns: dict[int, str], start: int) -> dict[tuple[int, int], tuple[int, int]]:
+    """Table cells under the top of a block merged down a column (one 负责人 or date for two rows) ->
+    the block's top cell, which holds the value every row it covers shares."""
+    shared: dict[tuple[int, int], tuple[int, int]] = {}
+    for r1, c1, r2, c2 in grid.merged:
+        if r2 > r1 >= start:
+            for c in range(c1, c2 + 1):
+                if c in columns:
+                    shared.update(((r, c), (r1, c1)) for r in range(r1 + 1, min(r2, len(grid.rows) - 1) + 1))
+    return shared
+
+
+def _total_cell(cells: list[tuple[int, Any]]) -> int | None:
+    """The column of the 合计/总计/小计 cell that makes a row the table's totals, not an item."""
+    return next((c for c, v in cells if isinstance(v, str) and normalize_label(v) in _TOTALS), None)
 
 
 def _continues_form(cells: list[tuple[int, Any]], columns: dict[int, str], stop: Mapping[str, str]) -> bool:

@@ -15,7 +15,7 @@ from toolkit.core.model import Finding, Submission, Value
 from toolkit.core.profile import FieldSpec, Profile
 from toolkit.core.stages import campaign_year
 from toolkit.core.text import date_in, parse_month_day, signature_text
-from toolkit.validation.rules import make_finding
+from toolkit.validation.findings import make_finding
 
 
 def complete_dates(sub: Submission, profile: Profile) -> tuple[Submission, list[Finding]]:

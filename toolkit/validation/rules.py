@@ -15,7 +15,6 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -26,52 +25,23 @@ from toolkit.core.text import (
     CharCount,
     count_chars,
     is_formula_like,
-    local_number,
     normalize_branch,
     normalize_choice,
-    parse_date,
     parse_integer,
-    parse_phone,
     signature_text,
 )
-from toolkit.core.values import cell_number, cell_text
+from toolkit.core.values import OPEN_CHOICE, cell_number, cell_text, noted
+from toolkit.validation.findings import clip, make_finding
 from toolkit.validation.similar import similar_pairs
+from toolkit.validation.written import date_findings, is_placeholder, phone_findings
 
 BRAND_FIELD = "品牌名称"  # the field duplicate_brand_name compares across branches
-_CLIP = 30  # longest value quoted back in a message
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-_FORMAT_CHECKS: dict[str, Callable[[Any, str], bool]] = {
-    "phone": lambda raw, text: parse_phone(raw) is not None,
-    "email": lambda raw, text: bool(_EMAIL.fullmatch(unicodedata.normalize("NFKC", text))),
-    "date": lambda raw, text: parse_date(raw) is not None,
-}
-# A choice such as "党建+其他（注明）" accepts "党建+其他" followed by what it is.
-_OPEN_CHOICE = re.compile(r"^(.+?)[(（]\s*(?:请)?注明\s*[)）]$")
 _OPEN_FILLER = re.compile(r"[\s(（)）:：\-—、，,]|请?注明")
 _CHAR_NAMES = {"\t": ("制表符", "tab"), "\r": ("回车符", "carriage return")}
 
 
 # -- typed values -----------------------------------------------------------------------------------
-
-
-
-
-
-
-def make_finding(rule: str, severity: Severity, *, field: str | None = None, cell: str | None = None,
-                 variant: str | None = None, label: str | None = None, cells: tuple[str, ...] = (),
-                 **params: Any) -> Finding:
-    """A Finding whose message is the catalogue's `rule` (or `rule.variant`) filled with `params`;
-    the message's {field} is `label` (e.g. "申报工程第2行·工程名称"), else the field name."""
-    key = f"{rule}.{variant}" if variant else rule
-    text = message(key, field=label or field, **params)
-    return Finding(rule=rule, severity=severity, message=text, field=field, cell=cell, cells=cells)
-
-
-def _clip(value: Any) -> str:
-    text = cell_text(value).replace("\n", " ")
-    return text if len(text) <= _CLIP else text[: _CLIP - 1] + "…"
-
 
 def _num(x: float | int) -> str:
     return str(int(x)) if float(x) == int(x) else f"{x:g}"
@@ -89,11 +59,11 @@ def _enum_finding(spec: FieldSpec, text: str, label: str, cell: str | None) -> F
     value = normalize_choice(text)
     plain = []  # the choices as offered, open ones without their "（注明）"
     for choice in spec.choices:
-        open_choice = _OPEN_CHOICE.match(choice)
+        open_choice = OPEN_CHOICE.match(choice)
         stem = open_choice.group(1).strip() if open_choice else choice
         plain.append(stem)
         if not open_choice:
-            if value == normalize_choice(choice):
+            if value == normalize_choice(choice) or noted(text, choice):
                 return None
         elif value.startswith(normalize_choice(stem)):
             if _OPEN_FILLER.sub("", value[len(normalize_choice(stem)):]):
@@ -103,7 +73,7 @@ def _enum_finding(spec: FieldSpec, text: str, label: str, cell: str | None) -> F
     normed = [normalize_choice(c) for c in plain]
     best = difflib.get_close_matches(value, normed, n=1, cutoff=0.0)
     suggestion = plain[normed.index(best[0])] if best else plain[0]
-    return make_finding("enum", "error", field=spec.name, cell=cell, label=label, value=_clip(text),
+    return make_finding("enum", "error", field=spec.name, cell=cell, label=label, value=clip(text),
                         choices="、".join(spec.choices), suggestion=suggestion)
 
 
@@ -125,7 +95,7 @@ def _formula_finding(spec: FieldSpec, raw: str, label: str, cell: str | None) ->
         return make_finding("formula_injection", "warning", field=spec.name, cell=cell, label=label,
                             variant="long", char=char)
     return make_finding("formula_injection", "error", field=spec.name, cell=cell, label=label,
-                        value=_clip(raw), char=char)
+                        value=clip(raw), char=char)
 
 
 def check_value(spec: FieldSpec, v: Value | None, char_count: CharCount = "word",
@@ -143,7 +113,10 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: CharCount = "word"
     if spec.type == "signature" and spec.required and isinstance(raw, str) and not signature_text(raw):
         # "2023年 4 月 12 日" on the signature line is its date, not a signatory's name
         return [make_finding("required", spec.severity, field=spec.name, cell=cell, label=label,
-                             variant="signature_dated", value=_clip(raw))]
+                             variant="signature_dated", value=clip(raw))]
+    if spec.required and spec.type == "text" and isinstance(raw, str) and is_placeholder(raw):
+        return [make_finding("required", spec.severity, field=spec.name, cell=cell, label=label,
+                             variant="placeholder", value=clip(raw))]
     text = cell_text(raw)
     out: list[Finding | None] = [_cell_length_finding(spec, raw, label, cell)]
     typed_ok = False  # a valid value of a typed field ("+86 138…", "-5") is not a formula
@@ -151,36 +124,38 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: CharCount = "word"
         n, exact = parse_integer(raw)
         if n is None:
             out.append(make_finding("integer", "error", field=spec.name, cell=cell, label=label,
-                                    value=_clip(raw)))
+                                    value=clip(raw)))
         else:
             typed_ok = exact
             if not exact:
                 out.append(make_finding("integer", "warning", field=spec.name, cell=cell, label=label,
-                                        variant="unit", value=_clip(raw), number=n))
+                                        variant="unit", value=clip(raw), number=n))
             out.append(_range_finding(spec, n, label, cell))
     elif spec.type == "number":
         num = cell_number(raw)
         typed_ok = num is not None
         out.append(_range_finding(spec, num, label, cell) if num is not None else
                    make_finding("range", "error", field=spec.name, cell=cell, label=label,
-                                variant="not_number", value=_clip(raw)))
-    elif spec.type == "phone" and parse_phone(raw) is None and (local := local_number(raw)):
-        typed_ok = True  # the office's own 7–8-digit number: dialable locally, so a warning
-        out.append(make_finding("phone", "warning", field=spec.name, cell=cell, label=label, variant="local",
-                                value=_clip(raw), example=f"0471-{local}"))
-    elif spec.type in _FORMAT_CHECKS:  # the rule id is the type's name: phone, email, date
-        # a date written without a year was completed with the campaign's (toolkit.validation.dates) and warned of
-        typed_ok = _FORMAT_CHECKS[spec.type](raw, text) or (v is not None and isinstance(v.value, dt.date))
+                                variant="not_number", value=clip(raw)))
+    elif spec.type == "phone":
+        typed_ok, found = phone_findings(spec, raw, label, cell)
+        out += found
+    elif spec.type == "email":
+        typed_ok = bool(_EMAIL.fullmatch(unicodedata.normalize("NFKC", text)))
         if not typed_ok:
-            out.append(make_finding(spec.type, "error", field=spec.name, cell=cell, label=label,
-                                    value=_clip(raw)))
+            out.append(make_finding("email", "error", field=spec.name, cell=cell, label=label, value=clip(raw)))
+    elif spec.type == "date":
+        # a date written without a year was completed with the campaign's (toolkit.validation.dates) and warned of
+        found = [] if v is not None and isinstance(v.value, dt.date) else date_findings(spec, raw, label, cell)
+        typed_ok = not found
+        out += found
     elif spec.type == "enum":
         out.append(_enum_finding(spec, text, label, cell))
     if spec.max_chars is not None or spec.min_chars is not None:
         out += _length_findings(spec, v, text, char_count, label, cell)
     if spec.pattern and not re.fullmatch(spec.pattern, text):
         out.append(make_finding("pattern", "error", field=spec.name, cell=cell, label=label,
-                                value=_clip(raw), expected=spec.hint or spec.pattern))
+                                value=clip(raw), expected=spec.hint or spec.pattern))
     if isinstance(raw, str) and is_formula_like(raw) and not typed_ok:
         out.append(_formula_finding(spec, raw, label, cell))
     return [f for f in out if f is not None]
@@ -332,8 +307,8 @@ def branch_findings(sub: Submission, profile: Profile, roster: list[str]) -> lis
     cell = v.cell if v else None
     if not suggestions:
         return [make_finding("unknown_branch", "error", field=profile.key, cell=cell, variant="none",
-                             value=_clip(name))]
-    return [make_finding("unknown_branch", "error", field=profile.key, cell=cell, value=_clip(name),
+                             value=clip(name))]
+    return [make_finding("unknown_branch", "error", field=profile.key, cell=cell, value=clip(name),
                          suggestions="、".join(f"“{s}”" for s in suggestions))]
 
 
@@ -378,7 +353,7 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
         for i in older:
             current.discard(i)
             out[i].append(make_finding("duplicate_submission", "warning", field=key, cell=cell(i, key),
-                                       branch=_clip(subs[i].value(key)), file=source(i),
+                                       branch=clip(subs[i].value(key)), file=source(i),
                                        newer=source(newest)))
     if profile.field(BRAND_FIELD):
         brands: dict[str, list[int]] = defaultdict(list)
@@ -392,12 +367,12 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
                 if other is not None:
                     out[i].append(make_finding(
                         "duplicate_brand_name", "warning", field=BRAND_FIELD, cell=cell(i, BRAND_FIELD),
-                        value=_clip(subs[i].value(BRAND_FIELD)), other=_clip(subs[other].value(key, "")),
+                        value=clip(subs[i].value(BRAND_FIELD)), other=clip(subs[other].value(key, "")),
                         other_file=source(other)))
     sim = profile.similarity
     severity: Severity = "error" if sim.severity == "error" else "warning"
     for name in sim.fields:
-        texts = {i: str(subs[i].value(name, "")) for i in current}
+        texts = {i: text for i in current if not is_placeholder(text := str(subs[i].value(name, "")))}
         matches: dict[int, list[tuple[float, int]]] = defaultdict(list)
         for i, j, score in similar_pairs(texts, sim.threshold):
             if branch_of[i] != branch_of[j]:
@@ -407,7 +382,7 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
             score, b = min(matches[a], key=lambda m: (-m[0], m[1]))
             found = make_finding("similar_text", severity, field=name, cell=cell(a, name),
                                  variant="error" if severity == "error" else None,
-                                 other=_clip(subs[b].value(key, "")), other_file=source(b),
+                                 other=clip(subs[b].value(key, "")), other_file=source(b),
                                  score=math.floor(score * 100), threshold=round(sim.threshold * 100))
             if len(matches[a]) > 1:
                 found = replace(found, message=found.message + message("similar_text.more",
