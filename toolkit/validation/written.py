@@ -133,8 +133,13 @@ _PLACEHOLDER = re.compile(r"无|暂无|没有|无内容|略|从略|同上|待定
                           r"|(?:详|参|具体)?见(?:附件|附表|附页|后页|下页)\w{0,12}|另附|附后")
 
 
+_PLACEHOLDER_CHARS = 64  # the longest placeholder, its punctuation and spaces included, is far shorter
+
+
 def is_placeholder(text: str) -> bool:
     """True when a text says only that the content is elsewhere or absent ("无", "详见附件", "同上",
     "略", "/"): in a required box that is not filling it in, and two of them are not a copy."""
+    if len(text := text.strip()) > _PLACEHOLDER_CHARS:  # a 2000-字 plan is no placeholder: not normalised
+        return False
     content = _NOT_CONTENT.sub("", unicodedata.normalize("NFKC", text)).lower()
-    return bool(text.strip()) and (not content or _PLACEHOLDER.fullmatch(content) is not None)
+    return bool(text) and (not content or _PLACEHOLDER.fullmatch(content) is not None)
