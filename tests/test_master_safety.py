@@ -131,13 +131,60 @@ def test_backups_in_the_old_layout_still_undo(new_master: Callable[..., Path], c
     master = new_master()
     folder = master.parent / ".brandkit-备份"
     folder.mkdir()
-    (folder / "台账.20240101-101010-000001.xlsx").write_bytes(b"own, older")
-    (folder / "台账.20240102-101010-000001.xlsx").write_bytes(b"own, newest")
-    (folder / "台账.2025.20240103-101010-000001.xlsx").write_bytes(b"the sibling's")
-    (folder / "台账.v2.20240104-101010-000001.xlsx").write_bytes(b"the sibling's")
-    assert cli("undo", master).returncode == 0 and master.read_bytes() == b"own, newest"
-    assert cli("undo", master).returncode == 0 and master.read_bytes() == b"own, older"
+    older, newest, sibling = (workbook_bytes(n) for n in ("own, older", "own, newest", "the sibling's"))
+    (folder / "台账.20240101-101010-000001.xlsx").write_bytes(older)
+    (folder / "台账.20240102-101010-000001.xlsx").write_bytes(newest)
+    (folder / "台账.2025.20240103-101010-000001.xlsx").write_bytes(sibling)
+    (folder / "台账.v2.20240104-101010-000001.xlsx").write_bytes(sibling)
+    assert cli("undo", master).returncode == 0 and master.read_bytes() == newest
+    assert cli("undo", master).returncode == 0 and master.read_bytes() == older
     assert cli("undo", master).returncode == 2
+
+
+def workbook_bytes(marker: str) -> bytes:
+    """The smallest package undo takes for a workbook (its workbook part parses), told apart by `marker`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        zf.writestr("marker.txt", marker)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:3000], lambda _: b"garbage"], ids=["truncated", "garbage"])
+def test_undo_refuses_a_damaged_backup_and_leaves_the_master(new_master: Callable[..., Path], cli: Callable[..., Any],
+                                                             make_form: Callable[..., Path],
+                                                             damage: Callable[[bytes], bytes]) -> None:
+    from toolkit.files.transaction import backups_of
+
+    master = new_master()
+    assert cli("merge", master, make_form(0, folder=master.parent / "收件箱")).returncode == 0
+    (backup,) = backups_of(master)
+    backup.write_bytes(damage(backup.read_bytes()))
+    before = master.read_bytes()
+    run = cli("undo", master)
+    assert run.returncode == 2 and "已损坏" in run.stderr and str(backup) in run.stderr
+    assert master.read_bytes() == before and backup.exists()  # nothing restored, the backup still there
+
+
+def test_undo_says_when_the_master_was_saved_by_hand_since_the_last_command(new_master: Callable[..., Path],
+                                                                            cli: Callable[..., Any],
+                                                                            make_form: Callable[..., Path]) -> None:
+    import openpyxl
+
+    master = new_master()
+    form = make_form(0, folder=master.parent / "收件箱")
+    assert cli("merge", master, form).returncode == 0
+    quiet = cli("undo", master)
+    assert quiet.returncode == 0 and "手工修改" not in quiet.stdout
+    assert cli("merge", master, form).returncode == 0
+    wb = openpyxl.load_workbook(master)  # the officer types a note and saves, as in Excel
+    wb["品牌台账"].cell(1, 40, "办公室备注")
+    wb.save(master)
+    edited = master.read_bytes()
+    run = cli("undo", master)
+    assert run.returncode == 0 and "又被手工修改并保存过" in run.stdout
+    kept = next(p for p in (master.parent / ".brandkit-备份").rglob("已撤销/*") if p.read_bytes() == edited)
+    assert str(kept) in run.stdout
 
 
 # -- 2. no lost updates ------------------------------------------------------------------------------------

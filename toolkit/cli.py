@@ -426,13 +426,15 @@ def launcher(obj: Context, folder: Path, desktop: Path | None) -> None:
 def undo(obj: Context, master: Path) -> None:
     """Restore the master as it was before the last apply."""
     from toolkit.files.transaction import undo as run_undo
-    from toolkit.render import next_step, shell_arg
+    from toolkit.render import next_step, shell_arg, undo_lines
 
-    restored = run_undo(master)
+    undone = run_undo(master)
     if obj.as_json:
-        obj.emit({"master": str(master), "restored": str(restored)})
+        obj.emit({"master": str(master), "restored": str(undone.restored), "kept": str(undone.kept),
+                  "edited_by_hand": undone.edited})
         return
-    obj.say(f"已撤销上一次操作：{master} 已恢复为 {restored.name} 的内容")
+    for line in undo_lines(master, undone):
+        obj.say(line, problem=undone.edited and line.startswith("注意"))
     obj.say(next_step(f"brandkit status {shell_arg(master)} 核对台账"))
 
 

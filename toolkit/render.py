@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from toolkit.commands.validate import ValidationResult
     from toolkit.core.adoption import InitResult
     from toolkit.core.plan_deliverables import DeliverableOutcome
+    from toolkit.files.transaction import Undone
     from toolkit.mail import IntakeReport
 
 Say = Callable[..., None]  # say(text, problem=False): problem lines are the ones `-q` still prints
@@ -301,6 +302,16 @@ def shell_arg(path: object) -> str:
     """A path as it would be typed after `brandkit` (quoted when it holds a space)."""
     text = one_line(str(path))
     return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
+def undo_lines(master: Path, undone: Undone) -> list[str]:
+    """What `undo` did (the CLI's lines, the web page's message): the state restored, and a state saved
+    by hand since brandkit's last command said plainly, with where it is kept."""
+    lines = [f"已撤销上一次操作：{master} 已恢复为 {undone.restored.name} 的内容"]
+    if undone.edited:
+        lines.append(f"注意：撤销前的台账在 brandkit 上次操作后又被手工修改并保存过，这些修改已不在台账中；"
+                     f"撤销前的台账保存在 {undone.kept}，需要时可从中复制回来")
+    return lines
 
 
 def next_step(text: str) -> str:

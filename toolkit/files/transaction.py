@@ -31,6 +31,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 KEEP_BACKUPS = 10
 BACKUP_DIR = ".brandkit-备份"
 UNDONE_DIR = "已撤销"
+LAST_WRITTEN = "最近写入.sha256"  # the master as brandkit last wrote it (undo tells a hand edit since)
 LOCK_WAIT_S = 60.0  # how long a second run waits for the first before giving up
 WAITING = "台账正被另一个操作使用，等待中…"
 
@@ -321,25 +323,59 @@ def _apply(master: Path, original: bytes, changes: ChangeSet, like: os.stat_resu
         backup.unlink(missing_ok=True)
         raise
     _phase("replaced")
+    _note_written(master, updated)
     prune_backups(master)
     return backup
 
 
-def undo(master: Path) -> Path:
-    """Restore the newest backup; the state being undone is kept in the backup folder's 已撤销."""
+@dataclass(frozen=True)
+class Undone:
+    restored: Path  # the backup the master now holds again
+    kept: Path  # the state undone, in the backup folder's 已撤销
+    edited: bool  # that state was saved by hand after brandkit last wrote the master (Excel, WPS)
+
+
+def undo(master: Path) -> Undone:
+    """Restore the newest backup, once it is checked whole; the state being undone is kept in the backup
+    folder's 已撤销, and said to be a hand edit when the master was saved after brandkit last wrote it."""
     with _held(master) as (target, like):
         backups = backups_of(target)
         if not backups:
             raise UsageProblem(f"没有 {master.name} 的备份，无法撤销")
         newest = backups[-1]
+        restored = newest.read_bytes()
+        try:
+            verify_package(restored)
+        except Exception as exc:  # noqa: BLE001 - whatever keeps it from being a workbook: not restored
+            raise UsageProblem(f"备份 {newest} 已损坏（{type(exc).__name__}），不能用它撤销，台账未改动。"
+                               f"更早的备份在 {newest.parent}：可在 Excel 中打开核对，确认后手动替换台账") from None
         current = master_bytes(target)
         undone = backup_dir(target) / UNDONE_DIR / newest.name
         _write(undone, current, like, "备份")
         try:
-            _write(target, newest.read_bytes(), like, "台账")
+            _write(target, restored, like, "台账")
         except BaseException:
             undone.unlink(missing_ok=True)
             raise
+        edited = _edited_since(target, current)
         newest.unlink()
+        _note_written(target, restored)
         prune_backups(target)
-        return newest
+        return Undone(newest, undone, edited)
+
+
+def _note_written(master: Path, data: bytes) -> None:
+    """Remember what brandkit left the master as (its sha256 in the backup folder), so undo can tell a
+    hand edit saved since. Best effort: without the note undo only cannot say so."""
+    try:
+        write_atomic(backup_dir(master) / LAST_WRITTEN, digest(data).encode("ascii"), sync_folder=False)
+    except OSError:
+        pass
+
+
+def _edited_since(master: Path, current: bytes) -> bool:
+    try:
+        noted = (backup_dir(master) / LAST_WRITTEN).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return False  # a master brandkit wrote before it kept the note
+    return noted != digest(current)

@@ -94,11 +94,11 @@ def outcome_rows(camp: Any, result: Any) -> dict[str, Any]:
 
 def undo(request: Request) -> HTMLResponse:
     from toolkit.files.transaction import undo as run_undo
+    from toolkit.render import undo_lines
 
     camp = request.app.state.campaign
     master = camp.require_master()
-    restored = run_undo(master)
-    return HTMLResponse(text("_message.html", message=f"已撤销上一次操作：{master.name} 已恢复为 {restored.name} 的内容"))
+    return HTMLResponse(text("_message.html", message="；".join(undo_lines(master, run_undo(master)))))
 
 
 ROUTES = [Route("/merge", merge_page), Route("/merge/preview", preview, methods=["POST"]),
