@@ -173,3 +173,22 @@ def test_a_branch_listed_twice_in_the_roster_gets_one_row_and_a_warning(tmp_path
     ledger = [r for r in rows["品牌台账"] if "双总支党支部" in r]
     assert len(ledger) == 1 and "第一党总支" in ledger[0]
     assert sum("双总支党支部" in r for r in rows["支部名单"]) == 2  # the office's roster kept as given
+
+
+@pytest.mark.parametrize("pick", ["form", "encrypted"])
+def test_a_roster_that_is_no_roster_is_refused_with_what_to_pick(tmp_path: Path, make_form: Callable[..., Path],
+                                                                 pick: str) -> None:
+    """The officer picks a 申报表 (its 党支部名称 label is no roster heading: the labels under it would
+    become branches) or an encrypted file: refused in Chinese, no master made."""
+    from tests.paths import CORPUS
+
+    chosen = make_form(0) if pick == "form" else tmp_path / "名单.xlsx"
+    if pick == "encrypted":
+        chosen.write_bytes((CORPUS / "calamine" / "pass_protected.xlsx").read_bytes())
+    master = tmp_path / "台账.xlsx"
+    with pytest.raises(UsageProblem) as refused:
+        init_master(master, "hospital-brand", chosen, operator="党办")
+    said = str(refused.value)
+    assert said.startswith(f"名单文件 {chosen.name}")
+    assert ("不像支部名单" in said) if pick == "form" else ("加密" in said and "encrypted" not in said)
+    assert not master.exists()

@@ -12,8 +12,10 @@ from typing import Any
 from toolkit.core.adoption import InitResult, plan_adoption
 from toolkit.core.campaign import campaign, parse_date_options
 from toolkit.core.changeset import ChangeSet
+from toolkit.core.display import one_line
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot, read_roster
+from toolkit.core.messages import unreadable_reason
 from toolkit.core.profile import RULES_SHEET
 from toolkit.core.profile_sheets import OFFICE_LABEL
 from toolkit.excel.master_template import write_new_sheets
@@ -30,13 +32,27 @@ def roster_rows(path: Path | None) -> list[dict[str, Any]]:
     try:
         data = path.read_bytes()
         grids = read_grids(data, sniff(data))
-    except (OSError, Unreadable) as exc:
-        raise UsageProblem(f"名单文件 {path.name} 无法读取：{exc}") from exc
+    except OSError as exc:
+        raise UsageProblem(f"名单文件 {path.name} 无法读取：{exc.strerror or exc}") from exc
+    except Unreadable as exc:
+        raise UsageProblem("名单文件 " + unreadable_reason(exc.reason, file=path.name, **exc.params)) from exc
     for grid in grids.values():
         rows = read_roster(grid)
         if rows:
-            return rows
-    raise UsageProblem(f"名单文件 {path.name} 中没有找到“党支部名称”列")
+            return _branches_listed(path, rows)
+    raise UsageProblem(f"名单文件 {path.name} 中没有找到“党支部名称”列：支部名单应是一张表，第一行写“党总支”“党支部名称”等"
+                       "列名，每个支部一行")
+
+
+def _branches_listed(path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows`, unless they are no branches: a 申报表 or a notice picked as the roster by mistake has a
+    “党支部名称” label too, and the labels below it ("品牌名称", "填表人") would become branches."""
+    names = [str(r["党支部名称"]).strip() for r in rows]
+    if sum("支部" in n for n in names) * 2 >= len(names):
+        return rows
+    shown = "、".join(f"“{one_line(n)[:20]}”" for n in names[:3])
+    raise UsageProblem(f"名单文件 {path.name} 不像支部名单：“党支部名称”下是{shown}等，不是支部名称（可能选成了申报表或通知）。"
+                       "请选择每个支部一行、含“党总支”“党支部名称”列的名单")
 
 
 def init_master(path: Path, profile_name: str | None, roster_file: Path | None,
