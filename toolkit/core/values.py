@@ -70,7 +70,6 @@ _MARKS = re.compile(f"([□☐{_TICKS}])")
 _BRACKET_MARK = re.compile(r"[(（]\s*([√✓✔☑]?)\s*[)）]")  # "校级样板支部（√）", "省级样板支部（ ）"
 _BRACKET_TICK = re.compile(r"[(（]\s*[√✓✔☑]\s*[)）]")
 _SEPARATORS = " \t\n\u3000、，,；;/／|"
-# "党建+其他（注明）": an open choice, taken with what the branch says it is
 # A choice such as "党建+其他（注明）" takes what it is after it ("党建+其他：文化建设").
 OPEN_CHOICE = re.compile(r"^(.+?)[(（]\s*(?:请)?注明\s*[)）]$")
 # A plain choice with a bracketed remark after it ("其他（省级样板支部培育对象）"), compared normalised.
