@@ -67,16 +67,20 @@ def profiles(obj: Context, profile_name: str | None) -> None:
 
 
 @main.command()
-@click.option("--profile", "profile_name", required=True, help="Campaign id, or a .toml path.")
+@click.option("--profile", "profile_name", help="Campaign id, or a .toml path.")
+@click.option("--from-master", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Take the campaign (profile, year and stage dates) from this master instead of --profile.")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Campaign year of the dates on the form.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--master", "as_master", is_flag=True, help="Write a macro-enabled master (台账.xlsm) with buttons.")
 @click.pass_obj
-def template(obj: Context, profile_name: str, output: Path, as_master: bool) -> None:
+def template(obj: Context, profile_name: str | None, from_master: Path | None, year: int | None, output: Path,
+             as_master: bool) -> None:
     """Write the branch form (申报表), or with --master the macro-enabled master with buttons."""
     from toolkit.commands import template as template_cmd
     from toolkit.render import next_step, shell_arg
 
-    path = template_cmd.write_template(profile_name, output, as_master=as_master)
+    path = template_cmd.write_template(profile_name, output, as_master=as_master, from_master=from_master, year=year)
     what = "带按钮的台账" if as_master else "申报表模板"
     if obj.as_json:
         obj.emit({"template": str(path)})

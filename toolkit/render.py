@@ -188,6 +188,8 @@ def render_rollup(result: RollupResult, say: Say) -> None:
     """Conflicts first (each master's version, the columns that differ, what to do), then each branch."""
     from toolkit.core.master import SOURCE_FILE, SUBMITTED_AT
 
+    for warning in result.warnings:
+        say(f"注意：{one_line(warning)}", problem=True)
     conflicts = result.conflicts
     if conflicts:
         say(f"有 {len(conflicts)} 个支部在几个台账中内容不同（冲突），未写入上级台账：", problem=True)
@@ -215,7 +217,8 @@ def render_rollup(result: RollupResult, say: Say) -> None:
             say(f"    {name}：{_short(before)} → {_short(after)}" if before not in (None, "") else
                 f"    {name}：{_short(after)}")
     counts = {k: len(result.names(k)) for k in OUTCOME_ZH}
-    say("\n" + "，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) + "。")
+    say("\n" + ("，".join(f"{OUTCOME_ZH[k]} {v}" for k, v in counts.items() if v) + "。" if any(counts.values()) else
+                "没有可汇总的支部。"))
     if result.dry_run:
         say("（试运行：上级台账未改动）")
     elif result.backup:
@@ -230,7 +233,7 @@ def render_rollup(result: RollupResult, say: Say) -> None:
     if conflicts:
         say(f"下一步：核对上面 {len(conflicts)} 个冲突，加 --prefer 重新运行 brandkit rollup")
     else:
-        say(f"下一步：brandkit status {result.master.name} 查看各党总支汇总后的进度")
+        say(next_step(f"brandkit status {shell_arg(result.master)} 查看各党总支汇总后的进度"))
 
 
 def _branch(name: str) -> str:

@@ -2,12 +2,14 @@
 
 Every branch the lower masters list is one row of the upper ledger, carrying its master's name in 来源台账,
 its values, its stage stamps (with their colours), its logo and its table rows. A branch two masters hold
-is taken once when the versions agree: the same values, or the same submission (the same 来源文件 and
-提交时间). When they differ it is a conflict: nothing of that branch is written until `--prefer` names the
-master that wins (for that branch, or for every conflict that master is in). The upper master's own row
+is taken once when the versions agree: the same values, or the same submission (its sha256, else the same
+来源文件 and 提交时间) with the same values and no two stamps that decide differently (a blank stamp agrees,
+and the group's stamps fill it). When they differ it is a conflict: nothing of that branch is written until
+`--prefer` names the master that wins (for that branch, or for every conflict that master is in). The upper master's own row
 counts as a version when it did not come from one of the masters rolled up now (the 党委 merged it itself,
 or rolled it up from another master before). A row already as its master has it writes nothing, so a
-second roll-up of unchanged masters changes nothing.
+second roll-up of unchanged masters changes nothing. A stamp the row's own master withdrew (blank there
+again) is cleared from the upper when a roll-up from that master put it there (the upper's 操作记录 says so).
 """
 
 from __future__ import annotations
@@ -18,17 +20,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.core.changeset import CellWrite, ChangeSet, NewRow
+from toolkit.core.changeset import CellWrite, ChangeSet
 from toolkit.core.errors import UsageProblem
-from toolkit.core.grid import Grid
-from toolkit.core.logsheet import LOG_COLUMNS, LogEntry, append_log
+from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import SOURCE_FILE, SOURCE_MASTER, SUBMITTED_AT, LedgerRow, MasterSnapshot
 from toolkit.core.model import Logo, Provenance, Submission, Value, parse_instant
-from toolkit.core.plan import SERIAL, _Columns, _same, place_logo, value_write
+from toolkit.core.plan import SERIAL, _Columns, _same, new_branch_row, place_logo, value_write
 from toolkit.core.plan_tables import TablePlanner
 from toolkit.core.profile import Profile
 from toolkit.core.stages import KIND_FILLS, parse_stamp, status_fill
 from toolkit.core.text import normalize_branch
+from toolkit.core.values import cell_number
 from toolkit.core.vocabulary import MARK_KINDS, PAPER_COLUMNS, LogAction, Outcome
 
 MASTER_COLUMN_WIDTH = 24.0
@@ -101,6 +103,7 @@ class RollupPlan:
     changes: ChangeSet
     outcomes: list[RollupOutcome]
     logos: dict[str, tuple[str, Logo]]  # branch -> (the master it came from, the logo placed)
+    warnings: list[str] = field(default_factory=list)
 
 
 def decision_columns(profile: Profile) -> set[str]:
@@ -122,25 +125,14 @@ def cell_fill(profile: Profile, name: str, value: Any) -> str | None:
 
 def version_of(master: str, row: LedgerRow, profile: Profile, lower: LowerMaster | None = None) -> Version:
     skip = {SERIAL, SOURCE_MASTER, profile.key, profile.ledger.logo_column}
-    values = {k: v for k, v in row.values.items() if k not in skip}
+    # a master's numbers read back as floats: 23 stays 23 in the upper (<v>23</v>, not 23.0)
+    values = {k: cell_number(v) if isinstance(v, float) else v for k, v in row.values.items() if k not in skip}
     if lower is not None and values.get(profile.group) in (None, "") and lower.snap.groups.get(row.branch):
         values[profile.group] = lower.snap.groups[row.branch]  # the lower's roster knows its 党总支
     if lower is None:
         return Version(master, row.branch, values)
     return Version(master, row.branch, values, lower.logos.get(row.row), lower,
                    lower.shas.get(normalize_branch(row.branch), ""))
-
-
-def submission_shas(log: Grid | None) -> dict[str, str]:
-    """normalised branch -> the sha256 of the submission a master's 操作记录 last merged for it (新增/更新)."""
-    if log is None or not log.rows:
-        return {}
-    header = {str(v).strip(): c for c, v in enumerate(log.rows[0]) if v}
-    b, s, a = header.get(LOG_COLUMNS[3]), header.get(LOG_COLUMNS[8]), header.get(LOG_COLUMNS[2])
-    if b is None or s is None or a is None:
-        return {}
-    return {normalize_branch(str(row[b])): str(row[s]) for row in log.rows[1:]
-            if len(row) > max(a, b, s) and row[a] in (LogAction.ADDED, LogAction.UPDATED) and row[b] and row[s]}
 
 
 def differences(base: dict[str, Any], incoming: dict[str, Any], keep: Collection[str] = ()
@@ -150,15 +142,28 @@ def differences(base: dict[str, Any], incoming: dict[str, Any], keep: Collection
             if not (v in (None, "") and k in keep) and not _same(base.get(k), v)]
 
 
-def agree(a: Version, b: Version, keep: set[str]) -> bool:
-    """Not a conflict: the same submission (its sha256 where both logs name it, else the same 来源文件 and
-    提交时间), or the same values and logo. The upper master's own row agrees with a version that differs
-    only where that one is blank in a stamp column."""
+def same_submission(a: Version, b: Version) -> bool:
+    """Both hold one submission: its sha256 where both logs name it, else the same 来源文件 and 提交时间."""
     if a.submissions and b.submissions:
-        if a.submissions & b.submissions:
-            return True
-    elif all(x not in (None, "") for x in (*a.origin, *b.origin)) and all(map(_same, a.origin, b.origin)):
-        return True
+        return bool(a.submissions & b.submissions)
+    return all(x not in (None, "") for x in (*a.origin, *b.origin)) and all(map(_same, a.origin, b.origin))
+
+
+def stamps_differ(before: Any, after: Any) -> bool:
+    """Two stamps decide differently: both set, with another status (the date and who stamped aside)."""
+    if before in (None, "") or after in (None, ""):
+        return False
+    return parse_stamp(before) != parse_stamp(after)
+
+
+def agree(a: Version, b: Version, keep: set[str]) -> bool:
+    """Not a conflict: the same submission with the same values (a hand correction is a difference) and no
+    two stamps that decide differently, or the same values and logo. The upper master's own row agrees with
+    a version that differs only where that one is blank in a stamp column."""
+    if same_submission(a, b):  # received apart, perhaps under another file name: that is no difference
+        names = {*a.values, *b.values} - {SOURCE_FILE, SUBMITTED_AT}
+        return not any(stamps_differ(x, y) if k in keep else not _same(x, y)
+                       for k in names for x, y in [(a.values.get(k), b.values.get(k))])
     if a.lower is None or b.lower is None:
         upper, lower = (a, b) if a.lower is None else (b, a)
         return not differences(upper.values, lower.values, keep)
@@ -181,6 +186,9 @@ def parse_prefers(options: list[str], names: list[str]) -> list[Prefer]:
     out = []
     for option in options:
         branch, sep, master = option.rpartition("=")
+        if sep and match_master(branch, names):
+            raise UsageProblem(f"--prefer {option}：等号前应是支部名，“{branch.strip()}”是台账。应写成 支部名=台账文件名"
+                               f"（只此一个支部），或只写 台账文件名（该台账的冲突都以它为准）")
         if sep and branch.strip() and (found := match_master(master, names)):
             out.append(Prefer(found, branch.strip()))
         elif found := match_master(option, names):
@@ -191,21 +199,26 @@ def parse_prefers(options: list[str], names: list[str]) -> list[Prefer]:
     return out
 
 
+def with_stamps(pick: Version, group: list[Version], keep: set[str]) -> Version:
+    """`pick` with its blank stamps filled from the versions it agrees with (a blank is no decision)."""
+    filled = {k: x for k in keep if pick.values.get(k) in (None, "")
+              for x in [next((v.values[k] for v in group if v.values.get(k) not in (None, "")), None)] if x}
+    return replace(pick, values={**pick.values, **filled}) if filled else pick
+
+
 def plan_rollup(upper: MasterSnapshot, lowers: list[LowerMaster], prefers: list[Prefer], *, operator: str,
-                now: dt.datetime) -> RollupPlan:
+                now: dt.datetime, rolled: dict[tuple[str, str], tuple[str, str]] | None = None) -> RollupPlan:
     """The roll-up as a ChangeSet on the upper master: each branch's versions, agreed or settled, written
-    where the upper row differs; conflicts left as they are and reported."""
+    where the upper row differs; conflicts left as they are and reported. `rolled`: the stamps the upper's
+    操作记录 says each stage last got ((branch, stage) -> (来源文件, 新值)); a roll-up clears a withdrawn one."""
     profile, ledger = upper.profile, upper.ledger
     if ledger is None:
         raise UsageProblem(f"{upper.path.name} 中没有找到台账（含“{profile.key}”列的表头），"
                            f"请先运行 brandkit init {upper.path.name} --profile {profile.id}")
     for lower in lowers:
-        if lower.snap.profile.id != profile.id:
-            raise UsageProblem(f"{lower.name} 是“{lower.snap.profile.title}”的台账，与上级台账 {upper.path.name}"
-                               f"（“{profile.title}”）不是同一个活动，不能汇总")
         if lower.snap.ledger is None:
             raise UsageProblem(f"{lower.name} 中没有找到台账（含“{profile.key}”列的表头），无法汇总")
-    writer = _RollupWriter(upper, operator, now)
+    writer = _RollupWriter(upper, operator, now, rolled or {})
     names = {lower.name for lower in lowers}
     keep = decision_columns(profile)
     rows = ledger.by_branch()
@@ -215,6 +228,7 @@ def plan_rollup(upper: MasterSnapshot, lowers: list[LowerMaster], prefers: list[
         for row in lower.snap.ledger.rows:
             held.setdefault(normalize_branch(row.branch), []).append(version_of(lower.name, row, lower.snap.profile,
                                                                                 lower))
+    _check_prefers(prefers, held, names)
     outcomes = []
     for key, versions in held.items():
         existing = rows.get(key)
@@ -235,7 +249,7 @@ def plan_rollup(upper: MasterSnapshot, lowers: list[LowerMaster], prefers: list[
                 continue
         else:
             chosen = groups[0]
-        pick = next((v for v in chosen if v.master == recorded), None) or chosen[0]
+        pick = with_stamps(next((v for v in chosen if v.master == recorded), None) or chosen[0], chosen, keep)
         outcome = writer.write(pick, existing) if pick.lower is not None else \
             RollupOutcome(pick.branch, Outcome.UNCHANGED, pick.master)
         outcome.also = [v.master for v in versions if v.master != pick.master]
@@ -243,6 +257,21 @@ def plan_rollup(upper: MasterSnapshot, lowers: list[LowerMaster], prefers: list[
         outcomes.append(outcome)
     append_log(writer.changes, profile.ledger.log_sheet, upper.log_rows, writer.log)
     return RollupPlan(writer.changes, outcomes, writer.logos)
+
+
+def _check_prefers(prefers: list[Prefer], held: dict[str, list[Version]], lowers: set[str]) -> None:
+    """Refuse a `--prefer 支部=台账` whose branch no master rolled up holds, or whose master does not hold it."""
+    for p in prefers:
+        if p.branch is None:
+            continue
+        versions = held.get(normalize_branch(p.branch))
+        if versions is None:
+            example = next((v[0].branch for v in held.values()), "某党支部")
+            raise UsageProblem(f"--prefer {p.branch}={p.master}：本次汇总的台账中没有支部“{p.branch}”。等号前应写支部名"
+                               f"（如 {example}={p.master}），请核对支部名称")
+        if p.master in lowers and all(v.master != p.master for v in versions):
+            raise UsageProblem(f"--prefer {p.branch}={p.master}：{p.master} 中没有“{p.branch}”；有它的台账："
+                               f"{'、'.join(v.master for v in versions)}")
 
 
 def _settle(groups: list[list[Version]], prefers: list[Prefer], branch: str) -> tuple[list[Version] | None, str]:
@@ -269,7 +298,8 @@ def _conflict(branch: str, groups: list[list[Version]], current: str) -> RollupO
 class _RollupWriter:
     """Writes a chosen version into the upper ledger: the cells that differ, its logo, its table rows, a log row."""
 
-    def __init__(self, upper: MasterSnapshot, operator: str, now: dt.datetime) -> None:
+    def __init__(self, upper: MasterSnapshot, operator: str, now: dt.datetime,
+                 rolled: dict[tuple[str, str], tuple[str, str]]) -> None:
         assert upper.ledger is not None
         self.upper, self.profile, self.ledger = upper, upper.profile, upper.ledger
         self.operator, self.now = operator, now
@@ -278,6 +308,8 @@ class _RollupWriter:
         self.tables = TablePlanner(upper, self.changes, now)
         self.next_row = self.ledger.last_row + 1
         self.keep = decision_columns(self.profile)
+        self.stages = {s.column: s.name for s in self.profile.stages}
+        self.rolled = rolled
         self.log: list[LogEntry] = []
         self.logos: dict[str, tuple[str, Logo]] = {}
 
@@ -287,15 +319,12 @@ class _RollupWriter:
         if existing is None:
             row = self.next_row
             self.next_row += 1
-            if ledger.last_row > ledger.header_row:
-                self.changes.new_rows.append(NewRow(sheet, row, ledger.last_row))
+            new_branch_row(self.changes, ledger, row)
             values[profile.key] = v.branch
-            if SERIAL in ledger.columns:
-                values[SERIAL] = len(ledger.rows) + (row - ledger.last_row)
             diffs: list[tuple[str, Any, Any]] = [(k, None, x) for k, x in values.items() if x not in (None, "")]
         else:
             row = existing.row
-            diffs = differences(existing.values, values, self.keep)
+            diffs = differences(existing.values, values, self.keep - self._withdrawn(v, existing))
         for name, _before, after in diffs:
             write = value_write(sheet, row, self.cols.get(name, MASTER_COLUMN_WIDTH if name == SOURCE_MASTER else None),
                                 name, after)
@@ -317,7 +346,19 @@ class _RollupWriter:
                                  existing.branch if existing else v.branch, "",
                                  "；".join(f"{k}：{b}" for k, b, _ in diffs if b not in (None, "")),
                                  "；".join(f"{k}：{_text(a)}" for k, _, a in diffs), v.master, v.sha))
+        self.log += [LogEntry(self.now, self.operator, LogAction.STAMPED, existing.branch if existing else v.branch,
+                              self.stages[k], _text(b), _text(a), v.master, v.sha) for k, b, a in diffs if k in self.stages]
         return RollupOutcome(v.branch, action, v.master, diffs)
+
+    def _withdrawn(self, v: Version, existing: LedgerRow) -> set[str]:
+        """The stage columns the row's own master left blank whose upper stamp a roll-up from it wrote
+        (logged per stage): cleared. A stamp the 党委 put there itself, or another master's blank, stays."""
+        if str(existing.values.get(SOURCE_MASTER) or "").strip() != v.master:
+            return set()
+        key = normalize_branch(existing.branch)
+        return {k for k, stage in self.stages.items() if k in v.values and v.values[k] in (None, "")
+                and existing.values.get(k) not in (None, "")
+                and self.rolled.get((key, stage)) == (v.master, _text(existing.values[k]))}
 
     def _submission(self, v: Version) -> Submission:
         """The version's table rows as a submission for the table planner, with the row's 来源文件 and 提交时间."""
