@@ -23,7 +23,9 @@ KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "la
 NEUTRAL_FILL = "F2F2F2"  # a status with no kind (e.g. 未推荐): overwrite the previous colour, stay quiet
 # A stage counts as reached when its status is of one of these kinds (a late submission still arrived).
 DONE_KINDS = ("passed", "late")
-# Moving a stage's status to a lower rank is "going backwards" and needs --force.
+# Moving a stage's status to a lower rank is "going backwards" and needs --force (what the reasons say;
+# the web page, whose control is a checkbox, puts its own words in its place).
+FORCE_HINT = "需加 --force"
 KIND_RANK = {"passed": 2, "late": 1, "pending": 0, "returned": 0, None: 0}
 
 
@@ -248,10 +250,10 @@ def check_transition(profile: Profile, stage: Stage, status: str, current: Mappi
         return None
     entered = [n for n in (dependents(profile, stage) if later is None else later) if current.get(n)]
     if entered:
-        return (f"已进入后续阶段“{entered[-1]}”（{current[entered[-1]]}），回改“{stage.name}”需加 --force")
+        return (f"已进入后续阶段“{entered[-1]}”（{current[entered[-1]]}），回改“{stage.name}”{FORCE_HINT}")
     old = current.get(stage.name)
     if old and KIND_RANK[kinds.kind_of(old)] > KIND_RANK[kinds.kind_of(status)]:
-        return f"“{stage.name}”已是“{old}”，改为“{status}”属于回退，需加 --force"
+        return f"“{stage.name}”已是“{old}”，改为“{status}”属于回退，{FORCE_HINT}"
     return None
 
 

@@ -7,11 +7,13 @@ status, summary, mail) and renders what it returns; nothing here decides anythin
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -21,7 +23,7 @@ from toolkit.core.errors import UsageProblem
 from toolkit.web import checks, inbox, merges, reports, stamps
 from toolkit.web.campaign import Campaign
 from toolkit.web.jobs import Jobs
-from toolkit.web.render import page, problem, text
+from toolkit.web.render import page, problem, refusal, text
 from toolkit.web.security import MAX_UPLOAD_BYTES, Guard, Refused, Session, confine
 
 STATIC = Path(__file__).with_name("static")
@@ -39,20 +41,35 @@ def create_app(folder: Path, session: Session, port: int, *, max_upload: int = M
         *inbox.ROUTES, *checks.ROUTES, *merges.ROUTES, *stamps.ROUTES, *reports.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={UsageProblem: _usage_problem, Refused: _refused})
+    app = Starlette(routes=routes, exception_handlers={UsageProblem: _usage_problem, Refused: _refused,
+                                                       HTTPException: _http_problem})
     app.state.campaign = Campaign(Path(folder).resolve())
     app.state.session = session
     app.state.jobs = Jobs()
+    app.state.merging = merges.Merging()
     app.state.max_upload = max_upload
     return Guard(app, session, port)
 
 
 async def _usage_problem(request: Request, exc: Exception) -> Response:
-    return problem(str(exc), 400)
+    return refusal(request, str(exc), 400)
 
 
 async def _refused(request: Request, exc: Exception) -> Response:
-    return problem(str(exc), 403)
+    return refusal(request, str(exc), 403)
+
+
+# Starlette's own refusals (an unknown address, a GET on an action, a form it cannot parse), said in Chinese
+HTTP_PROBLEMS = {
+    404: "找不到这个页面：请从页面上方的菜单进入",
+    405: "这个地址是页面上按钮提交用的，不能直接打开：请回到相应页面，用页面上的按钮操作",
+}
+FORM_PROBLEM = "提交的内容不完整或无法读取，没有处理：请刷新页面后重试"
+
+
+async def _http_problem(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    return refusal(request, HTTP_PROBLEMS.get(status, FORM_PROBLEM), status)
 
 
 def campaign(request: Request) -> Campaign:
@@ -130,16 +147,17 @@ async def init(request: Request) -> Response:
 
     form = await request.form()
     camp = campaign(request)
-    profile = resolve_profile(str(form.get("profile", "")))
-    roster = await inbox.saved_upload(request, form.get("roster"), camp.folder / ".brandkit-名单")
+    chosen = str(form.get("profile", ""))
+    if not chosen:  # resolve_profile's own message names the CLI's options
+        raise UsageProblem("请在“活动方案”中选择这次活动的方案，再点“新建台账”")
+    profile = resolve_profile(chosen)
     master = camp.folder / f"{profile.ledger.sheet}.xlsx"
     if master.exists():
         raise UsageProblem(f"活动文件夹中已有 {master.name}：请在首页选择它")
-    try:
+    # the roster is only read by init: kept outside the campaign folder, and gone afterwards
+    with tempfile.TemporaryDirectory(prefix="brandkit-", ignore_cleanup_errors=True) as scratch:
+        roster = await inbox.saved_upload(request, form.get("roster"), Path(scratch) / "支部名单")
         await run_in_threadpool(init_master, master, profile.id, roster, default_operator())
-    finally:
-        if roster is not None:
-            roster.unlink(missing_ok=True)
     camp.remember(master=master.name)
     return _go_home(request)
 

@@ -13,6 +13,10 @@ from starlette.routing import Route
 from toolkit.core.errors import UsageProblem
 from toolkit.web.render import page, text
 
+# A material (report, photo, link) no branch was found for: the merge leaves it out of the ledger
+UNMATCHED = ("没有找到所属支部，合并时不会记入台账：请在文件名中写明支部名称（如“内科第一党支部_总结报告.docx”）"
+             "后重新上传，或请该支部用其邮箱发送")
+
 
 def check_page(request: Request) -> HTMLResponse:
     return page(request, "check.html")
@@ -40,13 +44,17 @@ def rows(camp: Any, result: Any) -> dict[str, Any]:
         sub = c.submission
         report = result.report_paths.get(n)
         where = _inside(Path(sub.provenance.path).parent, camp.inbox)
+        materials = result.materials.get(n)
         out.append({"name": Path(sub.provenance.path).name, "where": "" if where == "." else where, "sheet": sub.provenance.sheet,
                     "branch": c.branch, "status": c.status, "findings": c.findings, "notes": sub.notes,
+                    "materials": materials or [], "unmatched": materials is not None and not c.branch,
                     "report": camp.relative(report) if report else None,
                     "report_error": result.report_errors.get(n)})
-    counts = {k: sum(1 for r in out if r["status"] == k) for k in ("ok", "warning", "error", "unreadable")}
+    counts = {k: sum(1 for r in out if r["status"] == k and not r["unmatched"])
+              for k in ("ok", "warning", "error", "unreadable")}
     overview = camp.relative(result.overview) if result.overview else None
-    return {"rows": out, "counts": counts, "overview": overview, "overview_error": result.overview_error}
+    return {"rows": out, "counts": counts, "unmatched": sum(r["unmatched"] for r in out), "why": UNMATCHED,
+            "overview": overview, "overview_error": result.overview_error}
 
 
 def _inside(path: Path, folder: Path) -> str:

@@ -9,7 +9,9 @@ under its limits, the rest skipped with a reason) into 收件箱/网页上传/.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -28,6 +31,7 @@ from toolkit.web.render import page, problem, text
 from toolkit.web.security import MB
 
 MAIL_SUFFIXES = (".eml", ".msg", ".mbox", ".mbx")
+MAX_FILES = 2000  # files in one upload request
 
 
 def intake_page(request: Request) -> HTMLResponse:
@@ -52,7 +56,12 @@ async def upload(request: Request) -> Response:
     refused = too_big(request)
     if refused is not None:
         return refused
-    form = await request.form(max_files=2000)
+    try:
+        form = await request.form(max_files=MAX_FILES)
+    except HTTPException as exc:  # Starlette says why in English; the count is the one an officer can hit
+        if str(exc.detail).startswith("Too many files"):
+            return problem(f"一次最多上传 {MAX_FILES} 个文件，这次没有接收任何文件。请分几次上传，或打成 zip 压缩包后上传")
+        raise
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not files:
         return problem("没有选择文件")
@@ -63,59 +72,92 @@ async def upload(request: Request) -> Response:
 
 
 def take_uploads(camp: Any, named: list[tuple[str, bytes]]) -> dict[str, Any]:
-    """Mail to 邮件/<now>/ then intake; other files judged by intake's rules into 收件箱/网页上传/."""
-    from toolkit.mail import Limits, intake
+    """Mail to 邮件/<now>/ then intake; other files judged by intake's rules into 收件箱/网页上传/. A file
+    that cannot be taken is skipped with its reason and the others are still taken (a batch never stops)."""
+    from toolkit.mail import Limits
     from toolkit.mail.archives import collect
 
     limits = Limits()
     batch = camp.mail / dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     kept: list[str] = []
     skipped: list[tuple[str, str]] = []
-    mails = 0
+    mail_files: list[str] = []
+    known = _inbox_digests(camp)
     for name, data in named:
-        mail = _mail_members(name, data, limits)
+        mail, why = _mail_members(name, data, limits)
+        if why is not None:
+            skipped.append((name, why))
+            continue
         if mail:
             for member, body in mail:
                 _save(batch, member, body)
-            mails += len(mail)
+            mail_files.append(name)
             continue
         found, skips = collect(name, data, limits)
         for f in found:
-            kept.append(camp.relative(_save(camp.uploads, f.name, f.data)))
+            digest = hashlib.sha256(f.data).hexdigest()
+            if digest in known:
+                skipped.append((f.name, f"与已收取的 {known[digest]} 内容完全相同，不再重复保存"))
+                continue
+            known[digest] = camp.relative(_save(camp.uploads, f.name, f.data))
+            kept.append(known[digest])
         skipped += [(s.name, s.reason) for s in skips]
-    report = intake([str(batch)], camp.inbox) if mails else None
-    return {"kept": kept, "skipped": skipped, "report": report, "mails": mails, "relative": camp.relative}
+    report = _take_mail(camp, batch, mail_files, skipped) if mail_files else None
+    return {"kept": kept, "skipped": skipped, "report": report, "mails": len(mail_files), "relative": camp.relative}
 
 
-def _mail_members(name: str, data: bytes, limits: Any) -> list[tuple[str, bytes]]:
+def _inbox_digests(camp: Any) -> dict[str, str]:
+    """sha256 -> the file (as the page names it) of every file in the inbox, as validate and merge see it:
+    a form uploaded again is not stored twice (mail attachments are deduplicated by intake's ledger)."""
+    from toolkit.commands.batch import collect_paths
+
+    files = collect_paths([camp.inbox], pictures=True) if camp.inbox.is_dir() else []
+    return {hashlib.sha256(p.read_bytes()).hexdigest(): camp.relative(p) for p in reversed(files)}
+
+
+def _take_mail(camp: Any, batch: Path, names: list[str], skipped: list[tuple[str, str]]) -> Any:
+    """Intake of this upload's mail batch. When intake cannot run, the batch is removed: a later upload
+    takes only its own batch, so a mail left behind here would never be taken."""
+    from toolkit.mail import IntakeError, intake
+
+    try:
+        return intake([str(batch)], camp.inbox)
+    except IntakeError as exc:
+        shutil.rmtree(batch, ignore_errors=True)
+        skipped += [(name, f"邮件未收取：{exc}") for name in names]
+        return None
+    except BaseException:
+        shutil.rmtree(batch, ignore_errors=True)
+        raise
+
+
+def _mail_members(name: str, data: bytes, limits: Any) -> tuple[list[tuple[str, bytes]], str | None]:
     """A mail file as itself; a zip holding mail files as those members (under intake's archive caps);
-    [] for anything else."""
+    [] for anything else. With the reason instead when the zip's mail is over those caps."""
     if name.lower().endswith(MAIL_SUFFIXES):
-        return [(name, data)]
+        return [(name, data)], None
     if not name.lower().endswith(".zip"):
-        return []
+        return [], None
     from toolkit.mail.archives import zip_member_name
 
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return []
+        return [], None
     with zf:
         members = [i for i in zf.infolist() if not i.is_dir() and zip_member_name(i).lower().endswith(MAIL_SUFFIXES)]
-        if not members:
-            return []
         if len(members) > limits.archive_members or sum(i.file_size for i in members) > limits.archive_total_bytes \
                 or any(i.file_size > limits.message_bytes for i in members):
-            raise UsageProblem(f"{name} 中的邮件过多或过大（上限 {limits.archive_members} 封、"
-                               f"共 {limits.archive_total_bytes // MB} MB），未处理；请拆分后上传")
+            return [], (f"压缩包中的邮件过多或过大（上限 {limits.archive_members} 封、共 "
+                        f"{limits.archive_total_bytes // MB} MB），未收取；请拆分成几个压缩包后上传")
         out = []
         for info in members:
             with zf.open(info) as fh:
                 body = fh.read(limits.message_bytes + 1)
             if len(body) > limits.message_bytes:
-                raise UsageProblem(f"{name} 中的 {zip_member_name(info)} 解压后超过上限，未处理")
+                return [], f"其中的 {zip_member_name(info)} 解压后超过上限，整个压缩包未收取；请拆分后上传"
             out.append((Path(zip_member_name(info)).name, body))
-        return out
+        return out, None
 
 
 def _save(folder: Path, name: str, data: bytes) -> Path:

@@ -8,6 +8,7 @@ before it read anything; the confirm compares them with the folder as it is now.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,21 @@ from starlette.routing import Route
 from toolkit.commands.stamp import default_operator
 from toolkit.core.errors import UsageProblem
 from toolkit.web.campaign import fingerprint
+from toolkit.web.checks import UNMATCHED
+from toolkit.web.jobs import Job
 from toolkit.web.render import page, text
 
 CHANGED = "台账或收件箱在预览之后有了变动（有人合并、盖章、撤销，或收到了新文件），没有合并。下面是按现在的内容重新预览的结果，请核对后再确认。"
+BUSY = "另一次合并正在进行（可能是“确认合并”点了两次，或在另一个窗口中确认了），这次没有再合并。下面是那一次合并的结果。"
+
+
+class Merging:
+    """The page's one confirmed merge at a time: held from the confirm's digest check to the merge's end,
+    so a second confirm of the same preview cannot pass the check before the first has changed the master."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.job: Job | None = None
 
 
 def merge_page(request: Request) -> HTMLResponse:
@@ -67,14 +80,28 @@ async def confirm(request: Request) -> HTMLResponse:
     master = camp.require_master()
     accept = form.get("accept_warnings") == "1"
     seen = (str(form.get("master_digest", "")), str(form.get("inbox_digest", "")))
-    if await run_in_threadpool(fingerprint, master, camp.inbox) != seen:
+    merging: Merging = request.app.state.merging
+    if not merging.lock.acquire(blocking=False):  # released by the merge's end, in its thread
+        running = merging.job
+        return HTMLResponse(text("_problem.html", message=BUSY) + (text("_job.html", job=running) if running else ""))
+    merging.job = None  # set once this merge starts: until then the previous one is not "that merge"
+    try:
+        changed = await run_in_threadpool(fingerprint, master, camp.inbox) != seen
+    except BaseException:
+        merging.lock.release()
+        raise
+    if changed:
+        merging.lock.release()
         return start_preview(request, accept, CHANGED)
 
     def work(progress: Any) -> Any:
-        return merge(master, [camp.inbox], operator=default_operator(), accept_warnings=accept, progress=progress)
+        try:
+            return merge(master, [camp.inbox], operator=default_operator(), accept_warnings=accept, progress=progress)
+        finally:
+            merging.lock.release()
 
-    job = request.app.state.jobs.start("合并", work, "_merge_done.html", lambda result: outcome_rows(camp, result))
-    return HTMLResponse(text("_job.html", job=job))
+    merging.job = request.app.state.jobs.start("合并", work, "_merge_done.html", lambda result: outcome_rows(camp, result))
+    return HTMLResponse(text("_job.html", job=merging.job))
 
 
 def outcome_rows(camp: Any, result: Any) -> dict[str, Any]:
@@ -87,7 +114,10 @@ def outcome_rows(camp: Any, result: Any) -> dict[str, Any]:
     order = ["added", "updated", "held", "rejected", "superseded", "unchanged"]
     rows.sort(key=lambda r: order.index(r["action"]) if r["action"] in order else len(order))
     counts = {k: len(result.names(k)) for k in order}
-    return {"rows": rows, "counts": counts, "dry_run": result.dry_run,
+    marks = result.deliverables
+    materials = [o for o in marks.outcomes if o.written or o.notes]  # notes: why a mark was not written
+    return {"rows": rows, "counts": counts, "dry_run": result.dry_run, "materials": materials,
+            "unmatched": marks.unmatched, "why": UNMATCHED, "writes": any(o.written for o in materials),
             "backup": camp.relative(result.backup) if result.backup else None,
             "held": counts["held"] > 0, "missing_originals": result.missing_originals}
 

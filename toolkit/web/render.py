@@ -49,6 +49,15 @@ def problem(message: str, status_code: int = 400) -> HTMLResponse:
     return HTMLResponse(text("_problem.html", message=message), status_code=status_code)
 
 
+def refusal(request: Request, message: str, status_code: int) -> HTMLResponse:
+    """A problem where the officer is: in place for htmx, else (a page the browser opened: a typed address,
+    a link) the whole page, with the navigation, titled as the tab asked for."""
+    if request.method in ("GET", "HEAD") and not request.headers.get("hx-request"):
+        return page(request, "problem.html", status_code, message=message,
+                    title=dict(NAV).get(request.url.path, "无法打开"))
+    return problem(message, status_code)
+
+
 def _short(value: Any, limit: int = 60) -> str:
     s = "" if value is None else str(value).replace("\n", " ")
     return s if len(s) <= limit else s[: limit - 1] + "…"
