@@ -356,6 +356,21 @@ def test_validate_and_merge_agree_on_the_newest_copy(new_master: Callable[..., P
 
 # -- 6. the master's own file --------------------------------------------------------------------------------
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes (Windows: a new file takes its folder's ACL)")
+def test_a_new_master_and_what_brandkit_writes_beside_it_are_readable_by_colleagues(
+        tmp_path: Path, cli: Callable[..., Any], make_form: Callable[..., Path]) -> None:
+    """A new file gets the mode any program's new file gets (0644 under umask 022), not mkstemp's 0600:
+    a master made on a shared folder is one the colleagues can open."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    master = tmp_path / "台账.xlsx"
+    assert cli("init", master, "--profile", "hospital-brand").returncode == 0
+    assert cli("merge", master, make_form(0, folder=tmp_path / "收件箱")).returncode == 0
+    assert cli("export", master, "-o", tmp_path / "进展.csv").returncode == 0
+    for path in (master, tmp_path / "进展.csv", *(tmp_path / "台账_标识").iterdir()):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
+
+
 def test_the_masters_mode_and_group_are_kept(merged: Path, cli: Callable[..., Any]) -> None:
     if sys.platform == "win32" or os.geteuid() != 0:
         pytest.skip("needs POSIX modes and root (to give the master another group)")

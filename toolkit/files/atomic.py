@@ -14,6 +14,18 @@ from toolkit.core.errors import UsageProblem
 from toolkit.files.portable import drop_cached
 
 
+def _umask() -> int:
+    """The process's umask (read once, at import, before any thread: setting it is process-wide)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# A file brandkit creates gets the mode any program's new file gets (0644 under the usual umask), not
+# mkstemp's 0600: a master made on a shared folder is one colleagues can open.
+NEW_FILE_MODE = 0o666 & ~_umask()
+
+
 def write_atomic(path: Path, data: bytes, *, keep_cached: bool = True, sync_folder: bool = True,
                  prepare: Callable[[int], None] | None = None) -> Path:
     """Temp file in the same folder, fsync, replace, then fsync the folder (where there is one to sync).
@@ -27,6 +39,8 @@ def write_atomic(path: Path, data: bytes, *, keep_cached: bool = True, sync_fold
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".brandkit-tmp", dir=path.parent)
     try:
+        if sys.platform != "win32" and not path.exists():  # Windows: a new file takes its folder's ACL
+            os.chmod(tmp, NEW_FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
