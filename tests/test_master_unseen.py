@@ -192,3 +192,23 @@ def test_a_roster_that_is_no_roster_is_refused_with_what_to_pick(tmp_path: Path,
     assert said.startswith(f"名单文件 {chosen.name}")
     assert ("不像支部名单" in said) if pick == "form" else ("加密" in said and "encrypted" not in said)
     assert not master.exists()
+
+
+def test_a_campaign_without_a_list_takes_new_branches_on_every_merge_and_keeps_a_first_return(
+        tmp_path: Path, make_form: Callable[..., Path]) -> None:
+    """No roster: the first merge takes any branch. So must the second (a branch sending late, or
+    again after its first form was returned); and a branch returned on its first form gets its row,
+    with the 退回 and the reason, so notify can tell it."""
+    master = tmp_path / "台账.xlsx"
+    init_master(master, "hospital-brand", None, operator="党办")
+    first = merge(master, [make_form(0, folder=tmp_path / "一"), make_form(1, folder=tmp_path / "一", 联系方式="139471234")],
+                  operator="党办")
+    assert [(o.branch, o.action) for o in sorted(first.outcomes, key=lambda o: o.branch)] == [
+        (BRANDS[0][0], "added"), (BRANDS[1][0], "rejected")]
+    returned = next(r for r in roundtrip_values(master)["品牌台账"] if BRANDS[1][0] in r)
+    assert any(str(v).startswith("退回") for v in returned) and any("139471234" in str(v) for v in returned)
+    again = merge(master, [make_form(1, folder=tmp_path / "二"), make_form(2, folder=tmp_path / "二")], operator="党办")
+    assert sorted((o.branch, o.action) for o in again.outcomes) == sorted(
+        [(BRANDS[1][0], "added"), (BRANDS[2][0], "added")])
+    rows = [r for r in roundtrip_values(master)["品牌台账"] if BRANDS[1][0] in r]
+    assert len(rows) == 1 and not any(str(v).startswith("退回") for v in rows[0])

@@ -140,7 +140,7 @@ def _validate(ctx: _Context) -> Outcome:
     if not files:
         raise UsageProblem(f"文件夹 {inbox} 中没有可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
     checked = check_all(read_all(files, snap.profile, origins=origins_for([inbox])), snap.profile,
-                        snap.roster or None)
+                        snap.named_branches())
     counts = {k: sum(c.status == k for c in checked) for k in VERDICT_ZH}
     details = []
     for c in checked:

@@ -261,7 +261,7 @@ def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]],
     """Pure: check the forms as read against the master `snap` describes (its rules and roster) and plan
     the merge, then mark the deliverables (`delivered`: the files that are not forms, as read).
     `staging`: where the logos' originals are staged (None only in a dry run)."""
-    checked = check_all([s for s, _ in pairs], snap.profile, snap.roster or None)
+    checked = check_all([s for s, _ in pairs], snap.profile, snap.named_branches())
     incoming = [Incoming(c, logo) for c, (_, logo) in zip(checked, pairs, strict=True)]
     plan = plan_merge(snap, incoming, accept_warnings=accept_warnings, now=now, operator=operator)
     delivered = delivered or Delivered()

@@ -97,7 +97,7 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
         from toolkit.files.masterfile import load_master
 
         snapshot = load_master(master, profile_name)
-        profile, roster, groups = snapshot.profile, snapshot.roster, snapshot.groups
+        profile, roster, groups = snapshot.profile, snapshot.named_branches(), snapshot.groups
     else:
         profile = resolve_profile(profile_name)
     files = collect_paths(paths)

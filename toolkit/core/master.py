@@ -175,11 +175,22 @@ class MasterSnapshot:
     superseded: set[tuple[str, str]] = field(default_factory=set)
     # ... and those already returned (退回), so merging a rejected form again writes nothing
     rejected: set[tuple[str, str]] = field(default_factory=set)
+    merged_in: set[str] = field(default_factory=set)  # branches (normalised) a merge added or returned
     tables: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its sheet in the master
     histories: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its 历史 sheet
     sha256: str = ""  # of the bytes the snapshot was taken from (the transaction re-plans when they changed)
     calendar: WorkCalendar = OFFICIAL  # working days: the official calendar and the 节假日 sheet's days
     calendar_problems: list[str] = field(default_factory=list)  # 节假日 rows that could not be read
+
+    def named_branches(self) -> list[str] | None:
+        """The branches a form must name (its own name checked against them), or None when the campaign
+        has no list: no branch on a roster sheet, and every ledger branch came in through a merge (新增 or
+        退回 in the log). Then any branch is taken, on every merge as on the first, and one returned on its first
+        form can come back."""
+        listed = self.roster_sheet is not None and bool(self.roster_sheet.branches)  # a template's is empty
+        if listed or any(normalize_branch(b) not in self.merged_in for b in self.roster):
+            return self.roster
+        return None
 
 
 def header_columns(row: list[Any], lookup: dict[str, str]) -> dict[str, int]:
@@ -331,6 +342,7 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
         snap.merged = merged_files(log)
         snap.superseded = merged_files(log, (LogAction.SUPERSEDED,))
         snap.rejected = merged_files(log, (LogAction.RETURNED,))
+        snap.merged_in = {branch for branch, _ in merged_files(log, (LogAction.ADDED, LogAction.RETURNED))}
     for spec in profile.tables:
         for target, name, history in ((snap.tables, spec.sheet_name, False),
                                       (snap.histories, history_sheet(spec), True)):

@@ -211,6 +211,7 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
     if ledger is None:
         raise ValueError("master has no ledger")
     rows = ledger.by_branch()
+    listless = snap.named_branches() is None  # a branch returned on its first form gets its row then
     taken: set[str] = set()
     out: list[Decision] = []
     for item in _newest_first(incoming, profile, now):
@@ -232,7 +233,7 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
                                    [f for f in c.warnings if f.rule in profile.confirm_rules])
             if c.status == "unreadable" or c.errors or not branch:
                 action, reasons = Outcome.REJECTED, [f.message for f in c.errors]
-                record = existing is not None and bool(branch) and (key, sha) not in snap.rejected
+                record = (existing is not None or listless) and bool(branch) and (key, sha) not in snap.rejected
             elif blocking:
                 action, reasons = Outcome.HELD, [f.message for f in blocking]
             elif (key, sha) in snap.merged:
@@ -284,19 +285,32 @@ class _MergeWriter:
         path = d.item.checked.submission.provenance.path
         if d.action == Outcome.SUPERSEDED and d.record:
             self.entry(LogAction.SUPERSEDED, d, new="已有更新的提交，本文件未合并")
-        elif d.action == Outcome.REJECTED and d.record and d.existing is not None:
-            cell = (d.existing.row, self.cols.get(self.stage.column))
+        elif d.action == Outcome.REJECTED and d.record:
+            if d.existing is not None:
+                row = d.existing.row
+            else:  # a branch of a campaign without a list, returned on its first form: its row now
+                row = self._new_row()
+                self.changes.writes.append(value_write(self.ledger.sheet, row, self.cols.get(self.profile.key),
+                                                       self.profile.key, d.branch))
+            cell = (row, self.cols.get(self.stage.column))
             self.changes.writes.append(CellWrite(self.ledger.sheet, *cell,
                                                  stamp_text(Receipt.RETURNED, self.now.date(), self.operator),
                                                  fill=status_fill(self.profile.statuses, Receipt.RETURNED)))
-            self.changes.writes.append(CellWrite(self.ledger.sheet, d.existing.row,
+            self.changes.writes.append(CellWrite(self.ledger.sheet, row,
                                                  self.cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
                                                  "；".join(d.reasons)))
-            self.changes.row_heights += reason_rows(self.ledger.sheet, d.existing.row, "；".join(d.reasons))
+            self.changes.row_heights += reason_rows(self.ledger.sheet, row, "；".join(d.reasons))
             self.entry(LogAction.RETURNED, d, new="；".join(d.reasons), stage=self.stage.name)
         elif d.action in (Outcome.ADDED, Outcome.UPDATED):
             return self.merge(d)
         return BranchOutcome(d.branch, d.action, path, reasons=list(d.reasons))
+
+    def _new_row(self) -> int:
+        """The next new row of the ledger (made like the rows above it)."""
+        row = self.next_row
+        self.next_row += 1
+        new_branch_row(self.changes, self.ledger, row)
+        return row
 
     def merge(self, d: Decision) -> BranchOutcome:
         profile, ledger, c = self.profile, self.ledger, d.item.checked
@@ -307,10 +321,8 @@ class _MergeWriter:
             if values.get(name) in (None, "") and (d.existing is None or profile.field(name)):
                 values[name] = known
         if d.existing is None:
-            row = self.next_row
-            self.next_row += 1
+            row = self._new_row()
             values[profile.key] = d.branch
-            new_branch_row(self.changes, ledger, row)
             diffs = [(k, None, v) for k, v in values.items() if v not in (None, "")]
             writes = diffs
         else:
