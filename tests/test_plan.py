@@ -213,6 +213,23 @@ def test_added_rows_copy_the_last_row_and_number_on(p: Profile) -> None:
     assert got.row(last + 2)[p.key] == C and got.row(last + 2)[SERIAL] == 4
 
 
+def test_a_new_form_after_a_later_stage_decided_waits_for_the_offices_word(p: Profile) -> None:
+    """The branch's brand was approved (or selected) at a later stage: a new form would change what was
+    approved, silently. It is held, saying which decisions stand; --accept-warnings merges it."""
+    later = [s for s in p.stages if s is not submission_stage(p)]
+    if not later:
+        pytest.skip(f"{p.id} has no stage after the form's")
+    passed = next(t for t in later[0].statuses if p.statuses.kind_of(t) == "passed")
+    name = b.content_fields(p)[0]
+    before = b.ledger_row(p, A, n=0, received=on_time(p, 8), **{later[0].column: stamp(passed, due(p))})
+    snap = b.snapshot(p, [before], log_rows=4)
+    item = b.incoming(p, A, {**b.sample_values(p, 0), name: b.sample_value(p, name, 1)}, received=on_time(p, 10))
+    (held,) = run(snap, item).outcomes
+    assert held.action == "held" and f"{later[0].name}：{passed}" in held.reasons[0]
+    (merged,) = run(snap, item, accept_warnings=True).outcomes
+    assert merged.action == "updated"
+
+
 def test_updated_writes_only_the_changed_values_and_lists_them(p: Profile) -> None:
     name = b.content_fields(p)[0]
     before = b.ledger_row(p, A, n=0, received=on_time(p, 8))

@@ -29,7 +29,7 @@ from toolkit.core.master import (
 from toolkit.core.model import CHINA_TZ, ROW_HEIGHT_PT, Checked, Logo, Submission, oldest_first, parse_instant
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.roster import CATEGORY_LABELS
-from toolkit.core.stages import merge_receipt, parse_stamp, stamp_text, status_fill
+from toolkit.core.stages import DONE_KINDS, merge_receipt, parse_stamp, stamp_text, status_fill
 from toolkit.core.text import normalize_branch, normalize_label
 from toolkit.core.values import cell_text
 from toolkit.core.vocabulary import LogAction, Outcome, Receipt
@@ -238,8 +238,13 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
                 action, reasons = Outcome.HELD, [f.message for f in blocking]
             elif (key, sha) in snap.merged:
                 action = Outcome.UNCHANGED
+            elif existing is not None and holds_form(existing, profile):
+                action = Outcome.UPDATED
+                if not accept_warnings and (decided := _decided_later(existing, profile)):
+                    action, reasons = Outcome.HELD, [f"该支部已有后续阶段的结果（{decided}），这份申报表会改动已审定的内容；"
+                                                     "核对无误后加 --accept-warnings 合并（已盖的阶段状态保留）"]
             else:
-                action = Outcome.UPDATED if existing is not None and holds_form(existing, profile) else Outcome.ADDED
+                action = Outcome.ADDED
         receipt = None
         if action in (Outcome.ADDED, Outcome.UPDATED):
             stage = profile.submission_stage
@@ -247,6 +252,15 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
             receipt = merge_receipt(profile.statuses, stage, current, received.astimezone(CHINA_TZ).date())
         out.append(Decision(item, branch, action, received, existing, tuple(reasons), record, receipt))
     return out
+
+
+def _decided_later(row: LedgerRow, profile: Profile) -> str:
+    """The stages past the form's own that the row holds a decision for ("党总支审批：已通过；评选：入选"):
+    a new form then changes what was approved, so it waits for the office's word."""
+    submission = profile.submission_stage
+    return "；".join(f"{s.name}：{status}" for s in profile.stages if s is not submission
+                    and (status := parse_stamp(row.values.get(s.column)))
+                    and profile.statuses.kind_of(status) in DONE_KINDS)
 
 
 def plan_merge(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: bool, operator: str,
