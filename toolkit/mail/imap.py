@@ -3,9 +3,11 @@
 On a plain `imap://` connection STARTTLS first when the server offers it (else a warning: the password
 travels in clear text), then LOGIN (AUTHENTICATE PLAIN for a non-ASCII user or password), then a fresh
 CAPABILITY (imaplib keeps the pre-login list), then `ID` when advertised (NetEase refuses SELECT without
-it), then SELECT. Searches use ASCII criteria only; subjects are filtered by the caller. Moving uses UID
-MOVE, or COPY + UID EXPUNGE of exactly those UIDs — never a plain EXPUNGE, which would also purge other
-messages someone flagged deleted.
+it), then SELECT. Folder names are written with "/" and translated to the server's hierarchy separator (from
+LIST). Searches use ASCII criteria only; subjects and days are filtered by the caller. Moving uses UID
+MOVE, or COPY + \\Deleted + UID EXPUNGE of exactly those UIDs — never a plain EXPUNGE, which would also
+purge other messages someone flagged deleted. A mail the server chokes on (dovecot answers a FETCH of a
+corrupt mail with `* BYE`) is named in `broken` and passed over on a fresh connection.
 
 What the server says reaches the user only through `_server_text`: the password cut out (a broken server
 may quote the LOGIN line back), control characters escaped, the length bounded. A connection lost at any
@@ -20,7 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from toolkit.core.display import one_line
@@ -34,6 +36,8 @@ _SERVER_TEXT_MAX = 300
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 CLIENT_ID = '("name" "brandkit" "vendor" "brandkit" "support-email" "none")'
 BATCH = 200
+MAX_BROKEN = 5  # mails a folder may lose to dropped connections before the line itself is blamed
+_LIST_ITEM = re.compile(rb'\((?P<flags>[^)]*)\) (?:"(?P<sep>[^"]*)"|NIL) (?P<name>.+)$')
 
 
 @dataclass(frozen=True)
@@ -106,36 +110,59 @@ class Meta:
 
 class ImapSession:
     """One logged-in connection with a folder selected. Use as a context manager. `warnings` (Chinese)
-    say what the user should know though nothing failed (a connection without encryption)."""
+    say what the user should know though nothing failed (no encryption, originals left flagged deleted);
+    `broken` holds the UIDs passed over because the server dropped the line on them, with what it said.
+    `folder` is the folder's name on the server (its hierarchy separator in place of "/")."""
 
     def __init__(self, src: ImapSource, password: str, *, timeout: float = 30.0, readonly: bool = True) -> None:
         self.src = src
-        self.where = where = f"{src.host}:{src.port}"
+        self.where = f"{src.host}:{src.port}"
         self.warnings: list[str] = []
+        self.broken: list[tuple[int, str]] = []
         self._secrets = _secret_forms(password)
+        self._password, self._timeout, self._readonly = password, timeout, readonly
+        self._delimiter: str | None = None
+        self.folder = src.folder
         if _CONTROL.search(src.user) or _CONTROL.search(password):
             raise SourceError(f"{one_line(src.account)} 的 IMAP 用户名或密码中含有换行等控制字符，未发送（会被服务器当作另一条命令）；"
                               "请检查环境变量 BRANDKIT_IMAP_PASSWORD 或系统钥匙串中保存的密码")
+        self.uidvalidity = self._open()
+
+    def _open(self) -> int:
+        """Connect, log in and select the folder; its UIDVALIDITY."""
+        src, where = self.src, self.where
         try:
             cls = imaplib.IMAP4_SSL if src.tls else imaplib.IMAP4
-            self.conn = cls(src.host, src.port, timeout=timeout)
+            self.conn = cls(src.host, src.port, timeout=self._timeout)
         except (OSError, imaplib.IMAP4.error) as exc:
             raise SourceError(f"无法连接 IMAP 服务器 {where}：{self._server_text(exc)}；请检查服务器地址、端口和网络") \
                 from exc
         try:
             if not src.tls:
                 self._secure()
-            self._login(password)
+            self._login(self._password)
             self.refresh_capabilities()
             if "ID" in self.conn.capabilities:
                 self.conn._simple_command("ID", CLIENT_ID)  # noqa: SLF001 - imaplib has no public ID
-            self.uidvalidity = self._select(readonly)
+            self.folder = self.server_name(src.folder)
+            return self._select()
         except SourceError:
             self.close()
             raise
         except (OSError, imaplib.IMAP4.error) as exc:
             self.close()
             raise SourceError(f"与 IMAP 服务器 {where} 通信失败：{self._server_text(exc)}") from exc
+
+    def _reopen(self) -> None:
+        """A fresh connection after the server dropped the line, on the very same folder."""
+        self.close()
+        if self._open() != self.uidvalidity:
+            raise SourceError(f"{self._place}：邮件夹在收取过程中被服务器重建（UIDVALIDITY 改变），已停止收取此邮件夹；"
+                              "请重新运行 intake")
+
+    @property
+    def _place(self) -> str:
+        return f"{one_line(self.src.account)}/{one_line(self.src.folder)}"
 
     def _server_text(self, said: Exception | str) -> str:
         """What the server said, fit to show: never the password, no control characters, bounded."""
@@ -145,12 +172,16 @@ class ImapSession:
         text = one_line(text)
         return text if len(text) <= _SERVER_TEXT_MAX else text[: _SERVER_TEXT_MAX - 1] + "…"
 
+    def _warn(self, text: str) -> None:
+        if text not in self.warnings:  # a reconnect must not say it twice
+            self.warnings.append(text)
+
     def _secure(self) -> None:
         """STARTTLS when the server offers it; a warning when it does not. A failed STARTTLS stops here:
         falling back to clear text would hand the password to whoever broke the handshake."""
         src = self.src
         if "STARTTLS" not in self.conn.capabilities:
-            self.warnings.append(
+            self._warn(
                 f"IMAP 服务器 {self.where} 不支持加密（STARTTLS），密码和邮件以明文在网络上传输；如服务器支持 SSL，请改用 "
                 f"imaps://{src.user}@{src.host}/{src.folder}（端口 993）")
             return
@@ -189,26 +220,60 @@ class ImapSession:
         except (OSError, imaplib.IMAP4.error) as exc:
             lost = isinstance(exc, OSError | imaplib.IMAP4.abort)
             what = "的连接在{}时中断" if lost else "在{}时报错"
-            raise SourceError(f"与 IMAP 服务器 {self.where}{what.format(doing)}（{self._server_text(exc)}）；此前收取的邮件"
-                              "已保存，其余邮件请稍后重新运行 intake 收取") from exc
+            raise SourceError(f"与 IMAP 服务器 {self.where}（账户 {self._place}）{what.format(doing)}"
+                              f"（{self._server_text(exc)}）；此前收取的邮件已保存，其余邮件请稍后重新运行 intake 收取") from exc
 
     def refresh_capabilities(self) -> None:
         typ, dat = self.conn.capability()
         if typ == "OK" and dat and dat[-1]:
             self.conn.capabilities = tuple(dat[-1].decode("ascii", "replace").upper().split())
 
-    def _select(self, readonly: bool) -> int:
-        typ, dat = self.conn.select(_mailbox(self.src.folder), readonly=readonly)
+    @property
+    def delimiter(self) -> str:
+        """The server's hierarchy separator (LIST "" "", asked once); "/" when it names none."""
+        if self._delimiter is None:
+            self._delimiter = next((sep for _, sep, _ in self._list('""') if sep), "/")
+        return self._delimiter
+
+    def _list(self, pattern: str) -> list[tuple[bytes, str, str]]:
+        """LIST answers; none from a server that refuses (a BAD is not worth failing over)."""
+        try:
+            typ, dat = self.conn.list('""', pattern)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error:
+            return []
+        return _entries(dat) if typ == "OK" else []
+
+    def server_name(self, name: str) -> str:
+        """A folder written with "/" (as users write paths) in the server's own separator."""
+        return name.replace("/", self.delimiter) if "/" in name else name
+
+    def _select(self) -> int:
+        typ, dat = self.conn.select(_mailbox(self.folder), readonly=self._readonly)
         if typ != "OK":
-            raise SourceError(f"打开邮件夹“{self.src.folder}”失败（服务器回复：{self._server_text(_reply(dat))}）；"
-                              "请检查邮件夹名称；"
-                              "网易邮箱提示 Unsafe Login 时，请在网页邮箱中开启 IMAP 服务")
+            raise SourceError(self._missing() or
+                              f"打开邮件夹“{self.src.folder}”失败（服务器回复：{self._server_text(_reply(dat))}）；"
+                              "请检查邮件夹名称；网易邮箱提示 Unsafe Login 时，请在网页邮箱中开启 IMAP 服务")
         _, values = self.conn.response("UIDVALIDITY")
         value = values[-1] if values else None
         return int(value) if isinstance(value, bytes) and value.isdigit() else 0
 
+    def _missing(self) -> str | None:
+        """When the folder does not exist: a Chinese message listing the folders that do."""
+        names = [name.replace(self.delimiter, "/") for flags, _, name in self._list("*")
+                 if b"\\noselect" not in flags.lower()]
+        if not names or self._list(_mailbox(self.folder)):  # a LIST that says nothing proves nothing
+            return None
+        shown = "、".join(f"“{one_line(n)}”" for n in names[:30]) + ("等" if len(names) > 30 else "")
+        return (f"{one_line(self.src.account)} 上没有邮件夹“{one_line(self.src.folder)}”；现有的邮件夹：{shown}。"
+                "请改用其中一个，子邮件夹用“/”分隔，如 INBOX/申报材料")
+
     def search(self, since: date | None) -> list[int]:
-        criteria = ["SINCE", f"{since.day}-{_MONTHS[since.month - 1]}-{since.year}"] if since else ["ALL"]
+        # SINCE compares the server's calendar day (often UTC's): from a day earlier, so what arrived
+        # 00:00-08:00 China time is found; the caller keeps only the China-time days wanted
+        day = since - timedelta(days=1) if since else None
+        criteria = ["SINCE", f"{day.day}-{_MONTHS[day.month - 1]}-{day.year}"] if day else ["ALL"]
         with self._talk("搜索邮件"):
             typ, dat = self.conn.uid("SEARCH", *criteria)
         if typ != "OK":
@@ -216,19 +281,37 @@ class ImapSession:
         return sorted(int(u) for u in b" ".join(d for d in dat if d).split() if u.isdigit())
 
     def metas(self, uids: list[int]) -> list[Meta]:
-        """Size, arrival time and Subject/Message-ID headers, in batches, without downloading bodies."""
+        """Size, arrival time and Subject/Message-ID headers, in batches, without downloading bodies. A
+        batch on which the server drops the line (one corrupt mail) is read again one UID at a time on
+        fresh connections; the UIDs it still drops go to `broken`, and the others are read."""
         result: list[Meta] = []
-        for start in range(0, len(uids), BATCH):
-            chunk = ",".join(str(u) for u in uids[start:start + BATCH])
-            with self._talk("读取邮件信息"):
-                typ, dat = self.conn.uid("FETCH", chunk,
-                                         "(RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT MESSAGE-ID)])")
-            if typ != "OK":
-                raise SourceError(f"读取邮件信息失败（服务器回复：{self._server_text(_reply(dat))}）")
-            for item in dat:
-                if isinstance(item, tuple):
-                    result.append(_meta(item[0], item[1]))
+        with self._talk("读取邮件信息"):
+            for start in range(0, len(uids), BATCH):
+                chunk = uids[start:start + BATCH]
+                try:
+                    result += self._metas(chunk)
+                except (OSError, imaplib.IMAP4.abort):
+                    self._reopen()
+                    for uid in chunk:
+                        result += self._meta_alone(uid)
         return result
+
+    def _meta_alone(self, uid: int) -> list[Meta]:
+        try:
+            return self._metas([uid])
+        except (OSError, imaplib.IMAP4.abort) as exc:
+            self.broken.append((uid, self._server_text(exc)))
+            if len(self.broken) > MAX_BROKEN:  # so many bad mails: it is the line, not the mails
+                raise
+            self._reopen()
+            return []
+
+    def _metas(self, uids: list[int]) -> list[Meta]:
+        typ, dat = self.conn.uid("FETCH", ",".join(str(u) for u in uids),
+                                 "(RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT MESSAGE-ID)])")
+        if typ != "OK":
+            raise SourceError(f"{self._place}：读取邮件信息失败（服务器回复：{self._server_text(_reply(dat))}）")
+        return [_meta(item[0], item[1]) for item in dat if isinstance(item, tuple)]
 
     def fetch(self, uid: int) -> bytes | None:
         with self._talk(f"下载邮件（UID {uid}）"):
@@ -238,16 +321,25 @@ class ImapSession:
                 return item[1]
         return None
 
+    def exists(self, uid: int) -> bool:
+        """Whether `uid` is still in the folder (another client may have deleted or moved it)."""
+        with self._talk(f"查找邮件（UID {uid}）"):
+            typ, dat = self.conn.uid("SEARCH", "UID", str(uid))
+        return typ != "OK" or str(uid).encode() in b" ".join(d for d in dat if d).split()
+
     def move(self, uids: list[int], target: str) -> str | None:
-        """Move exactly `uids` to `target` (created when missing); a Chinese warning, or None when done."""
+        """Put exactly `uids` into `target` (created and subscribed when missing): None when they are
+        there, else a Chinese error. Originals that cannot be expunged are left flagged deleted, with a
+        warning."""
         if not uids:
             return None
         with self._talk(f"移动邮件到“{target}”"):
             return self._move(uids, target)
 
     def _move(self, uids: list[int], target: str) -> str | None:
-        box = _mailbox(target)
-        self.conn.create(box)  # NO when it exists already: fine
+        box = _mailbox(self.server_name(target))
+        if self.conn.create(box)[0] == "OK":  # NO when it exists already: fine
+            self.conn.subscribe(box)  # Foxmail and Outlook show subscribed folders only
         uidset = ",".join(str(u) for u in uids)
         if "MOVE" in self.conn.capabilities:
             typ, dat = self.conn.uid("MOVE", uidset, box)
@@ -255,10 +347,12 @@ class ImapSession:
         typ, dat = self.conn.uid("COPY", uidset, box)
         if typ != "OK":
             return f"复制到“{target}”失败（服务器回复：{self._server_text(_reply(dat))}）"
-        if "UIDPLUS" not in self.conn.capabilities:
-            return (f"服务器不支持 UID EXPUNGE：已复制到“{target}”，原邮件保留在“{self.src.folder}”"
-                    "（没有用普通 EXPUNGE，以免误删其他邮件）")
+        # flagged even when they cannot be expunged: mail clients then show them as deleted
         self.conn.uid("STORE", uidset, "+FLAGS.SILENT", r"(\Deleted)")
+        if "UIDPLUS" not in self.conn.capabilities:
+            self._warn(f"IMAP 服务器 {self.where} 不支持 UID EXPUNGE：{self._place} 中已复制到“{target}”的邮件只标记为已删除，"
+                       "没有清除（普通 EXPUNGE 会误删其他邮件）；下次运行不会再复制它们，可在邮件客户端中清除已删除邮件")
+            return None
         typ, dat = self.conn.uid("EXPUNGE", uidset)
         return (None if typ == "OK" else
                 f"从“{self.src.folder}”清除已移动的邮件失败（服务器回复：{self._server_text(_reply(dat))}）")
@@ -274,6 +368,22 @@ class ImapSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _entries(dat: list) -> list[tuple[bytes, str, str]]:
+    """(flags, separator or "", name) of each LIST answer line; a name sent as a literal comes as a tuple."""
+    from imap_tools.imap_utf7 import utf7_decode
+
+    out = []
+    for item in dat:
+        line = item[0].rsplit(b"{", 1)[0] + b'"' + item[1] + b'"' if isinstance(item, tuple) else item
+        m = _LIST_ITEM.match(line) if isinstance(line, bytes) else None
+        if m:
+            name = m.group("name").strip()
+            if name.startswith(b'"') and name.endswith(b'"'):
+                name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+            out.append((m.group("flags"), (m.group("sep") or b"").decode("ascii", "replace"), utf7_decode(name)))
+    return out
 
 
 _META = re.compile(rb"UID (\d+)|RFC822\.SIZE (\d+)|INTERNALDATE \"([^\"]+)\"")

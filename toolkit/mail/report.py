@@ -34,6 +34,7 @@ class IntakeReport:
     warnings: list[str] = field(default_factory=list)  # nothing failed, but the user should know (no TLS)
     already_taken: int = 0  # messages seen in an earlier run and left alone
     moved: int = 0
+    moved_to: str | None = None  # the --move-to folder, once something went there
 
     @property
     def has_rejections(self) -> bool:

@@ -1,7 +1,10 @@
 """The intake run: every source -> parsed messages -> the inbox folder, one message at a time.
 
 A broken message or source becomes an entry in `errors` and the batch goes on. IMAP messages are moved
-(`move_to`) only at the end of their folder, after their files and ledger rows are on disk.
+(`move_to`) only at the end of their folder, after their files and ledger rows are on disk, and only when
+every file they carry was saved: a mail with a file refused, or with no file at all (a form forgotten, a
+link-only 超大附件), stays where it is and is named on every run, so the folder left behind is the
+office's to-do list.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from toolkit.readers.kinds import UNSAFE, skip_reason
+
 from .dates import china_day
 from .imap import ImapSession, ImapSource, Meta, parse_imap_url
 from .msg import parse_msg
@@ -19,8 +24,8 @@ from .parse import message_key, parse_message
 from .report import IntakeReport, MessageReport
 from .secrets import MissingPassword, imap_password
 from .sources import RawItem, SourceError, file_items
-from .store import Inbox
-from .types import MB, Limits, ParsedMessage
+from .store import Inbox, Uid
+from .types import MB, Limits, ParsedMessage, Skipped
 
 Progress = Callable[[int, int], None]
 
@@ -43,8 +48,27 @@ def _wanted(family: list[ParsedMessage], since: date | None, subject: str | None
     day is the one the outer mail arrived, counted in China time."""
     if subject and not any(_fold(subject) in _fold(m.subject) for m in family):
         return False
-    received = family[0].received
-    return not (since and received and china_day(received) < since)
+    return not _before(family[0].received, since)
+
+
+def _before(received: datetime | None, since: date | None) -> bool:
+    """Whether a mail arrived before the `--since` day, counted in China time."""
+    return bool(since and received and china_day(received) < since)
+
+
+def _refuse_unsafe(parsed: ParsedMessage) -> None:
+    """Programs are never saved, whatever their name says (a Windows .exe named 申报表.xlsx)."""
+    parsed.skipped += [Skipped(f.name, skip_reason(f.kind)) for f in parsed.found if f.kind in UNSAFE]
+    parsed.found = [f for f in parsed.found if f.kind not in UNSAFE]
+
+
+def _unsaved(family: list[ParsedMessage]) -> str | None:
+    """Why a mail is not done with: a file refused, or none at all; None when every file was saved."""
+    refused = [s for m in family for s in m.skipped if s.rejected]
+    if refused:
+        more = f"等 {len(refused)} 个附件" if len(refused) > 1 else ""
+        return f"“{refused[0].name}”{more}未能保存（{refused[0].reason}）"
+    return None if any(m.found for m in family) else "邮件中没有可保存的附件"
 
 
 def _too_big(size: int | None, limits: Limits) -> str | None:
@@ -66,32 +90,40 @@ class _Run:
         if self.progress:
             self.progress(self.done, self.total)
 
+    def settle(self) -> None:
+        """After a source, done is the total: one that stopped early must not leave the bar running."""
+        if self.total != self.done:
+            self.total = self.done
+            if self.progress:
+                self.progress(self.done, self.total)
+
     def take(self, label: str, raw: bytes, fmt: str, source: str,
-             uid: tuple[str, str, int, int] | None = None, received: datetime | None = None) -> bool:
-        """Parse and store one message; True when it is handled (taken now or earlier)."""
+             uid: Uid | None = None, received: datetime | None = None) -> list[ParsedMessage] | None:
+        """Parse and store one message; the mail with those it forwards when it is handled (taken now
+        or earlier), None when it is refused or filtered out."""
         problem = _too_big(len(raw), self.limits)
         if problem:
             self.report.errors.append(f"{label}：{problem}")
-            return False
+            return None
         try:
             parsed = parse_msg(raw, self.limits) if fmt == "msg" else parse_message(raw, self.limits)
         except ValueError as exc:
             self.report.errors.append(f"{label}：{exc}")
-            return False
+            return None
         except Exception as exc:  # noqa: BLE001 - one broken message must never stop the batch
             self.report.errors.append(f"{label}：无法解析这封邮件（{type(exc).__name__}: {exc}），已跳过")
-            return False
+            return None
         if received is not None:
             parsed.received = received
         family = _family(parsed)
         if not _wanted(family, self.since, self.subject):
-            return False
+            return None
         for n, one in enumerate(family):
+            _refuse_unsafe(one)
             self._store(f"{label} 所附邮件" if n else label, one, source, uid if one is parsed else None)
-        return True
+        return family
 
-    def _store(self, label: str, parsed: ParsedMessage, source: str,
-               uid: tuple[str, str, int, int] | None) -> None:
+    def _store(self, label: str, parsed: ParsedMessage, source: str, uid: Uid | None) -> None:
         """Save one message's files and record it, unless an earlier run took it."""
         key = message_key(parsed)
         if self.inbox.taken(key, parsed):
@@ -127,39 +159,72 @@ class _Run:
 
     def imap(self, src: ImapSource, password: str, move_to: str | None) -> None:
         with ImapSession(src, password, readonly=not move_to) as session:
-            self.report.warnings += session.warnings
-            key = (src.account, src.folder, session.uidvalidity)
-            metas = session.metas(session.search(self.since))
-            self.total += len(metas)
-            handled: list[int] = []  # taken now or in an earlier run, and matching this run's filter
-            for meta in metas:
-                if self._imap_one(session, src, key, meta):
-                    handled.append(meta.uid)
-                self.tick()
-            if move_to:
-                warning = session.move(sorted(handled), move_to)
-                if warning:
-                    self.report.errors.append(f"{src.account}/{src.folder}：{warning}")
-                else:
-                    self.report.moved += len(handled)
+            try:
+                self._folder(session, move_to)
+            finally:  # what was learnt before a lost connection is said too
+                self.report.warnings += session.warnings
+                self.report.errors += [
+                    f"{src.account}/{src.folder} UID {uid}：服务器读取这封邮件时出错并断开了连接（{said}），已跳过，"
+                    "其余邮件照常收取；请在网页邮箱中查看这封邮件，必要时请对方重新发送" for uid, said in session.broken]
 
-    def _imap_one(self, session: ImapSession, src: ImapSource, key: tuple[str, str, int], meta: Meta) -> bool:
+    def _folder(self, session: ImapSession, move_to: str | None) -> None:
+        src = session.src
+        key = (src.account, session.folder, session.uidvalidity)
+        metas = session.metas(session.search(self.since))
+        self.total += len(metas)
+        done: list[int] = []  # every file saved, now or in an earlier run, and matching this run's filter
+        for meta in metas:
+            if self._imap_one(session, key, meta):
+                done.append(meta.uid)
+            self.tick()
+        # a server without MOVE and UID EXPUNGE keeps the copied originals: never copy them twice
+        uids = [u for u in done if not self.inbox.was_moved((*key, u))] if move_to else []
+        if not move_to or not uids:
+            return
+        error = session.move(uids, move_to)
+        if error:
+            self.report.errors.append(f"{src.account}/{src.folder}：{error}")
+            return
+        self.inbox.record_moved([(*key, u) for u in uids], move_to)
+        self.report.moved += len(uids)
+        self.report.moved_to = move_to
+
+    def _imap_one(self, session: ImapSession, key: tuple[str, str, int], meta: Meta) -> bool:
+        """Take one mail; True when it is done with (every file it carries saved) and may be moved."""
+        src = session.src
         subject = _header_of(meta.header, b"subject")
         if self.subject and _fold(self.subject) not in _fold(subject):
             return False
-        if self.inbox.has_uid(*key, meta.uid):
+        if _before(meta.internaldate, self.since):  # the search reaches a day back (server days)
+            return False
+        label = f"{src.account}/{src.folder} UID {meta.uid}"
+        uid = (*key, meta.uid)
+        if self.inbox.has_uid(*uid):
             self.report.already_taken += 1
-            return True
+            return self._done(label, subject, self.inbox.held(uid))
         # a Message-ID taken before through another route is no proof: clients reuse them, so the mail is
         # fetched and judged by its content (`take`)
-        label = f"{src.account}/{src.folder} UID {meta.uid}"
         problem = _too_big(meta.size, self.limits)
         raw = None if problem else session.fetch(meta.uid)
+        if raw is None and not problem and not session.exists(meta.uid):
+            self.report.warnings.append(f"{label}（{subject}）：已被其他客户端删除或移走，未收取")
+            return False
         if problem or raw is None:
             self.report.errors.append(f"{label}（{subject}）：{problem or '服务器没有返回邮件内容'}")
             return False
-        return self.take(label, raw, "mime", f"imap://{src.account}/{src.folder}", (*key, meta.uid),
-                         meta.internaldate)
+        family = self.take(label, raw, "mime", f"imap://{src.account}/{src.folder}", uid, meta.internaldate)
+        if family is None:
+            return False
+        reason = _unsaved(family)
+        if reason:
+            self.inbox.hold(uid, reason)
+        return self._done(label, subject, reason)
+
+    def _done(self, label: str, subject: str, unsaved: str | None) -> bool:
+        if unsaved:  # said on every run, until someone deals with the mail
+            self.report.warnings.append(f"{label}（{subject or '无主题'}）：{unsaved}；这封邮件留在原邮件夹，"
+                                        "不移动，以后每次收取都会提示。请对方补发后，在邮件客户端中手动移走或删除它")
+        return unsaved is None
 
 
 def _header_of(header: bytes, name: bytes) -> str:
@@ -202,3 +267,5 @@ def _one_source(run: _Run, source: str, move_to: str | None, password: Callable[
             run.imap(src, password(src.account), move_to)
     except (SourceError, MissingPassword) as exc:
         run.report.errors.append(str(exc))
+    finally:
+        run.settle()

@@ -2,7 +2,7 @@
 
 Layout: `INBOX/<received date>_<sender>/<name>`, `INBOX/inbox.jsonl` (one line per saved file) and
 `INBOX/.brandkit-intake.sqlite` (messages taken, by a key on their content - parse.message_key; IMAP
-UIDVALIDITY+UID seen; file sha256 saved). Each file
+UIDVALIDITY+UID seen, held back from moving with the reason, and moved or copied; file sha256 saved). Each file
 is written to a temp name and renamed, then its manifest line appended, then the ledger committed: a crash
 at any point leaves at worst a message that is taken again next time, never a half-written file.
 """
@@ -36,7 +36,13 @@ CREATE TABLE IF NOT EXISTS messages (key TEXT PRIMARY KEY, message_id TEXT, send
 CREATE TABLE IF NOT EXISTS imap (account TEXT, folder TEXT, uidvalidity INTEGER, uid INTEGER, key TEXT,
                                  PRIMARY KEY (account, folder, uidvalidity, uid));
 CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, path TEXT, key TEXT);
+CREATE TABLE IF NOT EXISTS held (account TEXT, folder TEXT, uidvalidity INTEGER, uid INTEGER, reason TEXT,
+                                 PRIMARY KEY (account, folder, uidvalidity, uid));
+CREATE TABLE IF NOT EXISTS moved (account TEXT, folder TEXT, uidvalidity INTEGER, uid INTEGER, target TEXT,
+                                  PRIMARY KEY (account, folder, uidvalidity, uid));
 """
+_UID = "account=? AND folder=? AND uidvalidity=? AND uid=?"
+Uid = tuple[str, str, int, int]  # IMAP account, folder, UIDVALIDITY, UID
 
 
 def folder_name(parsed: ParsedMessage) -> str:
@@ -84,9 +90,24 @@ class Inbox:
                    for f in parsed.found)
 
     def has_uid(self, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
-        row = self.db.execute("SELECT 1 FROM imap WHERE account=? AND folder=? AND uidvalidity=? AND uid=?",
-                              (account, folder, uidvalidity, uid)).fetchone()
-        return row is not None
+        return self.db.execute(f"SELECT 1 FROM imap WHERE {_UID}", (account, folder, uidvalidity, uid)).fetchone() \
+            is not None
+
+    def hold(self, uid: Uid, reason: str) -> None:
+        """An IMAP mail taken with files missing: it stays in its folder, and each run says why."""
+        self.db.execute("INSERT OR REPLACE INTO held VALUES (?, ?, ?, ?, ?)", (*uid, reason))
+        self.db.commit()
+
+    def held(self, uid: Uid) -> str | None:
+        row = self.db.execute(f"SELECT reason FROM held WHERE {_UID}", uid).fetchone()
+        return row[0] if row else None
+
+    def record_moved(self, uids: list[Uid], target: str) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO moved VALUES (?, ?, ?, ?, ?)", [(*u, target) for u in uids])
+        self.db.commit()
+
+    def was_moved(self, uid: Uid) -> bool:
+        return self.db.execute(f"SELECT 1 FROM moved WHERE {_UID}", uid).fetchone() is not None
 
     def save(self, parsed: ParsedMessage, key: str) -> tuple[list[dict[str, str]], list[Skipped]]:
         """Write the message's files (once per sha256 across the whole inbox) and their manifest lines."""
@@ -117,8 +138,7 @@ class Inbox:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def record(self, parsed: ParsedMessage, key: str, source: str,
-               uid: tuple[str, str, int, int] | None = None) -> None:
+    def record(self, parsed: ParsedMessage, key: str, source: str, uid: Uid | None = None) -> None:
         """Mark a message as taken (and its IMAP UID as seen); commits."""
         self.db.execute("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)", (
             key, parsed.message_id, parsed.sender, parsed.subject,
@@ -128,7 +148,7 @@ class Inbox:
             self.db.execute("INSERT OR IGNORE INTO imap VALUES (?, ?, ?, ?, ?)", (*uid, key))
         self.db.commit()
 
-    def record_uid(self, uid: tuple[str, str, int, int], key: str) -> None:
+    def record_uid(self, uid: Uid, key: str) -> None:
         """An IMAP message whose Message-ID was already taken through another route."""
         self.db.execute("INSERT OR IGNORE INTO imap VALUES (?, ?, ?, ?, ?)", (*uid, key))
         self.db.commit()

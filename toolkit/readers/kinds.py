@@ -12,6 +12,7 @@ import re
 import zipfile
 
 ARCHIVE = {"zip", "rar", "7z"}
+UNSAFE = {"exe"}  # programs: never saved, whatever the name says
 
 # Suffixes a saved file may keep for each kind; the first is added when the name has none of them.
 SUFFIXES = {
@@ -103,6 +104,8 @@ def sniff(data: bytes, name: str = "") -> str:
         return "7z"
     if data.startswith(b"%PDF"):
         return "pdf"
+    if data.startswith(b"MZ") and not _looks_like_text(data):  # .exe/.dll/.scr, often renamed to pass as a form
+        return "exe"
     if not data.strip():
         return "empty"
     if _looks_like_text(data):
@@ -125,10 +128,14 @@ KIND_LABELS = {
     "docx": "Word 文档", "doc": "Word 文档", "pptx": "PowerPoint 演示文稿", "ppt": "PowerPoint 演示文稿",
     "pdf": "PDF 文件", "text": "纯文本文件", "msg": "Outlook 邮件", "empty": "空文件",
     "corrupt_zip": "损坏的 zip/Office 文件", "corrupt_ole": "损坏的 OLE2（.xls/.doc）文件",
+    "exe": "Windows 可执行程序（.exe/.dll）",
 }
 
 
 def skip_reason(kind: str) -> str:
-    """Chinese reason for not keeping a file of this kind (only an empty file is not kept)."""
+    """Chinese reason for not keeping a file of this kind (an empty file, a program)."""
     label = KIND_LABELS.get(kind, "无法识别的文件")
+    if kind in UNSAFE:
+        return (f"文件内容是 {label}，不是表格或材料（与文件名不符），为安全起见未收取，请勿打开；"
+                "请与对方核实，请对方重新发送申报材料")
     return f"{label}，没有内容，未收取；请对方确认附件后重新发送"
