@@ -43,8 +43,8 @@ def test_stamp_text_round_trips() -> None:
 
 def test_fill_per_kind() -> None:
     kinds = HOSPITAL.statuses
-    assert [status_fill(kinds, s) for s in ("已通过", "待审", "退回", "逾期提交", "未推荐")] == \
-        ["C6EFCE", "FFEB9C", "FFC7CE", "FFD8B1", "F2F2F2"]
+    assert [status_fill(kinds, s) for s in ("已通过", "待审", "退回", "逾期提交", "未推荐", "未入选", "放弃")] == \
+        ["C6EFCE", "FFEB9C", "FFC7CE", "FFD8B1", "D9D9D9", "D9D9D9", "F2F2F2"]  # declined grey; no kind: neutral
 
 
 # -- working days ---------------------------------------------------------------------------------------

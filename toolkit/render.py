@@ -32,15 +32,19 @@ def progress_callback(label: str) -> Callable[[int, int], None]:
     bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    console=Console(file=sys.stderr), transient=True)
     task = None
+    running = False
 
     def update(done: int, total: int) -> None:
-        nonlocal task
+        nonlocal task, running
         if task is None:
-            bar.start()
             task = bar.add_task(label, total=total)
-        bar.update(task, completed=done)
-        if done >= total:
+        if not running and done < total:  # started, or started again when a later source adds work
+            bar.start()
+            running = True
+        bar.update(task, completed=done, total=total)
+        if running and done >= total:
             bar.stop()
+            running = False
 
     return update
 
@@ -272,6 +276,8 @@ def render_intake(report: IntakeReport, inbox: Path, say: Say) -> None:
         say(f"错误  {error}", problem=True)
     say(f"\n收取 {len(report.messages)} 封邮件，保存 {saved} 个附件到 {inbox}"
         f"（此前已收取 {report.already_taken} 封，未重复收取）。")
+    if report.moved:
+        say(f"已移动 {report.moved} 封到 {one_line(report.moved_to or '')}。")
 
 
 def render_profile(doc: dict[str, Any], say: Say) -> None:

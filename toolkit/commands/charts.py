@@ -20,8 +20,8 @@ from toolkit.core.vocabulary import KIND_ZH, UNHANDLED, ReportState
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
              "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans SC", "Noto Sans CJK JP")  # a .ttc's first face
 COLOURS = {ReportState.ON_TIME: "#70AD47", ReportState.LATE: "#FFC000", ReportState.RETURNED: "#C00000",
-           ReportState.MISSING: "#BFBFBF", **dict(zip(KIND_ZH.values(), ("#70AD47", "#5B9BD5", "#C00000", "#FFC000"),
-                                                      strict=True)), "其他": "#A5A5A5", UNHANDLED: "#D9D9D9"}
+           ReportState.MISSING: "#BFBFBF", **dict(zip(KIND_ZH.values(), ("#70AD47", "#5B9BD5", "#C00000", "#FFC000",
+                                                                         "#7F7F7F"), strict=True)), "其他": "#A5A5A5", UNHANDLED: "#D9D9D9"}
 SIZE_IN, DPI = (8, 4.5), 150
 LABEL_ROOM = 52  # characters of x-axis labels that fit side by side at 9 pt on the chart's width
 

@@ -142,7 +142,8 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
 
 def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
     """(normalised branch, stage) -> the reasons the latest 退回 row of the 操作记录 gave (a merge writes
-    a rejected form's findings there, while the ledger cell only says 退回)."""
+    a rejected form's findings there, while the ledger cell only says 退回), unless a form of the branch
+    was merged since: those reasons were about a file the branch has replaced."""
     if not log_rows:
         return {}
     header = [str(h).strip() if h is not None else "" for h in log_rows[0]]
@@ -153,28 +154,35 @@ def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
     out = {}
     for row in log_rows[1:]:
         cells = [row[i] if i < len(row) else None for i in (act, branch, stage, new)]
+        key = (normalize_branch(str(cells[1] or "")), str(cells[2] or "").split("：")[0])
         if cells[0] == LogAction.RETURNED and cells[1] and cells[3]:
-            out[(normalize_branch(str(cells[1])), str(cells[2] or "").split("：")[0])] = str(cells[3])
+            out[key] = str(cells[3])
+        elif cells[0] in (LogAction.ADDED, LogAction.UPDATED):
+            out.pop(key, None)
     return out
 
 
 def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tuple[str, str], str] | None = None,
                 overdue: set[str] | frozenset[str] = frozenset()) -> list[Issue]:
-    """Open problems for 问题汇总: returned and late stamps (with the stamp's note, else the reason the
-    log gave), statuses a stage does not know (hand-typed cells), broken 党总支 quotas, and branches that
-    must take part (must_join) with nothing done on a stage past its due date (`overdue` stage names)."""
+    """Open problems for 问题汇总: returned stamps (with the stamp's note, else the reason the log gave),
+    late stamps after the form's stage (a late form did arrive: 报送情况 says so), statuses a stage does
+    not know (hand-typed cells), broken 党总支 quotas, and branches that must take part (must_join) with
+    nothing done on a stage past its due date (`overdue` stage names)."""
     issues = []
+    form = profile.submission_stage if profile.stages else None
     for rec in records:
         for stage in profile.stages:
-            status = rec.statuses[stage.name]
+            status, kind = rec.statuses[stage.name], rec.kinds[stage.name]
             if not status:
                 continue
-            note = stamp_note(rec.values.get(stage.column)) or \
-                (reasons or {}).get((normalize_branch(rec.branch), stage.name), "")
+            note = stamp_note(rec.values.get(stage.column))
             if status not in stage.statuses:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status,
                                     f"“{status}”不是“{stage.name}”阶段的状态（可用：{'、'.join(stage.statuses)}），请改正"))
-            elif rec.kinds[stage.name] in ("returned", "late"):
+            elif kind == "returned":  # a merge's reasons are the log's, for a branch returned still
+                reason = note or (reasons or {}).get((normalize_branch(rec.branch), stage.name), "")
+                issues.append(Issue(rec.group, rec.branch, stage.name, status, reason or "—"))
+            elif kind == "late" and stage != form:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status, note or "—"))
     for stage in profile.stages:
         for c in stage.constraints:
@@ -198,7 +206,6 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
                 else:
                     continue
                 issues.append(Issue(group, "", stage.name, c.status or "", text))
-    form = profile.submission_stage if profile.stages else None
     if form is not None and form.name in overdue:  # marked 必须参与 in the roster itself
         listed = {(i.branch, i.stage) for i in issues}
         issues += [Issue(r.group, r.branch, form.name, r.statuses[form.name] or NOT_SUBMITTED,

@@ -2,7 +2,8 @@
 
 One mail per branch that needs one, on the form's stage (`Profile.submission_stage`):
 - 回执 when its form was accepted (a passed or late status there),
-- 退回 when it was sent back, with its `<原文件名>_校验结果.xlsx` and a date to resend by,
+- 退回 when it was sent back, with its `<原文件名>_校验结果.xlsx` and a date to resend by (a 退回 the office
+  stamped by hand has no report: the ledger's 退回原因, or a word that the office will explain),
 - 催报 when nothing has arrived, listing what is missing and the deadline.
 
 An event is (branch, kind, stage, the submission's sha256): the 操作记录 names every one mailed (操作
@@ -24,7 +25,8 @@ from typing import Any
 
 from toolkit.core.logsheet import LogEntry
 from toolkit.core.master import RETURN_REASON, MasterSnapshot
-from toolkit.core.stages import branch_statuses, stage_due
+from toolkit.core.profile import StatusKinds
+from toolkit.core.stages import branch_statuses, parse_stamp, stage_due
 from toolkit.core.text import normalize_branch, official_date
 from toolkit.core.vocabulary import LogAction, NoticeKind
 
@@ -175,12 +177,15 @@ def plan_notices(snap: MasterSnapshot, log: Sequence[LogLine], senders: Sequence
         status = branch_statuses(profile, values).get(stage.name)
         kind_of = profile.statuses.kind_of(status) if status else None
         lines = by_branch.get(key, [])
+        by_hand = False
         if kind_of in ("passed", "late"):
             kind = NoticeKind.RECEIPT
             form = _last(lines, (LogAction.ADDED, LogAction.UPDATED))
         elif kind_of == "returned":
             kind = NoticeKind.RETURN
-            form = _last(lines, (LogAction.RETURNED,))
+            by_hand = _returned_by_hand(lines, stage.name, profile.statuses)
+            # a 退回 by hand concerns the form the office holds (it passed its checks), a merge's the file it refused
+            form = _last(lines, (LogAction.ADDED, LogAction.UPDATED) if by_hand else (LogAction.RETURNED,))
         elif status is None:
             kind, form = NoticeKind.REMINDER, None
         else:
@@ -199,8 +204,8 @@ def plan_notices(snap: MasterSnapshot, log: Sequence[LogLine], senders: Sequence
             plan.already.append(_notice(snap, kind, branch, stage.name, form, to, reports, wording, values))
             continue
         notice = _notice(snap, kind, branch, stage.name, form, to, reports, wording, values, again=repeat,
-                         bad_address=bad)
-        if kind == NoticeKind.RETURN and not notice.report:
+                         bad_address=bad, by_hand=by_hand)
+        if kind == NoticeKind.RETURN and not notice.report and not by_hand:
             plan.no_report.append(notice)
         elif not to:
             plan.no_address.append(notice)
@@ -214,6 +219,15 @@ def plan_notices(snap: MasterSnapshot, log: Sequence[LogLine], senders: Sequence
 
 def _last(lines: list[LogLine], actions: tuple[str, ...]) -> LogLine | None:
     return next((line for line in reversed(lines) if line.action in actions), None)
+
+
+def _returned_by_hand(lines: list[LogLine], stage: str, kinds: StatusKinds) -> bool:
+    """The branch's 退回 on `stage` is the office's own (stamp --status 退回, or typed into the cell), not
+    a merge's: no validation report exists for it, and none is to be waited for."""
+    last = next((line for line in reversed(lines) if line.action == LogAction.RETURNED or (
+        line.action == LogAction.STAMPED and line.stage == stage
+        and kinds.kind_of(parse_stamp(line.new) or "") == "returned")), None)
+    return last is None or last.action == LogAction.STAMPED
 
 
 def _sender(senders: Sequence[tuple[str, str]], sha: str) -> str:
@@ -273,7 +287,7 @@ def _recipients(cells: Sequence[str]) -> tuple[str, str]:
 
 def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, form: LogLine | None, to: str,
             reports: Mapping[str, SentReport], w: Wording, values: Mapping[str, Any], again: bool = False,
-            bad_address: str = "") -> Notice:
+            bad_address: str = "", by_hand: bool = False) -> Notice:
     profile = snap.profile
     title = f"“{profile.title}”{profile.form_title}" if profile.title not in profile.form_title else profile.form_title
     source = form.source if form else ""
@@ -290,11 +304,17 @@ def _notice(snap: MasterSnapshot, kind: NoticeKind, branch: str, stage: str, for
         return Notice(kind, branch, group, stage, form.sha256 if form else "", to, subject,
                       _body(lines, sign), source, bad_address=bad_address)
     if kind == NoticeKind.RETURN:
-        said = str(values.get(RETURN_REASON) or "") or (form.new if form else "")  # the ledger's: the office may edit it
-        found = reports.get(form.sha256) if form else None
+        said = str(values.get(RETURN_REASON) or "")  # the ledger's: the office may edit it
+        if not by_hand and form:
+            said = said or form.new  # a merge's 退回 row lists the findings
+        found = reports.get(form.sha256) if form and not by_hand else None
         report = found.name if found else ""
         reasons = split_reasons(said, found.errors if found else ())
-        lines = [f"{branch}：", "", f"　　你支部报送的《{title}》（{source}）经校验，存在以下问题，现予退回：",
+        named = f"《{title}》（{source}）" if source else f"《{title}》"
+        intro = (f"　　你支部报送的{named}经审核，" + ("存在以下问题，现予退回：" if reasons else
+                                              f"现予退回，具体修改意见由{w.office or '我们'}另行告知。")
+                 if by_hand else f"　　你支部报送的{named}经校验，存在以下问题，现予退回：")
+        lines = [f"{branch}：", "", intro,
                  *(f"　　{n}. {r}" for n, r in enumerate(reasons, start=1)),
                  *([f"　　各问题已在附件《{report}》中逐项标注（红色为必须修改的错误，黄色为需核实的警告）。"] if report else []),
                  f"　　请于{official_date(w.by)}前修改后重新报送至{back}。"]

@@ -29,6 +29,7 @@ from toolkit.core.model import Submission, Value
 from toolkit.core.plan import _Columns, _same, carries, provenance_values, value_write
 from toolkit.core.profile import Profile, TableSpec, history_sheet
 from toolkit.core.text import normalize_branch
+from toolkit.core.values import cell_number
 
 WIDTHS = {SUBMITTED_AT: 17.0, SOURCE_FILE: 30.0, REPLACED_AT: 17.0}
 
@@ -150,7 +151,7 @@ class TablePlanner:
         for item in old:
             row = area.take(self.changes)
             for name in table_header(self.snap.profile, spec, history=True):
-                value = replaced if name == REPLACED_AT else item.values.get(name)
+                value = replaced if name == REPLACED_AT else read_back(item.values.get(name))
                 if value not in (None, ""):
                     self.changes.writes.append(value_write(area.sheet.sheet, row, area.cols.get(name), name, value))
 
@@ -175,6 +176,12 @@ class TablePlanner:
             for name, col in area.sheet.columns.items():
                 if surplus.values.get(name) not in (None, ""):
                     self.changes.writes.append(CellWrite(sheet, surplus.row, col, None))
+
+
+def read_back(value: Any) -> Any:
+    """A table cell as the master gave it back, to copy: the reader returns every number as a float, and
+    1.0 in the history where the branch wrote 1 reads as a different figure."""
+    return cell_number(value) if isinstance(value, float) else value
 
 
 def item_value(v: Value | None) -> Any:

@@ -146,19 +146,25 @@ class LedgerSpec:
     aliases: dict[str, tuple[str, ...]]
 
 
+# The kinds a profile sorts its statuses into (`[statuses]`), in the order status and the summary count them.
+STATUS_KINDS = ("passed", "pending", "returned", "late", "declined")
+
+
 @dataclass(frozen=True)
 class StatusKinds:
     passed: tuple[str, ...] = ()
     pending: tuple[str, ...] = ()
     returned: tuple[str, ...] = ()
     late: tuple[str, ...] = ()
+    # Final outcomes that leave a branch out (未推荐, 未入选, 未立项): decided, not sent back to fix.
+    declined: tuple[str, ...] = ()
     # Statuses that record something arriving from a branch (已提交): only these become the stage's late
     # status when stamped after its due date. Every other status is a decision (审核通过, 已推荐, 优秀),
     # kept as stamped whatever the date.
     receipts: tuple[str, ...] = (Receipt.SUBMITTED,)
 
     def kind_of(self, status: str) -> str | None:
-        for kind in ("passed", "pending", "returned", "late"):
+        for kind in STATUS_KINDS:
             if status in getattr(self, kind):
                 return kind
         return None
@@ -349,7 +355,7 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "", 
     ledger_spec = _take({**ledger, "aliases": aliases}, LedgerSpec, f"{where}: ledger", {"columns": tuple})
     stages = tuple(_parse_stage(s, f"{where}: stages[{i}]") for i, s in enumerate(stages_raw))
     statuses = _take(data.pop("statuses", {}), StatusKinds, f"{where}: statuses",
-                     {k: tuple for k in ("passed", "pending", "returned", "late", "receipts")})
+                     {k: tuple for k in (*STATUS_KINDS, "receipts")})
     paper = _take(data.pop("paper"), PaperSpec, f"{where}: paper") if "paper" in data else None
     booklet = _take(data.pop("booklet", {}), BookletSpec, f"{where}: booklet", {"facts": tuple, "fields": tuple})
     similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})

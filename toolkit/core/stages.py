@@ -18,15 +18,16 @@ from toolkit.core.text import normalize_choice
 from toolkit.core.vocabulary import Receipt
 from toolkit.core.workcal import OFFICIAL, WorkCalendar
 
-# One colour per kind: done green, waiting yellow, returned red, late orange (a late form did arrive).
-KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFD8B1"}
-NEUTRAL_FILL = "F2F2F2"  # a status with no kind (e.g. 未推荐): overwrite the previous colour, stay quiet
+# One colour per kind: done green, waiting yellow, returned red, late orange (a late form did arrive),
+# declined grey (未入选 is an outcome, nothing to fix).
+KIND_FILLS = {"passed": "C6EFCE", "pending": "FFEB9C", "returned": "FFC7CE", "late": "FFD8B1", "declined": "D9D9D9"}
+NEUTRAL_FILL = "F2F2F2"  # a status with no kind (a word the office added): overwrite the previous colour, stay quiet
 # A stage counts as reached when its status is of one of these kinds (a late submission still arrived).
 DONE_KINDS = ("passed", "late")
 # Moving a stage's status to a lower rank is "going backwards" and needs --force (what the reasons say;
 # the web page, whose control is a checkbox, puts its own words in its place).
 FORCE_HINT = "需加 --force"
-KIND_RANK = {"passed": 2, "late": 1, "pending": 0, "returned": 0, None: 0}
+KIND_RANK = {"passed": 2, "late": 1, "pending": 0, "returned": 0, "declined": 0, None: 0}
 
 
 # -- stamp text and colour -------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def check_constraint(c: Constraint, stage: Stage, status: str, branch: str, grou
     per_group: the count of `c.status` in the group stays <= max, and a group whose branches are all
     decided keeps >= min (unless `allow_below_min`: the officer gave a reason). must_join: branches of
     the listed categories (类别) must take part, so they cannot be stamped `c.status` (when given) or a
-    status with no kind (未推荐, 放弃 …).
+    status that leaves them out (declined: 未推荐; or one with no kind: 放弃 …).
     """
     if c.kind == "per_group":
         if group is None:
@@ -298,7 +299,7 @@ def check_constraint(c: Constraint, stage: Stage, status: str, branch: str, grou
                     f"“{c.status}”；确需如此，请加 --quota-reason 写明理由（记入操作记录）")
         return None
     if c.kind == "must_join":
-        refused = status == c.status if c.status else kinds.kind_of(status) is None
+        refused = status == c.status if c.status else kinds.kind_of(status) in (None, "declined")
         if category and normalize_choice(category) in {normalize_choice(v) for v in c.values} and refused:
             return f"“{branch}”属于“{category}”，按要求必须参与“{stage.name}”，不能标记为“{status}”"
         return None

@@ -72,7 +72,7 @@ class Receipt(StrEnum):
 
 
 # Progress kinds a profile sorts its statuses into, as status and the summary show them.
-KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期"}
+KIND_ZH = {"passed": "通过", "pending": "待办", "returned": "退回", "late": "逾期", "declined": "未入选"}
 NOT_SUBMITTED = "未提交"  # a branch on the roster without an accepted form (status, the summary's 未提交名单)
 UNHANDLED = "未办理"  # a stage with nothing recorded for a branch yet (the summary's and status's per-stage counts)
 
