@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 from toolkit.files.portable import file_size_cap
-from toolkit.readers.kinds import skip_reason, sniff
+from toolkit.readers.kinds import UNSAFE, skip_reason, sniff
 
 from .names import decode_bytes
 from .types import MB, Found, Limits, Skipped
@@ -58,7 +58,7 @@ def collect(name: str, data: bytes, limits: Limits, depth: int = 0) -> Collected
         return _unzip(name, data, limits, depth) if kind != "rar" else _unpack(name, data, limits, depth, "rar")
     if kind == "7z":
         return [], [Skipped(name, "7z 压缩包暂不支持，请对方改用 zip 重新发送")]
-    if kind == "empty":
+    if kind == "empty" or kind in UNSAFE:  # UNSAFE: a program, whatever its name says
         return [], [Skipped(name, skip_reason(kind))]
     return [Found(name, data, kind)], []  # forms, pictures and every other material (reports, PDF, text)
 

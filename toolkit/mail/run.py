@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
-from toolkit.readers.kinds import UNSAFE, skip_reason
-
 from .dates import china_day
 from .imap import ImapSession, ImapSource, Meta, parse_imap_url
 from .msg import parse_msg
@@ -25,7 +23,7 @@ from .report import IntakeReport, MessageReport
 from .secrets import MissingPassword, imap_password
 from .sources import RawItem, SourceError, file_items
 from .store import Inbox, Uid
-from .types import MB, Limits, ParsedMessage, Skipped
+from .types import MB, Limits, ParsedMessage
 
 Progress = Callable[[int, int], None]
 
@@ -54,12 +52,6 @@ def _wanted(family: list[ParsedMessage], since: date | None, subject: str | None
 def _before(received: datetime | None, since: date | None) -> bool:
     """Whether a mail arrived before the `--since` day, counted in China time."""
     return bool(since and received and china_day(received) < since)
-
-
-def _refuse_unsafe(parsed: ParsedMessage) -> None:
-    """Programs are never saved, whatever their name says (a Windows .exe named 申报表.xlsx)."""
-    parsed.skipped += [Skipped(f.name, skip_reason(f.kind)) for f in parsed.found if f.kind in UNSAFE]
-    parsed.found = [f for f in parsed.found if f.kind not in UNSAFE]
 
 
 def _unsaved(family: list[ParsedMessage]) -> str | None:
@@ -119,7 +111,6 @@ class _Run:
         if not _wanted(family, self.since, self.subject):
             return None
         for n, one in enumerate(family):
-            _refuse_unsafe(one)
             self._store(f"{label} 所附邮件" if n else label, one, source, uid if one is parsed else None)
         return family
 
