@@ -134,12 +134,12 @@ _writer = ThreadPoolExecutor(1)  # a floor worker's writer thread, as brandkit's
 _keeping: list[Future[Path]] = []
 
 
-def _floor_one(path: str, isal: bool = False, keep: str | None = None) -> int:
+def _floor_one(path: str, isal: bool = False, keep: str | None = None, write: bool = True) -> int:
     """Read one form's values (calamine for a sheet, lxml over the document for Word) and draft-decode
     its logo to a thumbnail: the least any merge must do. With `keep` (a folder), also what a merge that
     keeps every file's provenance and every logo's original cannot skip: the file's sha256, and each
     logo written there as brandkit stages it (fsynced, dropped from the cache, in a writer thread that
-    overlaps the decoding)."""
+    overlaps the decoding); `write=False`: the sha256 only (benchmarks/keeping.py weighs the two)."""
     from lxml import etree
     from PIL import Image
     from python_calamine import CalamineWorkbook
@@ -160,7 +160,7 @@ def _floor_one(path: str, isal: bool = False, keep: str | None = None) -> int:
         for n, name in enumerate(zf.namelist()):
             if name.startswith(MEDIA):
                 blob = read_member(zf, name, 1 << 30) if isal else zf.read(name)
-                if keep and blob:
+                if keep and blob and write:
                     _keeping.append(_writer.submit(write_atomic, Path(keep, f"{digest}-{n}.jpg"), blob,
                                                    keep_cached=False, sync_folder=False))
                 with Image.open(io.BytesIO(blob)) as img:
@@ -169,7 +169,7 @@ def _floor_one(path: str, isal: bool = False, keep: str | None = None) -> int:
     return cells
 
 
-def floor(inbox: Path, keep: Path | None = None) -> None:
+def floor(inbox: Path, keep: Path | None = None, write: bool = True) -> None:
     """On all cores, each worker's allocator set up as brandkit's workers are (reuse_freed_memory): the
     floor gets every low-level advantage brandkit has, as it gets the same inflate. `keep`: the floor
     with the keeping (_floor_one); a worker's last writes finish before it exits (a process joins its
@@ -177,7 +177,7 @@ def floor(inbox: Path, keep: Path | None = None) -> None:
     from toolkit.files.portable import reuse_freed_memory
 
     with ProcessPoolExecutor(os.cpu_count(), initializer=reuse_freed_memory) as pool:
-        one = partial(_floor_one, isal=True, keep=str(keep) if keep else None)
+        one = partial(_floor_one, isal=True, keep=str(keep) if keep else None, write=write)
         list(pool.map(one, map(str, sorted(inbox.iterdir())), chunksize=8))
 
 
@@ -250,7 +250,7 @@ def main(sizes: list[int], repeat: int = REPEAT, prose: str = "templated") -> No
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--floor"]:
-        floor(Path(sys.argv[2]), Path(sys.argv[3]) if sys.argv[3:] else None)
+        floor(Path(sys.argv[2]), Path(sys.argv[3]) if sys.argv[3:] else None, write="--hash-only" not in sys.argv)
     elif sys.argv[1:2] == ["--naive"]:
         naive(Path(sys.argv[2]), Path(sys.argv[3]))
     else:
