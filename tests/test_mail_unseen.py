@@ -267,3 +267,18 @@ def test_an_outlook_mail_forwarded_inside_a_msg_is_its_own_message() -> None:
     [forwarded] = parsed.attached
     assert (forwarded.sender, forwarded.subject) == ("内科支部 <nk@qq.com>", "内科申报")
     assert [(f.name, f.data) for f in forwarded.found] == [("nk.xlsx", form)]
+
+
+def test_a_picture_the_body_shows_is_not_an_attachment_even_with_a_name() -> None:
+    """QQ and Foxmail name the signature icon they show in the HTML body (Content-ID, name=, no
+    disposition): taken as an attachment it became a form's logo. A named picture attached as a file stays."""
+
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    html = (b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
+            b'<p>\xe7\x94\xb3\xe6\x8a\xa5\xe8\xa1\xa8</p><img src="cid:sig01@qq.com">\r\n')
+    body_picture = (b'Content-Type: image/png; name="sig01.png"\r\nContent-ID: <sig01@qq.com>\r\n'
+                    b'Content-Transfer-Encoding: base64\r\n\r\n' + base64.encodebytes(png))
+    parsed = parse_message(mail(b"yxb@qq.com", [html, body_picture, att(b"logo.png", png)]))
+    assert [f.name for f in parsed.found] == ["logo.png"]
+    (icon,) = [s for s in parsed.skipped if s.name == "sig01.png"]
+    assert not icon.rejected and "正文中的内嵌图片" in icon.reason

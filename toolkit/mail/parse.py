@@ -163,6 +163,20 @@ def _attached_mail_bytes(part: Message) -> bytes:
     return _decoded(encoded)
 
 
+_CID = re.compile(r"""cid:([^"'\s>)]+)""", re.I)
+
+
+def _content_id(part: Message) -> str:
+    return raw_header(part, "Content-ID").decode("ascii", "replace").strip().strip("<>").lower()
+
+
+def _shown_in_body(parts: list[Message]) -> set[str]:
+    """The Content-IDs the mail's HTML body shows as pictures (`<img src="cid:…">`): those parts are the
+    body's own pictures (QQ and Foxmail name them), not attachments."""
+    return {m.group(1).lower() for p in parts if p.get_content_type() == "text/html" and not _filename(p)
+            for m in _CID.finditer(decode_bytes(_decoded(p), p.get_content_charset()))}
+
+
 def too_deep(label: str) -> Skipped:
     """A mail attached past `Limits.mail_depth`."""
     return Skipped(label, "邮件内又多层嵌套了作为附件转发的邮件，未读取；请对方把表格直接作为附件发送")
@@ -213,6 +227,7 @@ def parse_message(data: bytes, limits: Limits | None = None, depth: int = 0) -> 
     if any(isinstance(d, _TRUNCATED) for p in _tree(msg) for d in p.defects):
         parsed.problems.append("邮件结构不完整（可能被截断），已尽量读取其中的附件；如缺少附件请对方重新发送")
     cap = limits.message_parts
+    shown = _shown_in_body(parts)
     for index, part in enumerate(parts[:cap], start=1):
         name = _filename(part)
         ctype = part.get_content_type()
@@ -228,10 +243,12 @@ def parse_message(data: bytes, limits: Limits | None = None, depth: int = 0) -> 
             parsed.skipped.append(Skipped(name or "winmail.dat", "Outlook RTF 格式的 winmail.dat，无法读取其中附件；"
                                           "请对方在 Outlook 中改用 HTML 或纯文本格式重新发送"))
             continue
-        if name is None and disposition != b"attachment" and part.get_content_maintype() not in ("application",):
-            if part.get_content_maintype() == "image":
-                parsed.skipped.append(Skipped(f"正文图片{index}", "正文中的内嵌图片（无文件名，多为签名图标），未收取；"
-                                                                 "品牌标识请作为附件发送", rejected=False))
+        inline = part.get_content_maintype() == "image" and _content_id(part) in shown
+        if inline and disposition != b"attachment" or (name is None and disposition != b"attachment"
+                                                       and part.get_content_maintype() not in ("application",)):
+            if part.get_content_maintype() == "image":  # a signature icon, never a branch's logo by accident
+                parsed.skipped.append(Skipped(name or f"正文图片{index}", "正文中的内嵌图片（多为签名图标），未收取；"
+                                                                         "品牌标识请作为附件发送", rejected=False))
             continue
         label = name or f"附件{index}"
         data_, problem = _payload(part, label, limits)
