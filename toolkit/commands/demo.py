@@ -48,7 +48,8 @@ def write_sample_mail(forms: list[Path], folder: Path, profile: Profile) -> list
         msg = EmailMessage()
         msg["From"] = f"支部书记{n + 1} <branch{n + 1}@example.org>"
         msg["To"] = "党委办公室 <dangban@example.org>"
-        msg["Subject"] = f"“{profile.title}”{profile.form_title} — {form.stem}"
+        title = profile.form_title if profile.title in profile.form_title else f"“{profile.title}”{profile.form_title}"
+        msg["Subject"] = f"{title} — {form.stem}"
         msg["Date"] = format_datetime(first_received(profile) + dt.timedelta(days=2 * n))
         msg["Message-ID"] = f"<demo-{n}@example.org>"
         msg.set_content("您好，附件是我支部的申报表，请查收。")
