@@ -124,6 +124,7 @@ def test_stamp_button_stamps_the_selected_rows(tmp_path: Path) -> None:
 
     master, inbox = _master(tmp_path)
     cli("merge", str(master), str(inbox))
+    # the officer selects the rows on the ledger and clicks its own stamp button: the ledger stays active
     book = remote_book(master, {STAGE: "党总支审批", STATUS: "已通过", OPERATOR: "李四"}, selection="B2:D3",
                        active=LEDGER)
     toolkit.xl.stamp_selection()
@@ -148,6 +149,7 @@ def test_stamp_button_outside_the_ledger_says_what_to_do(tmp_path: Path) -> None
     assert all(a["func"] == "setValues" and a["sheet_position"] == 0 for a in actions)
     result = _console(Replay.of(master).play(actions))["result"]
     assert "未完成：请先切换到“品牌台账”工作表，选中要盖章的支部所在的行" in result
+    assert "再点该表第一行右侧的“盖章（选中行）”按钮" in result
 
 
 def test_summary_button_writes_the_summary_beside_the_master(tmp_path: Path) -> None:
@@ -196,6 +198,6 @@ def test_an_internal_error_is_reported_with_where_the_details_are(tmp_path: Path
     book = remote_book(master, {SUMMARY_FILE: "汇总.xlsx"})
     toolkit.xl.make_summary()
     result = _console(Replay.of(master).play(book.json()["actions"]))["result"]
-    assert "出错了（IsADirectoryError" in result and "台账未改动" in result and "Traceback" not in result
+    assert "出错了：" in result and "台账未改动" in result and "IsADirectoryError" not in result
     log = Path(result.split("请把详细记录 ")[1].split(" 发给管理员")[0])
     assert log.is_relative_to(tmp_path / "state") and "Traceback" in log.read_text(encoding="utf-8")

@@ -21,12 +21,14 @@ from toolkit.core.grid import Grid
 from toolkit.core.vocabulary import OUTCOME_ZH, VERDICT_ZH
 from toolkit.excel.master_template import (
     ACCEPT,
+    BUTTONS,
     CONSOLE_SHEET,
     DETAILS,
     INBOX,
     OPERATOR,
     RESULT,
     STAGE,
+    STAMP_BUTTON,
     STATUS,
     SUMMARY_FILE,
     YES,
@@ -34,6 +36,8 @@ from toolkit.excel.master_template import (
 
 CONSOLE_SEARCH_ROWS = 40
 MAX_DETAILS = 500  # lines listed under 明细; the rest is summarised in one line
+MAX_ROWS = 1048576  # Excel's last row: an area reaching it is whole columns, not a choice of branches
+STAMP_CAPTION = BUTTONS[STAMP_BUTTON].caption
 
 
 @dataclass
@@ -112,6 +116,16 @@ class _Context:
         path = Path(text.strip('"')).expanduser()
         return path if path.is_absolute() else self.path.parent / path
 
+    def summary_path(self) -> Path:
+        from toolkit.commands.batch import SUMMARY_SUFFIX
+
+        return self.resolve(self.setting(SUMMARY_FILE) or f"{self.path.stem}{SUMMARY_SUFFIX}.xlsx")
+
+    def own_files(self) -> Any:  # a context manager: the inbox never yields the master or its summary as forms
+        from toolkit.commands.batch import skipping
+
+        return skipping([self.path, self.summary_path()])
+
 
 def _console_row(grids: dict[str, Grid], label: str) -> int | None:
     grid = grids.get(CONSOLE_SHEET)
@@ -124,8 +138,15 @@ def _console_row(grids: dict[str, Grid], label: str) -> int | None:
 
 
 def _book_path(book: Any) -> Path:
-    """The workbook's file; an unsaved or remote book resolves against the current folder."""
-    return Path(book.fullname).resolve()
+    """The workbook's file. A never-saved book (工作簿1) has no folder for the inbox, backups and logos
+    to be found in, nor does one opened from a web address: both are refused."""
+    name = str(book.fullname)
+    if "://" in name:
+        raise UsageProblem(f"台账是从网络位置打开的（{name}），按钮找不到它所在的文件夹。"
+                           "请把台账另存到本机文件夹（.xlsm，启用宏的工作簿），打开那个文件再点按钮")
+    if not Path(name).is_absolute():
+        raise UsageProblem("请先把台账另存为 .xlsm（启用宏的工作簿）再点按钮")
+    return Path(name).resolve()
 
 
 # -- the buttons' work -----------------------------------------------------------------------------------
@@ -136,7 +157,8 @@ def _validate(ctx: _Context) -> Outcome:
 
     snap = ctx.snapshot()
     inbox = ctx.folder(INBOX)
-    files = collect_paths([inbox])
+    with ctx.own_files():
+        files = collect_paths([inbox])
     if not files:
         raise UsageProblem(f"文件夹 {inbox} 中没有可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
     checked = check_all(read_all(files, snap.profile, origins=origins_for([inbox])), snap.profile,
@@ -158,8 +180,10 @@ def _merge(ctx: _Context) -> Outcome:
     from toolkit.commands.merge import finish, plan_inbox
     from toolkit.excel.live import apply_live
 
-    result = plan_inbox(ctx.snapshot(), [ctx.folder(INBOX)], operator=ctx.setting(OPERATOR) or None,
-                        accept_warnings=ctx.setting(ACCEPT) == YES)
+    snap, inbox = ctx.snapshot(), ctx.folder(INBOX)
+    with ctx.own_files():
+        result = plan_inbox(snap, [inbox], operator=ctx.setting(OPERATOR) or None,
+                            accept_warnings=ctx.setting(ACCEPT) == YES)
     def write() -> None:
         _apply(ctx, lambda: apply_live(ctx.book, result.changes))
 
@@ -197,33 +221,57 @@ def _stamp(ctx: _Context) -> Outcome:
 
 def _selected_branches(book: Any, ledger: Any) -> list[str]:
     """Branches of the ledger rows the officer selected (every area of a multi-area selection)."""
-    from toolkit.core.model import parse_a1
-
-    selection = book.selection
-    if selection is None or selection.sheet.name != ledger.sheet:
+    sheet, address = _selection(book)
+    if sheet != ledger.sheet:
         raise UsageProblem(f"请先切换到“{ledger.sheet}”工作表，选中要盖章的支部所在的行（可按住 Ctrl 多选），"
-                           "再点“盖章（选中行）”")
-    rows: set[int] = set()
-    for area in selection.address.replace("$", "").split(","):
-        first, _, last = area.partition(":")
-        r1, r2 = parse_a1(_cell_of(first))[0], parse_a1(_cell_of(last or first))[0]
-        rows.update(range(r1, r2 + 1))
-    branches = [r.branch for r in ledger.rows if r.row in rows]
+                           f"再点该表第一行右侧的“{STAMP_CAPTION}”按钮")
+    if address is None:
+        raise UsageProblem(f"没有选中单元格（选中的可能是图片或图形）。请在“{ledger.sheet}”中选中要盖章的支部所在的行"
+                           f"（可按住 Ctrl 多选），再点“{STAMP_CAPTION}”")
+    shown = address.replace("$", "")
+    spans = [_area_rows(area) for area in shown.split(",")]
+    if any(last >= MAX_ROWS - 1 for _, last in spans):
+        # a column header clicked (or Ctrl+Shift+↓) selects every branch by accident; a drag over the
+        # branches' rows is a choice, so that is still stamped
+        raise UsageProblem(f"选中的是整列或到表底的区域（{shown}），会给台账中全部 {len(ledger.rows)} 个支部盖章，"
+                           f"未盖章。请只选中要盖章的支部所在的行（可按住 Ctrl 多选）；确要全部盖章，"
+                           f"请从第一个支部所在的行拖选到最后一个支部所在的行")
+    branches = [r.branch for r in ledger.rows if any(first <= r.row <= last for first, last in spans)]
     if not branches:
-        raise UsageProblem(f"选中的行里没有支部（{selection.address.replace('$', '')}）。请选中台账中支部所在的行")
+        raise UsageProblem(f"选中的行里没有支部（{shown}）。请选中台账中支部所在的行")
     return branches
 
 
-def _cell_of(ref: str) -> str:
-    """Whole-row references ('5' of '5:7') become a cell in that row."""
-    return f"A{ref}" if ref.isdigit() else ref
+def _selection(book: Any) -> tuple[str, str | None]:
+    """The active sheet's name and its selection's address as Excel writes it ('B2:D3', '$A$2,$A$5',
+    '$2:$3', '$C:$C'); None when no cells are selected (a picture, a chart)."""
+    sheet = book.sheets.active.name
+    if isinstance(book.api, dict):  # the remote engine: the address as sent, which its Range cannot always parse
+        return sheet, book.api["book"].get("selection") or None
+    selection = book.selection
+    return sheet, selection.address if selection is not None else None
+
+
+def _area_rows(area: str) -> tuple[int, int]:
+    """0-based first and last row of one area: 'B2:D3', 'A5', '2:3' (whole rows), 'C:C' (whole columns)."""
+    from toolkit.core.model import parse_a1
+
+    first, _, last = area.strip().partition(":")
+    ends = (first, last or first)
+    if any(ref.isalpha() for ref in ends):
+        return 0, MAX_ROWS - 1
+    rows = [int(ref) - 1 if ref.isdigit() else parse_a1(ref)[0] for ref in ends]
+    return min(rows), max(rows)
 
 
 def _summary(ctx: _Context) -> Outcome:
     from toolkit.commands.summary import write_summary
 
     snap = ctx.snapshot()
-    out = ctx.resolve(ctx.setting(SUMMARY_FILE) or f"{ctx.path.stem}_汇总.xlsx")
+    out = ctx.summary_path()
+    if out.resolve() == ctx.path:  # write_summary's own words name the CLI's -o
+        raise UsageProblem(f"汇总表不能写到台账 {ctx.path.name} 本身。请在“{CONSOLE_SHEET}”表的“{SUMMARY_FILE}”右侧"
+                           f"填写另一个文件名（如 {ctx.path.stem}_汇总.xlsx），或留空")
     log = ctx.grids.get(snap.profile.ledger.log_sheet)
     result = write_summary(snap, out, log_rows=log.rows if log else None)
     p = result.progress
@@ -260,11 +308,12 @@ def _run(work: Callable[[_Context], Outcome]) -> None:
         outcome = work(_Context(book, grids, _book_path(book)))
     except UsageProblem as exc:
         outcome = Outcome(f"未完成：{exc}")
-    except _ApplyFailed as exc:
-        outcome = Outcome(f"写入台账时出错（{exc}），台账可能只改了一部分：请不要保存，关闭台账（选“不保存”）后重新打开再试。"
-                          f"详细记录：{_log_error()}")
-    except Exception as exc:  # a button must never end in a traceback dialog
-        outcome = Outcome(f"出错了（{type(exc).__name__}：{exc}），台账未改动。请把详细记录 {_log_error()} 发给管理员")
+    # Python's own text of an unexpected error is English: it goes to the log, for the administrator.
+    except _ApplyFailed:
+        outcome = Outcome("写入台账时出错，台账可能只改了一部分：请不要保存，关闭台账（选“不保存”）后重新打开再试。"
+                          f"如果再次出错，请把详细记录 {_log_error()} 发给管理员")
+    except Exception:  # a button must never end in a traceback dialog
+        outcome = Outcome(f"出错了：程序遇到意外问题，台账未改动。请把详细记录 {_log_error()} 发给管理员")
     _report(book, grids, outcome)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +20,56 @@ from toolkit.readers.submission import read_path, unreadable_submission
 REPORT_SUFFIX = "_校验结果"
 _SKIP_NAMES = {"inbox.jsonl", "校验汇总.xlsx", "desktop.ini", "thumbs.db"}
 _PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+_MASTER_SUFFIXES = (".xlsx", ".xlsm")
+LOGO_SUFFIX, SUMMARY_SUFFIX = "_标识", "_汇总"  # <台账>_标识/ (logo originals), <台账>_汇总.xlsx
+# Files only the caller knows to be brandkit's own (a button's master and its 汇总文件), resolved.
+_OWN: ContextVar[frozenset[Path]] = ContextVar("brandkit_own_files", default=frozenset())
+
+
+@contextmanager
+def skipping(own: Iterable[Path]) -> Iterator[None]:
+    """Within: collect_paths also skips `own`, whoever calls it (merge planning collects its own paths)."""
+    token = _OWN.set(frozenset(Path(p).resolve() for p in own))
+    try:
+        yield
+    finally:
+        _OWN.reset(token)
 
 
 def collect_paths(inputs: Iterable[str | Path], *, pictures: bool = False) -> list[Path]:
-    """Files named, and every file under folders named (sorted), minus brandkit's own outputs, Office
-    owner files (~$x.xlsx), hidden files and loose pictures (those are logo fallbacks or photos, not
-    forms; `pictures` keeps them)."""
+    """Files named, and every file under folders named (sorted), minus brandkit's own files (see
+    _brandkit_own: an inbox may be the master's own folder), Office owner files (~$x.xlsx), hidden files
+    and folders (.brandkit-备份) and loose pictures (those are logo fallbacks or photos, not forms;
+    `pictures` keeps them)."""
+    own = _OWN.get()
     found: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / f for f in sorted(files) if _wanted(f, pictures))
-        else:
+                skip = _brandkit_own(Path(root), dirs, files, own)
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in skip)
+                found.extend(Path(root) / f for f in sorted(files) if _wanted(f, pictures) and f not in skip)
+        elif not (own and path.resolve() in own):
             found.append(path)
     return found
+
+
+def _brandkit_own(root: Path, dirs: list[str], files: list[str], own: frozenset[Path]) -> set[str]:
+    """Names in `root` that brandkit wrote beside a master there, never forms: a workbook with backups in
+    .brandkit-备份 (the master), `<master>_标识` and `<master>_汇总.xlsx` beside a workbook, and `own`."""
+    from toolkit.files.transaction import BACKUP_DIR, backup_dir
+
+    books = {Path(f).stem for f in files if f.lower().endswith(_MASTER_SUFFIXES)}
+    skip = {d for d in dirs if d.endswith(LOGO_SUFFIX) and d.removesuffix(LOGO_SUFFIX) in books}
+    skip |= {f for f in files if f.lower().endswith(".xlsx") and Path(f).stem.endswith(SUMMARY_SUFFIX)
+             and Path(f).stem.removesuffix(SUMMARY_SUFFIX) in books}
+    if BACKUP_DIR in dirs:
+        backed_up = set(os.listdir(root / BACKUP_DIR))
+        skip |= {f for f in files if f.lower().endswith(_MASTER_SUFFIXES) and backup_dir(root / f).name in backed_up}
+    names = {p.name for p in own}  # resolve() only for a name that may be one: it is a syscall or more
+    skip |= {n for n in (*dirs, *files) if n in names and (root / n).resolve() in own}
+    return skip
 
 
 def _wanted(name: str, pictures: bool = False) -> bool:

@@ -36,7 +36,9 @@ STALE_STAGING_S = 24 * 3600  # a run's staging folder this old was left by a kil
 
 
 def logo_dir(master: Path) -> Path:
-    return master.with_name(f"{master.stem}_标识")
+    from toolkit.commands.batch import LOGO_SUFFIX  # the inbox walk skips this folder by the same name
+
+    return master.with_name(master.stem + LOGO_SUFFIX)
 
 
 def original_path(master: Path, branch: str, suffix: str) -> Path:

@@ -49,7 +49,7 @@ class Button:
 BUTTONS = (
     Button("校验收件箱", "BrandKitValidate", "validate_inbox", "校验收件箱文件夹中的全部申报表，结果列在下方明细"),
     Button("合并收件箱", "BrandKitMerge", "merge_inbox", "把通过校验的申报表合并进台账（含品牌标识），并记入操作记录"),
-    Button("盖章（选中行）", "BrandKitStamp", "stamp_selection", "先在台账中选中支部所在行，再点此按钮，按下方阶段和状态盖章"),
+    Button("盖章（选中行）", "BrandKitStamp", "stamp_selection", "在台账表中选中支部所在行，再点该表第一行右侧的同名按钮，按下方阶段和状态盖章"),
     Button("生成汇总", "BrandKitSummary", "make_summary", "生成给领导看的汇总表（进度、未提交名单、品牌一览）"),
 )
 SETTINGS = (
@@ -72,6 +72,7 @@ RESULT_ROW = SETTINGS_ROW + len(SETTINGS) + 1
 DETAILS_ROW = RESULT_ROW + 2
 LABEL_WIDTH, BUTTON_WIDTH = 14, 26  # column A; columns B.. (one per button)
 BUTTON_MARGIN_PX, BUTTON_HEIGHT_PX = 6, 40
+STAMP_BUTTON = 2  # BUTTONS[2], the stamp button: also on the ledger, where the officer selects the rows
 LISTS_COL = 2 + len(BUTTONS)  # hidden columns holding the stages and each stage's statuses
 STAGE_LIST = "盖章阶段列表"
 STATUS_LIST = "盖章状态_"  # + the stage's number (1-based) in STAGE_LIST
@@ -110,7 +111,7 @@ def module_sources() -> dict[str, str]:
 
 def build_master_template(profile: Profile) -> bytes:
     """The 台账.xlsm bytes for `profile`."""
-    sheets = _sheets(profile)
+    sheets = _assign_macro(_sheets(profile), BUTTONS[STAMP_BUTTON].sub)
     with tempfile.TemporaryDirectory(prefix="brandkit-xlsm-") as tmp:
         path = Path(tmp) / "台账.xlsm"
         path.write_bytes(sheets)
@@ -146,6 +147,7 @@ def _sheets(profile: Profile) -> bytes:
     changes, _ = plan_adoption(MasterSnapshot(Path("台账.xlsm"), profile, [], None, None), [], "", FIXED_TIME)
     changes.writes.clear()  # the 初始化 log row belongs to the office's own copy, not to the template
     write_new_sheets(wb, changes)
+    _ledger_button(wb, profile, changes)
     conf = wb.add_worksheet(CONF_SHEET)
     for r, (key, value) in enumerate(CONF_ROWS):
         conf.write(r, 0, key)
@@ -220,6 +222,35 @@ def _console(wb, profile: Profile) -> None:  # wb: xlsxwriter.Workbook
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
     ws.print_area(0, 0, DETAILS_ROW + 1, last)
+
+
+def _ledger_button(wb, profile: Profile, changes: ChangeSet) -> None:  # wb: xlsxwriter.Workbook
+    """The stamp button again on the ledger, in the frozen header row right of the last column: Excel's
+    selection is the active sheet's, so the rows must be selected, and the button clicked, on the ledger.
+    A shape with a macro rather than a form button (_assign_macro binds it), so 控制台 keeps the only
+    form buttons."""
+    header = next(s.rows[0] for s in changes.new_sheets if s.name == profile.ledger.sheet)
+    ws = wb.get_worksheet_by_name(profile.ledger.sheet)
+    button = BUTTONS[STAMP_BUTTON]
+    ws.set_column(len(header), len(header), BUTTON_WIDTH)
+    ws.insert_textbox(0, len(header), button.caption, {
+        "width": column_px(BUTTON_WIDTH) - 2 * BUTTON_MARGIN_PX, "height": BUTTON_HEIGHT_PX,
+        "x_offset": BUTTON_MARGIN_PX, "y_offset": 4, "object_position": 3, "description": button.help,
+        "fill": {"color": "#DDEBF7"}, "line": {"color": "#5B9BD5"}, "font": {"bold": True},
+        "align": {"vertical": "middle", "horizontal": "center"}})
+
+
+def _assign_macro(package: bytes, sub: str) -> bytes:
+    """Bind the package's shapes (only the ledger's stamp button has one) to `sub`: xlsxwriter writes every
+    shape with an empty macro."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename.startswith("xl/drawings/drawing"):
+                body = body.replace(b'<xdr:sp macro=""', f'<xdr:sp macro="[0]!{sub}"'.encode())
+            dst.writestr(info, body)
+    return out.getvalue()
 
 
 def _stage_lists(wb, ws, profile: Profile) -> None:  # wb, ws: xlsxwriter's Workbook and Worksheet
