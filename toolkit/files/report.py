@@ -274,13 +274,18 @@ def _source_workbook(sub: Submission, sheets: set[str]) -> tuple[Any, dict[str, 
     return render_grids(chosen), sheet_titles(g.name for g in chosen)
 
 
+# A WPS cell picture is a DISPIMG formula over a part openpyxl does not keep: said, not shown as a formula.
+CELL_PICTURE = "［此处是在 WPS 中插入的单元格图片，见原申报表］"
+
+
 def _defuse(wb: Any) -> None:
     """Nothing active from a submission travels back: formulas become their text, external links go."""
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f":
-                    put_text(cell, str(getattr(cell.value, "text", cell.value)))
+                    formula = str(getattr(cell.value, "text", cell.value))
+                    put_text(cell, CELL_PICTURE if "DISPIMG(" in formula.upper() else formula)
     wb._external_links = []
 
 
