@@ -54,3 +54,16 @@ def write_filled_form(path: Path, values: dict[str, Any], profile_id: str = "hos
         ws.add_image(image, cells["品牌标识"])
     wb.save(path)
     return path
+
+
+def write_roster(path: Path, rows: list[tuple[str, str]]) -> Path:
+    """A roster workbook as an office types it: 党总支 | 党支部名称, one branch a row."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("名单")
+    ws.write_row(0, 0, ["党总支", "党支部名称"])
+    for n, row in enumerate(rows, start=1):
+        ws.write_row(n, 0, row)
+    wb.close()
+    return path

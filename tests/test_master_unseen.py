@@ -14,7 +14,7 @@ import pytest
 from openpyxl.styles import Border, Font, Side
 from openpyxl.workbook.defined_name import DefinedName
 
-from tests.forms import BRANDS
+from tests.forms import BRANDS, write_roster
 from tests.libreoffice import roundtrip_values
 from toolkit.commands.init import init_master
 from toolkit.commands.merge import merge
@@ -49,18 +49,9 @@ def office_ledger(path: Path, rows: list[tuple[str, str, str, int]] = KNOWN,
     return path
 
 
-def roster(path: Path, branches: list[tuple[str, str]]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.active.append(["党总支", "党支部名称"])
-    for group, branch in branches:
-        wb.active.append([group, branch])
-    wb.save(path)
-    return path
-
-
 def test_roster_rows_take_the_office_rows_format_formula_filter_and_names(tmp_path: Path) -> None:
     master = office_ledger(tmp_path / "台账.xlsx")
-    names = roster(tmp_path / "名单.xlsx", [(g, b) for g, b, _, _ in KNOWN] + [("第三党总支", "儿科党支部"),
+    names = write_roster(tmp_path / "名单.xlsx", [(g, b) for g, b, _, _ in KNOWN] + [("第三党总支", "儿科党支部"),
                                                                            ("第三党总支", "骨科党支部")])
     init_master(master, "hospital-brand", names, operator="党办")
     wb = openpyxl.load_workbook(master)
@@ -165,7 +156,7 @@ def test_a_header_under_group_headings_is_read_across_both_rows(tmp_path: Path,
 
 def test_a_branch_listed_twice_in_the_roster_gets_one_row_and_a_warning(tmp_path: Path) -> None:
     master = tmp_path / "台账.xlsx"
-    names = roster(tmp_path / "名单.xlsx", [("第一党总支", "双总支党支部"), ("第二党总支", "双总支党支部"),
+    names = write_roster(tmp_path / "名单.xlsx", [("第一党总支", "双总支党支部"), ("第二党总支", "双总支党支部"),
                                           ("第二党总支", "眼科党支部")])
     result = init_master(master, "hospital-brand", names, operator="党办")
     assert any("“双总支党支部”出现了 2 次（第一党总支、第二党总支）" in w for w in result.warnings)

@@ -15,25 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
+from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form, write_roster
 from tests.test_tables import ACTIVITY_COLUMNS, write_form
 from toolkit.core.profile import builtin_profiles, load_profile
 
 pytestmark = pytest.mark.filterwarnings("ignore:Print area cannot be set:UserWarning")  # openpyxl: whole columns
 ROOT = Path(__file__).resolve().parents[1]
 BAD_PHONE = "139471234"
-
-
-def _roster(path: Path, rows: list[tuple[str, str]]) -> Path:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("名单")
-    ws.write_row(0, 0, ["党总支", "党支部名称"])
-    for n, row in enumerate(rows, start=1):
-        ws.write_row(n, 0, row)
-    wb.close()
-    return path
 
 
 def _form(folder: Path, name: str, n: int, received: dt.datetime, **changes: Any) -> Path:
@@ -47,7 +35,7 @@ def _hospital(tmp_path: Path) -> Path:
     from toolkit.commands.init import init_master
 
     master = tmp_path / "台账.xlsx"
-    roster = _roster(tmp_path / "名单.xlsx", [("第一党总支", b) for b, _, _ in BRANDS[:3]])
+    roster = write_roster(tmp_path / "名单.xlsx", [("第一党总支", b) for b, _, _ in BRANDS[:3]])
     init_master(master, "hospital-brand", roster, operator="张三")
     return master
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.forms import write_roster
 from tests.libreoffice import roundtrip_values
 from toolkit.core.profile import load_profile
 
@@ -37,20 +38,12 @@ STAGES = ["申报", "党总支审批", "创建", "评选", "推广"]
 def stamped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A master from `init` with a 16-branch roster, the hospital-brand samples merged into it, then the
     office's stamps: 党总支审批 for four branches, one returned with a reason, one creation late."""
-    import xlsxwriter
-
     from toolkit.commands.init import init_master
     from toolkit.commands.merge import merge
     from toolkit.commands.stamp import stamp
 
     folder = tmp_path_factory.mktemp("summary")
-    roster = folder / "名单.xlsx"
-    wb = xlsxwriter.Workbook(str(roster))
-    ws = wb.add_worksheet("名单")
-    ws.write_row(0, 0, ["党总支", "党支部名称"])
-    for n, row in enumerate(ROSTER, start=1):
-        ws.write_row(n, 0, row)
-    wb.close()
+    roster = write_roster(folder / "名单.xlsx", ROSTER)
     master = folder / "台账.xlsx"
     init_master(master, "hospital-brand", roster, operator="张三")
     # A checkout gives the samples today's mtime; received times are what make a submission late, so set
