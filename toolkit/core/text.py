@@ -307,6 +307,16 @@ _CN_MONTH_DAY = re.compile(r"([一二三四五六七八九十]{1,3})月([一二�
 SIGNATURE_FILLER = re.compile(r"[\s　（）()：:_\-—.．/]|签字|签名|盖章|负责人|书记|[年月日]")
 
 
+_MONTH_IN_TEXT = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月(?!\s*\d)")
+
+
+def month_in(text: str) -> str | None:
+    """A month written in a line without its day ("2023年4月", as a signature line may be dated), as
+    written; None when the line has none."""
+    m = _MONTH_IN_TEXT.search(unicodedata.normalize("NFKC", text))
+    return m[0] if m else None
+
+
 def date_in(text: str) -> tuple[str, int | None, int, int] | None:
     """The first date written in a line ("王明 2023年 4 月 12 日", "同意 4月14日"): (as written, its year or
     None when it has none, month, day); None when the line has no date."""
