@@ -514,13 +514,15 @@ def test_a_two_row_header_and_a_totals_row(tmp_path: Path) -> None:
 
 # -- 15. the 支部意见 box's foot: signature and date ------------------------------------------------
 
+# college-feature's form above its 支部意见 box
+OPINION_HEAD = [["党支部名称", "软件工程系教工党支部"], ["品牌名称", "软件先锋", "品牌实施负责人", "陈静"],
+                ["品牌简介", "简介。"], ["创建措施及步骤", "措施。"], ["预期成效及验收指标", "指标。"], ["支部类型", "教工党支部"]]
+
 @pytest.mark.parametrize("layout", ["one box", "rows"])
 def test_the_opinion_box_splits_into_opinion_signature_and_date(tmp_path: Path, layout: str) -> None:
-    head = [["党支部名称", "软件工程系教工党支部"], ["品牌名称", "软件先锋", "品牌实施负责人", "陈静"],
-            ["品牌简介", "简介。"], ["创建措施及步骤", "措施。"], ["预期成效及验收指标", "指标。"], ["支部类型", "教工党支部"]]
     foot = ([["支部意见：", "同意申报。\n支部书记签字：陈静\n2023 年 4 月 13 日"]] if layout == "one box" else
             [["支部意见：", "同意申报。"], ["支部书记签字：", "陈静"], [None, "2023年4月31日"]])
-    sub = read_one(_sheet(tmp_path / "意见.xlsx", head + foot), "college-feature")
+    sub = read_one(_sheet(tmp_path / "意见.xlsx", OPINION_HEAD + foot), "college-feature")
     assert (value(sub, "支部意见"), value(sub, "支部书记签字")) == ("同意申报。", "陈静")
     assert str(value(sub, "日期")) == ("2023-04-13" if layout == "one box" else "2023年4月31日")
     assert ("required", "支部书记签字") not in rules(sub, "college-feature")
@@ -530,11 +532,9 @@ def test_the_opinion_box_splits_into_opinion_signature_and_date(tmp_path: Path, 
 def test_a_signature_dated_by_month_is_read_as_the_date(tmp_path: Path, layout: str) -> None:
     """"2023年4月" under the signature (no day: the notices set no format) is the 日期, not part of the
     opinion, nor dropped."""
-    head = [["党支部名称", "软件工程系教工党支部"], ["品牌名称", "软件先锋", "品牌实施负责人", "陈静"],
-            ["品牌简介", "简介。"], ["创建措施及步骤", "措施。"], ["预期成效及验收指标", "指标。"], ["支部类型", "教工党支部"]]
     foot = ([["支部意见：", "同意申报。\n支部书记签字：陈静\n2023年 4 月"]] if layout == "one box" else
             [["支部意见：", "同意申报。"], ["支部书记签字：", "陈静"], [None, "2023年4月"]])
-    sub = read_one(_sheet(tmp_path / "意见.xlsx", head + foot), "college-feature")
+    sub = read_one(_sheet(tmp_path / "意见.xlsx", OPINION_HEAD + foot), "college-feature")
     assert (value(sub, "支部意见"), value(sub, "支部书记签字")) == ("同意申报。", "陈静")
     assert str(value(sub, "日期")).replace(" ", "") == "2023年4月"
     assert not [r for r in rules(sub, "college-feature") if r[1] == "日期"]
