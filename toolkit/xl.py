@@ -121,10 +121,6 @@ class _Context:
 
         return self.resolve(self.setting(SUMMARY_FILE) or f"{self.path.stem}{SUMMARY_SUFFIX}.xlsx")
 
-    def own_files(self) -> Any:  # a context manager: the inbox never yields the master or its summary as forms
-        from toolkit.commands.batch import skipping
-
-        return skipping([self.path, self.summary_path()])
 
 
 def _console_row(grids: dict[str, Grid], label: str) -> int | None:
@@ -157,8 +153,7 @@ def _validate(ctx: _Context) -> Outcome:
 
     snap = ctx.snapshot()
     inbox = ctx.folder(INBOX)
-    with ctx.own_files():
-        files = collect_paths([inbox])
+    files = collect_paths([inbox], exclude=[ctx.path, ctx.summary_path()])  # never forms
     if not files:
         raise UsageProblem(f"文件夹 {inbox} 中没有可校验的文件（支持 xlsx、xlsm、xls、et、ods、csv、docx、doc）")
     checked = check_all(read_all(files, snap.profile, origins=origins_for([inbox])), snap.profile,
@@ -181,9 +176,8 @@ def _merge(ctx: _Context) -> Outcome:
     from toolkit.excel.live import apply_live
 
     snap, inbox = ctx.snapshot(), ctx.folder(INBOX)
-    with ctx.own_files():
-        result = plan_inbox(snap, [inbox], operator=ctx.setting(OPERATOR) or None,
-                            accept_warnings=ctx.setting(ACCEPT) == YES)
+    result = plan_inbox(snap, [inbox], operator=ctx.setting(OPERATOR) or None,
+                        accept_warnings=ctx.setting(ACCEPT) == YES, exclude=[ctx.summary_path()])
     def write() -> None:
         _apply(ctx, lambda: apply_live(ctx.book, result.changes))
 

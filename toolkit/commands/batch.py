@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,26 +20,14 @@ _SKIP_NAMES = {"inbox.jsonl", "校验汇总.xlsx", "desktop.ini", "thumbs.db"}
 _PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 _MASTER_SUFFIXES = (".xlsx", ".xlsm")
 LOGO_SUFFIX, SUMMARY_SUFFIX = "_标识", "_汇总"  # <台账>_标识/ (logo originals), <台账>_汇总.xlsx
-# Files only the caller knows to be brandkit's own (a button's master and its 汇总文件), resolved.
-_OWN: ContextVar[frozenset[Path]] = ContextVar("brandkit_own_files", default=frozenset())
 
 
-@contextmanager
-def skipping(own: Iterable[Path]) -> Iterator[None]:
-    """Within: collect_paths also skips `own`, whoever calls it (merge planning collects its own paths)."""
-    token = _OWN.set(frozenset(Path(p).resolve() for p in own))
-    try:
-        yield
-    finally:
-        _OWN.reset(token)
-
-
-def collect_paths(inputs: Iterable[str | Path], *, pictures: bool = False) -> list[Path]:
+def collect_paths(inputs: Iterable[str | Path], *, pictures: bool = False, exclude: Iterable[Path] = ()) -> list[Path]:
     """Files named, and every file under folders named (sorted), minus brandkit's own files (see
-    _brandkit_own: an inbox may be the master's own folder), Office owner files (~$x.xlsx), hidden files
-    and folders (.brandkit-备份) and loose pictures (those are logo fallbacks or photos, not forms;
-    `pictures` keeps them)."""
-    own = _OWN.get()
+    _brandkit_own: an inbox may be the master's own folder; `exclude`: those only the caller knows, as the
+    master itself and a button's 汇总文件), Office owner files (~$x.xlsx), hidden files and folders
+    (.brandkit-备份) and loose pictures (those are logo fallbacks or photos, not forms; `pictures` keeps them)."""
+    own = frozenset(Path(p).resolve() for p in exclude)
     found: list[Path] = []
     for item in inputs:
         path = Path(item)

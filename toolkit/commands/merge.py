@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -219,9 +219,10 @@ def clear_staging(staging: Path | None) -> None:
 
 def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = False, operator: str | None = None,
                accept_warnings: bool = False, limits: Limits = DEFAULT_LIMITS,
-               progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None) -> MergeResult:
+               progress: Callable[[int, int], None] | None = None, now: dt.datetime | None = None,
+               exclude: Iterable[Path] = ()) -> MergeResult:
     """Read, check and plan a merge of `inputs` into the master `snap` describes; nothing is applied.
-    Shared by the CLI (file backend) and the Excel buttons (live backend)."""
+    Shared by the CLI (file backend) and the Excel buttons (live backend; `exclude`: its 汇总文件)."""
     from toolkit.commands.batch import collect_paths, failed_submission, origins_for, read_each
     from toolkit.files.sandbox import Failure
 
@@ -229,8 +230,7 @@ def plan_inbox(snap: MasterSnapshot, inputs: list[Path], *, dry_run: bool = Fals
     if snap.ledger is None:
         raise UsageProblem(f"{master.name} 中没有找到台账（含“{snap.profile.key}”列的表头），"
                            f"请先运行 brandkit init {master.name} --profile {snap.profile.id}")
-    itself = snap.path.resolve()  # the master, were it in an input folder, is no form
-    files = [f for f in collect_paths(inputs) if f.name != itself.name or f.resolve() != itself]
+    files = collect_paths(inputs, exclude=[snap.path, *exclude])  # the master, in an input folder, is no form
     others = not_forms(files, snap.profile)
     files = [f for f in files if f not in others]
     if not files and not others:

@@ -82,7 +82,7 @@ def take_uploads(camp: Any, named: list[tuple[str, bytes]]) -> dict[str, Any]:
     kept: list[str] = []
     skipped: list[tuple[str, str]] = []
     mail_files: list[str] = []
-    known = _inbox_digests(camp)
+    known = _InboxContents(camp)
     for name, data in named:
         mail, why = _mail_members(name, data, limits)
         if why is not None:
@@ -95,24 +95,44 @@ def take_uploads(camp: Any, named: list[tuple[str, bytes]]) -> dict[str, Any]:
             continue
         found, skips = collect(name, data, limits)
         for f in found:
-            digest = hashlib.sha256(f.data).hexdigest()
-            if digest in known:
-                skipped.append((f.name, f"与已收取的 {known[digest]} 内容完全相同，不再重复保存"))
+            if (same := known.where(f.data)) is not None:
+                skipped.append((f.name, f"与已收取的 {same} 内容完全相同，不再重复保存"))
                 continue
-            known[digest] = camp.relative(_save(camp.uploads, f.name, f.data))
-            kept.append(known[digest])
+            saved = _save(camp.uploads, f.name, f.data)
+            known.add(saved, f.data)
+            kept.append(camp.relative(saved))
         skipped += [(s.name, s.reason) for s in skips]
     report = _take_mail(camp, batch, mail_files, skipped) if mail_files else None
     return {"kept": kept, "skipped": skipped, "report": report, "mails": len(mail_files), "relative": camp.relative}
 
 
-def _inbox_digests(camp: Any) -> dict[str, str]:
-    """sha256 -> the file (as the page names it) of every file in the inbox, as validate and merge see it:
-    a form uploaded again is not stored twice (mail attachments are deduplicated by intake's ledger)."""
-    from toolkit.commands.batch import collect_paths
+class _InboxContents:
+    """The inbox's files as validate and merge see them, so a form uploaded again is not stored twice
+    (mail attachments are deduplicated by intake's ledger). Only files of an upload's very size are
+    read and hashed, each once: an upload never reads the whole inbox."""
 
-    files = collect_paths([camp.inbox], pictures=True) if camp.inbox.is_dir() else []
-    return {hashlib.sha256(p.read_bytes()).hexdigest(): camp.relative(p) for p in reversed(files)}
+    def __init__(self, camp: Any) -> None:
+        from toolkit.commands.batch import collect_paths
+
+        self.camp = camp
+        self.by_size: dict[int, list[Path]] = {}
+        self.digests: dict[Path, str] = {}
+        for path in collect_paths([camp.inbox], pictures=True) if camp.inbox.is_dir() else []:
+            self.by_size.setdefault(path.stat().st_size, []).append(path)
+
+    def where(self, data: bytes) -> str | None:
+        """The inbox file (as the page names it) holding exactly `data`, else None."""
+        digest = hashlib.sha256(data).hexdigest()
+        for path in self.by_size.get(len(data), []):
+            if path not in self.digests:
+                self.digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            if self.digests[path] == digest:
+                return self.camp.relative(path)
+        return None
+
+    def add(self, path: Path, data: bytes) -> None:
+        self.by_size.setdefault(len(data), []).append(path)
+        self.digests[path] = hashlib.sha256(data).hexdigest()
 
 
 def _take_mail(camp: Any, batch: Path, names: list[str], skipped: list[tuple[str, str]]) -> Any:
