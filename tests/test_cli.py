@@ -193,6 +193,28 @@ def test_help_and_usage_errors_speak_chinese_by_default_and_english_on_request()
     assert "No such option" in shown("merge", "--dryrun", "x", "y", "--lang", "en")
 
 
+def test_every_help_text_of_every_command_has_its_chinese():
+    """A new option's English help, shown as is to a Chinese user, is what this catches (two did)."""
+    import click
+
+    from toolkit.cli import main
+    from toolkit.cli_text import HELP
+
+    def texts(command: click.Command):
+        yield command.name, command.help
+        for param in command.params:
+            yield f"{command.name} {param.opts[0]}", getattr(param, "help", None)
+        if isinstance(command, click.Group):
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                yield from texts(command.get_command(ctx, name))
+
+    shown = [(where, text) for where, text in texts(main) if text]
+    assert len(shown) > 60  # the walk reached every command's options
+    untranslated = [where for where, text in shown if text.strip() not in HELP]
+    assert not untranslated, f"no Chinese in toolkit/cli_text.py HELP for: {untranslated}"
+
+
 def test_global_options_are_taken_before_or_after_the_command():
     from toolkit.cli_base import hoist_global_options
 

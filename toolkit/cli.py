@@ -70,7 +70,7 @@ def profiles(obj: Context, profile_name: str | None) -> None:
 @click.option("--profile", "profile_name", help="Campaign id, or a .toml path.")
 @click.option("--from-master", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Take the campaign (profile, year and stage dates) from this master instead of --profile.")
-@click.option("--year", type=click.IntRange(2000, 2100), help="Campaign year of the dates on the form.")
+@click.option("--year", type=click.IntRange(2000, 2100), metavar="年份", help="Campaign year of the dates on the form.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--master", "as_master", is_flag=True, help="Write a macro-enabled master (台账.xlsm) with buttons.")
 @click.pass_obj
@@ -118,7 +118,7 @@ def validate(obj: Context, paths: tuple[Path, ...], profile_name: str | None, ma
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A sheet listing 党总支 / 党支部名称 / 类别 / 必须参与.")
 @click.option("--by", "operator", help="Operator name for the log (default: login name).")
-@click.option("--year", type=click.IntRange(2000, 2100),
+@click.option("--year", type=click.IntRange(2000, 2100), metavar="年份",
               help="Campaign year: the year of the first dated stage (default: the notice's, else this year).")
 @click.option("--date", "dates", multiple=True, metavar="STAGE=DATE",
               help="A stage's due date (STAGE=2027-03-31) or start~due (repeatable).")

@@ -35,6 +35,9 @@ HELP = {
     "Create a master, or adopt an existing workbook as one.": "新建台账，或接管已有的工作簿作为台账。",
     "A sheet listing 党总支 / 党支部名称 / 类别 / 必须参与.": "支部名单（党总支、党支部名称、类别、必须参与，可含联系人）。",
     "Operator name for the log (default: login name).": "记入“操作记录”的经办人（默认：登录用户名）。",
+    "Take the campaign (profile, year and stage dates) from this master instead of --profile.":
+        "从这个台账读取活动方案（含活动年度和各阶段日期），代替 --profile。",
+    "Campaign year of the dates on the form.": "申报表上所印日期的活动年度（默认：通知上印的年份，没有则为今年）。",
     "Campaign year: the year of the first dated stage (default: the notice's, else this year).":
         "活动年度：第一个有日期的阶段所在的年份（后面月日靠前的阶段自动算到下一年；默认：通知上印的年份，没有则为今年）。",
     "A stage's due date (STAGE=2027-03-31) or start~due (repeatable).":
