@@ -241,8 +241,18 @@ _DATE = re.compile(
     r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?"
     r"(?:[\sT]+\d{1,2}[:时]\d{1,2}(?:[:分]\d{1,2}(?:\.\d+)?秒?)?)?")
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
-_CN_DATE = re.compile(r"([〇零○ＯO一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月"
-                      r"([一二三四五六七八九十]{1,3})[日号]")
+_CN_YEAR = "[〇零○ＯO一二三四五六七八九]{4}"  # 二〇二四: digit by digit
+_CN_SMALL = "[一二三四五六七八九十]{1,3}"  # 一 .. 三十一: a month or a day
+# 二〇二四年七月十一日, 七月十一日 (no year); spaces may stand between the parts ("二〇二四年 七月 十一日")
+_CN_DATE = re.compile(rf"(?:({_CN_YEAR})\s*年\s*)?({_CN_SMALL})\s*月\s*({_CN_SMALL})\s*[日号]")
+_CN_MONTH = re.compile(rf"{_CN_YEAR}\s*年\s*{_CN_SMALL}\s*月(?!\s*[一二三四五六七八九十\d])")  # 二〇二三年四月
+# A Chinese number a date is written with: a year before 年, a month or a day before 月, 日 or 号
+_CN_DATE_NUMBER = re.compile(rf"({_CN_YEAR})(?=\s*年)|({_CN_SMALL})(?=\s*[月日号])")
+
+
+def _cn_year(s: str) -> int:
+    """二〇二四 -> 2024 (a string `_CN_YEAR` matched)."""
+    return int("".join(str(_CN_DIGITS[c]) for c in s))
 
 
 def _cn_small(s: str) -> int | None:
@@ -294,15 +304,26 @@ def parse_date(raw: Any) -> dt.date | None:
     if re.fullmatch(r"\d{8}", text):
         return _make_date(int(text[:4]), int(text[4:6]), int(text[6:]))
     m = _CN_DATE.fullmatch(re.sub(r"\s", "", raw))
-    if m:
-        year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
-        return _make_date(year, _cn_small(m.group(2)), _cn_small(m.group(3)))
+    if m and m[1]:
+        return _make_date(_cn_year(m[1]), _cn_small(m[2]), _cn_small(m[3]))
     return None
+
+
+def cn_date_digits(text: str) -> str:
+    """`text` with the Chinese numbers of its dates written in digits ("二〇二三年四月" -> "2023年4月",
+    "十二月底" -> "12月底", "二〇二四年六月四日至六日" -> "2024年6月4日至6日"), for checks that read digits;
+    everything else as it was. A number `_cn_small` cannot read ("十十月") is left alone."""
+    def digits(m: re.Match[str]) -> str:
+        if m[1]:
+            return str(_cn_year(m[1]))
+        n = _cn_small(m[2])
+        return m[0] if n is None else str(n)
+
+    return _CN_DATE_NUMBER.sub(digits, text)
 
 
 _DATE_IN_TEXT = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"
                            r"|(\d{4})\s*[./\-]\s*(\d{1,2})\s*[./\-]\s*(\d{1,2})")
-_CN_MONTH_DAY = re.compile(r"([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]")
 # The prompts a signature line is printed with: 签字（盖章）：   年  月  日
 SIGNATURE_FILLER = re.compile(r"[\s　（）()：:_\-—.．/]|签字|签名|盖章|负责人|书记|[年月日]")
 
@@ -311,20 +332,31 @@ _MONTH_IN_TEXT = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月(?!\s*\d)")
 
 
 def month_in(text: str) -> str | None:
-    """A month written in a line without its day ("2023年4月", as a signature line may be dated), as
-    written; None when the line has none."""
-    m = _MONTH_IN_TEXT.search(unicodedata.normalize("NFKC", text))
-    return m[0] if m else None
+    """A month written in a line without its day ("2023年4月", "二〇二三年四月", as a signature line may be
+    dated), as written (NFKC); None when the line has none."""
+    text = unicodedata.normalize("NFKC", text)
+    found = [m for m in (_MONTH_IN_TEXT.search(text), _CN_MONTH.search(text)) if m]
+    return min(found, key=lambda m: m.start())[0] if found else None
 
 
 def date_in(text: str) -> tuple[str, int | None, int, int] | None:
-    """The first date written in a line ("王明 2023年 4 月 12 日", "同意 4月14日"): (as written, its year or
-    None when it has none, month, day); None when the line has no date."""
-    m = _DATE_IN_TEXT.search(unicodedata.normalize("NFKC", text))
-    if m is None:
+    """The first date written in a line ("王明 2023年 4 月 12 日", "同意 4月14日", "陈静 二〇二四年七月十五日",
+    "七月十五日"): (as written (NFKC), its year or None when it has none, month, day); None when the line has
+    no date."""
+    text = unicodedata.normalize("NFKC", text)
+    found: list[tuple[int, str, int | None, int, int]] = []
+    if m := _DATE_IN_TEXT.search(text):
+        year, month, day = (m[1], m[2], m[3]) if m[2] else (m[4], m[5], m[6])
+        found.append((m.start(), m[0], int(year) if year else None, int(month), int(day)))
+    for m in _CN_DATE.finditer(text):
+        cn_month, cn_day = _cn_small(m[2]), _cn_small(m[3])
+        if cn_month is not None and cn_day is not None:
+            found.append((m.start(), m[0], _cn_year(m[1]) if m[1] else None, cn_month, cn_day))
+            break
+    if not found:
         return None
-    year, month, day = (m[1], m[2], m[3]) if m[2] else (m[4], m[5], m[6])
-    return m[0], int(year) if year else None, int(month), int(day)
+    _, written, year, month, day = min(found, key=operator.itemgetter(0))
+    return written, year, month, day
 
 
 def parse_month_day(raw: Any) -> tuple[int, int] | None:
@@ -333,25 +365,22 @@ def parse_month_day(raw: Any) -> tuple[int, int] | None:
     if not isinstance(raw, str):
         return None
     found = date_in(raw)
-    month: int | None
-    day: int | None
-    if found is not None and found[1] is None and found[0] == unicodedata.normalize("NFKC", raw).strip():
-        month, day = found[2], found[3]
-    elif m := _CN_MONTH_DAY.fullmatch(re.sub(r"\s", "", raw)):
-        month, day = _cn_small(m[1]), _cn_small(m[2])
-    else:
+    if found is None or found[1] is not None or found[0] != unicodedata.normalize("NFKC", raw).strip():
         return None
-    if month is None or day is None or _make_date(2000, month, day) is None:  # 2000: 2月29日 exists
+    month, day = found[2], found[3]
+    if _make_date(2000, month, day) is None:  # 2000: 2月29日 exists
         return None
     return month, day
 
 
 def signature_text(raw: str) -> str:
-    """What a signature line says beyond its printed prompts (签字（盖章）：, 年 月 日) and its date: the name
-    or opinion written there; '' when the line holds nothing but a date."""
+    """What a signature line says beyond its printed prompts (签字（盖章）：, 年 月 日) and its date (a day,
+    or a month: "2023年4月", "二〇二三年四月"): the name or opinion written there; '' when the line holds
+    nothing but a date."""
     text = unicodedata.normalize("NFKC", raw)
     found = date_in(text)
-    return SIGNATURE_FILLER.sub("", text.replace(found[0], "", 1) if found else text)
+    written = found[0] if found else month_in(text)
+    return SIGNATURE_FILLER.sub("", text.replace(written, "", 1) if written else text)
 
 
 # -- whole numbers --------------------------------------------------------------------------------

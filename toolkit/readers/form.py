@@ -19,7 +19,7 @@ from toolkit.core.grid import Grid, Merge
 from toolkit.core.messages import message
 from toolkit.core.model import Finding, Value, cell_ref
 from toolkit.core.profile import FieldSpec
-from toolkit.core.text import SIGNATURE_FILLER, date_in, month_in, normalize_label
+from toolkit.core.text import SIGNATURE_FILLER, date_in, month_in, normalize_label, signature_text
 from toolkit.core.values import coerce, has_ticks, read_choice
 
 _COLON = re.compile(r"[:：]")
@@ -242,17 +242,16 @@ def _date_line(found: FormFields, spec: FieldSpec, dated: FieldSpec, index: Shee
         for c, raw in enumerate(index.grid.rows[r]):
             if (r, c) in index.labels or raw in (None, ""):
                 continue
-            written = _date_written(raw) if isinstance(raw, str) else None
-            if isinstance(raw, dt.date) or written and not SIGNATURE_FILLER.sub("", raw.replace(written, "", 1)):
+            if isinstance(raw, dt.date) or isinstance(raw, str) and _only_date(raw):
                 found.values[dated.name] = Value(dated.name, coerce(dated, raw), raw, cell_ref(index.grid.name, r, c))
                 return
 
 
-def _date_written(text: str) -> str | None:
-    """The date a line of a signature box holds, as written: a day ("2023 年 4 月 13 日") or a month
-    ("2023年4月": the notices set no format for a date)."""
-    day = date_in(text)
-    return day[0] if day else month_in(text)
+def _only_date(text: str) -> bool:
+    """True when a line of a signature box holds a date and nothing else but printed prompts: a day
+    ("2023 年 4 月 13 日", "二〇二三年四月十三日") or a month ("2023年4月", "二〇二三年四月": the notices set
+    no format for a date)."""
+    return bool(date_in(text) or month_in(text)) and not signature_text(text)
 
 
 def _split_sign(found: FormFields, spec: FieldSpec, by_name: dict[str, FieldSpec]) -> None:
@@ -268,12 +267,11 @@ def _split_sign(found: FormFields, spec: FieldSpec, by_name: dict[str, FieldSpec
     for line in box.raw.strip().split("\n"):
         parts = _COLON.split(line, maxsplit=1)
         target = lookup_label(parts[0], lookup) if len(parts) == 2 else None
-        written = _date_written(line)
         if target in named and target != spec.name:
             rest = parts[1].strip()
             if rest and found.value_of(target) is None:
                 found.values[target] = Value(target, coerce(by_name[target], rest), rest, box.cell)
-        elif written and spec.dated and not SIGNATURE_FILLER.sub("", line.replace(written, "", 1)):
+        elif spec.dated and _only_date(line):
             date = line.strip()
             if found.value_of(spec.dated) is None:
                 found.values[spec.dated] = Value(spec.dated, coerce(by_name[spec.dated], date), date, box.cell)

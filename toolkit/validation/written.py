@@ -18,7 +18,7 @@ from typing import Any
 
 from toolkit.core.model import Finding
 from toolkit.core.profile import FieldSpec
-from toolkit.core.text import local_number, parse_date, parse_phone
+from toolkit.core.text import cn_date_digits, local_number, parse_date, parse_phone
 from toolkit.validation.findings import clip, make_finding
 
 # -- dates ----------------------------------------------------------------------------------------
@@ -68,12 +68,15 @@ def _impossible(text: str) -> str | None:
 
 
 def _squeezed(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """`text` without spaces, its Chinese-numeral dates in digits ("二〇二三年四月" -> "2023年4月"): forms
+    filled by hand write dates both ways, and the checks above read digits."""
+    return cn_date_digits(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
 
 
 def reads_as_date(raw: Any) -> bool:
     """True when `raw` names a day, a month or a span of them as branches write them: every form
-    parse_date reads, "2025年12月", "2025.12", "2025年底", "12月底", "2024-6-4至6-5"."""
+    parse_date reads, "2025年12月", "2025.12", "2025年底", "12月底", "2024-6-4至6-5", and the same in
+    Chinese numerals ("二〇二三年四月", "十二月底")."""
     if parse_date(raw) is not None:
         return True
     if not isinstance(raw, str):
