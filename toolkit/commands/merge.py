@@ -43,7 +43,8 @@ def logo_dir(master: Path) -> Path:
 
 def original_path(master: Path, branch: str, suffix: str) -> Path:
     """Where a branch's logo original is kept: `<台账>_标识/<branch><suffix>`, a name no other branch's
-    can take (filenames.own_name: 内科/外科 and 内科:外科 would otherwise share one)."""
+    can take (filenames.own_name: 内科/外科 and 内科:外科 would otherwise share one, and so would icu and
+    ICU where file names ignore case)."""
     return logo_dir(master) / own_name(branch, suffix=suffix)
 
 
@@ -51,8 +52,26 @@ def kept_original(master: Path, branch: str) -> Path | None:
     """The branch's logo original kept beside `master`, whatever its format; None without one."""
     from toolkit.readers.logos import ORIGINAL_SUFFIX
 
-    return next((path for suffix in dict.fromkeys(ORIGINAL_SUFFIX.values())
-                 if (path := original_path(master, branch, suffix)).is_file()), None)
+    suffixes = list(dict.fromkeys(ORIGINAL_SUFFIX.values()))
+    return next((path for suffix in suffixes if (path := original_path(master, branch, suffix)).is_file()),
+                None) or _earlier_original(master, branch, suffixes)
+
+
+def _earlier_original(master: Path, branch: str, suffixes: list[str]) -> Path | None:
+    """An original kept before names were told apart by letter case: a name with lower-case letters
+    (iCare党支部) had its plain file name. Taken only under that exact spelling, never as a disk that
+    ignores case matches it to ICARE党支部's file."""
+    import unicodedata
+
+    from toolkit.files.filenames import safe_name
+
+    try:
+        names = set(os.listdir(logo_dir(master)))
+    except OSError:
+        return None
+    plain = unicodedata.normalize("NFC", branch)
+    return next((logo_dir(master) / name for suffix in suffixes
+                 if (name := safe_name(branch, suffix=suffix)) == plain + suffix and name in names), None)
 
 
 def _sent_logos(pairs: list[tuple[Submission, Logo | None]], profile: Profile, origins: dict[str, dict],

@@ -45,14 +45,26 @@ def safe_name(name: str, fallback: str = "未命名", *, suffix: str = "", max_u
 
 
 def own_name(name: str, *, suffix: str = "") -> str:
-    """A file name that is `name`'s alone, for one file per name (a branch's logo original): `safe_name`,
-    ending in a short hash of `name` when making it safe changed it, so 内科/外科党支部 and 内科:外科党支部
-    never share (and overwrite) one file. Names with nothing to replace keep their plain file name."""
+    """A file name that is `name`'s alone, for one file per name (a branch's logo original), even where
+    file names ignore letter case (Windows, macOS): `safe_name`, ending in a short hash of `name` when
+    making it safe changed it (内科/外科党支部 and 内科:外科党支部) or when `name` is not the one spelling
+    of its letters that keeps its plain name (icu党支部 and Icu党支部 beside ICU党支部), so no two names
+    share (and overwrite) one file. Names with nothing to replace and no lower-case letters (内科党支部,
+    ICU党支部) keep their plain file name."""
     plain = safe_name(name, suffix=suffix)
-    if plain == unicodedata.normalize("NFC", name) + suffix:
+    nfc = unicodedata.normalize("NFC", name)
+    if plain == nfc + suffix and _case_plain(nfc):
         return plain
     return safe_name(name + "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH],
                      suffix=suffix)
+
+
+def _case_plain(name: str) -> bool:
+    """True for the one spelling among the names equal to `name` but for letter case that may keep its
+    plain file name: the upper-case one (ICU党支部, as branches abbreviate wards), and every name without
+    letters that have a case (内科党支部). Two such names never differ in case only: each is a function of
+    its casefold()."""
+    return name == name.casefold().upper()
 
 
 def _visible(text: str) -> str:
