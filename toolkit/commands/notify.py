@@ -8,6 +8,7 @@ the 操作记录 (one transaction after the last), so a second run sends nothing
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 from toolkit.commands.status import read_log
 from toolkit.core.errors import UsageProblem
-from toolkit.core.logsheet import append_log
+from toolkit.core.logsheet import RESEND_BY, LogEntry, append_log
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.notices import (
     KIND_ORDER,
@@ -30,16 +31,17 @@ from toolkit.core.notices import (
     log_lines,
     plan_notices,
 )
-from toolkit.core.stages import add_workdays
+from toolkit.core.stages import RESEND_WORKDAYS, add_workdays
 from toolkit.core.text import official_date
-from toolkit.core.vocabulary import LogAction
+from toolkit.core.vocabulary import LogAction, NoticeKind
 from toolkit.files.filenames import safe_name
 from toolkit.files.report_source import FoundReport
 
 DRAFTS = "通知邮件"  # beside the master, as the demo and the web page lay a campaign folder out
 INBOX, REPORTS = "收件箱", "校验结果"
 REPORT_END = "_校验结果.xlsx"
-RESEND_WORKDAYS = 5  # a 退回 form is due back this many working days from today, unless --by says otherwise
+# RESEND_WORKDAYS (toolkit.core.stages): a 退回 form is due back this many working days from today, unless
+# --by says otherwise; a merge reads the deadline back from the mail's 操作记录 row (`sent_entry`).
 
 
 @dataclass
@@ -153,13 +155,24 @@ def _send(master: Path, plan: Any, options: SmtpOptions, address: str, operator:
                                   and all(n is not f for f, _ in result.failed)]
         result.written += [_write(n, result, reports_dir, address, draft=True) for n in planned.no_address]
         now = dt.datetime.now().replace(microsecond=0)
-        append_log(changes, snap.profile.ledger.log_sheet, snap.log_rows, [n.log_entry(now, operator) for n in result.sent])
+        append_log(changes, snap.profile.ledger.log_sheet, snap.log_rows,
+                   [sent_entry(n, now, operator, planned.by) for n in result.sent])
         return changes
 
     _, backup = update(master, send_all, lambda changes: changes, profile_name=profile_name)
     result = holder["result"]
     result.backup = backup
     return result
+
+
+def sent_entry(notice: Notice, now: dt.datetime, operator: str, by: dt.date | None) -> LogEntry:
+    """The 操作记录 row of a mail sent. A 退回's 新值 starts with the deadline the mail gave
+    ("重新报送期限 2024-08-19；收件人 …", never clipped away), which a merge reads back to stamp a form
+    sent again by then 已提交 (toolkit.core.logsheet.returns_in_log)."""
+    entry = notice.log_entry(now, operator)
+    if notice.kind != NoticeKind.RETURN or by is None:
+        return entry
+    return dataclasses.replace(entry, new=f"{RESEND_BY} {by.isoformat()}；{entry.new}")
 
 
 def found_reports(folder: Path) -> list[FoundReport]:

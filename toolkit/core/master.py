@@ -4,6 +4,7 @@ branches it lists. Adopt, don't impose: everything is found by label, nothing by
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import Any
 from toolkit.core.campaign import apply_stage_dates, stage_dates_table
 from toolkit.core.errors import UsageProblem
 from toolkit.core.grid import Grid
+from toolkit.core.logsheet import merged_files, returns_in_log
 from toolkit.core.profile import (
     PROFILE_SHEET,
     RULES_SHEET,
@@ -38,6 +40,7 @@ from toolkit.core.roster import (
     roster_entry,
     roster_header,
 )
+from toolkit.core.stages import Resend, days_late, stamp_date
 from toolkit.core.text import normalize_branch, normalize_label
 from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
 from toolkit.core.workcal import HOLIDAY_SHEET, OFFICIAL, WorkCalendar, holiday_calendar
@@ -176,6 +179,10 @@ class MasterSnapshot:
     # ... and those already returned (退回), so merging a rejected form again writes nothing
     rejected: set[tuple[str, str]] = field(default_factory=set)
     merged_in: set[str] = field(default_factory=set)  # branches (normalised) a merge added or returned
+    # branch (normalised) -> the deadline the 退回 mail sent after its last 退回 on the form's stage gave
+    resend_by: dict[str, dt.date] = field(default_factory=dict)
+    # branch (normalised) -> the last receipt (已提交, 逾期提交) the log records on the form's stage
+    receipts: dict[str, str] = field(default_factory=dict)
     tables: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its sheet in the master
     histories: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its 历史 sheet
     sha256: str = ""  # of the bytes the snapshot was taken from (the transaction re-plans when they changed)
@@ -191,6 +198,21 @@ class MasterSnapshot:
         if listed or any(normalize_branch(b) not in self.merged_in for b in self.roster):
             return self.roster
         return None
+
+    def resend(self, key: str, cell: Any, returned_copy: dt.date | None = None) -> Resend:
+        """What the master says of the 退回 of branch `key` (normalised) whose form's stage cell holds
+        `cell`, for `merge_receipt`: the deadline of the 退回 mail sent after it (`resend_by`), the day of
+        the 退回 stamp, and whether the branch's form had already arrived late — as the last receipt the
+        log records says, else as `returned_copy` (the day its earliest copy the log says was returned
+        arrived, when the caller has that copy), else unknown."""
+        stage = self.profile.submission_stage
+        last = self.receipts.get(key)
+        late: bool | None = None
+        if last is not None:
+            late = self.profile.statuses.kind_of(last) == "late"
+        elif returned_copy is not None:
+            late = days_late(stage, returned_copy, self.calendar) > 0
+        return Resend(self.resend_by.get(key), stamp_date(cell), late)
 
 
 def header_columns(row: list[Any], lookup: dict[str, str]) -> dict[str, int]:
@@ -343,6 +365,7 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
         snap.superseded = merged_files(log, (LogAction.SUPERSEDED,))
         snap.rejected = merged_files(log, (LogAction.RETURNED,))
         snap.merged_in = {branch for branch, _ in merged_files(log, (LogAction.ADDED, LogAction.RETURNED))}
+        snap.resend_by, snap.receipts = returns_in_log(log, profile)
     for spec in profile.tables:
         for target, name, history in ((snap.tables, spec.sheet_name, False),
                                       (snap.histories, history_sheet(spec), True)):
@@ -367,19 +390,6 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
                 snap.roster_sheet = RosterSheet(grid.name, header[0], header[1], max(last, header[0]),
                                                 {key_of(str(i["党支部名称"])) for i in items})
     return snap
-
-
-def merged_files(log: Grid, actions: tuple[str, ...] = (LogAction.ADDED, LogAction.UPDATED)) -> set[tuple[str, str]]:
-    """(branch, sha256) pairs the 操作记录 says were merged (新增/更新), for idempotent re-merges; or
-    that took any of the other `actions`."""
-    if not log.rows:
-        return set()
-    header = {str(v).strip(): c for c, v in enumerate(log.rows[0]) if v}
-    b, s, a = header.get("党支部"), header.get("SHA256"), header.get("操作")
-    if b is None or s is None or a is None:
-        return set()
-    return {(normalize_branch(str(row[b])), str(row[s])) for row in log.rows[1:]
-            if len(row) > max(a, b, s) and row[a] in actions and row[b] and row[s]}
 
 
 def _add_branch(snap: MasterSnapshot, seen: dict[str, str], key_of: Callable[[str], str], branch: str,

@@ -214,6 +214,12 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
     listless = snap.named_branches() is None  # a branch returned on its first form gets its row then
     taken: set[str] = set()
     out: list[Decision] = []
+    returned_copy: dict[str, dt.date] = {}  # branch -> the day its earliest copy the log says was returned came
+    for item in incoming:
+        k = normalize_branch(_branch(item.checked, profile))
+        if (k, item.checked.submission.provenance.sha256) in snap.rejected:
+            day = _received(item, now).astimezone(CHINA_TZ).date()
+            returned_copy[k] = min(day, returned_copy.get(k, day))
     for item in _newest_first(incoming, profile, now):
         c = item.checked
         received, branch = _received(item, now), _branch(c, profile)
@@ -248,8 +254,9 @@ def decide(snap: MasterSnapshot, incoming: list[Incoming], *, accept_warnings: b
         receipt = None
         if action in (Outcome.ADDED, Outcome.UPDATED):
             stage = profile.submission_stage
-            current = parse_stamp(existing.values.get(stage.column)) if existing else None
-            receipt = merge_receipt(profile.statuses, stage, current, received.astimezone(CHINA_TZ).date())
+            cell = existing.values.get(stage.column) if existing else None
+            receipt = merge_receipt(profile.statuses, stage, parse_stamp(cell), received.astimezone(CHINA_TZ).date(),
+                                    snap.resend(key, cell, returned_copy.get(key)), snap.calendar)  # 退回: its deadline
         out.append(Decision(item, branch, action, received, existing, tuple(reasons), record, receipt))
     return out
 

@@ -28,6 +28,9 @@ DONE_KINDS = ("passed", "late")
 # the web page, whose control is a checkbox, puts its own words in its place).
 FORCE_HINT = "需加 --force"
 KIND_RANK = {"passed": 2, "late": 1, "pending": 0, "returned": 0, "declined": 0, None: 0}
+# A returned (退回) form is due back this many working days after the 退回: what `notify`'s 退回 mail asks
+# unless its --by says otherwise, and what a merge allows when no mail recorded its deadline.
+RESEND_WORKDAYS = 5
 
 
 # -- stamp text and colour -------------------------------------------------------------------------
@@ -171,14 +174,60 @@ def late_variant(kinds: StatusKinds, stage: Stage, status: str, when: dt.date) -
     return late[0] if late else status
 
 
-def merge_receipt(kinds: StatusKinds, stage: Stage, current: str | None, day: dt.date) -> str | None:
+@dataclass(frozen=True)
+class Resend:
+    """What the master says of a returned (退回) branch sending its form again (plain data, gathered by
+    the planner from the snapshot): the deadline the 退回 mail gave (`by`, None when no mail after the
+    last 退回 recorded one), the day of the 退回 stamp (`returned_on`, None when the cell has no date),
+    and whether the branch's form had already arrived late (`late`, None when the master cannot tell)."""
+
+    by: dt.date | None = None
+    returned_on: dt.date | None = None
+    late: bool | None = None
+
+
+def resend_deadline(resend: Resend, calendar: WorkCalendar = OFFICIAL) -> dt.date | None:
+    """The last day a returned form counts as sent back on time: the deadline its 退回 mail gave; without
+    one recorded, RESEND_WORKDAYS working days after the 退回 stamp (what the mail says by default when
+    sent that day); None when neither is known."""
+    if resend.by is not None:
+        return resend.by
+    if resend.returned_on is not None:
+        return add_workdays(resend.returned_on, RESEND_WORKDAYS, calendar=calendar)
+    return None
+
+
+def resent_receipt(kinds: StatusKinds, stage: Stage, day: dt.date, resend: Resend,
+                   calendar: WorkCalendar = OFFICIAL) -> str:
+    """The receipt of a form sent again on `day` after a 退回: 已提交 by the stage's due date, or by the
+    deadline the 退回 gave (`resend_deadline`); the late receipt after that deadline, and always when
+    the form had already arrived late before (a 退回 does not undo lateness). When the master cannot
+    tell (`late` None), a 退回 stamped after the stage's due date (or undated) counts as late: the
+    returned copy arrived by that day at the latest."""
+    receipt = late_variant(kinds, stage, Receipt.SUBMITTED, day)
+    if receipt == Receipt.SUBMITTED:
+        return receipt
+    late = resend.late
+    if late is None:
+        due = stage_due(stage, calendar)
+        late = resend.returned_on is None or (due is not None and resend.returned_on > due)
+    deadline = resend_deadline(resend, calendar)
+    return receipt if late or deadline is None or day > deadline else Receipt.SUBMITTED
+
+
+def merge_receipt(kinds: StatusKinds, stage: Stage, current: str | None, day: dt.date,
+                  resend: Resend | None = None, calendar: WorkCalendar = OFFICIAL) -> str | None:
     """What a merge stamps on the form's stage for a copy received on `day` when the branch's cell there
     holds `current`; None leaves the cell as it is.
 
-    A first copy (nothing stamped, 退回, or a word the stage does not know) is 已提交, or the late receipt
-    after the due date. A copy replacing one already received leaves that receipt as stamped: the first
-    copy settled the lateness, a revision is never late. A copy after a decision (审核通过, 待审核) is the
-    branch's 定稿: stamped so where the stage knows 定稿, else the decision stays."""
+    A first copy (nothing stamped, or a word the stage does not know) is 已提交, or the late receipt
+    after the due date. A copy after a 退回 is the same, except that with `resend` (what the master says
+    of that 退回) it is on time until the deadline the 退回 gave (`resent_receipt`). A copy replacing
+    one already received leaves that receipt as stamped: the first copy settled the lateness, a revision
+    is never late. A copy after a decision (审核通过, 待审核) is the branch's 定稿: stamped so where the
+    stage knows 定稿, else the decision stays."""
+    if current is not None and kinds.kind_of(current) == "returned" and resend is not None:
+        return resent_receipt(kinds, stage, day, resend, calendar)
     if current is None or current not in stage.statuses or kinds.kind_of(current) == "returned":
         return late_variant(kinds, stage, Receipt.SUBMITTED, day)
     if current in kinds.receipts or kinds.kind_of(current) == "late" or Receipt.FINAL not in stage.statuses:
