@@ -375,5 +375,7 @@ def render_booklet(result: BookletResult, say: Say) -> None:
         say(f"PDF：{result.pdf}")
     if result.no_logo:
         say(f"没有标识图片的支部：{'、'.join(map(one_line, result.no_logo))}", problem=True)
+    if result.withdrawn:
+        say(f"已退出、未收录的支部：{'、'.join(map(one_line, result.withdrawn))}（其状态仍留在台账中，见 brandkit status）")
     say(next_step(f"打印或分发 {shell_arg(result.pdf)}" if result.pdf else
                   f"用 Word 或 WPS 打开 {shell_arg(result.path)}，按提示更新目录后打印或另存为 PDF"))

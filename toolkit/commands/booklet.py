@@ -7,10 +7,15 @@ sections), then one section per brand on a new page, headed in Heading 1 (so the
 per brand), with its logo, facts, long texts and stages; page numbers in the footer. Titles in
 方正小标宋简体, body in 仿宋_GB2312, labels in 黑体; the font table names the fonts every Chinese PC has
 (宋体, 仿宋) as their alternates, for PCs without the 公文 fonts.
+
+The ledger is read as the campaign counts it (`progress.counted_values`): a stage a branch has left
+(未推荐, 未立项 … on a stage it requires) reads 已退出, so the branch is not taken for that stage, and its
+section says 已退出 there instead of what the master's cell still holds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -20,6 +25,7 @@ from typing import Any
 from toolkit.core.booklet import Booklet, Section, plan_booklet
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
+from toolkit.core.progress import WITHDRAWN, counted_values
 from toolkit.core.text import normalize_branch, official_date
 
 TITLE_FONT, BODY_FONT, LABEL_FONT, LATIN_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "Times New Roman"
@@ -42,11 +48,12 @@ class BookletResult:
     booklet: Booklet
     pdf: Path | None = None
     no_logo: list[str] = field(default_factory=list)  # branches shown without a logo
+    withdrawn: list[str] = field(default_factory=list)  # branches their stamps would take, left out: 已退出
 
     def to_json(self) -> dict[str, Any]:
         return {"booklet": str(self.path), "pdf": str(self.pdf) if self.pdf else None, "title": self.booklet.title,
                 "chosen": self.booklet.chosen, "sections": [s.heading for s in self.booklet.sections],
-                "no_logo": self.no_logo}
+                "no_logo": self.no_logo, "withdrawn": self.withdrawn}
 
 
 def booklet(master: Path, output: Path, *, stage: str | None = None, status: str | None = None,
@@ -61,13 +68,18 @@ def booklet(master: Path, output: Path, *, stage: str | None = None, status: str
     snap = load_master(master)
     if snap.ledger is None:
         raise UsageProblem(f"{master.name} 中没有找到台账，请先运行 brandkit init 和 brandkit merge")
-    plan = plan_booklet(snap.profile, snap.ledger.rows, snap.groups, snap.roster, date or dt.date.today(),
-                        stage, status)
+    profile, day = snap.profile, date or dt.date.today()
+    counted = [dataclasses.replace(r, values=counted_values(profile, r.values)) for r in snap.ledger.rows]
+    plan = plan_booklet(profile, counted, snap.groups, snap.roster, day, stage, status)
+    taken = {s.branch for s in plan.sections}
+    withdrawn = [s.branch for s in plan_booklet(profile, snap.ledger.rows, snap.groups, snap.roster, day, stage,
+                                                status).sections if s.branch not in taken]
     if not plan.sections:
-        raise UsageProblem(f"台账中没有{plan.chosen}的品牌，汇编未生成"
+        left = f"（{'、'.join(withdrawn)} {WITHDRAWN}，未收录）" if withdrawn else ""
+        raise UsageProblem(f"台账中没有{plan.chosen}的品牌{left}，汇编未生成"
                            + ("" if stage else "（可用 --stage 和 --status 选择其他阶段，如 --stage 评选 --status 入选）"))
     logos = ledger_logos(snap)
-    result = BookletResult(output, plan)
+    result = BookletResult(output, plan, withdrawn=withdrawn)
     pictures = {s.branch: _logo(snap, s, logos) for s in plan.sections}
     result.no_logo = [b for b, pic in pictures.items() if pic is None] if snap.profile.ledger.logo_column else []
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from toolkit.commands.status import Progress, group_table, stage_table
 from toolkit.core.errors import UsageProblem
+from toolkit.core.progress import WITHDRAWN
 from toolkit.core.text import official_date
 from toolkit.core.vocabulary import KIND_ZH, UNHANDLED, ReportState
 
@@ -21,7 +22,8 @@ CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "W
              "Microsoft YaHei", "SimHei", "PingFang SC", "Noto Sans SC", "Noto Sans CJK JP")  # a .ttc's first face
 COLOURS = {ReportState.ON_TIME: "#70AD47", ReportState.LATE: "#FFC000", ReportState.RETURNED: "#C00000",
            ReportState.MISSING: "#BFBFBF", **dict(zip(KIND_ZH.values(), ("#70AD47", "#5B9BD5", "#C00000", "#FFC000",
-                                                                         "#7F7F7F"), strict=True)), "其他": "#A5A5A5", UNHANDLED: "#D9D9D9"}
+                                                                         "#7F7F7F"), strict=True)), "其他": "#A5A5A5",
+           WITHDRAWN: "#595959", UNHANDLED: "#D9D9D9"}
 SIZE_IN, DPI = (8, 4.5), 150
 LABEL_ROOM = 52  # characters of x-axis labels that fit side by side at 9 pt on the chart's width
 

@@ -2,8 +2,9 @@
 open, what the notice asks (本阶段要求), the deadline in working days left or days overdue, the calendar
 that counted them, and the branches that block it.
 
-A branch blocks a stage while its status there is not done (passed or late) and not a decision without
-a kind (未推荐, 未入选 …): nothing stamped, pending, or returned.
+A branch blocks a stage while its status there is not done (passed or late), not a final decision (a
+declined one: 未推荐, 未入选 …, or a word without a kind) and the branch has not left the stage (a
+declined status on one it requires, `progress.withdrawals`): nothing stamped, pending, or returned.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class StageTask:
 
 def blocks(rec: BranchRecord, stage: Stage) -> bool:
     status, kind = rec.statuses.get(stage.name), rec.kinds.get(stage.name)
-    return kind not in DONE_KINDS and not (status and kind is None)
+    return (kind not in (*DONE_KINDS, "declined") and not (status and kind is None)
+            and stage.name not in rec.withdrawn)
 
 
 def stage_tasks(profile: Profile, records: Sequence[BranchRecord], today: dt.date,

@@ -8,6 +8,7 @@ definitions are written down; this module adds what the office must do next and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from toolkit.core.progress import (
     DONE_KINDS,
     SUBMITTED,
     TOTAL,
+    WITHDRAWN,
     BranchRecord,
     branch_records,
     contact,
@@ -104,6 +106,11 @@ class Progress:
         return sorted((r for r in self.records if not r.submitted), key=lambda r: order.index(r.group))
 
     @property
+    def withdrawn(self) -> list[BranchRecord]:
+        """Branches that have left one or more stages (a declined status on a stage those require)."""
+        return [r for r in self.records if r.withdrawn]
+
+    @property
     def must_join_missing(self) -> list[BranchRecord]:
         """必须参与 branches that have not submitted."""
         return [r for r in self.missing if r.must_join]
@@ -131,12 +138,15 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
         stages.append(StageProgress(stage, due, (due - today).days if due else None, counts))
     overdue = {s.stage.name for s in stages if s.days_left is not None and s.days_left < 0}
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
+    under_way = current_stages(profile, today)
     tasks = stage_tasks(profile, records, today, snap.calendar)
     warnings = [*snap.calendar_problems, *(duplicate_rows(snap.ledger) if snap.ledger else []), *filter(None, [calendar_gaps(profile, tasks, today, snap.calendar)])]
     public = publicities(profile, {r.branch: r.values for r in records}, today, snap.calendar)
+    left = {r.branch: r.withdrawn for r in records}
+    owing = [o for o in owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today)
+             if o.stage not in left.get(o.branch, {})]  # a stage the branch has left asks nothing of it
     return Progress(profile, today, records, frame, group_counts(frame), stages, issues, warnings,
-                    profile.submission_stage if profile.stages else None, current_stages(profile, today), tasks,
-                    owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today),
+                    profile.submission_stage if profile.stages else None, under_way, tasks, owing,
                     paper_followups(profile, records), public)
 
 
@@ -166,8 +176,9 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
                 overdue: set[str] | frozenset[str] = frozenset()) -> list[Issue]:
     """Open problems for 问题汇总: returned stamps (with the stamp's note, else the reason the log gave),
     late stamps after the form's stage (a late form did arrive: 报送情况 says so), statuses a stage does
-    not know (hand-typed cells), broken 党总支 quotas, and branches that must take part (must_join) with
-    nothing done on a stage past its due date (`overdue` stage names)."""
+    not know (hand-typed cells), stamps on a stage the branch has left (kept in the master, not counted),
+    broken 党总支 quotas, and branches that must take part (must_join) with nothing done on a stage past
+    its due date (`overdue` stage names)."""
     issues = []
     form = profile.submission_stage if profile.stages else None
     for rec in records:
@@ -176,7 +187,11 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
             if not status:
                 continue
             note = stamp_note(rec.values.get(stage.column))
-            if status not in stage.statuses:
+            if (why := rec.withdrawn.get(stage.name)) is not None:
+                issues.append(Issue(rec.group, rec.branch, stage.name, status,
+                                    f"{WITHDRAWN}：{why.text}，不再参与“{stage.name}”；此处的“{status}”仍留在台账中，"
+                                    f"但不计入统计。如该支部确应参加，请改正“{why.stage}”阶段的状态"))
+            elif status not in stage.statuses:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status,
                                     f"“{status}”不是“{stage.name}”阶段的状态（可用：{'、'.join(stage.statuses)}），请改正"))
             elif kind == "returned":  # a merge's reasons are the log's, for a branch returned still
@@ -190,15 +205,16 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
                 named = {normalize_choice(v) for v in c.values}
                 for r in records:
                     cat = r.category or _text(r.values.get(c.field) if c.field else None)
-                    if normalize_choice(cat) in named and r.kinds[stage.name] not in DONE_KINDS:
+                    if normalize_choice(cat) in named and r.kinds[stage.name] not in DONE_KINDS \
+                            and stage.name not in r.withdrawn:
                         issues.append(Issue(r.group, r.branch, stage.name, r.statuses[stage.name] or UNHANDLED,
                                             f"属于“{cat}”，必须参与“{stage.name}”，已过截止日期仍未完成"))
             if c.kind != "per_group":
                 continue
             for group in dict.fromkeys(r.group for r in records):
                 members = [r for r in records if r.group == group]
-                chosen = [r.branch for r in members if r.statuses[stage.name] == c.status]
-                decided = all(r.statuses[stage.name] for r in members)
+                chosen = [r.branch for r in members if r.counted(stage.name) == c.status]
+                decided = all(r.counted(stage.name) for r in members)
                 if c.max is not None and len(chosen) > c.max:
                     text = f"{len(chosen)} 个支部为“{c.status}”（{'、'.join(chosen)}），每个党总支最多 {c.max} 个"
                 elif c.min is not None and decided and len(chosen) < c.min:
@@ -269,9 +285,9 @@ def days_text(days_left: int | None) -> str:
 
 
 def stage_table(p: Progress, compact: bool = True) -> tuple[list[str], list[list[Any]]]:
-    """Per stage: its due date, the days to it, and its branches by status kind (zero columns left out
-    when `compact`)."""
-    names = [*KIND_ZH.values(), "其他", UNHANDLED]
+    """Per stage: its due date, the days to it, and its branches by status kind, 已退出 and 未办理 (zero
+    columns left out when `compact`)."""
+    names = [*KIND_ZH.values(), "其他", WITHDRAWN, UNHANDLED]
     if compact:
         names = [n for n in names if any(s.counts.get(n) for s in p.stages)]
     if compact:
@@ -315,6 +331,9 @@ def render_status(p: Progress) -> str:
             lines.append(f"  {r.group}  {r.branch}{MUST_JOIN_MARK if r.must_join else ''}{state}{late}")
     if p.must_join_missing:
         lines += ["", f"必须参与但未提交：{'、'.join(r.branch for r in p.must_join_missing)}"]
+    if p.withdrawn:
+        lines += ["", f"{WITHDRAWN} {len(p.withdrawn)} 个支部（此后阶段不计入统计，台账中的记录保留）："]
+        lines += [f"  {r.group}  {r.branch}：{r.left_text()}" for r in p.withdrawn]
     if p.owed:
         lines += ["", f"待交材料 {len(p.owed)} 项："]
         lines += [f"  {o.group}  {o.branch}  {o.deliverable}（{o.stage}）：{o.state}" for o in p.owed]
@@ -351,6 +370,8 @@ def status_json(p: Progress) -> dict[str, Any]:
         "owed": [{"deliverable": o.deliverable, "stage": o.stage, "branch": o.branch, "group": o.group,
                   "state": o.state} for o in p.owed],
         "late": [r.branch for r in p.missing if r.days_late],
+        "withdrawn": [{"branch": r.branch, "group": r.group, "stage": why.stage, "status": why.status, "left": stages}
+                      for r in p.withdrawn for why, stages in r.left().items()],
         "paper": [{"branch": r.branch, "group": r.group, "problem": why} for r, why in p.paper],
         "publicity": [{"branch": x.branch, "stage": x.stage, "start": x.start.isoformat(), "end": x.end.isoformat(),
                        "over": x.over} for x in p.publicity],
@@ -373,8 +394,6 @@ def status(master: Path, profile_name: str | None = None, today: dt.date | None 
 def as_of(snap: MasterSnapshot, day: dt.date | None) -> tuple[MasterSnapshot, list[list[Any]]]:
     """(the master, its 操作记录) as they stood at the end of `day`: stamps dated later and log rows
     written later left out. `day` None: as they are."""
-    import dataclasses
-
     log = read_log(snap)
     if day is None or snap.ledger is None:
         return snap, log

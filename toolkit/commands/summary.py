@@ -1,9 +1,9 @@
 """`brandkit summary`: a workbook for leaders (xlsxwriter) and, on request, the charts as PNG (matplotlib).
 
 Sheets: 总体进度 (报送情况, 提交率 and 完成率 per 党总支 and in total, per stage, with native charts),
-未提交名单 (催报, with the roster's contacts), 进展明细 (one row per branch, every stage), 品牌一览 (with
-logo thumbnails), 问题汇总. Every figure comes from `toolkit.core.progress` — the same frame `status`
-counts — so no two views disagree. Every sheet prints on A4 landscape in one font family, its header
+未提交名单 (催报, with the roster's contacts), 进展明细 (one row per branch, every stage; 已退出 on a stage
+the branch has left, and why), 品牌一览 (with logo thumbnails), 问题汇总. Every figure comes from
+`toolkit.core.progress` — the same frame `status` counts — so no two views disagree. Every sheet prints on A4 landscape in one font family, its header
 row repeated on each page and every row tall enough for its wrapped text.
 """
 
@@ -23,7 +23,7 @@ from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import Profile
-from toolkit.core.progress import CONTACT_COLUMNS
+from toolkit.core.progress import CONTACT_COLUMNS, WITHDRAWN
 from toolkit.core.text import official_date
 from toolkit.core.vocabulary import UNHANDLED, ReportState
 from toolkit.files.atomic import replace
@@ -33,6 +33,7 @@ FONT = "宋体"  # the one family of every cell and chart of the workbook
 THUMB_PX = 64  # logo thumbnail height in 品牌一览
 BRAND_TEXT_WIDTH = 70.0
 BRAND_TEXT_FIELDS = ("品牌内涵", "品牌简介", "特色简介")
+WITHDRAWN_NOTE = "退出情况"  # 进展明细's column saying why a branch has left stages
 
 
 @dataclass
@@ -183,9 +184,14 @@ def _progress_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
         ws.set_row(n, wrapped_height([(row[0], widths[0])]))  # the figures fit; a long 党总支 name wraps
     last_group = 3 + len(rows) - 1  # the row above 合计
     stage = p.frame.attrs.get("completion_stage")
+    left = ""
+    if p.withdrawn:  # a declined status on a stage takes the branch out of the stages that require it
+        out_now = f"已退出“{stage}”阶段的支部不计入应参与；" if bool(p.frame[WITHDRAWN].any()) else ""
+        left = (f"已退出：支部在某一阶段为{'、'.join(p.profile.statuses.declined)}的，不再参与以该阶段为前提的后续阶段，"
+                f"这些阶段按“已退出”统计、不计通过；{out_now}台账中的盖章记录保留不删（见“进展明细”“问题汇总”）。")
     explain = ("说明：已提交 = 按时提交 + 逾期提交；应参与 = 名单中标为必须参与的支部（未标注时为全部支部）；"
                "提交率 = 应参与支部中已提交的 ÷ 应参与支部数；"
-               f"完成率 = 应参与支部中“{stage or '—'}”阶段已办结（通过或逾期办结）的 ÷ 应参与支部数。")
+               f"完成率 = 应参与支部中“{stage or '—'}”阶段已办结（通过或逾期办结）的 ÷ 应参与支部数。{left}")
     explain_row = 4 + len(rows)
     ws.merge_range(explain_row, 0, explain_row, len(header) - 1, explain, fmt["explain"])
     ws.set_row(explain_row, wrapped_height([(explain, sum(widths))]))
@@ -235,7 +241,8 @@ def _native_charts(wb: Any, ws: Any, p: Progress, groups: tuple[list[str], list[
         for kind in s_header[3:]:
             col = s_header.index(kind)
             by_stage.add_series({"name": [sheet, top + 1, col], "categories": [sheet, top + 2, 0, last_stage, 0],
-                                 "values": [sheet, top + 2, col, last_stage, col], "fill": {"color": COLOURS[kind]},
+                                 "values": [sheet, top + 2, col, last_stage, col],
+                                 "fill": {"color": COLOURS[kind]},
                                  "data_labels": _labels([r[col] for r in s_rows])})
         by_stage.set_title({"name": f"各阶段办理情况（截至{when}）", "name_font": {**font, "size": 12}})
         by_stage.set_x_axis({"num_font": font})
@@ -274,16 +281,21 @@ def _missing_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
 
 
 def _detail_sheet(wb: Any, fmt: dict[str, Any], p: Progress) -> None:
-    """进展明细: one row per branch, its 报送情况 and the status of every stage (未办理 when none)."""
+    """进展明细: one row per branch, its 报送情况 and the status of every stage (未办理 when none; 已退出
+    on a stage the branch has left), and when a branch has left stages, a column saying why."""
     stages = p.frame.attrs.get("stages", [])
-    header = ["党总支", "党支部", "必须参与", "报送情况", *stages]
-    widths = [14, 22, 10, 12, *(12 for _ in stages)]
-    ws = _sheet(wb, SHEETS[2], f"{campaign_name(p.profile)}进展明细", f"{_as_of(p)}；共 {len(p.frame)} 个支部",
+    why = {r.branch: r.left_text() for r in p.withdrawn}
+    header = ["党总支", "党支部", "必须参与", "报送情况", *stages, *([WITHDRAWN_NOTE] if why else [])]
+    widths = [14, 22, 10, 12, *(12 for _ in stages), *([30] if why else [])]
+    left = f"，其中 {len(why)} 个已退出部分阶段" if why else ""
+    ws = _sheet(wb, SHEETS[2], f"{campaign_name(p.profile)}进展明细", f"{_as_of(p)}；共 {len(p.frame)} 个支部{left}",
                 header, widths, fmt)
     for n, row in enumerate(p.frame.itertuples(index=False), start=4):
         values = dict(zip(p.frame.columns, row, strict=True))
-        _row(ws, n, [str(values["党总支"]), str(values["党支部"]), "是" if values["必须参与"] else "",
-                     str(values["报送情况"]), *(_text(values[s]) or UNHANDLED for s in stages)], widths, fmt["cell"])
+        branch = str(values["党支部"])
+        _row(ws, n, [str(values["党总支"]), branch, "是" if values["必须参与"] else "", str(values["报送情况"]),
+                     *(_text(values[s]) or UNHANDLED for s in stages), *([why.get(branch, "")] if why else [])],
+             widths, fmt["cell"])
     ws.autofilter(3, 0, 3 + len(p.frame), len(header) - 1)
 
 
