@@ -13,8 +13,8 @@ import pytest
 
 from tests.builders import profile, submission
 from tests.notice_forms import NoticeForm, college_feature, write_docx, write_xlsx
+from toolkit.core.datetext import date_in, month_in, signature_text
 from toolkit.core.model import Submission, Value
-from toolkit.core.text import date_in, month_in, signature_text
 from toolkit.readers.submission import read_path
 from toolkit.validation.check import check_all
 from toolkit.validation.dates import complete_dates

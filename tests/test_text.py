@@ -11,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.paths import CORPUS
+from toolkit.core.datetext import parse_date
 from toolkit.core.text import (
     bigram_codes,
     bigrams,
@@ -19,7 +20,6 @@ from toolkit.core.text import (
     jaccard,
     normalize_branch,
     normalize_label,
-    parse_date,
     parse_integer,
     parse_phone,
     text_similarity,

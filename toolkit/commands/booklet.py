@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.core.booklet import Booklet, Section, plan_booklet
+from toolkit.core.datetext import official_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.progress import WITHDRAWN, counted_values
-from toolkit.core.text import normalize_branch, official_date
+from toolkit.core.text import normalize_branch
 
 TITLE_FONT, BODY_FONT, LABEL_FONT, LATIN_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "Times New Roman"
 # Alternates a PC without the 公文 fonts uses (w:altName in the font table), with their Latin names

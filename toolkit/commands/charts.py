@@ -12,9 +12,9 @@ import warnings
 from pathlib import Path
 
 from toolkit.commands.status import Progress, group_table, stage_table
+from toolkit.core.datetext import official_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.progress import WITHDRAWN
-from toolkit.core.text import official_date
 from toolkit.core.vocabulary import KIND_ZH, UNHANDLED, ReportState
 
 # CJK fonts matplotlib may find, best first; any other installed font covering the text is the fallback.

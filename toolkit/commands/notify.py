@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.commands.status import read_log
+from toolkit.core.datetext import official_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import RESEND_BY, LogEntry, append_log
 from toolkit.core.master import MasterSnapshot
@@ -32,7 +33,6 @@ from toolkit.core.notices import (
     plan_notices,
 )
 from toolkit.core.stages import RESEND_WORKDAYS, add_workdays
-from toolkit.core.text import official_date
 from toolkit.core.vocabulary import LogAction, NoticeKind
 from toolkit.files.filenames import safe_name
 from toolkit.files.report_source import FoundReport

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.commands.stamp import StampPlan, StampResult, default_operator, requested_rows, unknown_branch
 from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewRow
+from toolkit.core.datetext import parse_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import PaperSpec, Profile
 from toolkit.core.stages import late_variant, parse_stamp, stamp_text, status_fill
-from toolkit.core.text import normalize_branch, parse_date
+from toolkit.core.text import normalize_branch
 from toolkit.core.vocabulary import (
     PAPER,
     PAPER_COLUMNS,

@@ -19,12 +19,12 @@ from typing import Any
 from toolkit.commands.charts import COLOURS, write_png_charts
 from toolkit.commands.charts import cjk_font as cjk_font  # where callers found it before charts.py
 from toolkit.commands.status import Progress, as_of, days_text, group_table, progress, stage_table
+from toolkit.core.datetext import official_date
 from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.profile import Profile
 from toolkit.core.progress import CONTACT_COLUMNS, WITHDRAWN
-from toolkit.core.text import official_date
 from toolkit.core.vocabulary import UNHANDLED, ReportState
 from toolkit.files.atomic import replace
 

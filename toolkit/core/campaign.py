@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from toolkit.core.text import parse_date
+from toolkit.core.datetext import parse_date
 
 if TYPE_CHECKING:
     from toolkit.core.profile import Profile, Stage

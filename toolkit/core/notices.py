@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
+from toolkit.core.datetext import official_date
 from toolkit.core.logsheet import LogEntry
 from toolkit.core.master import RETURN_REASON, MasterSnapshot
 from toolkit.core.profile import StatusKinds
 from toolkit.core.stages import branch_statuses, parse_stamp, stage_due
-from toolkit.core.text import normalize_branch, official_date
+from toolkit.core.text import normalize_branch
 from toolkit.core.vocabulary import LogAction, NoticeKind
 
 KIND_ORDER = (NoticeKind.RETURN, NoticeKind.REMINDER, NoticeKind.RECEIPT)

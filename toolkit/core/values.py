@@ -10,8 +10,9 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
+from toolkit.core.datetext import parse_date
 from toolkit.core.profile import FieldSpec
-from toolkit.core.text import integral_text, normalize_choice, parse_date, parse_integer
+from toolkit.core.text import integral_text, normalize_choice, parse_integer
 
 
 def cell_text(raw: Any) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from toolkit.core.text import normalize_label, parse_date
+from toolkit.core.datetext import parse_date
+from toolkit.core.text import normalize_label
 
 if TYPE_CHECKING:
     from toolkit.core.grid import Grid

@@ -15,11 +15,12 @@ from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from toolkit.core.datetext import SIGNATURE_FILLER, date_in, month_in, signature_text
 from toolkit.core.grid import Grid, Merge
 from toolkit.core.messages import message
 from toolkit.core.model import Finding, Value, cell_ref
 from toolkit.core.profile import FieldSpec
-from toolkit.core.text import SIGNATURE_FILLER, date_in, month_in, normalize_label, signature_text
+from toolkit.core.text import normalize_label
 from toolkit.core.values import coerce, has_ticks, read_choice
 
 _COLON = re.compile(r"[:：]")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from toolkit.core.datetext import date_in, parse_month_day, signature_text
 from toolkit.core.model import Finding, Submission, Value
 from toolkit.core.profile import FieldSpec, Profile
 from toolkit.core.stages import campaign_year
-from toolkit.core.text import date_in, parse_month_day, signature_text
 from toolkit.validation.findings import make_finding
 
 

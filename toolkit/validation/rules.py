@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Any
 
+from toolkit.core.datetext import signature_text
 from toolkit.core.messages import current_lang, message
 from toolkit.core.model import Finding, Picture, Severity, Submission, Value, cell_ref, oldest_first
 from toolkit.core.profile import CELL_LIMIT, FieldSpec, Profile
@@ -28,7 +29,6 @@ from toolkit.core.text import (
     normalize_branch,
     normalize_choice,
     parse_integer,
-    signature_text,
 )
 from toolkit.core.values import OPEN_CHOICE, cell_number, cell_text, noted
 from toolkit.validation.findings import clip, make_finding

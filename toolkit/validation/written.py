@@ -16,9 +16,10 @@ import re
 import unicodedata
 from typing import Any
 
+from toolkit.core.datetext import cn_date_digits, parse_date
 from toolkit.core.model import Finding
 from toolkit.core.profile import FieldSpec
-from toolkit.core.text import cn_date_digits, local_number, parse_date, parse_phone
+from toolkit.core.text import local_number, parse_phone
 from toolkit.validation.findings import clip, make_finding
 
 # -- dates ----------------------------------------------------------------------------------------
