@@ -18,6 +18,7 @@ from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import RETURN_REASON, Ledger, LedgerRow, MasterSnapshot, duplicate_rows
 from toolkit.core.plan import REASON_COLUMN_WIDTH, _Columns, reason_rows
+from toolkit.core.profile import Stage
 from toolkit.core.stages import (
     below_min,
     branch_statuses,
@@ -25,13 +26,16 @@ from toolkit.core.stages import (
     check_transition,
     dependents,
     late_variant,
+    parse_stamp,
+    resend_deadline,
+    resent_receipt,
     resolve_stage,
     stage_due,
     stamp_text,
     status_fill,
 )
 from toolkit.core.text import normalize_branch
-from toolkit.core.vocabulary import LogAction
+from toolkit.core.vocabulary import LogAction, Receipt
 
 STATUS_COLUMN_WIDTH = 26.0
 
@@ -53,6 +57,8 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     Branches are taken in the order given; a per-党总支 quota is filled first come, first served.
     A branch that already holds the status is left alone unless `force` (then re-stamped).
     `quota_reason` lets a stamp leave a 党总支 below a quota's minimum; the reason goes into the log.
+    A receipt (已提交) stamped after the stage's due date is the late one (逾期提交), except on the form's
+    stage for a returned (退回) branch within the deadline its 退回 gave: the merge's rule (`stamped_status`).
     """
     profile = snap.profile
     target = resolve_stage(profile, stage, status)
@@ -65,25 +71,25 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     members: dict[str | None, list[str]] = {}
     for branch, group in group_of.items():
         members.setdefault(group, []).append(branch)
-    new_status = late_variant(profile.statuses, target, status, date)
+    late = late_variant(profile.statuses, target, status, date)  # what a branch not returned gets
+    stamped_as = {row.branch: stamped_status(snap, target, status, row, date) for _, row in rows if row is not None}
     plan = StampPlan(ChangeSet(), notes=duplicate_rows(ledger))
-    if new_status != status:
+    if late != status and (not rows or any(row is None or stamped_as[row.branch] == late for _, row in rows)):
         due = stage_due(target)
-        plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {due}，按“{new_status}”盖章")
+        plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {due}，按“{late}”盖章")
     cols = _Columns(ledger, plan.changes)
-    returned = profile.statuses.kind_of(new_status) == "returned"
+    returned = profile.statuses.kind_of(late) == "returned"  # a receipt is never returned: the same for all
     reason_text = (note or "").strip()
     entries: list[LogEntry] = []
     now = now or dt.datetime.now().replace(microsecond=0)
     quota_reason = (quota_reason or "").strip() or None
-    text, fill, later = stamp_text(new_status, date, by, note), status_fill(profile.statuses, new_status), \
-        dependents(profile, target)  # the same for every branch
+    later = dependents(profile, target)  # the same for every branch
     column: int | None = None  # the status column, found (or added) when the first branch is stamped
     for name, row in rows:
         if row is None:
             plan.refused.append((name, unknown_branch(name, snap)))
             continue
-        current = state[row.branch]
+        current, new_status = state[row.branch], stamped_as[row.branch]
         reason = check_transition(profile, target, new_status, current, force, later=later)
         group = group_of[row.branch]
         after = ({b: (new_status if b == row.branch else state[b][target.name])  # only constraints look
@@ -102,6 +108,12 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
             continue
         if column is None:
             column = cols.get(target.column, STATUS_COLUMN_WIDTH)
+        text, fill = stamp_text(new_status, date, by, note), status_fill(profile.statuses, new_status)
+        if new_status != late:  # on time only by the deadline its 退回 gave
+            deadline = resend_deadline(snap.resend(normalize_branch(row.branch), row.values.get(target.column)),
+                                       snap.calendar)
+            plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {stage_due(target)}，但“{row.branch}”"
+                              f"被退回后在重新报送期限 {deadline} 内补交，按“{new_status}”盖章")
         plan.changes.writes.append(CellWrite(ledger.sheet, row.row, column, text, fill=fill))
         if returned and reason_text:  # where it prints and filters, beside the status
             plan.changes.writes.append(CellWrite(ledger.sheet, row.row, cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
@@ -119,6 +131,23 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         plan.stamped.append(row.branch)
     append_log(plan.changes, profile.ledger.log_sheet, snap.log_rows, entries)
     return plan
+
+
+def stamped_status(snap: MasterSnapshot, stage: Stage, status: str, row: LedgerRow, day: dt.date) -> str:
+    """What stamping `status` on `stage` on `day` writes for the branch of `row`: a receipt (已提交) after
+    the stage's due date is the late one (`late_variant`), except on the form's stage for a branch whose
+    cell there says 退回 (its corrected form handed in on paper, or sent outside the inbox): then the rule
+    a merge follows for a form sent again (`resent_receipt`, over what the master's 操作记录 says of that
+    退回, `MasterSnapshot.resend`) — on time until the deadline the 退回 gave, late when the form was.
+    Unlike a merge, a stamp has no returned copy at hand: when the log records no receipt before the
+    退回 (a merge's 退回 of a first form), one stamped after the due date counts as late."""
+    kinds = snap.profile.statuses
+    cell = row.values.get(stage.column)
+    current = parse_stamp(cell)
+    if (status == Receipt.SUBMITTED and stage.name == snap.profile.submission_stage.name
+            and current is not None and kinds.kind_of(current) == "returned"):
+        return resent_receipt(kinds, stage, day, snap.resend(normalize_branch(row.branch), cell), snap.calendar)
+    return late_variant(kinds, stage, status, day)
 
 
 def requested_rows(ledger: Ledger, branches: Sequence[str] | None) -> list[tuple[str, LedgerRow | None]]:
