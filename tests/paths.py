@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 # Real files written by Excel, WPS and LibreOffice (SheetJS, Apache POI: Apache-2.0, calamine: MIT; licences beside them).
 CORPUS = ROOT / "tests" / "corpus"
-CORPUS_COUNT = 32
+CORPUS_COUNT = 33
 
 
 def corpus_files(*suffixes: str) -> list[Path]:

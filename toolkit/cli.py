@@ -164,7 +164,7 @@ def merge(obj: Context, master: Path, inputs: tuple[Path, ...], dry_run: bool, o
     else:
         render_merge(result, obj.say, verbose)
         obj.say(next_after_merge(result, master, list(inputs)))
-    sys.exit(EXIT_REJECTED if result.rejected else EXIT_OK)
+    sys.exit(EXIT_REJECTED if result.rejected or result.form_missing else EXIT_OK)
 
 
 @main.command()

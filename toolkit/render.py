@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from toolkit.commands.rollup import RollupResult
     from toolkit.commands.validate import ValidationResult
     from toolkit.core.adoption import InitResult
-    from toolkit.core.plan_deliverables import DeliverableOutcome
+    from toolkit.core.plan_deliverables import DeliverableOutcome, FormCopy
     from toolkit.files.transaction import Undone
     from toolkit.mail import IntakeReport
 
 Say = Callable[..., None]  # say(text, problem=False): problem lines are the ones `-q` still prints
+COPY_OF_FORM = "申报表盖章版/扫描件"
 
 
 def progress_callback(label: str) -> Callable[[int, int], None]:
@@ -50,14 +51,16 @@ def progress_callback(label: str) -> Callable[[int, int], None]:
 
 
 def render_validation(result: ValidationResult, say: Say) -> None:
-    counts: dict[bool, dict[str, int]] = {False: {k: 0 for k in VERDICT_ZH}, True: {k: 0 for k in VERDICT_ZH}}
+    kinds = ("申报表", "材料", COPY_OF_FORM)
+    counts: dict[str, dict[str, int]] = {kind: {k: 0 for k in VERDICT_ZH} for kind in kinds}
     for n, c in enumerate(result.checked):
         sub = c.submission
-        counts[n in result.materials][c.status] += 1
+        counts[COPY_OF_FORM if n in result.copies else "材料" if n in result.materials else "申报表"][c.status] += 1
         bad = c.status in ("error", "unreadable")
         where = one_line(Path(sub.provenance.path).name + (f"［{sub.provenance.sheet}］" if sub.provenance.sheet else ""))
         branch = f"  {one_line(c.branch)}" if c.branch else ""
-        what = f"  〔{'、'.join(result.materials[n])}〕" if result.materials.get(n) else ""
+        what = f"  〔{'、'.join(result.materials[n])}〕" if result.materials.get(n) else \
+            f"  〔{COPY_OF_FORM}〕" if n in result.copies else ""
         say(f"{VERDICT_ZH[c.status]}  {where}{branch}{what}", problem=bad)
         for f in c.findings:
             cell = f"{f.cell}  " if f.cell else ""
@@ -69,7 +72,7 @@ def render_validation(result: ValidationResult, say: Say) -> None:
         elif n in result.report_errors:
             say(f"    未能生成校验结果：{result.report_errors[n]}", problem=True)
     totals = [f"共 {sum(got.values())} 份{what}：" + "，".join(f"{VERDICT_ZH[k]} {v} 份" for k, v in got.items() if v)
-              + "。" for what, got in (("申报表", counts[False]), ("材料", counts[True])) if any(got.values())]
+              + "。" for what, got in counts.items() if any(got.values())]
     say("\n" + "\n".join(totals))
     if result.deliverables:
         say("\n各支部材料（合并时将这样记入台账）：")
@@ -84,11 +87,22 @@ def render_validation(result: ValidationResult, say: Say) -> None:
 
 
 def render_init(result: InitResult, say: Say) -> None:
-    say(f"{'已新建' if result.created else '已接管'}台账：{result.master}")
+    if result.created:
+        say(f"已新建台账：{result.master}")
+    elif result.ledger_sheet is not None:
+        say(f"已接管台账：{result.master}（工作表“{result.ledger_sheet}”，表头在第 {result.header_row} 行）")
+    else:
+        say(f"已在 {result.master} 中新增台账（原有工作表中没有认出台账，均未改动）")
+    if result.labelled:
+        say("  原有列按栏目使用：" + "、".join(f"“{office}”→“{name}”" for office, name in result.labelled))
     if result.added_sheets:
         say(f"  新增工作表：{'、'.join(result.added_sheets)}")
     if result.added_columns:
         say(f"  新增列：{'、'.join(result.added_columns)}")
+    if (roster := result.roster) is not None:  # init --roster
+        from toolkit.core.messages import roster_message
+
+        say("  " + roster_message("read_from", file=roster.file, sheet=roster.sheet, count=roster.branches))
     if result.added_branches:
         say(f"  名单中新增支部 {len(result.added_branches)} 个")
     if result.backup:
@@ -183,6 +197,11 @@ def render_merge(result: MergeResult, say: Say, verbose: bool | None = False) ->
         if marks.unmatched:
             say(f"未找到所属支部的文件：{'、'.join(map(one_line, marks.unmatched))}（未记入台账；请在文件名中写明支部名称，"
                 "或由该支部的邮箱发送）", problem=True)
+    if marks.aside:
+        say("\n未计为材料的文件（所属阶段尚未开始）：")
+        for a in marks.aside:
+            say(f"  {_branch(a.branch or '')}  {one_line(a.name)}：{a.reason}")
+    render_copies(marks.copies, say)
     if any(o.action == "held" for o in result.outcomes):
         say("有需确认的警告（如内容雷同、品牌重名）的申报表暂缓合并；核对后可加 --accept-warnings 合并。",
             problem=True)
@@ -242,6 +261,21 @@ def render_rollup(result: RollupResult, say: Say) -> None:
 
 def _branch(name: str) -> str:
     return one_line(name) if name else "（未识别支部）"
+
+
+def render_copies(copies: list[FormCopy], say: Say) -> None:
+    """Copies of a form (盖章版, 扫描件): received and kept in the inbox, where each lies; a branch whose
+    copy is all it sent is asked for the Excel/Word form."""
+    if not copies:
+        return
+    say(f"\n{COPY_OF_FORM}已收到 {len(copies)} 份（原件留在收件箱备查，不计为材料，台账未改动）：")
+    for c in copies:
+        say(f"  {_branch(c.branch or '')}  ← {one_line(c.path)}")
+    alone = [c for c in copies if c.alone]
+    for c in alone:
+        who = one_line(c.branch) if c.branch else f"发来“{one_line(c.name)}”的支部"
+        say(f"  {who}只交了{COPY_OF_FORM}（{one_line(c.name)}），没有 Excel/Word 电子版申报表，申报表仍未收到："
+            f"请{'该支部' if c.branch else '其'}另发电子版申报表（Excel 或 Word）后再合并", problem=True)
 
 
 def render_deliverables(outcomes: list[DeliverableOutcome], say: Say) -> None:

@@ -22,10 +22,16 @@ EXPORTS = (".csv", ".xlsx", ".parquet")
 
 def progress_table(master: Path, as_of: dt.date | None = None, profile_name: str | None = None) -> pd.DataFrame:
     """For a notebook: the master's progress frame as of `as_of` (default today) — one row per branch,
-    typed columns, one per stage (`toolkit.core.progress.progress_frame`)."""
+    typed columns, one per stage (`toolkit.core.progress.progress_frame`). With `as_of`, the master as it
+    stood at the end of that day, as `status --date` and `summary --as-of` count it
+    (`toolkit.commands.status.as_of`): a stamp dated later is not made yet."""
+    from toolkit.commands.status import as_of as master_as_of
     from toolkit.files.masterfile import load_master
 
-    return progress_frame(load_master(master, profile_name), as_of or dt.date.today())
+    snap = load_master(master, profile_name)
+    if as_of is not None:
+        snap = master_as_of(snap, as_of)[0]
+    return progress_frame(snap, as_of or dt.date.today())
 
 
 @dataclass

@@ -31,7 +31,10 @@ from toolkit.validation.check import check_all
 
 STAGING = ".staging"
 # Files never read as forms when the campaign asks for deliverables: they are reports, lists of links …
+# (a .txt whose text is a table is read as a form first: `not_forms`)
 NOT_FORM_SUFFIXES = frozenset({".pdf", ".txt", ".ppt", ".pptx", ".md"})
+TABLE_TEXT_SUFFIXES = frozenset({".txt"})  # Excel's "Unicode 文本" / tab-separated save of a form
+SNIFF_BYTES = 65536  # of a .txt, to tell a table (a form saved as text) from a list of links
 STALE_STAGING_S = 24 * 3600  # a run's staging folder this old was left by a killed run
 
 
@@ -118,6 +121,11 @@ class MergeResult:
     def rejected(self) -> list[BranchOutcome]:
         return [o for o in self.outcomes if o.action in ("rejected", "held")]
 
+    @property
+    def form_missing(self) -> list[str]:
+        """Copies of a form (盖章版, 扫描件) from branches that sent no Excel/Word form: their form is still due."""
+        return [c.name for c in self.deliverables.copies if c.alone]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "master": str(self.master), "backup": str(self.backup) if self.backup else None,
@@ -132,6 +140,8 @@ class MergeResult:
             "missing_originals": self.missing_originals,
             "deliverables": [o.to_json() for o in self.deliverables.outcomes],
             "unmatched_files": self.deliverables.unmatched,
+            "form_copies": [c.to_json() for c in self.deliverables.copies],
+            "set_aside": [a.to_json() for a in self.deliverables.aside],
             "warnings": self.warnings,
         }
 
@@ -294,45 +304,91 @@ def plan_read(snap: MasterSnapshot, pairs: list[tuple[Submission, Logo | None]],
 
 
 def not_forms(files: list[Path], profile: Profile) -> list[Path]:
-    """The files never read as forms when the campaign asks for deliverables: PDFs, text, slides, pictures
-    named one by one (a folder's pictures are never taken for forms)."""
-    return [f for f in files if profile.deliverables and f.suffix.lower() in NOT_FORM_SUFFIXES | PICTURE_SUFFIXES]
+    """The files never read as forms. When the campaign asks for deliverables: PDFs, text, slides,
+    pictures named one by one (a folder's pictures are never taken for forms) — but not a .txt whose
+    text is a table (a form saved as Excel "Unicode 文本" or tab-separated: `toolkit.readers.sniff` says
+    so), which is read as a form and goes back to the deliverables if it holds none (`not_a_form`). In
+    any campaign: a PDF or picture whose name says it is the form (a sealed copy, a scan), kept and named
+    as such (`read_deliverables`)."""
+    from toolkit.core.deliverables import COPY_SUFFIXES, names_the_form
+
+    out = []
+    for f in files:
+        suffix = f.suffix.lower()
+        if profile.deliverables and suffix in NOT_FORM_SUFFIXES | PICTURE_SUFFIXES:
+            if not (suffix in TABLE_TEXT_SUFFIXES and _text_table(f)):
+                out.append(f)
+        elif suffix in COPY_SUFFIXES and names_the_form(f.name, profile):
+            out.append(f)
+    return out
+
+
+def _text_table(path: Path) -> bool:
+    """The text file's first lines are a table (CSV/TSV in UTF-8, UTF-16 or GB18030, HTML, SpreadsheetML),
+    as `toolkit.readers.sniff` tells a form from its bytes; False when unreadable or anything else."""
+    from toolkit.readers.errors import Unreadable
+    from toolkit.readers.sniff import sniff
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES + 1)
+    except OSError:
+        return False
+    if len(head) > SNIFF_BYTES:  # whole lines only, and whole UTF-16 units
+        head = head[:SNIFF_BYTES]
+        head = head[:cut] if (cut := head.rfind(b"\n")) > 0 else head
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) and len(head) % 2:
+            head = head[:-1]
+    try:
+        return sniff(head) in ("csv", "html", "xml2003")
+    except (Unreadable, UnicodeError, ValueError):
+        return False
 
 
 def read_deliverables(inputs: list[Path], pairs: list[tuple[Submission, Logo | None]], others: list[Path],
                       profile: Profile, origins: dict[str, dict], limits: Limits,
                       ) -> tuple[list[tuple[Submission, Logo | None]], Delivered]:
-    """The files that are not forms, read in the sandbox: `others` (PDF, text, …), the Word files the form
-    reader found no form in (taken out of `pairs`), and, when a deliverable wants photos, the pictures
-    of the inbox no form took as its logo. Each is named as sent and knows its mail."""
+    """The files that are not forms, read in the sandbox: `others` (PDF, text, …), the Word files (and
+    .txt tables) the form reader found no form in (taken out of `pairs`), and the pictures of the inbox no
+    form took as its logo — all of them when a deliverable wants photos, else those named as the form.
+    Each is named as sent and knows its mail. Copies of the form (a sealed PDF, a scan: `form_copy`) are
+    kept apart (`Delivered.copies`): never a deliverable, in any campaign."""
     from toolkit.commands.attachments import mail_of
     from toolkit.commands.batch import collect_paths, read_each
+    from toolkit.core.deliverables import form_copy, names_the_form
     from toolkit.files.sandbox import Failure
     from toolkit.readers.deliverable import read_deliverable
 
-    if not profile.deliverables:
-        return pairs, Delivered()
-    words = [Path(s.provenance.path) for s, _ in pairs if not_a_form(s)]
-    pairs = [(s, logo) for s, logo in pairs if not not_a_form(s)]
-    pictures: list[Path] = []
-    if any(d.kind == "photos" for d in profile.deliverables):
-        logos = {(mail_of(origins.get(str(Path(s.provenance.path).resolve()))), s.logo.name) for s, _ in pairs
-                 if s.logo is not None and s.logo.scheme == "attachment"}  # pictures a form took as its logo
-        pictures = [p for p in collect_paths(inputs, pictures=True) if p.suffix.lower() in PICTURE_SUFFIXES
-                    and (mail_of(r := origins.get(str(p.resolve()), {})), r.get("name") or p.name) not in logos]
+    asks = bool(profile.deliverables)
+    words = [Path(s.provenance.path) for s, _ in pairs if asks and not_a_form(s)]
+    pairs = [(s, logo) for s, logo in pairs if not (asks and not_a_form(s))]
+    photos = any(d.kind == "photos" for d in profile.deliverables)
+    logos = {(mail_of(origins.get(str(Path(s.provenance.path).resolve()))), s.logo.name) for s, _ in pairs
+             if s.logo is not None and s.logo.scheme == "attachment"}  # pictures a form took as its logo
+    pictures = []
+    for picture in collect_paths(inputs, pictures=True):
+        if picture.suffix.lower() in PICTURE_SUFFIXES:
+            record = origins.get(str(picture.resolve()), {})
+            name = record.get("name") or picture.name
+            if (photos or names_the_form(name, profile)) and (mail_of(record), name) not in logos:
+                pictures.append(picture)
     paths = list(dict.fromkeys([*others, *words, *pictures]))
-    items = []
+    if not paths:
+        return pairs, Delivered()
+    items: list[Received] = []
+    copies: list[Received] = []
     for path, got in zip(paths, read_each(paths, read_deliverable, profile, origins=origins, limits=limits),
                          strict=True):
         record = origins.get(str(path.resolve()), {})
         if isinstance(got, Failure):
             got = Received(str(path), path.name, "unreadable", "", problem=f"读取失败（{got.reason}）")
         mail = mail_of(record)
-        items.append(replace(got, name=record.get("name") or path.name,
-                             mail="|".join(map(str, mail)) if mail else None))
+        got = replace(got, name=record.get("name") or path.name, mail="|".join(map(str, mail)) if mail else None)
+        # a campaign without deliverables reads only the files named as the form: each is its copy
+        (copies if form_copy(got, profile) or not asks else items).append(got)
     form_mails = {s.provenance.path: "|".join(map(str, m)) for s, _ in pairs  # resolve(): a syscall or more
                   if (m := mail_of(origins.get(str(Path(s.provenance.path).resolve())))) is not None} if origins else {}
-    return pairs, Delivered(items, form_mails)
+    return pairs, Delivered(items, form_mails, copies)
 
 
 def keep_originals(result: MergeResult) -> None:

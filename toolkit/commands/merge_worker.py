@@ -12,29 +12,24 @@ from dataclasses import replace
 from pathlib import Path
 
 from toolkit.commands.attachments import load_picture, picture_key
-from toolkit.core.model import Finding, Logo, Picture, Submission
+from toolkit.core.model import Logo, Picture, Submission
 from toolkit.core.profile import Profile
 from toolkit.files.atomic import write_atomic
 from toolkit.readers.imageinfo import image_info
 from toolkit.readers.limits import Limits
-from toolkit.readers.logos import ORIGINAL_SUFFIX, LogoError, normalize_logo
-from toolkit.readers.submission import read_path
+from toolkit.readers.logos import ORIGINAL_SUFFIX, LogoError, Stage, logo_words, normalize_logo
+from toolkit.readers.submission import read_forms
 
 
 def read_for_merge(path: str, profile: Profile, sender: str | None, received: str | None, limits: Limits,
                    staging: str | None) -> list[tuple[Submission, Logo | None]]:
     """Worker: submissions with picture bytes dropped, each with its ledger-ready logo; each logo's
-    original is staged (unless `staging` is None: a dry run)."""
+    original is staged (unless `staging` is None: a dry run). The logos are decoded by read_forms, as
+    validate decodes them: a logo that cannot be used is the same finding in both."""
     out = []
-    for n, sub in enumerate(read_path(path, profile, sender, received, limits)):
-        logo = None
-        if sub.logo is not None and sub.logo.data:
-            try:  # the original is named by its file's sha256 and sheet: no second 1 MB hash
-                logo = _ledger_logo(sub.logo.data, f"{sub.provenance.sha256}-{n}", limits, staging)
-            except LogoError as exc:
-                sub.findings.append(Finding("image_format", "error", str(exc),
-                                            field=profile.logo_field.name if profile.logo_field else None,
-                                            cell=f"{sub.logo.sheet}!{sub.logo.cell}"))
+    # the original is named by its file's sha256 and sheet: no second 1 MB hash
+    for sub, logo in read_forms(path, profile, sender, received, limits, _stager(staging)):
+        if sub.logo is not None:
             sub.logo = replace(sub.logo, data=b"")
         sub.pictures = [replace(p, data=b"") for p in sub.pictures]
         out.append((sub, logo))
@@ -49,7 +44,7 @@ def read_sent_logo(path: str, profile: Profile, sender: str | None, received: st
     try:
         logo: Logo | str = _ledger_logo(picture.data, picture_key(picture.data), limits, staging)
     except LogoError as exc:
-        logo = str(exc)
+        logo = exc.text(*logo_words(profile))
     return replace(picture, data=b""), logo
 
 
@@ -57,9 +52,22 @@ def _ledger_logo(data: bytes, key: str, limits: Limits, staging: str | None) -> 
     """A logo's ledger thumbnail; its original is staged beside the master (unless `staging` is None)
     before the thumbnail is decoded, so writing it overlaps the decoding, even for a batch's last form.
     A picture that then fails to decode leaves a staged file no ledger names: cleared with the staging."""
-    if staging is not None:
-        _stage_original(Path(staging) / (key + ORIGINAL_SUFFIX.get(image_info(data)[0], ".bin")), data)
+    stage = _stager(staging)
+    if stage is not None:
+        stage(data, key)
     return normalize_logo(data, limits.max_picture_pixels, key)
+
+
+def _stager(staging: str | None) -> Stage | None:
+    """What stages a logo's original in `staging` under its key (None in a dry run)."""
+    if staging is None:
+        return None
+    folder = Path(staging)
+
+    def stage(data: bytes, key: str) -> None:
+        _stage_original(folder / (key + ORIGINAL_SUFFIX.get(image_info(data)[0], ".bin")), data)
+
+    return stage
 
 
 _writer: ThreadPoolExecutor | None = None

@@ -15,8 +15,17 @@ from typing import Any
 
 from toolkit.core.changeset import CellWrite, ChangeSet
 from toolkit.core.errors import UsageProblem
+from toolkit.core.ledger import merged_over
 from toolkit.core.logsheet import LogEntry, append_log
-from toolkit.core.master import RETURN_REASON, Ledger, LedgerRow, MasterSnapshot, duplicate_rows
+from toolkit.core.master import (
+    RETURN_REASON,
+    Ledger,
+    LedgerRow,
+    MasterSnapshot,
+    duplicate_rows,
+    unlisted_rows,
+)
+from toolkit.core.model import a1
 from toolkit.core.plan import REASON_COLUMN_WIDTH, _Columns, reason_rows
 from toolkit.core.profile import Stage
 from toolkit.core.stages import (
@@ -65,7 +74,7 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     ledger = snap.ledger
     if ledger is None:
         raise UsageProblem(f"台账 {snap.path.name} 中找不到“{profile.ledger.sheet}”工作表（含“{profile.key}”列的表头）")
-    rows = requested_rows(ledger, branches)
+    rows = requested_rows(ledger, branches, skip=snap.unlisted)
     state = {row.branch: branch_statuses(profile, row.values) for row in ledger.rows}
     group_of = {row.branch: snap.groups.get(row.branch) for row in ledger.rows}
     members: dict[str | None, list[str]] = {}
@@ -73,7 +82,7 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         members.setdefault(group, []).append(branch)
     late = late_variant(profile.statuses, target, status, date)  # what a branch not returned gets
     stamped_as = {row.branch: stamped_status(snap, target, status, row, date) for _, row in rows if row is not None}
-    plan = StampPlan(ChangeSet(), notes=duplicate_rows(ledger))
+    plan = StampPlan(ChangeSet(), notes=duplicate_rows(ledger) + (unlisted_rows(snap) if branches is None else []))
     if late != status and (not rows or any(row is None or stamped_as[row.branch] == late for _, row in rows)):
         due = stage_due(target)
         plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {due}，按“{late}”盖章")
@@ -100,6 +109,8 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
                            if (r := check_constraint(c, target, new_status, row.branch, group, after,
                                                      _category(c, row, category), profile.statuses,
                                                      allow_below_min=quota_reason is not None))), None)
+        if reason is None:
+            reason = merged_reason(ledger, row, [target.column, *([RETURN_REASON] if returned and reason_text else [])])
         if reason:
             plan.refused.append((row.branch, reason))
             continue
@@ -115,12 +126,13 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
             plan.notes.append(f"{date.isoformat()} 已过“{target.name}”截止日期 {stage_due(target)}，但“{row.branch}”"
                               f"被退回后在重新报送期限 {deadline} 内补交，按“{new_status}”盖章")
         plan.changes.writes.append(CellWrite(ledger.sheet, row.row, column, text, fill=fill))
+        old = row.values.get(target.column)
+        entries.append(LogEntry(now, by, LogAction.STAMPED, row.branch, target.name, "" if old is None else str(old), text))
         if returned and reason_text:  # where it prints and filters, beside the status
             plan.changes.writes.append(CellWrite(ledger.sheet, row.row, cols.get(RETURN_REASON, REASON_COLUMN_WIDTH),
                                                  reason_text))
             plan.changes.row_heights += reason_rows(ledger.sheet, row.row, reason_text)
-        old = row.values.get(target.column)
-        entries.append(LogEntry(now, by, LogAction.STAMPED, row.branch, target.name, "" if old is None else str(old), text))
+            entries += replaced_reason(row, target, reason_text, now, by)
         for c in target.constraints:
             if c.kind == "per_group" and quota_reason and below_min(c, after):
                 chosen = sum(s == c.status for s in after.values())
@@ -131,6 +143,17 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
         plan.stamped.append(row.branch)
     append_log(plan.changes, profile.ledger.log_sheet, snap.log_rows, entries)
     return plan
+
+
+def replaced_reason(row: LedgerRow, stage: Stage, reason: str, now: dt.datetime, by: str) -> list[LogEntry]:
+    """The 操作记录 row for a 退回原因 cell a 退回 stamp's note replaces, with the reason it held (the
+    office may have typed it there, or an earlier 退回 wrote it): nothing is lost. 阶段 reads
+    "申报：退回原因", so what reads the log for stamps (`toolkit.core.logsheet`, notices) passes it by."""
+    before = row.values.get(RETURN_REASON)
+    old = "" if before is None else str(before).strip()
+    if not old or old == reason:
+        return []
+    return [LogEntry(now, by, LogAction.STAMPED, row.branch, f"{stage.name}：{RETURN_REASON}", old, reason)]
 
 
 def stamped_status(snap: MasterSnapshot, stage: Stage, status: str, row: LedgerRow, day: dt.date) -> str:
@@ -150,9 +173,24 @@ def stamped_status(snap: MasterSnapshot, stage: Stage, status: str, row: LedgerR
     return late_variant(kinds, stage, status, day)
 
 
-def requested_rows(ledger: Ledger, branches: Sequence[str] | None) -> list[tuple[str, LedgerRow | None]]:
+def merged_reason(ledger: Ledger, row: LedgerRow, columns: Sequence[str]) -> str | None:
+    """Why the row's cell of one of `columns` cannot be stamped: it lies in a merged area (`merged_over`),
+    whose value shows on other rows or is hidden; None when every cell can be written."""
+    for name in columns:
+        if name in ledger.columns and (m := merged_over(ledger, row.row, ledger.columns[name])):
+            area = f"{a1(m[0], m[1])}:{a1(m[2], m[3])}"
+            return (f"“{row.branch}”的“{name}”单元格在合并单元格 {area} 中，写入会改动或藏在别的行下面：请在 Excel 中"
+                    f"取消合并（开始 → 合并后居中 → 取消单元格合并）后再盖章")
+    return None
+
+
+def requested_rows(ledger: Ledger, branches: Sequence[str] | None,
+                   skip: Sequence[LedgerRow] = ()) -> list[tuple[str, LedgerRow | None]]:
+    """The ledger rows of `branches` (as asked, each once; None for a name the ledger lacks), or every
+    branch row but those in `skip` (rows the roster does not list: `--all` leaves them alone)."""
     if branches is None:
-        return [(row.branch, row) for row in ledger.rows]
+        left = {id(row) for row in skip}
+        return [(row.branch, row) for row in ledger.rows if id(row) not in left]
     index = ledger.by_branch()
     seen: set[str] = set()
     out = []

@@ -17,20 +17,22 @@ from typing import TYPE_CHECKING, Any
 from toolkit.commands.next_steps import StageTask, calendar_gaps, render_tasks, stage_tasks
 from toolkit.commands.paper import paper_followups, paper_lines
 from toolkit.core.deliverables import Owed, owed
-from toolkit.core.master import MasterSnapshot, duplicate_rows
+from toolkit.core.ledger import ambiguous_columns
+from toolkit.core.master import MasterSnapshot, duplicate_rows, unlisted_rows
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.progress import (
     COUNT_COLUMNS,
     DONE_KINDS,
     SUBMITTED,
-    TOTAL,
     WITHDRAWN,
     BranchRecord,
     branch_records,
     contact,
     group_counts,
+    group_rows,
     progress_frame,
     stage_counts,
+    total_row,
 )
 from toolkit.core.stages import Publicity, current_stages, publicities, stage_due, stamp_note, stamps_as_of
 from toolkit.core.text import normalize_branch, normalize_choice
@@ -92,18 +94,19 @@ class Progress:
 
     @property
     def groups(self) -> dict[str, Counts]:
-        return {str(g): Counts(int(row["支部数"]), int(row[SUBMITTED])) for g, row in self.counts.iterrows() if g != TOTAL}
+        return {str(g): Counts(int(row["支部数"]), int(row[SUBMITTED])) for g, row in group_rows(self.counts).iterrows()}
 
     @property
     def total(self) -> Counts:
-        row = self.counts.loc[TOTAL]
+        row = total_row(self.counts)
         return Counts(int(row["支部数"]), int(row[SUBMITTED]))
 
     @property
     def missing(self) -> list[BranchRecord]:
-        """Not submitted yet (催报), by 党总支 then roster order."""
-        order = list(self.groups)
-        return sorted((r for r in self.records if not r.submitted), key=lambda r: order.index(r.group))
+        """Not submitted yet (催报), by 党总支 (in the order the counts list them; whatever it is called)
+        then roster order."""
+        order = {group: n for n, group in enumerate(self.groups)}
+        return sorted((r for r in self.records if not r.submitted), key=lambda r: order.get(r.group, len(order)))
 
     @property
     def withdrawn(self) -> list[BranchRecord]:
@@ -140,7 +143,8 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
     issues = find_issues(profile, records, returned_reasons(log_rows or []), overdue)
     under_way = current_stages(profile, today)
     tasks = stage_tasks(profile, records, today, snap.calendar)
-    warnings = [*snap.calendar_problems, *(duplicate_rows(snap.ledger) if snap.ledger else []), *filter(None, [calendar_gaps(profile, tasks, today, snap.calendar)])]
+    ledger = [*duplicate_rows(snap.ledger), *ambiguous_columns(snap.ledger), *unlisted_rows(snap)] if snap.ledger else []
+    warnings = [*snap.calendar_problems, *ledger, *filter(None, [calendar_gaps(profile, tasks, today, snap.calendar)])]
     public = publicities(profile, {r.branch: r.values for r in records}, today, snap.calendar)
     left = {r.branch: r.withdrawn for r in records}
     owing = [o for o in owed(profile, ((r.branch, r.group, r.values) for r in records if r.values), today)
@@ -150,10 +154,13 @@ def progress(snap: MasterSnapshot, today: dt.date, log_rows: list[list[Any]] | N
                     paper_followups(profile, records), public)
 
 
-def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
-    """(normalised branch, stage) -> the reasons the latest 退回 row of the 操作记录 gave (a merge writes
-    a rejected form's findings there, while the ledger cell only says 退回), unless a form of the branch
-    was merged since: those reasons were about a file the branch has replaced."""
+def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], tuple[str, dt.date | None]]:
+    """(normalised branch, stage) -> (the reasons the latest 退回 row of the 操作记录 gave, the day it was
+    logged or None) — a merge writes a rejected form's findings there, while the ledger cell only says
+    退回 — unless a form of the branch was merged since: those reasons were about a file the branch has
+    replaced."""
+    from toolkit.core.datetext import parse_date
+
     if not log_rows:
         return {}
     header = [str(h).strip() if h is not None else "" for h in log_rows[0]]
@@ -161,24 +168,43 @@ def returned_reasons(log_rows: list[list[Any]]) -> dict[tuple[str, str], str]:
         act, branch, stage, new = (header.index(h) for h in ("操作", "党支部", "阶段", "新值"))
     except ValueError:
         return {}  # not brandkit's log layout: no reasons rather than wrong ones
-    out = {}
+    time = header.index("时间") if "时间" in header else None
+    out: dict[tuple[str, str], tuple[str, dt.date | None]] = {}
     for row in log_rows[1:]:
         cells = [row[i] if i < len(row) else None for i in (act, branch, stage, new)]
         key = (normalize_branch(str(cells[1] or "")), str(cells[2] or "").split("：")[0])
         if cells[0] == LogAction.RETURNED and cells[1] and cells[3]:
-            out[key] = str(cells[3])
+            out[key] = (str(cells[3]), parse_date(row[time]) if time is not None and time < len(row) else None)
         elif cells[0] in (LogAction.ADDED, LogAction.UPDATED):
             out.pop(key, None)
     return out
 
 
-def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tuple[str, str], str] | None = None,
+def find_issues(profile: Profile, records: list[BranchRecord],
+                reasons: dict[tuple[str, str], tuple[str, dt.date | None]] | None = None,
                 overdue: set[str] | frozenset[str] = frozenset()) -> list[Issue]:
-    """Open problems for 问题汇总: returned stamps (with the stamp's note, else the reason the log gave),
-    late stamps after the form's stage (a late form did arrive: 报送情况 says so), statuses a stage does
-    not know (hand-typed cells), stamps on a stage the branch has left (kept in the master, not counted),
-    broken 党总支 quotas, and branches that must take part (must_join) with nothing done on a stage past
-    its due date (`overdue` stage names)."""
+    """Open problems for 问题汇总: returned stamps (with the reason: `returned_reason`), late stamps
+    after the form's stage (a late form did arrive: 报送情况 says so), statuses a stage does not know
+    (hand-typed cells), stamps on a stage the branch has left (kept in the master, not counted), broken
+    党总支 quotas, and branches that must take part (must_join) with nothing done on a stage past its due
+    date (`overdue` stage names)."""
+    from toolkit.core.master import RETURN_REASON
+    from toolkit.core.stages import campaign_year, is_date_text, stamp_date
+
+    year = campaign_year(profile)
+
+    def returned_reason(rec: BranchRecord, stage: Stage, note: str) -> str:
+        """Why a stage was returned: the stamp's bracketed note; else the 退回原因 cell (brandkit writes
+        it with every reason, and the office may type or edit it there), unless the log gave a reason
+        after the day of the 退回 stamp; else the log's reason."""
+        if note:
+            return note
+        cell = _text(rec.values.get(RETURN_REASON))
+        logged, day = (reasons or {}).get((normalize_branch(rec.branch), stage.name), ("", None))
+        stamped = stamp_date(rec.values.get(stage.column), year)
+        newer = bool(logged) and day is not None and stamped is not None and day > stamped
+        return logged if newer or not cell else cell
+
     issues = []
     form = profile.submission_stage if profile.stages else None
     for rec in records:
@@ -187,6 +213,7 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
             if not status:
                 continue
             note = stamp_note(rec.values.get(stage.column))
+            note = "" if is_date_text(note) else note  # '退回（8.30）': the stamp's date, not a note
             if (why := rec.withdrawn.get(stage.name)) is not None:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status,
                                     f"{WITHDRAWN}：{why.text}，不再参与“{stage.name}”；此处的“{status}”仍留在台账中，"
@@ -194,9 +221,8 @@ def find_issues(profile: Profile, records: list[BranchRecord], reasons: dict[tup
             elif status not in stage.statuses:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status,
                                     f"“{status}”不是“{stage.name}”阶段的状态（可用：{'、'.join(stage.statuses)}），请改正"))
-            elif kind == "returned":  # a merge's reasons are the log's, for a branch returned still
-                reason = note or (reasons or {}).get((normalize_branch(rec.branch), stage.name), "")
-                issues.append(Issue(rec.group, rec.branch, stage.name, status, reason or "—"))
+            elif kind == "returned":
+                issues.append(Issue(rec.group, rec.branch, stage.name, status, returned_reason(rec, stage, note) or "—"))
             elif kind == "late" and stage != form:
                 issues.append(Issue(rec.group, rec.branch, stage.name, status, note or "—"))
     for stage in profile.stages:
@@ -258,15 +284,16 @@ def group_table(p: Progress, compact: bool = True, rates_as_text: bool = True) -
     later = [s.name for s in p.profile.stages if p.stage is None or s.name != p.stage.name]
     header = ["党总支", *COUNT_COLUMNS, *later]
     if compact:
-        header = [h for h in header if h in ("党总支", "支部数", *RATES) or int(counts.loc[TOTAL, h])]
+        header = [h for h in header if h in ("党总支", "支部数", *RATES) or int(total_row(counts)[h])]
 
-    def cell(name: Any, column: str) -> Any:
-        value = counts.loc[name, column]
+    def cell(row: pd.Series, column: str) -> Any:
+        value = row[column]
         if column in RATES:
             return rate_text(value) if rates_as_text else (None if pd.isna(value) else float(value))
         return int(value)
 
-    rows = [[str(name), *(cell(name, h) for h in header[1:])] for name in counts.index]
+    # by position: a 党总支 may be called 合计 like the total row below it
+    rows = [[str(name), *(cell(row, h) for h in header[1:])] for name, row in counts.iterrows()]
     return header, rows
 
 

@@ -42,6 +42,7 @@ class ValidationResult:
     # was judged as, and each branch's deliverables as a merge would mark them
     materials: dict[int, list[str]] = field(default_factory=dict)
     deliverables: list[DeliverableOutcome] = field(default_factory=list)
+    copies: set[int] = field(default_factory=set)  # index into checked: a copy of a form (盖章版, 扫描件)
     groups: dict[str, str] = field(default_factory=dict)  # branch -> 党总支, from the master's roster
 
     @property
@@ -53,6 +54,8 @@ class ValidationResult:
         for n, doc in enumerate(files):  # with --report-dir: where each report went, or why it did not
             if n in self.materials:
                 doc["deliverables"] = self.materials[n]
+            if n in self.copies:
+                doc["form_copy"] = True
             if n in self.report_paths:
                 doc["report"] = str(self.report_paths[n])
             elif n in self.report_errors:
@@ -113,9 +116,10 @@ def validate(paths: list[Path], *, profile_name: str | None, master: Path | None
     pairs, delivered = read_deliverables(paths, [(s, None) for s in subs], others, profile, origins, DEFAULT_LIMITS)
     checked = check_all([s for s, _ in pairs], profile, roster)
     result = ValidationResult(profile, checked, groups=groups)
-    if delivered.items:
+    if delivered.items or delivered.copies:
         verdicts, result.deliverables = judge_received(profile, delivered, checked, snapshot)
-        result.materials = {len(checked) + n: v.deliverables for n, v in enumerate(verdicts)}
+        result.materials = {len(checked) + n: v.deliverables for n, v in enumerate(verdicts) if v.copy is None}
+        result.copies = {len(checked) + n for n, v in enumerate(verdicts) if v.copy is not None}
         result.checked = [*checked, *(v.checked() for v in verdicts)]
     if report_dir is not None:
         write_reports(result, report_dir)
@@ -141,7 +145,8 @@ def write_reports(result: ValidationResult, report_dir: Path) -> None:
         error = None
         try:
             path = write_file_report(items, report_dir, name=report_name(items[0][0], taken),
-                                     copy_file=indexes[0] not in result.materials)  # a report: the list alone
+                                     copy_file=indexes[0] not in result.materials  # a report: the list alone
+                                     and indexes[0] not in result.copies)
         except ReportError as exc:
             error = str(exc)
         for n in indexes:

@@ -3,6 +3,7 @@ ledger header, the roster kept or pasted, the sheets to add. Pure: a ChangeSet f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from toolkit.core.campaign import date_lines
 from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewSheet
 from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
+from toolkit.core.ledger import ambiguous_columns
 from toolkit.core.logsheet import LOG_COLUMNS, LOG_WIDTHS, LogEntry, append_log
 from toolkit.core.master import RETURN_REASON, SOURCE_FILE, SUBMITTED_AT, MasterSnapshot, duplicate_rows
 from toolkit.core.model import ROW_HEIGHT_PT
@@ -19,7 +21,7 @@ from toolkit.core.plan import LOGO_COLUMN_WIDTH, REASON_COLUMN_WIDTH, SERIAL, ne
 from toolkit.core.plan_tables import adopt_tables
 from toolkit.core.profile import PROFILE_SHEET, RULES_SHEET, FieldSpec, Profile
 from toolkit.core.profile_sheets import profile_sheet, rules_sheet_rows, stored_profile_id, stored_text
-from toolkit.core.roster import ROSTER_SHEET, roster_heading, roster_table
+from toolkit.core.roster import ROSTER_SHEET, RosterSource, roster_heading, roster_table
 from toolkit.core.text import normalize_branch
 from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
 from toolkit.core.workcal import HOLIDAY_SHEET, OFFICIAL, calendar_warning, holiday_sheet_rows
@@ -100,15 +102,24 @@ def plan_adoption(snap: MasterSnapshot, roster: list[dict[str, Any]], operator: 
         body = [_roster_line(header, r, profile, n) for n, r in enumerate(new_branches, start=1)]
         changes.new_sheets.append(new_ledger(profile, body))
         result.added_sheets.append(profile.ledger.sheet)
+        result.warnings += [f"台账记在新增的“{profile.ledger.sheet}”工作表中：{miss}" for miss in snap.ledger_misses]
     else:
         ledger = snap.ledger
+        result.ledger_sheet, result.header_row = ledger.sheet, ledger.header_row + 1
+        result.labelled = [(office, name) for name, office in ledger.labelled.items()]
+        if ledger.others:
+            others = "、".join(f"“{name}”" for name in ledger.others)
+            result.warnings.append(f"工作表{others}的表头也像台账，未接管；接管的是“{ledger.sheet}”（列名认出最多的，一样多时取"
+                                   "打开工作簿时显示的那张，再取最后一张）。如应接管的是另一张：brandkit undo 恢复后，在 Excel 中"
+                                   "切换到那张工作表并保存，再运行 brandkit init")
         result.warnings += duplicate_rows(ledger)
         wanted = [s.column for s in profile.stages] + [RETURN_REASON] + list(PAPER_COLUMNS if profile.paper else ())
         if profile.ledger.logo_column:
             wanted.append(profile.ledger.logo_column)
-        col = ledger.width
+        col = ledger.width  # right of every cell the office uses (a note under no header included)
+        result.warnings += ambiguous_columns(ledger)
         for name in wanted:
-            if name not in ledger.columns:
+            if name not in ledger.columns and name not in ledger.ambiguous:  # never a second column for a stage
                 changes.new_columns.append(NewColumn(ledger.sheet, col, ledger.header_row, name,
                                                      column_width(profile, name)))
                 ledger.columns[name] = col
@@ -198,9 +209,17 @@ class InitResult:
     year: int | None = None  # the campaign year (of its first dated stage)
     dates: list[str] = field(default_factory=list)  # the stage dates resolved, one line each
     warnings: list[str] = field(default_factory=list)
+    ledger_sheet: str | None = None  # the office's sheet adopted as the ledger (None: a ledger sheet was added)
+    header_row: int | None = None  # its header row (1-based, the lower one under group headings)
+    labelled: list[tuple[str, str]] = field(default_factory=list)  # (office's column, the field it holds)
+    roster: RosterSource | None = None  # init --roster: the file and sheet read, and how many branches
 
     def to_json(self) -> dict[str, Any]:
-        return {"master": str(self.master), "created": self.created, "added_sheets": self.added_sheets,
-                "added_columns": self.added_columns, "added_branches": self.added_branches,
-                "backup": str(self.backup) if self.backup else None, "year": self.year, "dates": self.dates,
-                "warnings": self.warnings}
+        out = {"master": str(self.master), "created": self.created, "added_sheets": self.added_sheets,
+               "added_columns": self.added_columns, "added_branches": self.added_branches,
+               "backup": str(self.backup) if self.backup else None, "year": self.year, "dates": self.dates,
+               "warnings": self.warnings, "ledger_sheet": self.ledger_sheet, "header_row": self.header_row,
+               "columns_taken": [{"column": office, "field": name} for office, name in self.labelled]}
+        if self.roster is not None:
+            out["roster"] = dataclasses.asdict(self.roster)
+        return out

@@ -23,11 +23,20 @@ from toolkit.core.text import CharCount, count_chars, normalize_label
 
 if TYPE_CHECKING:
     from toolkit.core.profile import Profile
+    from toolkit.core.workcal import WorkCalendar
 
 KINDS = ("report", "photos", "links", "file")
 MIN_SIDE = 800  # px on a photo's long side, unless the profile says otherwise
 DOCUMENT_FORMATS = frozenset({"docx", "doc", "wps", "rtf", "pdf", "pptx", "ppt", "text"})
 PICTURE_FORMATS = frozenset({"png", "jpeg", "gif", "bmp", "webp", "tiff"})
+# A copy of the form itself (申报表盖章版, 扫描件): a PDF or a picture that says it is the form. It is kept
+# where it came and named in the output, never taken for a deliverable (toolkit.core.plan_deliverables).
+COPY_FORMATS = frozenset({"pdf"}) | PICTURE_FORMATS
+COPY_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
+FORM_WORDS = ("申报表", "申报书", "申请表", "登记表", "情况表")  # what a branch calls its form in a file name
+_LOGO_WORDS = ("标识", "logo")  # "申报表标识.png" is the form's logo, not a copy of the form
+_QUOTE_MARKS = re.compile(r"[“”‘’\"'「」『』《》〈〉]")
+_TITLE_MIN = 8  # characters of the form's title a copy's first line must hold (a cell may cut it short)
 _URL = re.compile(r"https?://[^\s\"'<>()（）【】，。；、]+", re.I)
 # Numbering before a heading: 一、 （一） 1. 1、 (1) 第一部分 — stripped before comparing with a section name.
 _NUMBERING = re.compile(r"^(第?[一二三四五六七八九十\d]+(部分)?[、.．:：）)]?|[（(][一二三四五六七八九十\d]+[）)])\s*")
@@ -111,10 +120,55 @@ class Received:
     links: tuple[str, ...] = ()
     problem: str | None = None
     mail: str | None = None  # which mail it came in (set by the shell from the intake manifest)
+    form_text: bool = False  # a PDF whose first page reads as the campaign's form (`reads_as_form`)
 
     @property
     def text(self) -> str:
         return "\n".join(self.paragraphs)
+
+
+def _plain(text: str) -> str:
+    """Text reduced for comparing names and titles: width, spaces, quote marks and case ignored."""
+    return _QUOTE_MARKS.sub("", "".join(unicodedata.normalize("NFKC", text).split())).lower()
+
+
+def names_the_form(name: str, profile: Profile) -> bool:
+    """The file name says it is the campaign's form ("护理部党支部申报表（盖章版）.pdf", a scan named
+    after the form's title); a name with 标识/logo is the form's logo."""
+    stem = _plain(name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    if any(w in stem for w in _LOGO_WORDS):
+        return False
+    title = _plain(profile.form_title)
+    return any(w in stem for w in FORM_WORDS) or (len(title) >= _TITLE_MIN and title in stem)
+
+
+def reads_as_form(lines: Iterable[str], profile: Profile) -> bool:
+    """A PDF's first page, as text, is the campaign's form: a first line that is the form's title (or
+    its first 8 characters and more: a title cut short by its cell), a short first line naming a form
+    (申报表, 申报书, …), or at least half (and 4) of the form's field labels. A report's title ("…创建总结
+    报告") is none of these."""
+    lines = [t for t in (_plain(line) for line in lines) if t]
+    if not lines:
+        return False
+    title = _plain(profile.form_title)
+    for head in lines[:3]:
+        if len(head) >= _TITLE_MIN and title and (title.startswith(head) or title in head):
+            return True
+        if len(head) <= 30 and any(w in head for w in FORM_WORDS):
+            return True
+    text = "".join(lines)
+    specs = profile.fields
+    found = sum(1 for f in specs if any(len(k) >= 3 and k in text
+                                        for k in {_plain(normalize_label(label)) for label in f.all_labels}))
+    return found >= max(4, (len(specs) + 1) // 2)
+
+
+def form_copy(item: Received, profile: Profile) -> bool:
+    """The file is a copy of the form (盖章版, 扫描件): a PDF or picture whose name, or (a PDF) whose text,
+    says so. It is kept and named, never a deliverable."""
+    suffix = "." + item.name.rsplit(".", 1)[-1].lower() if "." in item.name else ""
+    copy_kind = item.format in COPY_FORMATS or (item.format == "unreadable" and suffix in COPY_SUFFIXES)
+    return copy_kind and (item.form_text or names_the_form(item.name, profile))
 
 
 def links_in(text: str) -> tuple[str, ...]:
@@ -237,17 +291,33 @@ class Owed:
     state: str
 
 
-def begun_stages(profile: Profile, today: dt.date) -> set[str]:
-    """Stages under way or past on `today`: started (a stage without a start opens the day after the
-    previous one's due date; the first without dates is open from the outset)."""
-    out: set[str] = set()
+def stage_starts(profile: Profile, calendar: WorkCalendar | None = None) -> dict[str, dt.date | None]:
+    """Each stage's first day, as `toolkit.core.stages.current_stages` draws the windows: its `start`; one
+    without a start opens the day after the previous stage's due date (`stage_due`, on the master's
+    `calendar`: a 公示期 counted in working days), or alongside the previous stage when that would leave it
+    no days (项目申报 "11月10日前" during 品牌酝酿). None: open from the outset (no date before it)."""
+    from toolkit.core.stages import stage_due
+    from toolkit.core.workcal import OFFICIAL
+
+    out: dict[str, dt.date | None] = {}
+    prev_start: dt.date | None = None
     prev_due: dt.date | None = None
-    for s in profile.stages:
-        start = s.start or (prev_due + dt.timedelta(days=1) if prev_due else None)
-        if start is None or start <= today:
-            out.add(s.name)
-        prev_due = s.due or prev_due
+    for stage in profile.stages:
+        due = stage_due(stage, calendar or OFFICIAL)
+        start = stage.start
+        if start is None and prev_due is not None:
+            start = prev_due + dt.timedelta(days=1)
+            if due is not None and start > due:
+                start = prev_start
+        out[stage.name] = start
+        prev_start, prev_due = start, due or prev_due
     return out
+
+
+def begun_stages(profile: Profile, today: dt.date, calendar: WorkCalendar | None = None) -> set[str]:
+    """Stages under way or past on `today` (`stage_starts`: a stage with no date before it is open from
+    the outset)."""
+    return {name for name, start in stage_starts(profile, calendar).items() if start is None or start <= today}
 
 
 def owed(profile: Profile, rows: Iterable[tuple[str, str, Mapping[str, Any]]], today: dt.date) -> list[Owed]:

@@ -1,5 +1,6 @@
-"""The master as data: which sheet is the ledger, where its header is, which column is which, which
-branches it lists. Adopt, don't impose: everything is found by label, nothing by position."""
+"""The master as data: its campaign (the stored profile and the 填报规则 overrides), its ledger (read in
+toolkit.core.ledger), its roster, its log and its table sheets. Adopt, don't impose: everything is found
+by label, nothing by position."""
 
 from __future__ import annotations
 
@@ -14,6 +15,23 @@ from typing import Any
 from toolkit.core.campaign import apply_stage_dates, stage_dates_table
 from toolkit.core.errors import UsageProblem
 from toolkit.core.grid import Grid
+from toolkit.core.ledger import (
+    LEDGER_HEADER_ROWS,
+    RETURN_REASON,
+    SOURCE_MASTER,
+    TOTAL_LABELS,
+    Ledger,
+    LedgerRow,
+    canonical_columns,
+    duplicate_rows,
+    find_ledger,
+    foot_problem,
+    header_columns,
+    label_columns,
+    ledger_misses,
+    table_sheets,
+    used_width,
+)
 from toolkit.core.logsheet import merged_files, returns_in_log
 from toolkit.core.profile import (
     PROFILE_SHEET,
@@ -42,46 +60,17 @@ from toolkit.core.roster import (
 )
 from toolkit.core.stages import Resend, days_late, stamp_date
 from toolkit.core.text import normalize_branch, normalize_label
-from toolkit.core.vocabulary import PAPER_COLUMNS, LogAction
+from toolkit.core.vocabulary import LogAction
 from toolkit.core.workcal import HOLIDAY_SHEET, OFFICIAL, WorkCalendar, holiday_calendar
 
 PROFILE_LABEL = "活动方案"
 SUBMITTED_AT, SOURCE_FILE, REPLACED_AT = "提交时间", "来源文件", "替换时间"
 SUBMITTED_FORMAT = "yyyy-mm-dd hh:mm"  # 提交时间 is a date cell (sorts and filters as a date), shown to the minute
-# Why a form was returned, in a column beside the status: a cell comment neither prints nor filters.
-RETURN_REASON = "退回原因"
-# Which 党总支's master a rolled-up row came from (brandkit rollup), in the upper master's ledger.
-SOURCE_MASTER = "来源台账"
-
-
-@dataclass
-class LedgerRow:
-    row: int  # 0-based sheet row
-    branch: str  # as written in the ledger
-    values: dict[str, Any]  # canonical column -> value
-
-
-@dataclass
-class Ledger:
-    sheet: str
-    header_row: int
-    columns: dict[str, int]  # canonical column name (profile column, stage status column) -> index
-    rows: list[LedgerRow]
-    last_row: int  # last used row (the header when empty)
-    width: int  # columns used in the header row
-
-    def by_branch(self) -> dict[str, LedgerRow]:
-        return {normalize_branch(r.branch): r for r in self.rows}
-
-
-def duplicate_rows(ledger: Ledger) -> list[str]:
-    """What to tell the office of a branch listed in more than one ledger row: brandkit reads and writes
-    only the last of them (Ledger.by_branch), never guessing which one the office means."""
-    rows: dict[str, list[LedgerRow]] = {}
-    for row in ledger.rows:
-        rows.setdefault(normalize_branch(row.branch), []).append(row)
-    return [f"台账“{ledger.sheet}”中“{same[0].branch}”有 {len(same)} 行（第 {'、'.join(str(r.row + 1) for r in same)} 行），"
-            "brandkit 只读写其中最后一行：请在 Excel 中合并为一行" for same in rows.values() if len(same) > 1]
+# The ledger's names, read in toolkit.core.ledger and imported from here by much of brandkit.
+__all__ = ["LEDGER_HEADER_ROWS", "RETURN_REASON", "SOURCE_MASTER", "TOTAL_LABELS", "Ledger", "LedgerRow",
+           "MasterSnapshot", "TableRow", "TableSheet", "canonical_columns", "duplicate_rows", "find_ledger",
+           "foot_problem", "header_columns", "label_columns", "ledger_misses", "master_profile", "read_table_sheet",
+           "rule_rows", "rules_value", "snapshot", "table_header", "table_sheets", "unlisted_rows"]
 
 
 @dataclass
@@ -155,7 +144,7 @@ def _table_sheet(grid: Grid, header_row: int, columns: dict[str, int], key: str)
             rows.append(TableRow(r, branch.strip(), {n: (row[c] if c < len(row) else None) for n, c in columns.items()}))
     last = used[-1] if used else header_row
     blank = sorted(set(range(header_row + 1, last)) - set(used))
-    width = _width(grid, header_row, header_row)
+    width = used_width(grid, header_row)
     return TableSheet(grid.name, header_row, columns, rows, blank, last, width)
 
 
@@ -183,11 +172,14 @@ class MasterSnapshot:
     resend_by: dict[str, dt.date] = field(default_factory=dict)
     # branch (normalised) -> the last receipt (已提交, 逾期提交) the log records on the form's stage
     receipts: dict[str, str] = field(default_factory=dict)
+    # ledger rows whose branch the roster sheet (支部名单) does not list, when it lists any (`unlisted_rows`)
+    unlisted: list[LedgerRow] = field(default_factory=list)
     tables: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its sheet in the master
     histories: dict[str, TableSheet] = field(default_factory=dict)  # table name -> its 历史 sheet
     sha256: str = ""  # of the bytes the snapshot was taken from (the transaction re-plans when they changed)
     calendar: WorkCalendar = OFFICIAL  # working days: the official calendar and the 节假日 sheet's days
     calendar_problems: list[str] = field(default_factory=list)  # 节假日 rows that could not be read
+    ledger_misses: list[str] = field(default_factory=list)  # without a ledger: sheets that nearly were one
 
     def named_branches(self) -> list[str] | None:
         """The branches a form must name (its own name checked against them), or None when the campaign
@@ -215,92 +207,6 @@ class MasterSnapshot:
         return Resend(self.resend_by.get(key), stamp_date(cell), late)
 
 
-def header_columns(row: list[Any], lookup: dict[str, str]) -> dict[str, int]:
-    """A candidate header row's known columns: canonical name -> index (the first cell of each name)."""
-    columns: dict[str, int] = {}
-    for c, value in enumerate(row):
-        name = lookup.get(normalize_label(value)) if isinstance(value, str) else None
-        if name and name not in columns:
-            columns[name] = c
-    return columns
-
-
-def canonical_columns(profile: Profile) -> dict[str, str]:
-    """normalised header label -> canonical column name (profile columns, aliases, stage columns, and
-    the parts of a split box, which a master made before the box was one column may have)."""
-    lookup: dict[str, str] = {}
-    parts = [part for f in profile.fields for part in f.parts]
-    names = list(profile.ledger.columns) + [s.column for s in profile.stages] + [RETURN_REASON, SOURCE_MASTER] + parts
-    names += [d.column for d in profile.deliverables]
-    names += list(PAPER_COLUMNS) if profile.paper else []
-    for name in names:
-        lookup.setdefault(normalize_label(name), name)
-    for name, aliases in profile.ledger.aliases.items():
-        for alias in aliases:
-            lookup.setdefault(normalize_label(alias), name)
-    return lookup
-
-
-def find_ledger(grids: dict[str, Grid], profile: Profile) -> Ledger | None:
-    """The sheet whose header row (in the first rows, under merged titles) holds the key column and
-    at least two other known columns. The profile's own ledger sheet name wins a tie."""
-    lookup = canonical_columns(profile)
-    best: tuple[int, Ledger] | None = None
-    skipped = {RULES_SHEET, PROFILE_SHEET, HOLIDAY_SHEET, profile.ledger.log_sheet, *table_sheets(profile)}
-    for grid in grids.values():
-        if grid.name in skipped:
-            continue
-        for r, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
-            columns = header_columns(row, lookup)
-            if profile.key in columns and len(columns) >= 3:
-                last = r + _second_header_row(grid, r, columns, lookup, profile.key)
-                for name, c in header_columns(grid.rows[last], lookup).items() if last > r else ():
-                    columns.setdefault(name, c)
-                score = len(columns) * 2 + (grid.name == profile.ledger.sheet)
-                if best is None or score > best[0]:
-                    best = (score, _ledger(grid, r, last, columns, profile.key))
-                break
-    return best[1] if best else None
-
-
-def _second_header_row(grid: Grid, r: int, columns: dict[str, int], lookup: dict[str, str], key: str) -> int:
-    """1 when the header goes on in row r + 1 under group headings (品牌情况 over 品牌名称 and 党员总数,
-    the key's cell merged down, so empty there), else 0."""
-    if r + 1 >= len(grid.rows):
-        return 0
-    below = grid.rows[r + 1]
-    if columns[key] < len(below) and below[columns[key]] not in (None, ""):
-        return 0
-    return int(any(name not in columns for name in header_columns(below, lookup)))
-
-
-def table_sheets(profile: Profile) -> list[str]:
-    """Sheets brandkit keeps for the profile's tables: each table's own and its 历史 sheet."""
-    return [name for t in profile.tables for name in (t.sheet_name, history_sheet(t))]
-
-
-def _ledger(grid: Grid, top: int, header_row: int, columns: dict[str, int], key: str) -> Ledger:
-    """The ledger under its header, rows `top` to `header_row` (two under group headings)."""
-    rows = []
-    last = header_row
-    for r in range(header_row + 1, len(grid.rows)):
-        row = grid.rows[r]
-        if any(v not in (None, "") for v in row):
-            last = r
-        branch = row[columns[key]] if columns[key] < len(row) else None
-        if isinstance(branch, str) and branch.strip():
-            values = {name: (row[c] if c < len(row) else None) for name, c in columns.items()}
-            rows.append(LedgerRow(r, branch.strip(), values))
-    width = _width(grid, top, header_row)
-    return Ledger(grid.name, header_row, columns, rows, last, width)
-
-
-def _width(grid: Grid, top: int, bottom: int) -> int:
-    """Columns used in the header rows `top` to `bottom`."""
-    return max((c for row in grid.rows[top:bottom + 1] for c, v in enumerate(row) if v not in (None, "")),
-               default=-1) + 1
-
-
 def profile_id_in(grids: dict[str, Grid]) -> str | None:
     return rules_value(grids, PROFILE_LABEL)
 
@@ -317,15 +223,16 @@ def rules_value(grids: dict[str, Grid], label: str) -> str | None:
     return None
 
 
-def rule_rows(grids: dict[str, Grid]) -> list[list[Any]]:
-    """The 填报规则 table: from its header row (the one starting with 字段) down."""
+def rule_rows(grids: dict[str, Grid]) -> tuple[list[list[Any]], int | None]:
+    """The 填报规则 table, from its header row (the one starting with 字段) down, and that header's sheet
+    row (1-based, as the officer sees it; None without the table)."""
     grid = grids.get(RULES_SHEET)
     if grid is None:
-        return []
+        return [], None
     for r, row in enumerate(grid.rows):
         if row and isinstance(row[0], str) and row[0].strip() == "字段":
-            return grid.rows[r:]
-    return []
+            return grid.rows[r:], r + 1
+    return [], None
 
 
 def master_profile(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Profile:
@@ -345,21 +252,26 @@ def master_profile(path: Path, grids: dict[str, Grid], profile_name: str | None)
     return load_profile(recorded)
 
 
-def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> MasterSnapshot:
-    """Pure: the master's grids -> what brandkit needs to know about it."""
+def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None,
+             prefer: str | None = None) -> MasterSnapshot:
+    """Pure: the master's grids -> what brandkit needs to know about it; `prefer`: the sheet that wins
+    a tie between sheets that look like ledgers (init passes the workbook's active sheet)."""
     try:
-        profile = apply_rule_overrides(master_profile(path, grids, profile_name), rule_rows(grids))
+        rules_table, first_row = rule_rows(grids)
+        profile = apply_rule_overrides(master_profile(path, grids, profile_name), rules_table, first_row)
         rules = grids.get(RULES_SHEET)
         profile = apply_stage_dates(profile, stage_dates_table(rules.rows if rules else []))
         profile = dataclasses.replace(profile, office=rules_value(grids, OFFICE_LABEL) or profile.office)
     except ProfileError as exc:
         raise UsageProblem(f"{path.name}：{exc}") from exc
-    ledger = find_ledger(grids, profile)
+    ledger = find_ledger(grids, profile, prefer)
     log = grids.get(profile.ledger.log_sheet)
     snap = MasterSnapshot(path, profile, list(grids), ledger,
                           log_rows=(max(len(log.rows) - 1, 0) if log else None),
                           has_rules_sheet=RULES_SHEET in grids, stored_profile=stored_profile_text(grids))
     snap.calendar, snap.calendar_problems = holiday_calendar(grids.get(HOLIDAY_SHEET))
+    if ledger is None:
+        snap.ledger_misses = ledger_misses(grids, profile)
     if log is not None:
         snap.merged = merged_files(log)
         snap.superseded = merged_files(log, (LogAction.SUPERSEDED,))
@@ -372,24 +284,43 @@ def snapshot(path: Path, grids: dict[str, Grid], profile_name: str | None) -> Ma
             sheet = read_table_sheet(grids[name], profile, spec, history) if name in grids else None
             if sheet is not None:
                 target[spec.name] = sheet
-    seen: dict[str, str] = {}
     key_of = functools.cache(normalize_branch)  # the ledger and the roster name the same branches
+    own = (RULES_SHEET, PROFILE_SHEET, HOLIDAY_SHEET, profile.ledger.log_sheet, *table_sheets(profile))
+    rosters = [(grid, header, read_roster(grid)) for grid in grids.values()
+               if not (ledger and grid.name == ledger.sheet or grid.name in own)
+               and normalize_label(grid.name) in ROSTER_SHEETS and (header := roster_header(grid)) is not None]
+    if rosters:
+        grid, header, items = rosters[0]
+        last = max((r for r, row in enumerate(grid.rows) if any(v not in (None, "") for v in row)), default=header[0])
+        snap.roster_sheet = RosterSheet(grid.name, header[0], header[1], max(last, header[0]),
+                                        {key_of(str(i["党支部名称"])) for i in items})
+    listed = snap.roster_sheet.branches if snap.roster_sheet is not None else set()
+    if ledger is not None and listed:
+        # a line that reads like a section heading ("机关党委") is a branch after all when the roster lists it
+        back = [row for row in ledger.notes if key_of(row.branch) in listed]
+        if back:
+            ledger.rows = sorted([*ledger.rows, *back], key=lambda row: row.row)
+            ledger.notes = [row for row in ledger.notes if row not in back]
+        snap.unlisted = [row for row in ledger.rows if key_of(row.branch) not in listed]
+    seen: dict[str, str] = {}
     for row in ledger.rows if ledger else []:
         _add_branch(snap, seen, key_of, row.branch, row.values.get(profile.group))
-    for grid in grids.values():
-        own = (RULES_SHEET, PROFILE_SHEET, HOLIDAY_SHEET, profile.ledger.log_sheet, *table_sheets(profile))
-        if ledger and grid.name == ledger.sheet or grid.name in own:
-            continue
-        if normalize_label(grid.name) in ROSTER_SHEETS and (header := roster_header(grid)) is not None:
-            items = read_roster(grid)
-            for item in items:
-                _add_branch(snap, seen, key_of, item["党支部名称"], item.get("党总支"), item)
-            if snap.roster_sheet is None:
-                last = max((r for r, row in enumerate(grid.rows) if any(v not in (None, "") for v in row)),
-                           default=header[0])
-                snap.roster_sheet = RosterSheet(grid.name, header[0], header[1], max(last, header[0]),
-                                                {key_of(str(i["党支部名称"])) for i in items})
+    for _, _, items in rosters:
+        for item in items:
+            _add_branch(snap, seen, key_of, item["党支部名称"], item.get("党总支"), item)
     return snap
+
+
+def unlisted_rows(snap: MasterSnapshot) -> list[str]:
+    """What to tell the office of each ledger row whose name its 支部名单 does not list: a branch missing
+    from the roster, or a line the office typed in the branch column that brandkit cannot tell from one.
+    `stamp --all` leaves these rows alone."""
+    if snap.ledger is None or snap.roster_sheet is None:
+        return []
+    roster = snap.roster_sheet.name
+    return [f"台账“{snap.ledger.sheet}”第 {row.row + 1} 行“{row.branch}”不在“{roster}”工作表中：如是支部，请把它加入"
+            f"“{roster}”；如是说明或合计行，请移到支部行下方或写在别的列。在此之前 stamp --all 不给这一行盖章"
+            for row in snap.unlisted]
 
 
 def _add_branch(snap: MasterSnapshot, seen: dict[str, str], key_of: Callable[[str], str], branch: str,

@@ -198,6 +198,36 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "en": "The '{field}' picture is {width}×{height} px ({megapixels} MP), over the {limit} MP limit; "
               "scale it down",
     },
+    "image_size.too_many": {
+        "zh": "“{field}”图片像素过多，超过 {limit} 百万像素上限，请缩小后重新插入",
+        "en": "The '{field}' picture has too many pixels, over the {limit} MP limit; scale it down",
+    },
+    # A logo decoded as the merge decodes it (toolkit.readers.logos): what is wrong with the picture itself.
+    "image_format.unknown": {
+        "zh": "“{field}”图片是无法识别的图片格式（如苹果手机的 HEIC 照片），无法显示；请用看图软件把图片"
+              "另存为 {formats} 格式（或截图保存）后重新插入",
+        "en": "The '{field}' picture is in a format that cannot be recognised (such as an iPhone HEIC photo); "
+              "save it as {formats} (or take a screenshot of it) and insert it again",
+    },
+    "image_format.empty": {
+        "zh": "“{field}”图片是空的（0 字节，图片内容已丢失），无法显示；请重新插入 {formats} 格式的图片后提交",
+        "en": "The '{field}' picture is empty (0 bytes: its content is lost); insert a {formats} picture again "
+              "and resubmit",
+    },
+    "image_format.broken": {
+        "zh": "“{field}”图片（{format} 格式）数据不完整或已损坏，无法显示（常见于图片没有完整复制、下载或保存）；"
+              "请找到原图重新插入，或用看图软件打开后另存为 {formats} 格式再插入",
+        "en": "The '{field}' picture ({format}) is incomplete or damaged and cannot be shown (often a copy, "
+              "download or save that was cut short); insert the original again, or open it and save it as "
+              "{formats} before inserting it",
+    },
+    "image_several": {
+        "title": ("图片不止一张", "Several pictures"),
+        "zh": "“{field}”一栏有 {count} 张图片，已采用{chosen}作为{field}，未采用{others}；如采用的不对，"
+              "请在该栏只保留正确的一张后重新提交",
+        "en": "The '{field}' cell holds {count} pictures; {chosen} was taken as the {field}, not {others}. "
+              "If that is the wrong one, keep only the right picture in that cell and resubmit",
+    },
     "unknown_branch": {
         "title": ("支部名称与台账不符", "Unknown branch"),
         "zh": "“{field}”填的是“{value}”，台账中没有这个支部，您是否指的是 {suggestions}？请按台账中的名称填写",
@@ -215,6 +245,12 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "“{branch}”提交了多份申报表，本份（{file}）已被较新的“{newer}”取代，以较新的一份为准",
         "en": "'{branch}' submitted more than once; this file ({file}) is superseded by the newer "
               "'{newer}', which is used",
+    },
+    "duplicate_submission.same_file": {
+        "zh": "“{branch}”的申报表在本文件中有 {count} 张（{sheets}），同一文件中的几张分不出哪张是最终版，均未合并；"
+              "请只保留最终的一张，删去其余工作表后重新提交",
+        "en": "This file holds {count} forms of '{branch}' ({sheets}); forms in one file have no order, so none "
+              "is merged. Keep the final one, delete the other sheets and resubmit",
     },
     "duplicate_brand_name": {
         "title": ("品牌名称重复", "Brand name used twice"),
@@ -258,6 +294,19 @@ CATALOGUE: dict[str, dict[str, Any]] = {
         "zh": "文件中没有找到申报表（没有“{labels}”等栏目），请使用本次活动的申报表模板填写后重新提交",
         "en": "No application form found in the file (no fields such as {labels}); fill in this campaign's "
               "form and resubmit",
+    },
+    "template_mismatch.hidden_sheet": {
+        "zh": "申报表工作表“{sheet}”被隐藏，已照常读取其中的内容；请在 Excel/WPS 中右键工作表标签→“取消隐藏”后"
+              "保存，如它不是要提交的申报表，请删除该工作表",
+        "en": "The form's sheet '{sheet}' is hidden; it was read all the same. Unhide it in Excel/WPS "
+              "(right-click a sheet tab → Unhide) and save, or delete it if it is not the form you meant to send",
+    },
+    "template_mismatch.form_copy": {
+        "zh": "“{file}”是申报表的盖章版或扫描件，已留存备查，但其中的内容不能读入台账；没有收到{branch}的 Excel/Word "
+              "电子版申报表，请{branch}另发电子版申报表（Excel 或 Word，内容与盖章版一致）",
+        "en": "'{file}' is a sealed or scanned copy of the form: it is kept, but its entries cannot be read into the "
+              "master, and no Excel/Word form of {branch} came. Ask {branch} to send the form as an Excel or Word "
+              "file too",
     },
     "template_mismatch.master": {
         "zh": "这是台账（有“{sheet}”工作表），不是支部的申报表；请把台账放在收件箱以外的文件夹",
@@ -319,7 +368,7 @@ RULES: tuple[str, ...] = (
     "required", "max_chars", "min_chars", "integer", "range", "phone", "email", "date", "enum", "pattern",
     "image_missing", "image_format", "image_size", "unknown_branch", "duplicate_submission",
     "duplicate_brand_name", "similar_text", "template_mismatch", "formula_injection", "unreadable",
-    "cell_too_long", "missing_section", "photo_count", "photo_size", "link_count",
+    "cell_too_long", "missing_section", "photo_count", "photo_size", "link_count", "image_several",
 )
 
 # Why a file is unreadable, keyed by toolkit.readers.errors.Unreadable.reason. A reason may have several
@@ -479,3 +528,123 @@ def unreadable_reason(reason: str, lang: str | None = None, **params: Any) -> st
 
 def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# What init says of the roster file (支部名单) the office gave it: the office reads these, not a branch,
+# so they speak of the roster and of running init again, never of resubmitting a form. Unreadable
+# reasons not listed here read as `crashed`.
+ROSTER_MESSAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "encrypted": {
+        "zh": ("名单文件 {file} 设有密码（加密），无法读取。请在 Excel/WPS 中去掉密码后重新运行",),
+        "en": ("the roster {file} is password-protected (encrypted). Remove the password in Excel/WPS and run "
+               "again",),
+    },
+    "corrupt": {
+        "zh": ("名单文件 {file} 已损坏或不完整，无法读取。请用 Excel/WPS 打开确认后另存为 .xlsx，再重新运行",),
+        "en": ("the roster {file} is damaged or incomplete. Open it in Excel/WPS, save it as .xlsx and run "
+               "again",),
+    },
+    "empty": {
+        "zh": ("名单文件 {file} 是空的。请选择列有各党支部的支部名单",),
+        "en": ("the roster {file} is empty. Choose the roster that lists the branches",),
+    },
+    "not_spreadsheet": {
+        "zh": ("名单文件 {file} 不是表格（识别为{what}）。支部名单请用 Excel/WPS 表格（.xlsx、.xls、.et）或 CSV "
+               "文件，每个支部一行",
+               "名单文件 {file} 不是表格。支部名单请用 Excel/WPS 表格（.xlsx、.xls、.et）或 CSV 文件，每个支部一行"),
+        "en": ("the roster {file} is not a spreadsheet (looks like {what}). Give the roster as an Excel/WPS "
+               "sheet (.xlsx, .xls, .et) or a CSV file, one branch a row",
+               "the roster {file} is not a spreadsheet. Give the roster as an Excel/WPS sheet (.xlsx, .xls, "
+               ".et) or a CSV file, one branch a row"),
+    },
+    "macro": {
+        "zh": ("名单文件 {file} 是{what}，含有宏（VBA 代码），为安全起见不予读取。请把名单另存为 .xlsx 后重新运行",
+               "名单文件 {file} 含有宏（VBA 代码），为安全起见不予读取。请把名单另存为 .xlsx 后重新运行"),
+        "en": ("the roster {file} is a {what} containing macros (VBA code) and was not read for safety. Save "
+               "the roster as .xlsx and run again",
+               "the roster {file} contains macros (VBA code) and was not read for safety. Save the roster as "
+               ".xlsx and run again"),
+    },
+    "needs_office": {
+        "zh": ("名单文件 {file} 是{what}，本机未安装 LibreOffice，无法读取。请把名单另存为 .xlsx 后重新运行",
+               "名单文件 {file} 需要 LibreOffice 才能读取，本机未安装。请把名单另存为 .xlsx 后重新运行"),
+        "en": ("the roster {file} is a {what}; LibreOffice is not installed here. Save the roster as .xlsx "
+               "and run again",
+               "the roster {file} needs LibreOffice, which is not installed here. Save the roster as .xlsx "
+               "and run again"),
+    },
+    "convert_failed": {
+        "zh": ("名单文件 {file} 是{what}，未能转换，可能已损坏。请把名单另存为 .xlsx 后重新运行",
+               "名单文件 {file} 未能转换，可能已损坏。请把名单另存为 .xlsx 后重新运行"),
+        "en": ("the roster {file} is a {what} that could not be converted; it may be damaged. Save the "
+               "roster as .xlsx and run again",
+               "the roster {file} could not be converted; it may be damaged. Save the roster as .xlsx and "
+               "run again"),
+    },
+    "form_unreadable": {
+        "zh": ("名单文件 {file} 中的名单没有写成表格，无法逐行读取。请把名单做成表格（每个支部一行）或另存为 .xlsx 后"
+               "重新运行",),
+        "en": ("the roster {file} is not laid out as a table, so it cannot be read row by row. Make it a "
+               "table (one branch a row) or save it as .xlsx and run again",),
+    },
+    "io_error": {
+        "zh": ("名单文件 {file} 无法打开（可能正被其他程序占用或没有权限）。请关闭占用它的程序后重试",),
+        "en": ("the roster {file} could not be opened (in use by another program, or no permission). Close "
+               "that program and try again",),
+    },
+    "crashed": {
+        "zh": ("名单文件 {file} 读取时出错，内容可能不规范。请用 Excel/WPS 打开后另存为 .xlsx，再重新运行",),
+        "en": ("reading the roster {file} failed; it may be malformed. Open it in Excel/WPS, save it as "
+               ".xlsx and run again",),
+    },
+    "no_branch_column": {
+        "zh": ("名单文件 {file} 中没有找到“党支部名称”列：支部名单应是一张表，第一行写“党总支”“党支部名称”等列名，"
+               "每个支部一行",),
+        "en": ("no '党支部名称' (branch name) column in the roster {file}: the roster is a table with headings "
+               "such as 党总支 and 党支部名称 in its first row, one branch a row",),
+    },
+    "not_branches": {
+        "zh": ("名单文件 {file} 不像支部名单：“党支部名称”下是{names}等，不是支部名称（可能选成了申报表或通知）。"
+               "请选择每个支部一行、含“党总支”“党支部名称”列的名单",),
+        "en": ("the roster {file} does not look like a roster: under '党支部名称' it reads {names}, which are "
+               "no branch names (perhaps a form or a notice was chosen). Choose the roster with a 党总支 and a "
+               "党支部名称 column, one branch a row",),
+    },
+    "read_from": {
+        "zh": ("支部名单：{file} 的“{sheet}”工作表，{count} 个支部", "支部名单：{file}，{count} 个支部"),
+        "en": ("roster: sheet '{sheet}' of {file}, {count} branches", "roster: {file}, {count} branches"),
+    },
+    "several_sheets": {
+        "zh": ("名单文件 {file} 中有 {n} 张工作表像支部名单（{sheets}），读入的是{which}“{sheet}”（{count} 个支部）；"
+               "如应读另一张，请在 Excel/WPS 中切换到那张工作表后保存，再重新运行",),
+        "en": ("{n} sheets of the roster {file} look like rosters ({sheets}); {which}'{sheet}' was read ({count} "
+               "branches). If another is meant, open that sheet in Excel/WPS, save, and run again",),
+    },
+    "hidden_rows": {
+        "zh": ("名单中第 {rows} 行（{names}）在 Excel/WPS 中是隐藏的，也作为支部读入了；如已撤销或不参加，请在台账和"
+               "“支部名单”工作表中删去",),
+        "en": ("hidden row(s) {rows} of the roster ({names}) were read as branches too; if they are dissolved "
+               "or take no part, delete them from the ledger and the 支部名单 sheet",),
+    },
+    "skipped_rows": {
+        "zh": ("名单第 {rows} 行（{texts}）是合计或说明，不是支部，未读入",),
+        "en": ("row(s) {rows} of the roster ({texts}) are a total or a note, not branches, and were not read",),
+    },
+}
+ROSTER_WHICH = {"active": {"zh": "打开时显示的", "en": "the one it opens on, "},
+                "first": {"zh": "第一张", "en": "the first, "}}
+
+
+def roster_message(key: str, lang: str | None = None, **params: Any) -> str:
+    """A message about the roster file: `key` is one of ROSTER_MESSAGES (an Unreadable reason, or what
+    init says of the roster); the first template whose figures were all given is used."""
+    lang = current_lang(lang)
+    if params.get("which") in ROSTER_WHICH:
+        params["which"] = ROSTER_WHICH[params["which"]][lang]
+    entry = ROSTER_MESSAGES.get(key, ROSTER_MESSAGES["crashed"])
+    given = {k for k, v in params.items() if v not in (None, "")}
+    template = next(t for t in entry[lang] if _fields(t) <= given or t is entry[lang][-1])
+    text = template.format(**params)
+    if key in UNREADABLE_REASONS and params.get("detail"):
+        text += _DETAIL[lang].format(detail=params["detail"])
+    return text

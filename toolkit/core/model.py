@@ -158,7 +158,9 @@ def oldest_first(provenances: list[Provenance]) -> list[int]:
     """Positions of the copies of one branch's form, oldest first: by received instant when every copy
     has one, equal instants (and any copy without one) by position, a later one counting as newer.
     Validation (duplicate_submission) and merging (newest wins) both order copies by this, so the copy
-    validation calls the newest is the one a merge takes."""
+    validation calls the newest is the one a merge takes. Forms of one branch in one file (its sheets) get
+    an order here too, by position, but it means nothing: validation makes them an error on that file
+    (toolkit.validation.rules.cross_check), so none of them is merged on this order."""
     times = [p.received_at for p in provenances]
     if any(t is None for t in times):
         return list(range(len(times)))

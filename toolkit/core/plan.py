@@ -15,6 +15,8 @@ from typing import Any
 
 from toolkit.core.changeset import CellWrite, ChangeSet, NewColumn, NewRow, PicturePlacement, RowHeight
 from toolkit.core.display import wrapped_height
+from toolkit.core.errors import UsageProblem
+from toolkit.core.ledger import ambiguous_problem, merged_over
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import (
     RETURN_REASON,
@@ -25,6 +27,7 @@ from toolkit.core.master import (
     LedgerRow,
     MasterSnapshot,
     TableSheet,
+    foot_problem,
 )
 from toolkit.core.model import CHINA_TZ, ROW_HEIGHT_PT, Checked, Logo, Submission, oldest_first, parse_instant
 from toolkit.core.profile import Profile, Stage
@@ -70,7 +73,10 @@ def reason_rows(sheet: str, row: int, reason: str) -> list[RowHeight]:
 
 @dataclass
 class _Columns:
-    """Column positions of the ledger (or a table's sheet), growing as the plan adds missing columns."""
+    """Column positions of the ledger (or a table's sheet), growing as the plan adds missing columns:
+    each right of every cell the office uses (`Ledger.width`: a note typed under no header counts), so a
+    new column's cells are empty and no write into them replaces anything. A stage column the office's
+    headers leave ambiguous (推荐情况 and 推荐结果) is refused, never added a third time."""
 
     ledger: Ledger | TableSheet
     changes: ChangeSet
@@ -82,6 +88,8 @@ class _Columns:
 
     def get(self, name: str, width: float | None = None) -> int:
         if name not in self.positions:
+            if isinstance(self.ledger, Ledger) and name in self.ledger.ambiguous:
+                raise UsageProblem(f"{ambiguous_problem(self.ledger, name)}；台账未改动")
             self.positions[name] = self.next
             self.changes.new_columns.append(NewColumn(self.ledger.sheet, self.next, self.ledger.header_row,
                                                       name, width))
@@ -341,23 +349,26 @@ class _MergeWriter:
         for name, known in roster_values(self.snap, d.branch).items():  # the form left it blank
             if values.get(name) in (None, "") and (d.existing is None or profile.field(name)):
                 values[name] = known
+        row = self.next_row if d.existing is None else d.existing.row
+        covered = merged_columns(ledger, row)  # the office's merged areas (党总支 over its branches) stay as they are
+        values = {k: v for k, v in values.items() if k not in covered}
         if d.existing is None:
             row = self._new_row()
             values[profile.key] = d.branch
             diffs = [(k, None, v) for k, v in values.items() if v not in (None, "")]
             writes = diffs
         else:
-            row = d.existing.row
             diffs = [(k, d.existing.values.get(k), v) for k, v in values.items()
                      if k not in (SUBMITTED_AT, SOURCE_FILE) and not _same(d.existing.values.get(k), v)]
             writes = diffs + [(k, None, values[k]) for k in (SUBMITTED_AT, SOURCE_FILE) if k in values]
         for name, _before, after in writes:
             self.changes.writes.append(value_write(ledger.sheet, row, self.cols.get(name), name, after))
-        if d.existing is not None and d.existing.values.get(RETURN_REASON) not in (None, ""):
+        if d.existing is not None and d.existing.values.get(RETURN_REASON) not in (None, "") \
+                and RETURN_REASON not in covered:
             self.changes.writes.append(CellWrite(ledger.sheet, row, ledger.columns[RETURN_REASON], None))
             if reason_rows(ledger.sheet, row, str(d.existing.values[RETURN_REASON])):  # even again
                 self.changes.row_heights.append(RowHeight(ledger.sheet, row, ROW_HEIGHT_PT))
-        if d.receipt is not None:
+        if d.receipt is not None and self.stage.column not in covered:
             self.changes.writes.append(CellWrite(ledger.sheet, row, self.cols.get(self.stage.column),
                                                  stamp_text(d.receipt, d.received.astimezone(CHINA_TZ).date(),
                                                             self.operator),
@@ -381,10 +392,20 @@ class _MergeWriter:
         return outcome
 
 
+def merged_columns(ledger: Ledger, row: int) -> set[str]:
+    """The ledger's columns whose cell in `row` lies in a merged area brandkit must not write
+    (`merged_over`: hidden under the merge, or the top of one spanning several rows)."""
+    return {name for name, c in ledger.columns.items() if merged_over(ledger, row, c)}
+
+
 def new_branch_row(changes: ChangeSet, ledger: Ledger, row: int) -> None:
     """A new branch's `row` below the ledger's last: formatted like the last row (the ledger's first
     row keeps its own), its formulas filled down and the tables, filters and names around it grown
-    (NewRow), its 序号 numbered unless the office's column holds a formula there."""
+    (NewRow), its 序号 numbered unless the office's column holds a formula there. Refused (UsageProblem,
+    nothing written) when the office's total or note rows stand under the data (Ledger.foot): the file
+    backend cannot insert a row above them, and one below would fall outside the 合计 and the filter."""
+    if ledger.foot is not None:
+        raise UsageProblem(foot_problem(ledger))
     serial = len(ledger.rows) + (row - ledger.last_row) if SERIAL in ledger.columns else None
     like = ledger.last_row if ledger.last_row > ledger.header_row else row
     changes.new_rows.append(NewRow(ledger.sheet, row, like, None if serial is None else (ledger.columns[SERIAL], serial)))

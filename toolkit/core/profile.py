@@ -19,8 +19,19 @@ from typing import TYPE_CHECKING, Any
 from toolkit.core.campaign import PrintedDate, default_year, printed_date, resolve
 from toolkit.core.deliverables import DeliverableSpec, check_deliverables, parse_deliverables
 from toolkit.core.model import Severity
+from toolkit.core.profile_checks import (  # ProfileError is imported from here by callers
+    ProfileError,
+    aliases,
+    check_field,
+    check_keys,
+    check_profile,
+    decode_profile,
+    table_list,
+    toml_problem,
+)
 from toolkit.core.text import CharCount
 from toolkit.core.vocabulary import Receipt
+from toolkit.core.workcal import HOLIDAY_SHEET
 
 if TYPE_CHECKING:
     pass
@@ -30,10 +41,6 @@ FIELD_TYPES = {"text", "integer", "number", "phone", "email", "date", "enum", "i
 RULES_SHEET = "填报规则"
 PROFILE_SHEET = "活动方案文件"
 CELL_LIMIT = 32_767  # the most text Excel keeps in one cell, in UTF-16 units
-
-
-class ProfileError(ValueError):
-    """A profile file or 填报规则 sheet is malformed; the message names the key."""
 
 
 @dataclass(frozen=True)
@@ -273,18 +280,21 @@ def load_profile(name_or_path: str | Path) -> Profile:
         if not path.exists():
             raise ProfileError(f"没有名为 {name_or_path} 的活动方案；可用：{', '.join(builtin_profiles())}")
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ProfileError(f"找不到活动方案文件 {path}：请检查路径和文件名（含 .toml 后缀）是否正确") from exc
     except OSError as exc:
-        raise ProfileError(f"{path}: {exc}") from exc
-    return profile_from_text(text, where=str(path))
+        raise ProfileError(f"{path}：无法读取活动方案文件（{exc.strerror or exc}）") from exc
+    return profile_from_text(decode_profile(data, str(path)), where=str(path))
 
 
 def profile_from_text(text: str, where: str) -> Profile:
     """A profile from its TOML text (a file's, or the one a master stores); `where` names it in errors."""
+    text = text.removeprefix("\ufeff")  # a BOM Notepad wrote, kept by a reader that did not drop it
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{where}: {exc}") from exc
+        raise toml_problem(exc, text, where) from exc
     return parse_profile(data, where=where, text=text)
 
 
@@ -292,10 +302,13 @@ def profile_from_text(text: str, where: str) -> Profile:
 
 def _take(data: dict[str, Any], cls: type, where: str, convert: dict[str, Any] | None = None) -> Any:
     """Build dataclass `cls` from `data`, refusing unknown keys and wrong types by name."""
+    if not isinstance(data, dict):
+        check_keys(data, cls, where)  # refuses what is not a table
     names = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     unknown = set(data) - set(names)
     if unknown:
         raise ProfileError(f"{where}: 未知的键 {sorted(unknown)}（可用：{sorted(names)}）")
+    check_keys(data, cls, where)
     kwargs = {}
     for key, value in data.items():
         conv = (convert or {}).get(key)
@@ -318,6 +331,7 @@ def _parse_field(data: dict[str, Any], where: str) -> FieldSpec:
         raise ProfileError(f"{where}.severity: 只能是 error 或 warning")
     if spec.type == "enum" and not spec.choices:
         raise ProfileError(f"{where}.choices: enum 字段需要可选值")
+    check_field(spec, where)
     return spec
 
 
@@ -340,26 +354,30 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "", 
     """A profile from parsed TOML `data`, every key checked; `text` is the TOML it came from, if any. Its
     stages' month-days are dates in the notice's printed year, else in `today`'s (default: today)."""
     data = dict(data)
-    try:
-        fields = tuple(_parse_field(f, f"{where}: fields[{i}]") for i, f in enumerate(data.pop("fields")))
-        ledger = dict(data.pop("ledger"))
-        stages_raw = data.pop("stages")
-    except KeyError as exc:
-        raise ProfileError(f"{where}: 缺少键 {exc.args[0]!r}") from exc
+    for key, example in (("fields", "[[fields]]"), ("ledger", "[ledger]"), ("stages", "[[stages]]")):
+        if key not in data:
+            raise ProfileError(f"{where}：缺少 {key}（应有 {example} 表），请对照内置活动方案补上")
+    if not isinstance(data["ledger"], dict):
+        raise ProfileError(f"{where}：ledger 应写成一个 [ledger] 表")
+    fields = tuple(_parse_field(f, f"{where}: fields[{i}]") for i, f in enumerate(table_list(data, "fields", where)))
+    ledger = dict(data.pop("ledger"))
+    stages_raw = table_list(data, "stages", where)
+    del data["fields"], data["stages"]
     tables = tuple(
         _take({**t, "columns": tuple(_parse_field(c, f"{where}: tables[{i}].columns[{j}]")
-                                     for j, c in enumerate(t.get("columns", [])))},
+                                     for j, c in enumerate(table_list(t, "columns", f"{where}: tables[{i}]")))},
               TableSpec, f"{where}: tables[{i}]", {"labels": tuple})
-        for i, t in enumerate(data.pop("tables", [])))
-    aliases = {k: tuple(v) for k, v in ledger.pop("aliases", {}).items()}
-    ledger_spec = _take({**ledger, "aliases": aliases}, LedgerSpec, f"{where}: ledger", {"columns": tuple})
+        for i, t in enumerate(table_list(data, "tables", where)))
+    data.pop("tables", None)
+    ledger_spec = _take({**ledger, "aliases": aliases(ledger.pop("aliases", {}), f"{where}: ledger")}, LedgerSpec,
+                        f"{where}: ledger", {"columns": tuple})
     stages = tuple(_parse_stage(s, f"{where}: stages[{i}]") for i, s in enumerate(stages_raw))
     statuses = _take(data.pop("statuses", {}), StatusKinds, f"{where}: statuses",
                      {k: tuple for k in (*STATUS_KINDS, "receipts")})
     paper = _take(data.pop("paper"), PaperSpec, f"{where}: paper") if "paper" in data else None
     booklet = _take(data.pop("booklet", {}), BookletSpec, f"{where}: booklet", {"facts": tuple, "fields": tuple})
     similarity = _take(data.pop("similarity", {}), Similarity, f"{where}: similarity", {"fields": tuple})
-    data["deliverables"] = parse_deliverables(data.pop("deliverables", []), where)
+    data["deliverables"] = parse_deliverables(table_list(data, "deliverables", where), where)
     profile = _take({**data, "fields": fields, "tables": tables, "ledger": ledger_spec, "stages": stages,
                      "statuses": statuses, "similarity": similarity, "paper": paper,
                      "booklet": booklet}, Profile, where,
@@ -369,6 +387,7 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "", 
 
 
 def _check_references(p: Profile, where: str) -> None:
+    check_profile(p, where, (RULES_SHEET, PROFILE_SHEET, HOLIDAY_SHEET))
     names = {f.name for f in p.fields}
     if p.key not in names:
         raise ProfileError(f"{where}: key {p.key!r} 不是已定义的字段")
@@ -449,10 +468,6 @@ def history_sheet(table: TableSpec) -> str:
     return f"{table.sheet_name}历史"
 
 
-# -- 填报规则 sheet overrides -----------------------------------------------------------------------
-
-
-
 def profile_summary(p: Profile) -> dict[str, Any]:
     return {"id": p.id, "title": p.title, "source": p.source, "fields": [f.name for f in p.fields],
             "tables": [t.name for t in p.tables], "stages": [s.name for s in p.stages]}
@@ -476,15 +491,3 @@ def profile_details(p: Profile) -> dict[str, Any]:
                               "sections": list(d.sections), "min_count": d.min_count, "max_count": d.max_count,
                               "note": d.note} for d in p.deliverables],
             "notes": list(p.notes)}
-
-
-
-
-
-
-
-
-
-
-
-

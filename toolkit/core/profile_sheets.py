@@ -4,13 +4,18 @@ that sheet winning) and the hidden, protected 活动方案文件 sheet holding t
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.campaign import stage_rows
 from toolkit.core.changeset import NewSheet
+from toolkit.core.model import cell_ref
 from toolkit.core.profile import CELL_LIMIT, PROFILE_SHEET, RULES_SHEET, Profile, ProfileError
+from toolkit.core.profile_checks import limit_problem, pattern_problem, yes_no
 
 if TYPE_CHECKING:
     from toolkit.core.grid import Grid
@@ -26,45 +31,72 @@ PROFILE_SHEET_NOTE = ("本台账所用活动方案的原文，从下一行起依
                       "请勿修改；各字段的填报规则请在“填报规则”工作表中修改。")
 
 
-def apply_rule_overrides(profile: Profile, rows: list[list[Any]]) -> Profile:
+def apply_rule_overrides(profile: Profile, rows: list[list[Any]], first_row: int | None = None) -> Profile:
     """Apply a master's 填报规则 sheet: a header row (字段, 必填, 最多字数, …) then one row per field.
-    Blank cells keep the profile's value; an unknown field or column names itself in the error."""
+    Blank cells keep the profile's value. What cannot be applied (an unknown field or column, a 必填 mark
+    that is neither yes nor no, a number that is not one, a limit no form could meet, a 格式 that is not a
+    regular expression) is refused naming the sheet's cell as the officer sees it: `first_row` is the
+    sheet row (1-based) of the header `rows[0]`; None: where `rules_sheet_rows` puts it."""
     if not rows:
         return profile
+    if first_row is None:
+        first_row = len(rules_sheet_rows(profile)) - len(profile.fields)
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     unknown = [h for h in header if h and h not in RULE_COLUMNS and h != "说明"]
     if unknown or "字段" not in header:
-        raise ProfileError(f"{RULES_SHEET}: 表头应为 {list(RULE_COLUMNS)}（无法识别：{unknown or '缺少“字段”列'}）")
+        raise ProfileError(f"“{RULES_SHEET}”工作表第 {first_row} 行：表头应为 {'、'.join(RULE_COLUMNS)}、说明"
+                           f"（无法识别：{'、'.join(unknown) or '缺少“字段”列'}）；请把列名改回原样")
     by_name = {f.name: f for f in profile.fields}
-    for n, row in enumerate(rows[1:], start=2):
+    for n, row in enumerate(rows[1:], start=first_row + 1):
         cells = dict(zip(header, row, strict=False))
         name = str(cells.get("字段") or "").strip()
         if not name:
             continue
         if name not in by_name:
-            raise ProfileError(f"{RULES_SHEET} 第 {n} 行：字段 {name!r} 不在活动方案中")
+            raise ProfileError(f"“{RULES_SHEET}”工作表第 {n} 行：字段 {name!r} 不在活动方案中"
+                               f"（可用：{'、'.join(by_name)}）；请改回原来的字段名，或删去这一行")
         changes: dict[str, Any] = {}
         for title, attr in RULE_COLUMNS.items():
             raw = cells.get(title)
             if attr == "name" or raw is None or str(raw).strip() == "":
                 continue
-            text = str(raw).strip()
-            try:
-                if attr == "required":
-                    changes[attr] = text in ("是", "必填", "true", "True", "1", "Y", "y")
-                elif attr in ("max_chars", "min_chars"):
-                    changes[attr] = int(float(text))
-                elif attr in ("min", "max"):
-                    changes[attr] = float(text)
-                elif attr == "choices":
-                    changes[attr] = tuple(c.strip() for c in text.replace("，", ",").replace("、", ",")
-                                          .split(",") if c.strip())
-                else:
-                    changes[attr] = text
-            except ValueError as exc:
-                raise ProfileError(f"{RULES_SHEET} 第 {n} 行“{title}”：{text!r} 不是数字") from exc
-        by_name[name] = dataclasses.replace(by_name[name], **changes)
+            where = f"“{RULES_SHEET}”工作表 {cell_ref(None, n - 1, header.index(title))}（“{name}”的“{title}”）"
+            changes[attr] = _rule_value(attr, raw, where)
+        spec = dataclasses.replace(by_name[name], **changes)
+        problem = limit_problem(spec, {attr: f"“{title}”" for title, attr in RULE_COLUMNS.items()})
+        if problem is not None:
+            raise ProfileError(f"“{RULES_SHEET}”工作表第 {n} 行（“{name}”）：{problem[1]}")
+        by_name[name] = spec
     return dataclasses.replace(profile, fields=tuple(by_name[f.name] for f in profile.fields))
+
+
+def _rule_value(attr: str, raw: Any, where: str) -> Any:
+    """One 填报规则 cell as the FieldSpec attribute `attr` takes it. Cells typed as text ("10") are read
+    as the number they say: Excel users often type numbers into text cells."""
+    text = str(raw).strip()
+    if attr == "required":
+        mark = yes_no(raw)
+        if mark is None:
+            raise ProfileError(f"{where}写的是“{text}”，看不出是否必填：必填请写“是”（或 √、Y），"
+                               f"不必填请写“否”（或 ×、N）")
+        return mark
+    if attr in ("max_chars", "min_chars", "min", "max"):
+        try:
+            number = float(unicodedata.normalize("NFKC", text))
+        except ValueError:
+            raise ProfileError(f"{where}写的是“{text}”，不是数字：请只填阿拉伯数字（如 10），不限请清空该格") from None
+        if not math.isfinite(number):
+            raise ProfileError(f"{where}写的是“{text}”，不是数字：请只填阿拉伯数字（如 10），不限请清空该格")
+        if attr in ("max_chars", "min_chars"):
+            if not number.is_integer():
+                raise ProfileError(f"{where}写的是“{text}”，字数应是整数（如 10）")
+            return int(number)
+        return number
+    if attr == "choices":
+        return tuple(c.strip() for c in re.split(r"[,，、\n]", text) if c.strip())
+    if attr == "pattern" and (problem := pattern_problem(text)):
+        raise ProfileError(f"{where}：{problem}")
+    return text
 
 
 def rules_sheet_rows(profile: Profile) -> list[list[Any]]:

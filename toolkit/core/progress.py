@@ -228,9 +228,10 @@ def progress_frame(snap: MasterSnapshot, as_of: dt.date, records: list[BranchRec
 
 
 def group_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per 党总支 (frame order) and 合计: 支部数, 应参与, 已退出, each 报送情况, 已提交, 提交率, 已完成, 完成率
-    (rates as fractions, <NA> when no branch is expected), then each stage's done branches (passed or late;
-    never one that has left the stage)."""
+    """Per 党总支 (frame order) and 合计 (always the last row: a 党总支 named 合计 is a row of its own
+    above it, so read rows by position, `group_rows` and `total_row`): 支部数, 应参与, 已退出, each
+    报送情况, 已提交, 提交率, 已完成, 完成率 (rates as fractions, <NA> when no branch is expected), then each
+    stage's done branches (passed or late; never one that has left the stage)."""
     import pandas as pd
 
     stages = frame.attrs.get("stages", [])
@@ -245,11 +246,23 @@ def group_counts(frame: pd.DataFrame) -> pd.DataFrame:
     for stage in stages:
         parts[stage] = frame[stage].isin(done).fillna(False).astype(int)
     by_group = parts.groupby("党总支", observed=False, sort=False).sum()
-    by_group.loc[TOTAL] = by_group.sum()
+    # the total is the last row, appended: a 党总支 may itself be called 合计 (its row is kept, never
+    # overwritten by the total's), so read the groups as every row but the last (`group_rows`)
+    by_group = pd.concat([by_group, by_group.sum().to_frame(TOTAL).T])
     by_group["提交率"] = (by_group["应参与已提交"] / by_group["应参与"].where(by_group["应参与"] > 0)).astype("Float64")
     by_group["完成率"] = (by_group["已完成"] / by_group["应参与"].where(by_group["应参与"] > 0)).astype("Float64")
     by_group.index.name = "党总支"
     return by_group[[*COUNT_COLUMNS, *stages]]
+
+
+def group_rows(counts: pd.DataFrame) -> pd.DataFrame:
+    """The 党总支 rows of `group_counts` (every row but the 合计)."""
+    return counts.iloc[:-1]
+
+
+def total_row(counts: pd.DataFrame) -> pd.Series:
+    """The 合计 row of `group_counts` (its last)."""
+    return counts.iloc[-1]
 
 
 def stage_counts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,10 +8,13 @@ read stamps back with `parse_stamp`.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.core.datetext import date_in
 from toolkit.core.errors import UsageProblem
 from toolkit.core.profile import Constraint, Profile, Stage, StatusKinds
 from toolkit.core.text import normalize_choice
@@ -43,28 +46,95 @@ def stamp_text(status: str, date: dt.date, by: str | None = None, note: str | No
 
 
 def parse_stamp(value: Any) -> str | None:
-    """The status of a stamp cell: its first word ('已通过 2024-08-12 张三' -> '已通过'); None when blank."""
+    """The status of a stamp cell: its first word ('已通过 2024-08-12 张三' -> '已通过'); None when blank.
+
+    Read as officers type it too: the word ends at a space (half- or full-width), a bracket of either
+    width ('已通过(8.12)', '已通过（8.12）') or a date typed against it ('已通过2024-08-30')."""
     if value is None:
         return None
     text = str(value).strip()
     if not text:
         return None
-    return text.split()[0].split("（")[0]
+    word = _WORD_END.split(text, maxsplit=1)[0]
+    digit = _DIGIT.search(word)
+    if digit is not None and digit.start() > 0 and _date_at(word[digit.start():]) is not None:
+        return word[:digit.start()]
+    return word
 
 
-def stamp_date(value: Any) -> dt.date | None:
-    """The date of a stamp cell ('公示中 2027-11-12 张三' -> 2027-11-12); None when it carries none."""
+# Where a stamp's status word ends: a space or a bracket, half- or full-width.
+_WORD_END = re.compile(r"[\s（(]")
+_DIGIT = re.compile(r"[0-9０-９]")
+# A day written as month.day without its year ("（8.12）", "8/12"), as officers date a hand-typed stamp.
+_MONTH_DAY = re.compile(r"(?<![\d./\-])(\d{1,2})\s*[./]\s*(\d{1,2})(?![\d./\-])")
+# A bracketed part of a stamp, half- or full-width: brandkit's note, or a date typed in brackets.
+_BRACKETED = re.compile(r"[（(]([^（()）]*)[）)]?")
+
+
+def _date_at(text: str) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) of a date written at the start of `text` (NFKC), else None."""
+    text = unicodedata.normalize("NFKC", text)
+    found = date_in(text)
+    if found is not None and text.startswith(found[0]):
+        return found[1], found[2], found[3]
+    m = _MONTH_DAY.match(text)
+    return (None, int(m[1]), int(m[2])) if m else None
+
+
+def _written_date(text: str, whole: bool = False) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) of the first date in `text` (`toolkit.core.datetext.date_in`, or a
+    month.day "8.12"); with `whole`, only when the date is all the text holds."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    found = date_in(text)
+    if found is not None and (not whole or found[0].strip() == text):
+        return found[1], found[2], found[3]
+    m = _MONTH_DAY.fullmatch(text) if whole else _MONTH_DAY.search(text)
+    return (None, int(m[1]), int(m[2])) if m else None
+
+
+def stamp_date(value: Any, year: int | None = None) -> dt.date | None:
+    """The date of a stamp cell ('公示中 2027-11-12 张三' -> 2027-11-12); None when it carries none.
+
+    brandkit writes the ISO date as the second word. A hand-typed stamp may date itself otherwise:
+    '已提交 2024/8/9', '已通过2024-8-30', '已通过　２０２４－０８－３０', '通过 8月12日', or in brackets
+    '已通过（8.12）' — any date outside the brackets, else a bracket holding nothing but a date (a note
+    that mentions a day is not the stamp's date). A date without its year takes `year` (the campaign's,
+    `campaign_year`); without one, it is undated."""
     words = str(value or "").split("（")[0].split()
-    try:
-        return dt.date.fromisoformat(words[1]) if len(words) > 1 else None
-    except ValueError:
+    if len(words) > 1:  # brandkit's own: read exactly so
+        try:
+            return dt.date.fromisoformat(words[1])
+        except ValueError:
+            pass
+    text = str(value or "") if isinstance(value, str) else ""
+    outside = _BRACKETED.sub(" ", text)
+    found = _written_date(outside) or next(
+        (d for m in _BRACKETED.finditer(text) if (d := _written_date(m[1], whole=True))), None)
+    if found is None:
         return None
+    written_year, month, day = found
+    when_year = written_year if written_year is not None else year
+    if when_year is None:
+        return None
+    try:
+        return dt.date(when_year, month, day)
+    except ValueError:  # 2月30日, 13.1: not a day
+        return None
+
+
+def is_date_text(text: str) -> bool:
+    """The text is a date and nothing else ("8.12", "2024/8/12", "8月12日"): a bracket holding it dates
+    a hand-typed stamp ('已通过（8.12）'), it is not a note."""
+    return _written_date(text, whole=True) is not None
 
 
 def stamps_as_of(profile: Profile, values: Mapping[str, Any], day: dt.date) -> dict[str, Any]:
     """A ledger row's values as they stood at the end of `day`: a stamp dated later is not made yet
-    (blank). A stamp without a date is kept: nothing says when it was made."""
-    later = [s.column for s in profile.stages if (d := stamp_date(values.get(s.column))) is not None and d > day]
+    (blank). A stamp without a date is kept: nothing says when it was made. A hand-typed date without
+    its year ("已通过（8.12）") is in the campaign's year."""
+    year = campaign_year(profile)
+    later = [s.column for s in profile.stages
+             if (d := stamp_date(values.get(s.column), year)) is not None and d > day]
     return {**values, **dict.fromkeys(later)}
 
 
@@ -264,7 +334,7 @@ def publicities(profile: Profile, rows: Mapping[str, Mapping[str, Any]], today: 
             continue
         for branch, values in rows.items():
             cell = values.get(stage.column)
-            start = stamp_date(cell)
+            start = stamp_date(cell, campaign_year(profile))
             if parse_stamp(cell) == stage.publicity and start is not None:
                 end = publicity_end(stage, start, calendar)
                 out.append(Publicity(branch, stage.name, start, end, today > end))

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,9 @@ from toolkit.files.report_source import mark_source
 from toolkit.ooxml.xmltools import clean_text
 
 ISSUES_SHEET = "问题清单"
+NOTE_ROW = "说明"  # the 严重程度 of a 问题清单 row that is a note, not a finding (as the terminal says it)
+# said in the 问题清单 when the branch's file could not be copied into its report
+NO_COPY = "本校验结果未能附上标出问题的申报表副本（文件中有无法复制的内容），请按问题清单中的单元格位置对照原文件修改"
 PAGE_FOOTER = "第 &P 页，共 &N 页"
 REPORT_SUFFIX = "_校验结果"
 SEVERITY_FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}
@@ -146,14 +149,17 @@ def write_file_report(items: list[tuple[Submission, list[Finding]]], out_path: P
     target = target_in(Path(out_path), name or report_name(first))
     checked_at = checked_at or dt.datetime.now()
     copies = [True, False] if copy_file and all(sub.readable for sub, _ in items) else [False]
+    remarks: list[str] = []  # what the report says about its copy of the file
     for copy in copies:
         try:
-            save_atomic(target, _report_workbook(items, checked_at, copy).save)
+            save_atomic(target, _report_workbook(items, checked_at, copy, remarks).save)
             return target
         except Exception as exc:  # noqa: BLE001 - openpyxl raises anything on odd content: the list alone
             if isinstance(exc, OSError | ReportError) or not copy:
                 raise report_error(target, exc) from exc
+            remarks = [NO_COPY]
     raise AssertionError("unreachable")
+
 
 
 def report_error(target: Path, exc: Exception) -> ReportError:
@@ -165,16 +171,24 @@ def report_error(target: Path, exc: Exception) -> ReportError:
     return ReportError(f"无法生成 {target.name}（{type(exc).__name__}: {clean_text(str(exc))[:200]}）")
 
 
-def _report_workbook(items: list[tuple[Submission, list[Finding]]], checked_at: dt.datetime, copy: bool) -> Any:
-    """The report's workbook: the branch's file (`copy`) or an empty one, marked, with its 问题清单."""
+def _report_workbook(items: list[tuple[Submission, list[Finding]]], checked_at: dt.datetime, copy: bool,
+                     remarks: list[str]) -> Any:
+    """The report's workbook: the branch's file (`copy`) or an empty one, marked, with its 问题清单; its
+    说明 rows hold the submissions' notes and `remarks` (what the copy could not show as it is; a copy
+    adds its own)."""
     from openpyxl import Workbook
 
     first = items[0][0]
     sheets = {sub.provenance.sheet for sub, _ in items if sub.provenance.sheet}
-    wb, titles = _source_workbook(first, sheets) if copy else (None, {})
+    remarks = list(remarks)
+    wb, titles = _source_workbook(first, sheets, remarks) if copy else (None, {})
     if wb is None:
         wb, titles = Workbook(), {}
         wb.remove(wb.active)
+    for sheet in sheets:  # a form read from a hidden sheet: its marks must be seen
+        title = titles.get(sheet, sheet)
+        if title in wb.sheetnames and wb[title].sheet_state != "visible":
+            wb[title].sheet_state = "visible"
     for ws in wb.worksheets:
         _fit_rows(ws)
     everything: list[Finding] = []
@@ -183,7 +197,8 @@ def _report_workbook(items: list[tuple[Submission, list[Finding]]], checked_at: 
         own = list(dict.fromkeys([*sub.findings, *findings]))
         marked |= _mark_cells(wb, own, sub.provenance.sheet, titles)
         everything += [f for f in own if f not in everything]
-    _issues_sheet(wb, first, everything, marked, checked_at)
+    notes = list(dict.fromkeys([n for sub, _ in items for n in sub.notes] + remarks))
+    _issues_sheet(wb, first, everything, marked, checked_at, notes)
     mark_source(wb, first.provenance)  # notify finds a branch's report by this, never by its name
     return wb
 
@@ -238,9 +253,10 @@ def _kind(sub: Submission) -> str:
     return (sub.provenance.kind or Path(sub.provenance.path).suffix.lstrip(".")).lower()
 
 
-def _source_workbook(sub: Submission, sheets: set[str]) -> tuple[Any, dict[str, str]]:
+def _source_workbook(sub: Submission, sheets: set[str], remarks: list[str]) -> tuple[Any, dict[str, str]]:
     """(the branch's workbook as openpyxl sees it, or a rendering of its values; None if neither works),
-    with its sheet names -> the titles they have in it (sheet_titles)."""
+    with its sheet names -> the titles they have in it (sheet_titles). What the copy shows otherwise
+    than the file (a picture converted or left out) is added to `remarks`."""
     try:
         data = Path(sub.provenance.path).read_bytes()
     except OSError:
@@ -249,12 +265,19 @@ def _source_workbook(sub: Submission, sheets: set[str]) -> tuple[Any, dict[str, 
         from openpyxl import load_workbook
 
         try:
-            with warnings.catch_warnings():  # "Title is more than 31 characters": renamed below
-                warnings.simplefilter("ignore")
+            # "Title is more than 31 characters": renamed below; pictures it drops: said
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 wb = load_workbook(io.BytesIO(data), keep_vba=False, rich_text=True)  # a bold run stays bold
         except Exception:  # openpyxl raises anything from KeyError to DecompressionBombError
             wb = None
         if wb is not None:
+            dropped = sum(1 for w in caught if "image" in str(w.message).lower()
+                          and ("removed" in str(w.message) or "dropped" in str(w.message)))
+            if dropped:
+                remarks.append(f"申报表中有 {dropped} 张图片是无法识别的格式（如 HEIC、WMF），本校验结果的副本中未显示，"
+                               "原文件未改动")
+            remarks.extend(_saveable_pictures(wb))
             _defuse(wb)
             titles = sheet_titles(wb.sheetnames)
             for ws in wb.worksheets:
@@ -272,6 +295,47 @@ def _source_workbook(sub: Submission, sheets: set[str]) -> tuple[Any, dict[str, 
     wanted = [g for name, g in grids.items() if name in sheets]
     chosen = wanted or [g for g in grids.values() if not getattr(g, "hidden", False)]
     return render_grids(chosen), sheet_titles(g.name for g in chosen)
+
+
+_SAVEABLE = ("png", "jpeg", "gif")  # what openpyxl writes; any other picture leaves the copy unsaveable
+
+
+def _saveable_pictures(wb: Any) -> list[str]:
+    """Pictures openpyxl cannot write (WebP, BMP, TIFF: a KeyError on save) converted to PNG in the copy,
+    or left out when even that fails; each said, by its sheet and cell. The branch's file is untouched."""
+    from PIL import Image
+
+    said: list[str] = []
+    for ws in wb.worksheets:
+        kept = []
+        for image in ws._images:
+            fmt = str(getattr(image, "format", "") or "").lower()
+            if fmt in _SAVEABLE:
+                kept.append(image)
+                continue
+            where = f"工作表“{ws.title}”中{_image_cell(image)}的图片（{fmt.upper() or '未知'} 格式）"
+            try:
+                with Image.open(image.ref) as opened:
+                    opened.seek(0)
+                    picture = opened.convert("RGBA" if "A" in opened.mode or "transparency" in opened.info else "RGB")
+                out = io.BytesIO()
+                picture.save(out, "PNG")
+                out.seek(0)
+                image.ref, image.format = out, "png"
+                kept.append(image)
+                said.append(f"{where}在本校验结果的副本中已转换为 PNG 显示，原文件未改动")
+            except Exception:  # noqa: BLE001 - a picture Pillow opened once but cannot convert: left out
+                said.append(f"{where}无法在本校验结果的副本中显示，已略去，原文件未改动")
+        ws._images = kept
+    return said
+
+
+def _image_cell(image: Any) -> str:
+    """" D3 单元格" for a picture anchored at D3; "" when its anchor names no cell."""
+    start = getattr(getattr(image, "anchor", None), "_from", None)
+    if start is None:
+        return ""
+    return f" {col_letter(start.col)}{start.row + 1} 单元格"
 
 
 # A WPS cell picture is a DISPIMG formula over a part openpyxl does not keep: said, not shown as a formula.
@@ -386,7 +450,9 @@ def _top_left(ws: Any, row: int, col: int) -> tuple[int, int]:
 
 
 def _issues_sheet(wb: Any, sub: Submission, findings: list[Finding], links: dict[Finding, str],
-                  checked_at: dt.datetime) -> None:
+                  checked_at: dt.datetime, notes: Sequence[str] = ()) -> None:
+    """The 问题清单: a verdict line, every finding with a link to its cell, then the 说明 rows (what was
+    read or skipped, and how: a sheet hidden or skipped, a picture converted), as the terminal shows them."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
     from openpyxl.worksheet.properties import PageSetupProperties
@@ -426,6 +492,14 @@ def _issues_sheet(wb: Any, sub: Submission, findings: list[Finding], links: dict
             ws.cell(r, 4).font = Font(color="0563C1", underline="single")
     if not findings:
         ws["A4"] = "未发现问题。"
+    below = 3 + max(len(ordered), 1) + 1  # a blank row between the findings and the notes
+    for n, note in enumerate(notes, start=1):
+        r = below + n
+        values = ["", NOTE_ROW, "", "", "", note]
+        for c, value in enumerate(values, start=1):
+            put_text(ws.cell(r, c), value)
+            ws.cell(r, c).alignment = wrap
+        ws.row_dimensions[r].height = wrapped_height(zip(values, widths, strict=True))
     for letter, width in zip("ABCDEF", widths, strict=True):
         ws.column_dimensions[letter].width = width
     ws["A1"].alignment = ws["A2"].alignment = wrap

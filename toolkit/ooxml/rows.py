@@ -9,7 +9,8 @@ from toolkit.core.changeset import NewColumn, NewRow, RowHeight
 
 from .cells import base_style, cell_xml, formula_xml, write_cell
 from .context import Context
-from .refs import grow_defined_name, grow_range_cols, grow_sqref, shift_formula
+from .errors import PackageError
+from .refs import col_index, grow_defined_name, grow_range_cols, grow_sqref, shift_formula
 from .sheet import Sheet
 from .tables import Tables
 from .xmltools import unesc
@@ -50,9 +51,34 @@ def _formula_of(sheet: Sheet, r: int, cell) -> str | None:
     return unesc(text) if text else None
 
 
+_AGGREGATE = re.compile(r"\b(?:SUM|SUBTOTAL|COUNTA?|COUNTIFS?|SUMIFS?|AVERAGE)\s*\(", re.I)
+_COLUMN_RANGE = re.compile(r"(?<![A-Za-z0-9_.$!])\$?([A-Za-z]{1,3})\$?(\d+):\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+def _column_total(sheet: Sheet, r: int) -> str | None:
+    """The formula that makes row r a total row, if it is one: a SUM (COUNTA, SUBTOTAL …) in some column
+    over that column's rows down to the row above (=SUM(F4:F6) in F7), else None."""
+    row = sheet.rows.row(r)
+    for cell in row.cells if row is not None and sheet.rows.original(r) is not None else []:
+        formula = _formula_of(sheet, r, cell)
+        if not formula or not _AGGREGATE.search(formula):
+            continue
+        for m in _COLUMN_RANGE.finditer(formula):
+            c1, r1, c2, r2 = col_index(m.group(1)), int(m.group(2)), col_index(m.group(3)), int(m.group(4))
+            if c1 == c2 == cell.col and r1 < r2 == r - 1:
+                return formula
+    return None
+
+
 def new_row(ctx: Context, op: NewRow) -> None:
     sheet = ctx.sheet(op.sheet)
     like_r, r = op.like + 1, op.row + 1
+    for at in (like_r, r) if r > like_r else ():  # a new row below the total, or on it, leaves the total stale
+        total = _column_total(sheet, at)
+        if total is not None:
+            raise PackageError(f"台账第 {at} 行是合计行（公式 ={total}），brandkit 不能在合计行上方插入新支部的行，写在它下面"
+                               "又会落在合计公式的范围之外：请在 Excel 中把合计行移走（剪切到另一张工作表，或删除后在表格外另写"
+                               "合计公式），保存后再运行；台账未改动")
     like = sheet.rows.row(like_r)
     row = sheet.rows.touch(r)
     fresh = sheet.rows.original(r) is None
@@ -107,8 +133,12 @@ def new_column(ctx: Context, op: NewColumn) -> None:
     c, hr = op.col + 1, op.header_row + 1
     title = Tables(ctx, sheet).grow_cols(hr, c, op.title)
     header = sheet.rows.row(hr)
+    # headed like the last formatted header to its left: a column of notes the office typed under no header
+    # (plain cells) may stand between the ledger's columns and the new one
+    like = next((k for k in range(c - 1, 0, -1) if header is not None and (cell := header.cell(k)) is not None
+                 and cell.style), c - 1)
     if c > 1:
-        style = base_style(sheet, header, c - 1)
+        style = base_style(sheet, header, like)
         if style:
             row = sheet.rows.touch(hr)
             if row.cell(c) is None:

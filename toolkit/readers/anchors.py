@@ -82,8 +82,8 @@ def _picture_width(anchor: etree._Element) -> int:
 
 def sheet_widths(zf: zipfile.ZipFile, part: str) -> Widths:
     """The sheet's column widths in EMU, by 0-based column."""
-    try:
-        head = member_head(zf, zf.getinfo(part), _HEAD_BYTES)
+    try:  # an .xlsb's sheet is binary: its columns are taken at the default width
+        head = b"" if part.endswith(".bin") else member_head(zf, zf.getinfo(part), _HEAD_BYTES)
     except ZIP_ERRORS:
         head = b""
     head = head.split(b"<sheetData", 1)[0]

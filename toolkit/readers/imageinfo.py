@@ -2,7 +2,8 @@
 
 Pictures in submissions are untrusted: a 240-megapixel "logo" must be refused before Pillow decodes it,
 so this module reads only the few header bytes that declare the size, in pure Python, and answers
-("unknown", None, None) for anything truncated or unrecognised instead of raising.
+("unknown", None, None) for anything truncated or unrecognised instead of raising. HEIC and AVIF (phone
+photos) are named, without their size, so a branch is told which format it sent.
 """
 
 from __future__ import annotations
@@ -52,6 +53,23 @@ def _sniff(head: bytes) -> ImageInfo | None:
         return "wmf", abs(right - left) * 96 // inch, abs(bottom - top) * 96 // inch
     if head[:2] in (b"\x01\x00", b"\x02\x00") and head[2:6] == b"\x09\x00\x00\x03":
         return "wmf", None, None  # a bare WMF (no placeable header) declares no size
+    if head[4:8] == b"ftyp":
+        return _heif(head)
+    return None
+
+
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+
+
+def _heif(head: bytes) -> ImageInfo | None:
+    """HEIC (iPhone photos) and AVIF: an ISO media file whose brands say it holds pictures. Named so that
+    a branch is told the format it sent; their sizes sit deep in the file and are not read."""
+    size = int.from_bytes(head[:4], "big")
+    brands = [head[i:i + 4] for i in range(8, min(max(size, 16), len(head)), 4) if i != 12]  # 12: minor version
+    if b"avif" in brands or b"avis" in brands:
+        return "avif", None, None
+    if any(b in _HEIF_BRANDS for b in brands):
+        return "heic", None, None
     return None
 
 

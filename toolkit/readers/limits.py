@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from toolkit.readers.errors import Unreadable
+from toolkit.readers.imageinfo import image_info
 from toolkit.readers.zipparts import ZIP_ERRORS, member_head, open_zip, read_member
 
 
@@ -24,12 +25,16 @@ class Limits:
     max_cells: int = 5_000_000  # rows × columns of a sheet's used area (or of a Word form's tables)
     max_document_bytes: int = 16 * 1024 * 1024  # a Word body part, parsed whole; real forms stay under 2 MB
     max_picture_pixels: int = 60_000_000
+    max_picture_bytes: int = 64 * 1024 * 1024  # one picture member, inflated (a 4000×3000 BMP is 36 MB)
     timeout_s: float = 60.0
     memory_bytes: int = 1024 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
 WHOLE_SHEET_BYTES = 1 << 20  # a sheet XML up to this size is inflated in one go for the area scan
+# where packages keep their pictures: xlsx/xlsb, docx, ods, and the preview WPS saves
+PICTURE_FOLDERS = ("xl/media/", "word/media/", "Pictures/", "docProps/thumbnail")
+_PICTURE_HEAD = 64 * 1024  # a picture's size is declared within its first bytes (a JPEG's after its EXIF)
 # an attribute's value may be in double or single quotes (r='XFD1048576' is as valid XML as r="…")
 _REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br=["\']([A-Z]{1,3})([0-9]{1,7})["\']')
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br=["\']([0-9]{1,7})["\']')
@@ -42,7 +47,8 @@ def check_size(size: int, limits: Limits = DEFAULT_LIMITS) -> None:
 
 
 def check_zip(package: bytes | zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Member count, total and per-member expansion, then the used area of every worksheet.
+    """Member count, total and per-member expansion (a picture member by its size and pixel count,
+    _plain_picture), then the used area of every worksheet.
     `package`: the file's bytes, or its zip when the caller has opened it already."""
     zf = package if isinstance(package, zipfile.ZipFile) else open_zip(package)
     if zf is None:
@@ -55,7 +61,8 @@ def check_zip(package: bytes | zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS)
         raise Unreadable("zip_bomb", ratio=f"解压后 {total // 1048576} MB",
                          limit=f"{limits.max_unzipped_bytes // 1048576} MB")
     for info in infos:
-        if info.file_size > 1048576 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        if info.file_size > 1048576 and info.file_size > limits.max_ratio * max(info.compress_size, 1) \
+                and not _plain_picture(zf, info, limits):
             ratio = info.file_size // max(info.compress_size, 1)
             raise Unreadable("zip_bomb", ratio=f"{ratio}:1", limit=f"{limits.max_ratio:.0f}:1")
     for info in infos:
@@ -67,6 +74,23 @@ def check_zip(package: bytes | zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS)
                 and info.file_size > limits.max_document_bytes:  # parsed whole, unlike a sheet
             raise Unreadable("zip_bomb", ratio=f"{info.filename} 解压后 {info.file_size // 1048576} MB",
                              limit=f"{limits.max_document_bytes // 1048576} MB")
+
+
+def _plain_picture(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bool:
+    """A picture member that deflates well because it is stored uncompressed (a BMP from 画图, a plain
+    TIFF): judged by its size and its header's pixel count, not its ratio. Its header must declare a
+    size within the pixel limit, and the member be no larger than those pixels can fill (8 bytes a pixel:
+    16-bit RGBA) plus 1 MiB of headers, palette and metadata; a bomb dressed as a picture is neither."""
+    if not info.filename.startswith(PICTURE_FOLDERS) or info.file_size > limits.max_picture_bytes:
+        return False
+    try:
+        head = member_head(zf, info, _PICTURE_HEAD)
+    except ZIP_ERRORS:
+        return False
+    _, width, height = image_info(head)
+    if not width or not height or width * height > limits.max_picture_pixels:
+        return False
+    return info.file_size <= width * height * 8 + 1048576
 
 
 def check_area(name: str, rows: int, cols: int, limits: Limits = DEFAULT_LIMITS) -> None:

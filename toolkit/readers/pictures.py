@@ -46,11 +46,11 @@ def linked_picture(sheet: str, row: int, col: int, scheme: PictureScheme, target
 
 def find_pictures(data: bytes, kind: str, package: zipfile.ZipFile | None = None,
                   linked: list[Picture] | None = None) -> list[Picture]:
-    """All pictures in a workbook: kind is "xlsx"/"xlsm", "xls" (also WPS .et) or "ods". `package`: the
+    """All pictures in a workbook: kind is "xlsx"/"xlsm", "xlsb", "xls" (also WPS .et) or "ods". `package`: the
     file's zip (xlsx, ods), when the caller has opened it already. `linked` receives the pictures that
     only link to outside files (xlsx), when given."""
     kind = kind.lower().lstrip(".")
-    if kind in ("xlsx", "xlsm"):
+    if kind in ("xlsx", "xlsm", "xlsb"):
         from toolkit.readers.pictures_xlsx import find_xlsx_pictures
 
         return find_xlsx_pictures(data, package, linked)
@@ -73,17 +73,30 @@ def choose_logo(pictures: list[Picture], sheet: str, row: int, col: int,
     Pictures up-left of the value cell sit over the label area and are not taken; pictures farther away
     (a seal or signature scan at the bottom of the form) are never taken.
     """
+    return logo_candidates(pictures, sheet, row, col, last_row, last_col)[0]
+
+
+def logo_candidates(pictures: list[Picture], sheet: str, row: int, col: int, last_row: int | None = None,
+                    last_col: int | None = None) -> tuple[Picture | None, list[Picture]]:
+    """(choose_logo's picture, the other pictures as close to the value block as it, in drawing order):
+    when there are any, the logo was one of several the branch put there, and is said to be. A picture
+    showing the same image as the logo (one file behind two anchors) is no rival."""
     last_row = row if last_row is None else max(last_row, row)
     last_col = col if last_col is None else max(last_col, col)
     best: tuple[int, int, int, int] | None = None
     chosen: Picture | None = None
+    near: list[tuple[int, Picture]] = []
     for i, pic in enumerate(pictures):
         if pic.sheet != sheet or pic.row < row or pic.col < col:
             continue
         distance = max(pic.row - last_row, pic.col - last_col, 0)
         if distance > LOGO_MAX_DISTANCE:
             continue
+        near.append((distance, pic))
         key = (distance, pic.row, pic.col, i)
         if best is None or key < best:
             best, chosen = key, pic
-    return chosen
+    if chosen is None or best is None:
+        return None, []
+    rivals = [p for d, p in near if d == best[0] and p is not chosen and p.data != chosen.data]
+    return chosen, rivals

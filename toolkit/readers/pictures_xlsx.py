@@ -1,4 +1,6 @@
-"""Pictures in .xlsx/.xlsm packages: drawing layer, WPS cell images and Excel "Place in Cell" images.
+"""Pictures in .xlsx/.xlsm packages: drawing layer, WPS cell images and Excel "Place in Cell" images;
+and the drawing layer of .xlsb packages, whose workbook and sheet parts are binary but whose drawings
+are the same DrawingML parts.
 
 Read straight from the zip (openpyxl sees only the drawing layer). Every part is untrusted: XML is parsed
 without DTDs, entities or network; relationship targets are resolved inside the package only; a missing or
@@ -161,6 +163,8 @@ def _workbook_part(pkg: _Package) -> str:
 
 
 def _sheets(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
+    if workbook.endswith(".bin"):
+        return _binary_sheets(pkg, workbook)
     root = pkg.xml(workbook)
     if root is None:
         return []
@@ -172,12 +176,68 @@ def _sheets(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
     return out
 
 
+_BRT_BUNDLE_SH = 156  # BIFF12 (xlsb) workbook record naming a sheet and its relationship id
+
+
+def _binary_sheets(pkg: _Package, workbook: str) -> list[tuple[str, str]]:
+    """(name, part) of each sheet of an .xlsb, from its binary workbook part's BrtBundleSh records: the
+    sheets are binary too, but their drawings are the same DrawingML parts as an .xlsx's, found through
+    each sheet's rels (xl/worksheets/_rels/sheetN.bin.rels)."""
+    data = read_member(pkg.zf, workbook, MAX_XML_BYTES)
+    out: list[tuple[str, str]] = []
+    for rtype, body in _records(data or b""):
+        if rtype != _BRT_BUNDLE_SH:
+            continue
+        rid, at = _wide_string(body, 8)  # after hsState and iTabID
+        name, _ = _wide_string(body, at)
+        part = pkg.target(workbook, rid)
+        if part and name:
+            out.append((name, part))
+    return out
+
+
+def _records(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """BIFF12 records: a type of 1-2 and a size of 1-4 bytes, 7 bits each, the high bit saying another
+    byte follows. Stops at the first record that runs past the end."""
+    pos, end = 0, len(data)
+    while pos < end:
+        rtype = size = 0
+        for shift in (0, 7):
+            byte = data[pos] if pos < end else 0
+            pos += 1
+            rtype |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                break
+        for shift in (0, 7, 14, 21):
+            byte = data[pos] if pos < end else 0
+            pos += 1
+            size |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                break
+        if pos + size > end:
+            return
+        yield rtype, data[pos:pos + size]
+        pos += size
+
+
+def _wide_string(body: bytes, at: int) -> tuple[str | None, int]:
+    """An XLWideString (a 4-byte character count, then UTF-16LE) at `at`, and where the next field starts;
+    None for a null or malformed one."""
+    if at + 4 > len(body):
+        return None, len(body)
+    count = int.from_bytes(body[at:at + 4], "little")
+    end = at + 4 + 2 * count
+    if count == 0xFFFFFFFF or end > len(body):
+        return None, at + 4
+    return body[at + 4:end].decode("utf-16-le", "replace"), end
+
+
 def _sheet_pictures(pkg: _Package, sheet: str, part: str, cell_images: dict[str, str | None],
                     rich_images: list[str | None]) -> list[Picture]:
     """The sheet's picture cells (only when the workbook has cell or rich images is the sheet streamed:
     a Python step per cell), then the pictures of the drawing its rels name."""
     found: list[Picture] = []
-    if cell_images or rich_images:
+    if (cell_images or rich_images) and not part.endswith(".bin"):  # an .xlsb's sheet is binary
         row = -1
         for _, el in iter_xml(pkg.zf, part, ("end",), ("{*}row",)):
             r = el.get("r")

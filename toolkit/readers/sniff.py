@@ -27,8 +27,10 @@ _NOT_SHEETS = {
 }
 
 
-def sniff(data: bytes, package: zipfile.ZipFile | None = None) -> str:
-    """`package`: the file's zip, when the caller has opened it already (it is not opened again)."""
+def sniff(data: bytes, package: zipfile.ZipFile | None = None, *, roster: bool = False) -> str:
+    """`package`: the file's zip, when the caller has opened it already (it is not opened again).
+    `roster`: the file is a list (支部名单), not a form: text is a CSV when any two of its first lines
+    are separated (a title line above the header, semicolons as some exports write them)."""
     blank = b"\x00 \t\r\n"
     if not data[:4096].strip(blank) and not data.strip(blank):  # the head first: no 1 MB copy per file
         raise Unreadable("empty")
@@ -41,7 +43,7 @@ def sniff(data: bytes, package: zipfile.ZipFile | None = None) -> str:
     for magic, what in _NOT_SHEETS.items():
         if data.startswith(magic):
             raise Unreadable("not_spreadsheet", what=what)
-    return _sniff_text(data)
+    return _sniff_text(data, roster)
 
 
 def _sniff_zip(data: bytes, package: zipfile.ZipFile | None) -> str:
@@ -119,7 +121,7 @@ def decode_text(data: bytes) -> str:
         raise Unreadable("not_spreadsheet", what="无法识别编码的二进制文件") from None
 
 
-def _sniff_text(data: bytes) -> str:
+def _sniff_text(data: bytes, roster: bool = False) -> str:
     text = decode_text(data[:65536].rsplit(b"\n", 1)[0] if len(data) > 65536 else data)
     head = text.lstrip("\ufeff \t\r\n")[:4096].lower()
     if "urn:schemas-microsoft-com:office:spreadsheet" in head and "<workbook" in head:
@@ -132,5 +134,7 @@ def _sniff_text(data: bytes) -> str:
         raise Unreadable("not_spreadsheet", what="二进制文件")
     lines = [ln for ln in text.splitlines() if ln.strip()][:20]
     if lines and all(any(sep in ln for sep in ",\t，") for ln in lines[: min(len(lines), 3)]):
+        return "csv"
+    if roster and sum(any(sep in ln for sep in ",\t，;") for ln in lines) >= 2:
         return "csv"
     raise Unreadable("not_spreadsheet", what="文本文件")

@@ -153,12 +153,23 @@ def check_value(spec: FieldSpec, v: Value | None, char_count: CharCount = "word"
         out.append(_enum_finding(spec, text, label, cell))
     if spec.max_chars is not None or spec.min_chars is not None:
         out += _length_findings(spec, v, text, char_count, label, cell)
-    if spec.pattern and not re.fullmatch(spec.pattern, text):
+    if spec.pattern and (rx := _pattern(spec.pattern)) is not None and not rx.fullmatch(text):
         out.append(make_finding("pattern", "error", field=spec.name, cell=cell, label=label,
                                 value=clip(raw), expected=spec.hint or spec.pattern))
     if isinstance(raw, str) and is_formula_like(raw) and not typed_ok:
         out.append(_formula_finding(spec, raw, label, cell))
     return [f for f in out if f is not None]
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str] | None:
+    """A field's 格式 rule compiled once; None when it does not compile. Loading refuses such a pattern
+    (toolkit.core.profile_checks), so only a profile built in code gets here: the check is skipped, as
+    a branch's form cannot be at fault for it, and the batch goes on."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 def _cell_length_finding(spec: FieldSpec, raw: Any, label: str, cell: str | None) -> Finding | None:
@@ -350,11 +361,21 @@ def cross_check(subs: list[Submission], profile: Profile) -> dict[int, list[Find
         if len(idxs) < 2:
             continue
         *older, newest = _oldest_first(subs, idxs)
+        # Forms of the branch in the newest file itself (a sheet per draft) have no order: an error on
+        # each, never a guess; older files are superseded by that file as by any newer one.
+        twins = [i for i in idxs if subs[i].provenance.path == subs[newest].provenance.path]
+        if len(twins) > 1:
+            sheets = "、".join(f"“{subs[i].provenance.sheet}”" for i in twins)
+            for i in twins:
+                out[i].append(make_finding("duplicate_submission", "error", field=key, cell=cell(i, key),
+                                           variant="same_file", branch=clip(subs[i].value(key)),
+                                           count=len(twins), sheets=sheets))
+        newer = os.path.basename(subs[newest].provenance.path) if len(twins) > 1 else source(newest)
         for i in older:
             current.discard(i)
-            out[i].append(make_finding("duplicate_submission", "warning", field=key, cell=cell(i, key),
-                                       branch=clip(subs[i].value(key)), file=source(i),
-                                       newer=source(newest)))
+            if i not in twins:
+                out[i].append(make_finding("duplicate_submission", "warning", field=key, cell=cell(i, key),
+                                           branch=clip(subs[i].value(key)), file=source(i), newer=newer))
     if profile.field(BRAND_FIELD):
         brands: dict[str, list[int]] = defaultdict(list)
         for i in sorted(current):
