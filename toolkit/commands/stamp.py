@@ -81,7 +81,8 @@ def plan_stamps(snap: MasterSnapshot, stage: str, status: str, branches: Sequenc
     for branch, group in group_of.items():
         members.setdefault(group, []).append(branch)
     late = late_variant(profile.statuses, target, status, date)  # what a branch not returned gets
-    stamped_as = {row.branch: stamped_status(snap, target, status, row, date) for _, row in rows if row is not None}
+    stamped_as = {row.branch: stamped_status(snap, target, status, row, date, late) for _, row in rows
+                  if row is not None}
     plan = StampPlan(ChangeSet(), notes=duplicate_rows(ledger) + (unlisted_rows(snap) if branches is None else []))
     if late != status and (not rows or any(row is None or stamped_as[row.branch] == late for _, row in rows)):
         due = stage_due(target)
@@ -156,9 +157,10 @@ def replaced_reason(row: LedgerRow, stage: Stage, reason: str, now: dt.datetime,
     return [LogEntry(now, by, LogAction.STAMPED, row.branch, f"{stage.name}：{RETURN_REASON}", old, reason)]
 
 
-def stamped_status(snap: MasterSnapshot, stage: Stage, status: str, row: LedgerRow, day: dt.date) -> str:
-    """What stamping `status` on `stage` on `day` writes for the branch of `row`: a receipt (已提交) after
-    the stage's due date is the late one (`late_variant`), except on the form's stage for a branch whose
+def stamped_status(snap: MasterSnapshot, stage: Stage, status: str, row: LedgerRow, day: dt.date,
+                   usual: str) -> str:
+    """What stamping `status` on `stage` on `day` writes for the branch of `row`: `usual` (what
+    `late_variant` makes of it: a receipt (已提交) after the stage's due date is the late one), except on the form's stage for a branch whose
     cell there says 退回 (its corrected form handed in on paper, or sent outside the inbox): then the rule
     a merge follows for a form sent again (`resent_receipt`, over what the master's 操作记录 says of that
     退回, `MasterSnapshot.resend`) — on time until the deadline the 退回 gave, late when the form was.
@@ -170,7 +172,7 @@ def stamped_status(snap: MasterSnapshot, stage: Stage, status: str, row: LedgerR
     if (status == Receipt.SUBMITTED and stage.name == snap.profile.submission_stage.name
             and current is not None and kinds.kind_of(current) == "returned"):
         return resent_receipt(kinds, stage, day, snap.resend(normalize_branch(row.branch), cell), snap.calendar)
-    return late_variant(kinds, stage, status, day)
+    return usual
 
 
 def merged_reason(ledger: Ledger, row: LedgerRow, columns: Sequence[str]) -> str | None:

@@ -39,6 +39,7 @@ STAGE_SUFFIXES = ("状态", "情况", "结果", "进度")
 # A section line typed in the branch column between branch rows: "（以下为第二党总支）", "以下为机关党总支".
 _SECTION = re.compile(r"^(?:以下|以上|下列|上列|下同|其中)")
 _OPEN, _CLOSE = "([【〔〖<《", ")]】〕〗>》"
+_OPEN_WIDE, _CLOSE_WIDE = _OPEN + "（［＜", _CLOSE + "）］＞"  # and the full-width forms NFKC would map
 # A 党总支's (or 党委's) heading line: "第二党总支", "一、机关党总支（3个支部）" — no branch is called so.
 _GROUP_HEADING = ("党总支", "总支", "党委", "分党委", "党工委")
 
@@ -297,7 +298,7 @@ def _ledger(grid: Grid, top: int, header_row: int, columns: dict[str, int], key:
         if not (isinstance(branch, str) and branch.strip()):
             continue
         values = {name: (row[c] if c < len(row) else None) for name, c in columns.items()}
-        for name, c in columns.items():
+        for name, c in columns.items() if merged else ():
             if values[name] in (None, "") and (r, c) in merged:
                 values[name] = merged[(r, c)]
         line = section_line(branch) and all(v in (None, "") for c, v in enumerate(row) if c not in outside)
@@ -324,12 +325,12 @@ def _merged_values(grid: Grid, first: int, cols: set[int]) -> dict[tuple[int, in
 def section_line(text: str) -> bool:
     """The branch cell reads as a line the office typed to head or explain the rows below, not a branch:
     wholly in brackets ("（以下为第二党总支）"), "以下为…", or a 党总支's heading ("第二党总支")."""
-    t = unicodedata.normalize("NFKC", text).strip()
-    if not t:
-        return False
-    if t[0] in _OPEN and t[-1] in _CLOSE or _SECTION.match(t):
+    t = text.strip()
+    if t[:1] in _OPEN_WIDE and t[-1:] in _CLOSE_WIDE or _SECTION.match(t):
         return True
-    label = normalize_label(t)
+    if not t or "支部" in t:  # a branch's name, not a heading: the common case, decided without NFKC
+        return False
+    label = normalize_label(unicodedata.normalize("NFKC", t))
     return bool(label) and label.endswith(_GROUP_HEADING) and "支部" not in label
 
 
@@ -372,6 +373,11 @@ def used_width(grid: Grid, top: int) -> int:
     """Columns the office uses from row `top` (the header's first) down: right of the last cell holding
     any value — a header, or a note typed in a column without one — and of every merged area there. A
     column added at this index overwrites nothing the office typed."""
-    cells = max((c for row in grid.rows[top:] for c, v in enumerate(row) if v not in (None, "")), default=-1)
+    cells = -1
+    for row in grid.rows[top:]:  # only the columns right of the widest so far are looked at
+        c = len(row) - 1
+        while c > cells and row[c] in (None, ""):
+            c -= 1
+        cells = max(cells, c)
     merges = max((c1 for _, _, r1, c1 in grid.merged if r1 >= top), default=-1)
     return max(cells, merges) + 1

@@ -245,8 +245,8 @@ def _not_a_branch(row: list[Any], branch_col: int, name: str) -> str | None:
     """What a row under the header says when it is no branch: a total (合计, 共 7 个党支部, 7个党支部)
     or a note (注：…, 说明：…, a sentence); None for a branch. A 党总支 may be called anything, 合计
     included: only the branch cell and the cells before it are read."""
-    label = normalize_label(name)
-    if label.startswith(_TOTAL_WORDS) or _COUNT.match(name):
+    if ("计" in name or "总" in name or "个" in name) and (
+            normalize_label(name).startswith(_TOTAL_WORDS) or _COUNT.match(name)):  # every total says 计, 总 or 个
         return name
     before = [v.strip() for v in row[:branch_col + 1] if isinstance(v, str) and v.strip()]
     bare = _BRACKETED.sub("", name)  # 内科党支部（心内科，消化内科） is a branch; a sentence outside brackets is not
