@@ -157,3 +157,16 @@ def snapshot(p: Profile, rows: Iterable[Mapping[str, Any]] = (), *, led: Ledger 
 def stage_column(p: Profile) -> str:
     """The status column a merge stamps."""
     return submission_stage(p).column
+
+
+def load_quietly(path: Path) -> Any:
+    """openpyxl's workbook of a master brandkit wrote, without the warning about its print area (a defined
+    name openpyxl does not read)."""
+    import warnings
+
+    import openpyxl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(path)
+

@@ -127,3 +127,25 @@ def new_master(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture(scope="module")
+def demo_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder `brandkit demo` builds (a whole sample campaign and its master), once per test module."""
+    from toolkit.commands.demo import run_demo
+
+    folder = tmp_path_factory.mktemp("demo") / "brandkit-demo"
+    assert run_demo(folder, lambda _: None, lambda _: None) == 0
+    return folder
+
+
+@pytest.fixture
+def demo_master(demo_built: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo's master (and its 标识 folder) for one test to edit."""
+    import shutil
+
+    path = tmp_path / "品牌台账.xlsx"
+    shutil.copy(demo_built / path.name, path)
+    shutil.copytree(demo_built / "品牌台账_标识", tmp_path / "品牌台账_标识")
+    return path
+

@@ -11,14 +11,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import shutil
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.builders import load_quietly
 from toolkit.core.stages import parse_stamp, stamp_date, stamp_text
 from toolkit.core.vocabulary import PAPER_MISSING
 
@@ -31,35 +30,17 @@ REASON = "退回原因"
 PAPER_DAY, PAPER_COPIES, PAPER_SEAL = "纸质版收到日期", "纸质版份数", "纸质版盖章"
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from toolkit.commands.demo import run_demo
-
-    folder = tmp_path_factory.mktemp("demo") / "brandkit-demo"
-    assert run_demo(folder, lambda _: None, lambda _: None) == 0
-    return folder
-
-
 @pytest.fixture
-def master(demo: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the demo's master (and its 标识 folder) for one test to edit."""
-    path = tmp_path / f"{LEDGER}.xlsx"
-    shutil.copy(demo / path.name, path)
-    shutil.copytree(demo / f"{LEDGER}_标识", tmp_path / f"{LEDGER}_标识")
-    return path
+def master(demo_master: Path) -> Path:
+    return demo_master
 
 
-def _load(path: Path) -> Any:
-    import openpyxl
 
-    with warnings.catch_warnings():  # the demo's print area is a defined name openpyxl does not read
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path)
 
 
 def edit(path: Path, cells: Mapping[tuple[str, str], Any]) -> None:
     """Type values into the ledger as an officer does in Excel: (branch, column header) -> value."""
-    wb = _load(path)
+    wb = load_quietly(path)
     ws = wb[LEDGER]
     header = {str(c.value): c.column for c in ws[1] if c.value is not None}
     rows = {str(r[header[KEY] - 1].value): r[0].row for r in ws.iter_rows(min_row=2) if r[header[KEY] - 1].value}
@@ -70,14 +51,14 @@ def edit(path: Path, cells: Mapping[tuple[str, str], Any]) -> None:
 
 def ledger_values(path: Path) -> dict[str, dict[str, Any]]:
     """branch -> column header -> value, read back with openpyxl."""
-    ws = _load(path)[LEDGER]
+    ws = load_quietly(path)[LEDGER]
     rows = list(ws.iter_rows(values_only=True))
     header = [str(v) if v is not None else "" for v in rows[0]]
     return {str(r[header.index(KEY)]): dict(zip(header, r, strict=False)) for r in rows[1:] if r[header.index(KEY)]}
 
 
 def log_rows(path: Path) -> list[dict[str, Any]]:
-    ws = _load(path)[LOG]
+    ws = load_quietly(path)[LOG]
     rows = list(ws.iter_rows(values_only=True))
     return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
 
@@ -159,7 +140,7 @@ def test_export_as_of_counts_stamps_as_status_and_summary_do(cli, master: Path, 
     day = "2024-08-20"
     total = status_json(cli, master, "--date", day)["groups"][-1]
     assert cli("summary", master, "-o", tmp_path / "汇总.xlsx", "--as-of", day).returncode == 0
-    rows = list(_load(tmp_path / "汇总.xlsx")["总体进度"].iter_rows(values_only=True))
+    rows = list(load_quietly(tmp_path / "汇总.xlsx")["总体进度"].iter_rows(values_only=True))
     header = next(r for r in rows if r[0] == "党总支")
     summary = dict(zip(header, next(r for r in rows if r[0] == "合计"), strict=False))
     assert cli("export", master, "-o", tmp_path / "进展.csv", "--as-of", day).returncode == 0
@@ -178,7 +159,7 @@ def test_export_as_of_counts_stamps_as_status_and_summary_do(cli, master: Path, 
 
 def _issues(cli, path: Path, out: Path) -> dict[tuple[str, str], str]:
     assert cli("summary", path, "-o", out).returncode == 0
-    rows = list(_load(out)["问题汇总"].iter_rows(values_only=True))
+    rows = list(load_quietly(out)["问题汇总"].iter_rows(values_only=True))
     start = next(n for n, r in enumerate(rows) if r[0] == "党总支")
     return {(str(r[1]), str(r[2])): str(r[4]) for r in rows[start + 1:] if r[1]}
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.builders import load_quietly
 
 LEDGER = "品牌台账"
 LOG = "操作记录"
@@ -28,35 +28,17 @@ KEY = "党支部名称"
 Cells = dict[tuple[str, str], Any]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from toolkit.commands.demo import run_demo
-
-    folder = tmp_path_factory.mktemp("demo") / "brandkit-demo"
-    assert run_demo(folder, lambda _: None, lambda _: None) == 0
-    return folder
-
-
 @pytest.fixture
-def master(demo: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the demo's master (and its 标识 folder) for one test to edit."""
-    path = tmp_path / f"{LEDGER}.xlsx"
-    shutil.copy(demo / path.name, path)
-    shutil.copytree(demo / f"{LEDGER}_标识", tmp_path / f"{LEDGER}_标识")
-    return path
+def master(demo_master: Path) -> Path:
+    return demo_master
 
 
-def _load(path: Path) -> Any:
-    import openpyxl
 
-    with warnings.catch_warnings():  # the demo's print area is a defined name openpyxl does not read
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path)
 
 
 def office_edit(path: Path, change: Callable[[Any], None]) -> Cells:
     """Let an officer change the workbook (`change(wb)`), save it, and return every cell it then holds."""
-    wb = _load(path)
+    wb = load_quietly(path)
     change(wb)
     wb.save(path)
     return cells(path)
@@ -65,7 +47,7 @@ def office_edit(path: Path, change: Callable[[Any], None]) -> Cells:
 def cells(path: Path) -> Cells:
     """(sheet, coordinate) -> value of every cell holding one, in every sheet."""
     out: Cells = {}
-    for ws in _load(path).worksheets:
+    for ws in load_quietly(path).worksheets:
         for row in ws.iter_rows():
             for c in row:
                 if c.value is not None:
@@ -89,7 +71,7 @@ def assert_typed_kept(before: Cells, after: Cells, written: Iterable[tuple[str, 
 
 
 def log_rows(path: Path) -> list[dict[str, Any]]:
-    rows = list(_load(path)[LOG].iter_rows(values_only=True))
+    rows = list(load_quietly(path)[LOG].iter_rows(values_only=True))
     return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
 
 
@@ -136,7 +118,7 @@ def test_a_new_stage_column_goes_right_of_notes_typed_under_no_header(cli, maste
     assert_typed_kept(before, after, [(LEDGER, "W1"), (LEDGER, "W2")])
     (entry,) = log_rows(master)[logged:]
     assert (entry["阶段"], entry["原值"], entry["新值"]) == ("推广", None, "推广中 2024-09-01 张三")
-    ws = _load(master)[LEDGER]  # headed like the ledger's last column, not like the notes
+    ws = load_quietly(master)[LEDGER]  # headed like the ledger's last column, not like the notes
     assert (ws["W1"].font.b, ws["W1"].fill.fgColor.rgb) == (ws["U1"].font.b, ws["U1"].fill.fgColor.rgb)
     assert ws["W1"].font.b
     # the notes are no stamps: one branch 推广中, nobody "其他"
@@ -215,7 +197,7 @@ def test_section_lines_and_totals_between_branches_are_no_branches(cli, master: 
     stamped = set(done["stamped"]) | set(done["unchanged"]) | {r["branch"] for r in done["refused"]}
     assert len(stamped) == 21 and not stamped & {"（以下为第二党总支）", "第二党总支小计", "合计"}
     after = cells(master)
-    ws = _load(master)[LEDGER]
+    ws = load_quietly(master)[LEDGER]
     status_col = ws.cell(1, header(ws)["党总支审批状态"]).column_letter
     written = changed(before, after)
     assert written and all(coord[0] == status_col and coord[1:].isdigit() for _, coord in written)
@@ -309,7 +291,7 @@ def test_a_renamed_stage_column_inside_an_excel_table(cli, master: Path) -> None
     assert done["stamped"] == ["内科第一党支部"]
     after = cells(master)
     assert changed(before, after) == {(LEDGER, "P2"): (None, "推广中 2024-09-01 张三")}
-    ws = _load(master)[LEDGER]
+    ws = load_quietly(master)[LEDGER]
     assert ws.tables["台账表"].ref == "A1:V22"
     assert stage_row(run_json(cli, "status", master), "推广")["待办"] == 1
 
@@ -362,7 +344,7 @@ def test_a_merged_group_cell_belongs_to_every_branch_it_spans(cli, master: Path)
                         "--by", "张三", "--date", "2024-10-10")
         assert done["stamped"] == ["护理部党支部"], done["refused"]
     after = cells(master)
-    ws = _load(master)[LEDGER]
+    ws = load_quietly(master)[LEDGER]
     row = row_of(ws, "护理部党支部")
     assert {k for k in changed(before, after)} == {(LEDGER, f"M{row}"), (LEDGER, f"N{row}")}
     assert_typed_kept(before, after, changed(before, after))
