@@ -10,6 +10,7 @@ import email.policy
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import openpyxl
 import pytest
 
 from tests.paths import ROOT
+from toolkit.core.model import china_today
 
 SAMPLE = ROOT / "samples" / "hospital-brand" / "01_内科第一党支部.xlsx"
 SAMPLE_ROSTER = ROOT / "samples" / "rosters" / "hospital-brand_支部名单.xlsx"
@@ -107,7 +109,7 @@ def test_a_reason_holding_a_semicolon_stays_one_item_and_the_office_address_is_g
 
 
 def test_a_resend_date_in_the_past_is_refused(same_name: Path, cli) -> None:
-    past = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    past = (china_today() - dt.timedelta(days=1)).isoformat()
     done = cli("notify", same_name / "台账.xlsx", "-o", same_name / "mail", "--by", past)
     assert done.returncode == 2 and "早于今天" in done.stderr
     assert not (same_name / "mail").exists()
@@ -172,8 +174,10 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path, cli) -> None:
 def test_status_and_summary_as_of_a_date_count_only_what_had_happened(tmp_path: Path, cli) -> None:
     master = tmp_path / "台账.xlsx"
     assert cli("init", master, "--profile", "hospital-brand", "--roster", SAMPLE_ROSTER, "--year", "2027").returncode == 0
-    assert cli("merge", master, ROOT / "samples" / "hospital-brand").returncode in (0, 1)
-    today = dt.date.today()
+    inbox = tmp_path / "收件箱"
+    shutil.copytree(ROOT / "samples" / "hospital-brand", inbox, copy_function=shutil.copy)  # received now
+    assert cli("merge", master, inbox).returncode in (0, 1)
+    today = china_today()  # the day brandkit counts in (a form's day is its China day)
     ahead = cli("stamp", master, "--stage", "党总支审批", "--status", "已通过", "--all",
                 "--date", (today + dt.timedelta(days=30)).isoformat())
     assert ahead.returncode == 2 and "还没到" in ahead.stderr

@@ -5,12 +5,12 @@ with reasons; fields only with -v), a 下一步 line at the end of each command,
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.forms import BRANDS
+from toolkit.core.model import china_today
 
 
 def _roster(tmp_path: Path) -> Path:
@@ -72,7 +72,7 @@ def test_every_command_ends_with_what_to_do_next(cli, tmp_path, make_form):
     assert _last(checked.stdout) == (f"下一步：brandkit merge {master} {inbox} 合并通过校验的 1 份，不通过的 1 份合并时退回，"
                                      f"再用 brandkit notify {master} 把校验结果发回支部")
     cli("merge", master, inbox)
-    status = cli("status", master, "--date", date.today().isoformat())  # after the forms arrived, past the due date
+    status = cli("status", master, "--date", china_today().isoformat())  # after the forms arrived, past the due date
     assert _last(status.stdout) == f"下一步：brandkit notify {master} 向 {len(BRANDS) - 1} 个未提交的支部催报"
     stamped = cli("stamp", master, "--stage", "党总支审批", "--status", "已通过", "--branch", "内科第一党支部")
     assert _last(stamped.stdout) == f"下一步：brandkit status {master} 查看各阶段进度"

@@ -46,24 +46,43 @@ class Run:
         return self.stdout.decode("utf-8")
 
 
+# Starts `python ARGS` from a small process and reports its peak: a child's ru_maxrss on Linux starts from
+# the resident size of the process it was forked from (kept across exec), so a child forked straight from
+# pytest, hundreds of MB by the end of the suite, would report pytest's size, not its own.
+_MEASURED = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execve(sys.executable, [sys.executable, *sys.argv[3:]], json.loads(sys.argv[2]))
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(*args: str, windows: bool, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
     """`python ARGS` from the checkout, Windows-like or not; its peak memory measured by wait4 (the
     maximum over the process and all its reaped descendants: the sandbox workers)."""
     environ = {**os.environ, **(env or {})}
     if windows:
         environ["PYTHONPATH"] = os.pathsep.join([str(WINDOWSLIKE), str(ROOT)])
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, env=environ, cwd=ROOT)
-        timer = threading.Timer(timeout, proc.kill)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "maxrss"
+        # the measuring process runs as this one does (the Windows-like Python has no wait4), the child as asked
+        proc = subprocess.Popen([sys.executable, "-c", _MEASURED, str(peak), json.dumps(environ), *args], stdout=out,
+                                stderr=err, cwd=ROOT, start_new_session=True)
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            proc.wait()
         finally:
             timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(proc.returncode, out.read(), err.read(), usage.ru_maxrss / 1024)
+        kb = int(peak.read_text()) if peak.exists() else 0
+        return Run(proc.returncode, out.read(), err.read(), kb / 1024)
 
 
 # -- the demo, end to end, as on Windows ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tests.forms import BRANDS, form_values, logo_bytes, write_filled_form
 from tests.libreoffice import roundtrip_values
 from tests.test_merge import cli, ledger_rows
 from tests.xlremote import Replay, remote_book
+from toolkit.core.model import china_today
 from toolkit.core.stages import stamp_text
 from toolkit.excel.master_template import (
     CONSOLE_SHEET,
@@ -132,7 +133,7 @@ def test_stamp_button_stamps_the_selected_rows(tmp_path: Path) -> None:
     header = replay.rows(LEDGER)[0]
     col = header.index("党总支审批状态")
     for r in (1, 2):
-        assert replay.values[(LEDGER, r, col)] == stamp_text("已通过", dt.date.today(), "李四")
+        assert replay.values[(LEDGER, r, col)] == stamp_text("已通过", china_today(), "李四")
         assert replay.fills[(LEDGER, r, col)] == "C6EFCE"
     assert replay.saved
     assert [row[2] for row in replay.rows(LOG)[1:]][-2:] == ["盖章", "盖章"]

@@ -191,6 +191,7 @@ def _merge(ctx: _Context) -> Outcome:
 
 def _stamp(ctx: _Context) -> Outcome:
     from toolkit.commands.stamp import default_operator, plan_stamps
+    from toolkit.core.model import china_today
     from toolkit.excel.live import apply_live
 
     snap = ctx.snapshot()
@@ -202,7 +203,7 @@ def _stamp(ctx: _Context) -> Outcome:
         raise UsageProblem(f"没有找到台账（含“{snap.profile.key}”列的表头）")
     branches = _selected_branches(ctx.book, ledger)
     plan = plan_stamps(snap, stage, status, branches, by=ctx.setting(OPERATOR) or default_operator(),
-                       date=dt.date.today())
+                       date=china_today())
     if plan.changes:
         _apply(ctx, lambda: apply_live(ctx.book, plan.changes))
     details = [("说明", n) for n in plan.notes]

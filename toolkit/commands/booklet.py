@@ -26,6 +26,7 @@ from toolkit.core.booklet import Booklet, Section, plan_booklet
 from toolkit.core.datetext import official_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
+from toolkit.core.model import china_today
 from toolkit.core.progress import WITHDRAWN, counted_values
 from toolkit.core.text import normalize_branch
 
@@ -69,7 +70,7 @@ def booklet(master: Path, output: Path, *, stage: str | None = None, status: str
     snap = load_master(master)
     if snap.ledger is None:
         raise UsageProblem(f"{master.name} 中没有找到台账，请先运行 brandkit init 和 brandkit merge")
-    profile, day = snap.profile, date or dt.date.today()
+    profile, day = snap.profile, date or china_today()
     counted = [dataclasses.replace(r, values=counted_values(profile, r.values)) for r in snap.ledger.rows]
     plan = plan_booklet(profile, counted, snap.groups, snap.roster, day, stage, status)
     taken = {s.branch for s in plan.sections}

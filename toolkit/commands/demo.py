@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.commands.batch import collect_paths
 from toolkit.core.errors import UsageProblem
+from toolkit.core.model import china_today
 from toolkit.core.profile import Profile
 from toolkit.core.stages import stage_after_form
 from toolkit.files.bundled import bundled
@@ -28,7 +29,7 @@ LEAD_DAYS = 16  # the first sample mail arrives this many days before the form i
 
 
 def first_received(profile: Profile) -> dt.datetime:
-    due = profile.submission_stage.due or dt.date.today()
+    due = profile.submission_stage.due or china_today()
     return dt.datetime.combine(due - dt.timedelta(days=LEAD_DAYS), dt.time(9, 30), CHINA)
 
 

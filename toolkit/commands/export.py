@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.core.errors import UsageProblem
+from toolkit.core.model import china_today
 from toolkit.core.progress import progress_frame
 from toolkit.core.text import is_formula_like
 from toolkit.files.atomic import write_atomic
@@ -31,7 +32,7 @@ def progress_table(master: Path, as_of: dt.date | None = None, profile_name: str
     snap = load_master(master, profile_name)
     if as_of is not None:
         snap = master_as_of(snap, as_of)[0]
-    return progress_frame(snap, as_of or dt.date.today())
+    return progress_frame(snap, as_of or china_today())
 
 
 @dataclass

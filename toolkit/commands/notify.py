@@ -21,6 +21,7 @@ from toolkit.core.datetext import official_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import RESEND_BY, LogEntry, append_log
 from toolkit.core.master import MasterSnapshot
+from toolkit.core.model import china_today
 from toolkit.core.notices import (
     KIND_ORDER,
     LogLine,
@@ -84,7 +85,7 @@ def notify(master: Path, *, send: SmtpOptions | None = None, dry_run: bool = Fal
 
     if not master.is_file():
         raise UsageProblem(f"找不到台账文件：{master}")
-    today = today or dt.date.today()
+    today = today or china_today()
     inbox = inbox if inbox is not None else master.parent / INBOX
     reports_dir = reports_dir if reports_dir is not None else master.parent / REPORTS
     drafts_dir = drafts_dir if drafts_dir is not None else master.parent / DRAFTS

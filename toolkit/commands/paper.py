@@ -30,6 +30,7 @@ from toolkit.core.datetext import date_in, parse_date
 from toolkit.core.errors import UsageProblem
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import MasterSnapshot, unlisted_rows
+from toolkit.core.model import china_today
 from toolkit.core.profile import PaperSpec, Profile
 from toolkit.core.stages import campaign_year, late_variant, parse_stamp, stamp_text, status_fill
 from toolkit.core.text import normalize_branch
@@ -247,7 +248,7 @@ def stamp_paper(master: Path, branches: Sequence[str] = (), all_: bool = False, 
 
     if bool(branches) == all_:
         raise UsageProblem("请用 --branch 指定收到纸质版的支部（可写多次），或用 --all 表示台账中全部支部（二者选一）")
-    by, date = by or default_operator(), date or dt.date.today()
+    by, date = by or default_operator(), date or china_today()
 
     def plan(snap: MasterSnapshot) -> StampPlan:
         return plan_paper(snap, None if all_ else list(branches), by=by, date=date, copies=copies, sealed=sealed)

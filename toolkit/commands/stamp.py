@@ -25,7 +25,7 @@ from toolkit.core.master import (
     duplicate_rows,
     unlisted_rows,
 )
-from toolkit.core.model import a1
+from toolkit.core.model import a1, china_today
 from toolkit.core.plan import REASON_COLUMN_WIDTH, _Columns, reason_rows
 from toolkit.core.profile import Stage
 from toolkit.core.stages import (
@@ -240,7 +240,7 @@ def stamp_day(day: dt.date | None, today: dt.date | None = None) -> dt.date:
     """The date a stamp carries: `day`, or today. A day still to come is refused: 已通过 2027-01-15 stamped
     now would count as done in every status and summary as of today, and a late form dated ahead could
     escape 逾期."""
-    today = today or dt.date.today()
+    today = today or china_today()
     if day is not None and day > today:
         raise UsageProblem(f"--date {day.isoformat()} 还没到（今天是 {today.isoformat()}）：盖章日期应是审批实际发生的日期。"
                            "请在那天再盖章，或改用今天或以前的日期")

@@ -19,6 +19,7 @@ from toolkit.commands.paper import paper_followups, paper_lines
 from toolkit.core.deliverables import Owed, owed
 from toolkit.core.ledger import ambiguous_columns
 from toolkit.core.master import MasterSnapshot, duplicate_rows, unlisted_rows
+from toolkit.core.model import china_today
 from toolkit.core.profile import Profile, Stage
 from toolkit.core.progress import (
     COUNT_COLUMNS,
@@ -415,7 +416,7 @@ def status(master: Path, profile_name: str | None = None, today: dt.date | None 
     from toolkit.files.masterfile import load_master
 
     snap, log = as_of(load_master(master, profile_name), today)
-    return progress(snap, today or dt.date.today(), log)
+    return progress(snap, today or china_today(), log)
 
 
 def as_of(snap: MasterSnapshot, day: dt.date | None) -> tuple[MasterSnapshot, list[list[Any]]]:

@@ -23,6 +23,7 @@ from toolkit.core.datetext import official_date
 from toolkit.core.display import wrapped_height
 from toolkit.core.errors import UsageProblem
 from toolkit.core.master import MasterSnapshot
+from toolkit.core.model import china_today
 from toolkit.core.profile import Profile
 from toolkit.core.progress import CONTACT_COLUMNS, WITHDRAWN
 from toolkit.core.vocabulary import UNHANDLED, ReportState
@@ -62,7 +63,7 @@ def write_summary(snap: MasterSnapshot, out_path: Path, png_dir: Path | None = N
         raise UsageProblem(f"汇总表不能写到台账 {snap.path.name} 本身，请用 -o 指定另一个文件名")
     if out_path.suffix.lower() != ".xlsx":
         raise UsageProblem(f"汇总表应保存为 .xlsx 文件（收到：{out_path.name}）")
-    p = progress(snap, today or dt.date.today(), log_rows)
+    p = progress(snap, today or china_today(), log_rows)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.stem}.brandkit-tmp.xlsx")
     try:

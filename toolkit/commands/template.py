@@ -3,11 +3,11 @@ notice's year or `--year`, or the campaign a master runs (`--from-master`: its s
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from toolkit.commands.profiles import resolve_profile
 from toolkit.core.errors import UsageProblem
+from toolkit.core.model import china_today
 from toolkit.core.profile import Profile
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ods")
@@ -31,7 +31,7 @@ def campaign_profile(profile_name: str | None, from_master: Path | None = None, 
         return profile
     from toolkit.core.campaign import campaign
 
-    return campaign(profile, year, {}, dt.date.today())
+    return campaign(profile, year, {}, china_today())
 
 
 def write_template(profile_name: str | None, output: Path, as_master: bool = False, *,

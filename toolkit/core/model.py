@@ -124,6 +124,12 @@ class Value:
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))  # the offices' clock: a time without offset is Beijing time
 
 
+def china_today() -> dt.date:
+    """Today in Beijing: the day deadlines, stamps and as-of views are counted in, as a received form's day
+    is (its China day), whatever time zone the computer is set to."""
+    return dt.datetime.now(CHINA_TZ).date()
+
+
 def parse_instant(text: object) -> dt.datetime | None:
     """'2024-08-01T10:00:00+08:00', '2024-08-01 10:00' or a datetime -> an aware datetime; None if not a time."""
     if isinstance(text, dt.datetime):

@@ -28,7 +28,7 @@ from toolkit.core.deliverables import DeliverableSpec, Judgement, Received, begu
 from toolkit.core.logsheet import LogEntry, append_log
 from toolkit.core.master import MasterSnapshot
 from toolkit.core.messages import message
-from toolkit.core.model import CHINA_TZ, WORD_KINDS, Checked, Finding, Provenance, Submission
+from toolkit.core.model import CHINA_TZ, WORD_KINDS, Checked, Finding, Provenance, Submission, china_today
 from toolkit.core.plan import holds_form
 from toolkit.core.profile import Profile
 from toolkit.core.roster import RosterEntry
@@ -294,7 +294,7 @@ def judge_received(profile: Profile, delivered: Delivered, checked: list[Checked
     Copies of the form (盖章版, 扫描件) come last, each with its note, or its finding when the branch
     sent no Excel/Word form."""
     specs = profile.deliverables
-    today = today or dt.date.today()
+    today = today or china_today()
     calendar = snap.calendar if snap else None
     roster = snap.roster if snap else sorted({c.branch for c in checked if c.branch})
     entries = snap.roster_entries if snap else {}

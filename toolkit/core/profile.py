@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.core.campaign import PrintedDate, default_year, printed_date, resolve
 from toolkit.core.deliverables import DeliverableSpec, check_deliverables, parse_deliverables
-from toolkit.core.model import Severity
+from toolkit.core.model import Severity, china_today
 from toolkit.core.profile_checks import (  # ProfileError is imported from here by callers
     ProfileError,
     aliases,
@@ -383,7 +383,7 @@ def parse_profile(data: dict[str, Any], where: str = "profile", text: str = "", 
                      "booklet": booklet}, Profile, where,
                     {"notes": tuple, "confirm_rules": tuple, "form_rows": lambda rows: tuple(map(tuple, rows))})
     _check_references(profile, where)
-    return dataclasses.replace(resolve(profile, default_year(profile, today or dt.date.today())), text=text)
+    return dataclasses.replace(resolve(profile, default_year(profile, today or china_today())), text=text)
 
 
 def _check_references(p: Profile, where: str) -> None:
