@@ -174,7 +174,7 @@ def _adopted_snapshot(path: Path, profile_name: str | None) -> MasterSnapshot:
     preference, only if the file changes meanwhile; once adopted, the ledger's status columns decide."""
     from toolkit.core.master import snapshot
     from toolkit.files.masterfile import digest, master_bytes, master_grids
-    from toolkit.ooxml import active_sheet
+    from toolkit.readers.sheetview import active_sheet
 
     data = master_bytes(path)
     grids = master_grids(path.name, data)

@@ -15,7 +15,7 @@ from typing import Any
 
 from toolkit.core.grid import Grid, Merge
 from toolkit.core.profile import PROFILE_SHEET, RULES_SHEET, Profile, history_sheet
-from toolkit.core.roster import CATEGORY_LABELS, ROSTER_SHEETS
+from toolkit.core.roster import CATEGORY_LABELS, NOTE_LINE, ROSTER_SHEETS, TOTAL_WORDS
 from toolkit.core.text import normalize_branch, normalize_label
 from toolkit.core.vocabulary import PAPER_COLUMNS
 from toolkit.core.workcal import HOLIDAY_SHEET
@@ -30,10 +30,7 @@ SERIAL = "序号"
 # so a deeper search does not make a sheet a ledger that is not one.
 LEDGER_HEADER_ROWS = 30
 # The first cells of a ledger's total row (合计 in 序号/党总支 columns, often merged across them).
-TOTAL_LABELS = frozenset({"合计", "总计", "小计", "共计", "总数"})
-# A note or signature line under the data: "注：…", "备注：…", "说明1：…", "制表人：…", "填报日期：…".
-_NOTE = re.compile(r"^(?:注|备注|附注|说明|填表说明|填报说明|制表|制表人|制表日期|审核|审核人|填报人|填表人|"
-                   r"填报日期|填表日期|统计日期|更新日期)\s*[0-9０-９一二三四五六七八九十①-⑩]*\s*[:：.．、]")
+TOTAL_LABELS = frozenset(TOTAL_WORDS)
 # What the office heads a stage's column with when not brandkit's "<stage>状态": 推荐情况, 推荐结果, 推荐进度.
 STAGE_SUFFIXES = ("状态", "情况", "结果", "进度")
 # A section line typed in the branch column between branch rows: "（以下为第二党总支）", "以下为机关党总支".
@@ -283,7 +280,7 @@ def _ledger(grid: Grid, top: int, header_row: int, columns: dict[str, int], key:
     last = header_row
     feet: list[tuple[int, str]] = []  # total and note rows, in sheet order
     spread_at = {columns[name] for name in spread if name in columns}
-    merged = _merged_values(grid, header_row + 1, spread_at)
+    merged = grid.merged_below(header_row + 1, spread_at)
     outside = {columns[key], *spread_at, *([columns[SERIAL]] if SERIAL in columns else [])}
     for r in range(header_row + 1, len(grid.rows)):
         row = grid.rows[r]
@@ -310,18 +307,6 @@ def _ledger(grid: Grid, top: int, header_row: int, columns: dict[str, int], key:
                   merged=[m for m in grid.merged if m[2] > header_row])
 
 
-def _merged_values(grid: Grid, first: int, cols: set[int]) -> dict[tuple[int, int], Any]:
-    """(row, column) -> the value of the merged cell covering it, for the rows from `first` down of each
-    merge starting there or below whose first column is one of `cols` (a merge reaching up into the
-    header is the header's)."""
-    out: dict[tuple[int, int], Any] = {}
-    for r0, c0, r1, _ in grid.merged:
-        if r0 >= first and r1 > r0 and c0 in cols and (value := grid.get(r0, c0)) not in (None, ""):
-            for r in range(r0 + 1, r1 + 1):
-                out[(r, c0)] = value
-    return out
-
-
 def section_line(text: str) -> bool:
     """The branch cell reads as a line the office typed to head or explain the rows below, not a branch:
     wholly in brackets ("（以下为第二党总支）"), "以下为…", or a 党总支's heading ("第二党总支")."""
@@ -339,11 +324,11 @@ def _foot_text(row: list[Any], columns: dict[str, int], key: str) -> str | None:
     (总计, 小计 …) in a cell up to the key column; a first cell reading "注：", "说明1：", "制表人："; or, with
     no branch name, only numbers outside the first and 序号 columns (a row of SUM formulas)."""
     k = columns[key]
-    for v in row[:k + 1]:  # every total label has 计 or 总数: a branch name is not normalised for nothing
-        if isinstance(v, str) and ("计" in v or "总数" in v) and normalize_label(v) in TOTAL_LABELS:
+    for v in row[:k + 1]:  # every total label has 计 or 总: a branch name is not normalised for nothing
+        if isinstance(v, str) and ("计" in v or "总" in v) and normalize_label(v) in TOTAL_LABELS:
             return v.strip()
     first = row[0] if row[0] not in (None, "") else next((v for v in row if v not in (None, "")), None)
-    if isinstance(first, str) and _NOTE.match(first.strip()):
+    if isinstance(first, str) and NOTE_LINE.match(first.strip()):
         return first.strip()
     if k < len(row) and row[k] not in (None, ""):
         return None
@@ -359,7 +344,7 @@ def foot_problem(ledger: Ledger) -> str:
     """Why no branch row can be added: the ledger's total or note row stands under its data."""
     assert ledger.foot is not None
     row = ledger.foot + 1
-    if _NOTE.match(ledger.foot_text):
+    if NOTE_LINE.match(ledger.foot_text):
         kind, below, table = "注释行", "会把注释夹在支部行中间，并落在筛选和下拉列表的范围之外", ""
     else:
         kind, below = "合计/汇总行", "又会落在合计公式、筛选和下拉列表的范围之外"

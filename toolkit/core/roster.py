@@ -42,9 +42,13 @@ _ROW_NUMBERS = frozenset(normalize_label(x) for x in ("序号", "编号", "序",
 # (联系人 over 姓名 | 电话: 姓名 is the 联系人, 电话 the phone).
 _PERSON = frozenset(normalize_label(x) for x in ("姓名", "名字", "人员"))
 # Rows under the header that are no branch: a total (合计 / 共 7 个党支部) or a note (注：名单以…为准).
-_TOTAL_WORDS = ("合计", "总计", "小计", "共计", "总数", "总共")
+# What a total row's label starts with (合计, 总计 …), in a roster and in a ledger (toolkit.core.ledger).
+TOTAL_WORDS = ("合计", "总计", "小计", "共计", "总数", "总共")
 _COUNT = re.compile(r"^(?:共计?|合计|总计|小计|计)?\s*[:：]?\s*\d+\s*个")
-_NOTE = re.compile(r"^(?:注|备注|说明|填表说明|附注|注意|提示)\s*[0-9一二三四五六七八九十]*\s*(?:[:：.．、]|$)")
+# A note or signature line under a list: "注：…", "备注", "说明1：…", "制表人：…", "填报日期：…" (a roster's and
+# a ledger's, toolkit.core.ledger).
+NOTE_LINE = re.compile(r"^(?:注|备注|附注|说明|填表说明|填报说明|注意|提示|制表|制表人|制表日期|审核|审核人|填报人|填表人|"
+                       r"填报日期|填表日期|统计日期|更新日期)\s*[0-9０-９一二三四五六七八九十①-⑩]*\s*(?:[:：.．、]|$)")
 _SENTENCE = re.compile(r"[。，；！？]")
 _BRACKETED = re.compile(r"（[^（）]*）|\([^()]*\)")
 _CONTACT_PHONES = frozenset(normalize_label(f"{who}{what}") for who in ("联系人", "联络人")
@@ -188,7 +192,7 @@ def roster_reading(grid: Grid) -> RosterReading:
     if found is None:
         return out
     header_row, cols = found
-    spread = _merged_below(grid, header_row + 1)
+    spread = grid.merged_below(header_row + 1)
     branch_col, group_col = cols["党支部名称"], cols.get("党总支")
     written: list[bool] = []  # each row's 党总支 typed in its own cell (not merged, not blank)
     breaks: set[int] = set()  # rows a total or note row stands above: no fill-down across it
@@ -220,17 +224,6 @@ def roster_reading(grid: Grid) -> RosterReading:
     return out
 
 
-def _merged_below(grid: Grid, first: int) -> dict[tuple[int, int], Any]:
-    """(row, column) -> the value of the merged cell covering it, for each row of a merge below its
-    first, from row `first` on (columns: the merge's first)."""
-    out: dict[tuple[int, int], Any] = {}
-    for r0, c0, r1, _ in grid.merged:
-        if r1 > r0 and r1 >= first and (value := grid.get(r0, c0)) not in (None, ""):
-            for r in range(max(r0 + 1, first), r1 + 1):
-                out[(r, c0)] = value
-    return out
-
-
 def _first_rows_only(rows: list[dict[str, Any]], written: list[bool], breaks: set[int]) -> bool:
     """The 党总支 column is written once per group (blank below its first branch): no two branches in a
     row have it typed the same. An office that types it on every row means a blank as blank."""
@@ -246,11 +239,11 @@ def _not_a_branch(row: list[Any], branch_col: int, name: str) -> str | None:
     or a note (注：…, 说明：…, a sentence); None for a branch. A 党总支 may be called anything, 合计
     included: only the branch cell and the cells before it are read."""
     if ("计" in name or "总" in name or "个" in name) and (
-            normalize_label(name).startswith(_TOTAL_WORDS) or _COUNT.match(name)):  # every total says 计, 总 or 个
+            normalize_label(name).startswith(TOTAL_WORDS) or _COUNT.match(name)):  # every total says 计, 总 or 个
         return name
     before = [v.strip() for v in row[:branch_col + 1] if isinstance(v, str) and v.strip()]
     bare = _BRACKETED.sub("", name)  # 内科党支部（心内科，消化内科） is a branch; a sentence outside brackets is not
-    if any(_NOTE.match(v) for v in before) or (_SENTENCE.search(bare) and not bare.endswith("支部")):
+    if any(NOTE_LINE.match(v) for v in before) or (_SENTENCE.search(bare) and not bare.endswith("支部")):
         return "".join(before)
     return None
 

@@ -19,16 +19,4 @@ def sheet_names(src: bytes) -> list[str]:
     return [s.name for s in Workbook(Package(src)).sheets()]
 
 
-def active_sheet(src: bytes) -> str | None:
-    """The name of the sheet the workbook opens on (its active tab), None when the package does not say
-    or cannot be read."""
-    from .package import Package
-    from .workbook import Workbook
-
-    try:
-        return Workbook(Package(src)).active_sheet()
-    except PackageError:
-        return None
-
-
-__all__ = ["apply_changeset", "active_sheet", "sheet_names", "PackageError"]
+__all__ = ["apply_changeset", "sheet_names", "PackageError"]

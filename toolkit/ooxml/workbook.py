@@ -99,15 +99,6 @@ class Workbook:
             out.append(SheetEntry(el.get("name", ""), target, kind, i))
         return out
 
-    def active_sheet(self) -> str | None:
-        """The sheet the workbook opens on (the first book view's activeTab, the first sheet without
-        one), None when that index names no sheet."""
-        views = self._child("bookViews")
-        view = views[0] if views is not None and len(views) else None
-        tab = view.get("activeTab", "0") if view is not None else "0"
-        sheets = self.sheets()
-        return sheets[int(tab)].name if tab.isdigit() and int(tab) < len(sheets) else None
-
     def sheet_part(self, name: str) -> str:
         for entry in self.sheets():
             if entry.name == name and entry.kind == "worksheet" and entry.part:

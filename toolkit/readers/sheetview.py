@@ -60,20 +60,43 @@ def _rels(zf: Any, part: str) -> dict[str, str]:
     return out
 
 
+def active_sheet(data: bytes) -> str | None:
+    """The sheet an .xlsx/.xlsm opens on (its first book view's activeTab, else the first sheet), read from
+    the workbook part alone; None when the package does not say or cannot be read."""
+    try:
+        zf = open_zip(data)
+        if zf is None:
+            return None
+        with zf:
+            found = _workbook(zf)
+    except (Unreadable, ValueError, KeyError, IndexError, OSError):
+        return None
+    return found[2] if found else None
+
+
+def _workbook(zf: Any) -> tuple[str, list[tuple[str, str]], str | None] | None:
+    """(the workbook part, its sheets as (name, relationship id), the active sheet's name)."""
+    workbook = next((t for t in _rels(zf, "").values() if t.endswith(".xml") and "workbook" in t.lower()),
+                    "xl/workbook.xml")
+    root = _xml(zf, workbook)
+    if root is None:
+        return None
+    sheets = [(s.get("name") or "", attr(s, "id") or "") for s in descendants(root, "sheet")]
+    view = next(iter(descendants(root, "workbookView")), None)
+    tab = int(view.get("activeTab") or 0) if view is not None else 0
+    return workbook, sheets, sheets[tab][0] if 0 <= tab < len(sheets) else None
+
+
 def _xlsx_view(data: bytes) -> SheetView:
     zf = open_zip(data)
     if zf is None:
         return SheetView()
     with zf:
-        workbook = next((t for i, t in _rels(zf, "").items() if t.endswith(".xml") and "workbook" in t.lower()),
-                        "xl/workbook.xml")
-        root = _xml(zf, workbook)
-        if root is None:
+        found = _workbook(zf)
+        if found is None:
             return SheetView()
-        sheets = [(s.get("name") or "", attr(s, "id") or "") for s in descendants(root, "sheet")]
-        view = next(iter(descendants(root, "workbookView")), None)
-        tab = int(view.get("activeTab") or 0) if view is not None else 0
-        out = SheetView(sheets[tab][0] if 0 <= tab < len(sheets) else None)
+        workbook, sheets, active = found
+        out = SheetView(active)
         targets = _rels(zf, workbook)
         for name, rid in sheets:
             part = targets.get(rid)
